@@ -1,0 +1,204 @@
+//! Command-line definitions (clap) and the dispatch from a parsed command to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::sandbox::{self, SandboxOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "myzoo",
+    version,
+    about = "Operator console for MySQL/MariaDB clusters coordinated through ZooKeeper"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The interactive console (the default).
+    Console(ConsoleArgs),
+    /// A real local playground: ZooKeeper plus a MariaDB primary and two replicas.
+    Sandbox {
+        #[command(subcommand)]
+        action: SandboxAction,
+    },
+}
+
+/// How to reach ZooKeeper and how the console behaves.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ConsoleArgs {
+    /// ZooKeeper connect string, e.g. `zk1:2181,zk2:2181/chroot` (overrides the profile).
+    #[arg(long, global = true, env = "MYZOO_ZK")]
+    pub zk: Option<String>,
+    /// Named profile from the config file.
+    #[arg(long, short = 'p', global = true, env = "MYZOO_PROFILE")]
+    pub profile: Option<String>,
+    /// ZooKeeper session timeout in milliseconds.
+    #[arg(long = "session-timeout", global = true, value_name = "MS")]
+    pub session_timeout_ms: Option<u64>,
+    /// Root of myzoo's znodes.
+    #[arg(long, global = true)]
+    pub root: Option<String>,
+    /// Refuse every action that would change ZooKeeper or MySQL.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Colour theme: dark, light, high-contrast, monochrome.
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// Log file for console mode (default: the state folder's myzoo.log).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxAction {
+    /// Start ZooKeeper and three MariaDB servers, seed the demo tree, write the `sandbox` profile.
+    Up {
+        #[command(flatten)]
+        dir: StateDirArg,
+        /// Number of ZooKeeper servers: 1 or 3.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+        zk_ensemble: u8,
+        /// Start only ZooKeeper.
+        #[arg(long)]
+        no_mysql: bool,
+    },
+    /// Stop exactly what `up` started.
+    Down {
+        #[command(flatten)]
+        dir: StateDirArg,
+    },
+    /// Show the sandbox's servers.
+    Status {
+        #[command(flatten)]
+        dir: StateDirArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StateDirArg {
+    /// Folder for the sandbox's data, logs and pid files.
+    #[arg(long, env = "MYZOO_SANDBOX_DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl StateDirArg {
+    fn path(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .unwrap_or_else(sandbox::default_state_dir)
+    }
+}
+
+/// Runs the parsed command; errors are printed to stderr with their causes.
+pub fn run(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("myzoo: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        None => crate::console::run(&runtime, cli.console),
+        Some(Command::Console(args)) => crate::console::run(&runtime, merge(cli.console, args)),
+        Some(Command::Sandbox { action }) => {
+            init_stderr_logging();
+            runtime.block_on(run_sandbox(action))
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("myzoo: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `myzoo --zk X console` and `myzoo console --zk X` mean the same.
+fn merge(outer: ConsoleArgs, inner: ConsoleArgs) -> ConsoleArgs {
+    ConsoleArgs {
+        zk: inner.zk.or(outer.zk),
+        profile: inner.profile.or(outer.profile),
+        session_timeout_ms: inner.session_timeout_ms.or(outer.session_timeout_ms),
+        root: inner.root.or(outer.root),
+        read_only: inner.read_only || outer.read_only,
+        theme: inner.theme.or(outer.theme),
+        log_file: inner.log_file.or(outer.log_file),
+    }
+}
+
+fn init_stderr_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MYZOO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run_sandbox(action: SandboxAction) -> anyhow::Result<ExitCode> {
+    match action {
+        SandboxAction::Up {
+            dir,
+            zk_ensemble,
+            no_mysql,
+        } => {
+            let opts = SandboxOptions {
+                state_dir: dir.path(),
+                zk_ensemble: usize::from(zk_ensemble),
+                with_mysql: !no_mysql,
+                seed: true,
+            };
+            let status = sandbox::up(&opts).await?;
+            print!("{}", sandbox_text(&status));
+            println!("Open the console with: myzoo");
+            Ok(ExitCode::SUCCESS)
+        }
+        SandboxAction::Down { dir } => {
+            sandbox::down(&dir.path()).await?;
+            println!("sandbox stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+        SandboxAction::Status { dir, json } => {
+            let status = sandbox::status(&dir.path())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", sandbox_text(&status));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn sandbox_text(status: &sandbox::SandboxStatus) -> String {
+    let mut out = format!(
+        "state folder  {}\nzookeeper     {}\n",
+        status.state_dir.display(),
+        status.zk
+    );
+    for m in &status.mysql {
+        let pid = m
+            .pid
+            .map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
+        out.push_str(&format!(
+            "mariadb       {:<10} {:<8} {}:{}  {}\n",
+            m.name, m.role, m.host, m.port, pid
+        ));
+    }
+    out
+}

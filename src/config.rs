@@ -1,0 +1,165 @@
+//! Connection profiles and well-known folders: the TOML config file in the XDG config folder.
+//!
+//! ```toml
+//! default_profile = "sandbox"
+//! [profiles.sandbox]
+//! zk = "127.0.0.1:2181"
+//! root = "/myzoo"
+//! session_timeout_ms = 10000
+//! read_only = false
+//! theme = "dark"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// Environment variable that points at another config file (tests use it).
+pub const CONFIG_ENV: &str = "MYZOO_CONFIG";
+/// Default root of myzoo's znodes.
+pub const DEFAULT_ROOT: &str = "/myzoo";
+/// Default ZooKeeper session timeout.
+pub const DEFAULT_SESSION_TIMEOUT_MS: u64 = 10_000;
+/// Name of the profile `myzoo sandbox up` writes.
+pub const SANDBOX_PROFILE: &str = "sandbox";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_profile: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// ZooKeeper connect string: `host:port[,host:port…][/chroot]`.
+    pub zk: String,
+    #[serde(default = "default_root")]
+    pub root: String,
+    #[serde(default = "default_session_timeout_ms")]
+    pub session_timeout_ms: u64,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
+}
+
+fn default_root() -> String {
+    DEFAULT_ROOT.to_string()
+}
+
+fn default_session_timeout_ms() -> u64 {
+    DEFAULT_SESSION_TIMEOUT_MS
+}
+
+impl Profile {
+    pub fn new(zk: impl Into<String>) -> Self {
+        Profile {
+            zk: zk.into(),
+            root: default_root(),
+            session_timeout_ms: DEFAULT_SESSION_TIMEOUT_MS,
+            read_only: false,
+            theme: None,
+        }
+    }
+}
+
+/// `$MYZOO_CONFIG`, else `$XDG_CONFIG_HOME/myzoo/config.toml`.
+pub fn config_path() -> PathBuf {
+    if let Some(p) = std::env::var_os(CONFIG_ENV) {
+        return PathBuf::from(p);
+    }
+    dirs::config_dir()
+        .unwrap_or_else(|| PathBuf::from(".config"))
+        .join("myzoo")
+        .join("config.toml")
+}
+
+/// `$XDG_STATE_HOME/myzoo` (falls back to `~/.local/state/myzoo`): logs, drafts, the sandbox.
+pub fn state_dir() -> PathBuf {
+    dirs::state_dir()
+        .or_else(|| dirs::home_dir().map(|h| h.join(".local").join("state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("myzoo")
+}
+
+impl ConfigFile {
+    /// Reads the file; a missing file is an empty config, a malformed one is an error naming it.
+    pub fn load(path: &Path) -> Result<ConfigFile> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let text = toml::to_string_pretty(self)?;
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+
+    /// The named profile, else the default one, else the only one.
+    pub fn profile(&self, name: Option<&str>) -> Result<Option<(String, Profile)>> {
+        let wanted = name
+            .map(str::to_string)
+            .or_else(|| self.default_profile.clone());
+        match wanted {
+            Some(n) => match self.profiles.get(&n) {
+                Some(p) => Ok(Some((n, p.clone()))),
+                None => anyhow::bail!("no profile named {n:?} in {}", config_path().display()),
+            },
+            None if self.profiles.len() == 1 => Ok(self
+                .profiles
+                .iter()
+                .next()
+                .map(|(n, p)| (n.clone(), p.clone()))),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Writes (or replaces) the sandbox profile and makes it the default, keeping other profiles.
+pub fn write_sandbox_profile(zk: &str) -> Result<PathBuf> {
+    let path = config_path();
+    let mut cfg = ConfigFile::load(&path)?;
+    cfg.profiles
+        .insert(SANDBOX_PROFILE.to_string(), Profile::new(zk));
+    cfg.default_profile = Some(SANDBOX_PROFILE.to_string());
+    cfg.save(&path)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_round_trip_and_defaults() {
+        let text = "default_profile = \"a\"\n[profiles.a]\nzk = \"127.0.0.1:1/x\"\n";
+        let cfg: ConfigFile = toml::from_str(text).unwrap();
+        let (name, p) = cfg.profile(None).unwrap().unwrap();
+        assert_eq!(name, "a");
+        assert_eq!(p.root, "/myzoo");
+        assert_eq!(p.session_timeout_ms, DEFAULT_SESSION_TIMEOUT_MS);
+        assert!(cfg.profile(Some("missing")).is_err());
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let text = "[profiles.a]\nzk = \"x\"\nzookeeper = \"typo\"\n";
+        assert!(toml::from_str::<ConfigFile>(text).is_err());
+    }
+}
