@@ -1,2 +1,154 @@
 //! ZooKeeper access: sessions that replace themselves, tree loading, watches, znode data formatting.
-//! Nothing here knows about the terminal.
+//! Nothing here knows about the terminal; the console, the agent and the CLI all sit on top.
+
+pub mod format;
+pub mod load;
+pub mod session;
+pub mod watch;
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+pub use zookeeper_client::Client;
+
+/// A znode's stat, detached from the client library so that views and tests can build one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStat {
+    pub czxid: i64,
+    pub mzxid: i64,
+    pub pzxid: i64,
+    pub ctime_ms: i64,
+    pub mtime_ms: i64,
+    pub version: i32,
+    pub cversion: i32,
+    pub aversion: i32,
+    pub ephemeral_owner: i64,
+    pub data_length: i32,
+    pub num_children: i32,
+}
+
+impl From<&zookeeper_client::Stat> for NodeStat {
+    fn from(s: &zookeeper_client::Stat) -> Self {
+        NodeStat {
+            czxid: s.czxid,
+            mzxid: s.mzxid,
+            pzxid: s.pzxid,
+            ctime_ms: s.ctime,
+            mtime_ms: s.mtime,
+            version: s.version,
+            cversion: s.cversion,
+            aversion: s.aversion,
+            ephemeral_owner: s.ephemeral_owner,
+            data_length: s.data_length,
+            num_children: s.num_children,
+        }
+    }
+}
+
+/// One znode as read at one moment: the unit every watch result and load carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub path: String,
+    pub stat: NodeStat,
+    pub data: Vec<u8>,
+}
+
+/// One ACL entry, formatted the way zkCli prints it (`world:anyone:cdrwa`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclEntry {
+    pub scheme: String,
+    pub id: String,
+    pub perms: String,
+}
+
+/// What the header's session badge shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionBadge {
+    Connecting,
+    Connected,
+    ConnectedReadOnly,
+    Disconnected,
+    Expired,
+    AuthFailed,
+}
+
+/// Results from ZooKeeper tasks; they carry the data, never "go look".
+#[derive(Debug, Clone)]
+pub enum ZkEvent {
+    /// The session changed state at the given time.
+    Session { badge: SessionBadge, at: SystemTime },
+    /// A usable session exists (the first one, a reconnect, or a replacement after expiry):
+    /// everything visible must be reloaded because events may have been lost.
+    Ready { generation: u64 },
+    /// The children of `parent` with each child's stat and data, plus the parent itself.
+    Children {
+        parent: NodeInfo,
+        children: Vec<NodeInfo>,
+    },
+    /// A znode was created or changed (from a watch or a single fetch).
+    Node(NodeInfo),
+    /// A znode was deleted.
+    Deleted { path: String },
+    /// Reading `path` failed (NoNode, NoAuth, connection loss …); shown in place.
+    Failed { path: String, error: String },
+    /// The ACL of `path`, or why it could not be read.
+    Acl {
+        path: String,
+        acl: Result<Vec<AclEntry>, String>,
+    },
+}
+
+/// Joins a parent path and a child name.
+pub fn child_path(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// The parent of a path (`/` for top-level znodes and for `/` itself).
+pub fn parent_path(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+/// The last segment of a path (`/` for the root).
+pub fn base_name(path: &str) -> &str {
+    if path == "/" {
+        return "/";
+    }
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A short, operator-facing name for a client error.
+pub fn describe_error(e: &zookeeper_client::Error) -> String {
+    use zookeeper_client::Error as E;
+    match e {
+        E::NoNode => "NoNode: the znode does not exist".to_string(),
+        E::NoAuth => "NoAuth: not permitted by the znode's ACL".to_string(),
+        E::BadVersion => "BadVersion: changed by someone else".to_string(),
+        E::ConnectionLoss => "ConnectionLoss: no server reachable".to_string(),
+        E::SessionExpired => "SessionExpired".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_join_and_split() {
+        assert_eq!(child_path("/", "a"), "/a");
+        assert_eq!(child_path("/a", "b"), "/a/b");
+        assert_eq!(parent_path("/a/b"), "/a");
+        assert_eq!(parent_path("/a"), "/");
+        assert_eq!(parent_path("/"), "/");
+        assert_eq!(base_name("/a/b"), "b");
+        assert_eq!(base_name("/"), "/");
+    }
+}

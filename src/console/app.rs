@@ -1,0 +1,538 @@
+//! The console's state and `App::update`, the only place it changes. Rendering reads it.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::event::{Effect, Event};
+use super::keymap::{Action, Key, KeyMap, Scope};
+use super::strings;
+use super::theme::Theme;
+use super::tree::TreeModel;
+use super::view::layout;
+use crate::zk::format::{render_data, DataView};
+use crate::zk::{parent_path, AclEntry, SessionBadge, ZkEvent};
+
+/// How long a notice stays in the status line.
+pub const NOTICE_TTL_MS: u64 = 5_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Tree,
+    Detail,
+}
+
+impl Pane {
+    pub fn scope(self) -> Scope {
+        match self {
+            Pane::Tree => Scope::Tree,
+            Pane::Detail => Scope::Detail,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Command,
+    Filter,
+}
+
+/// The key-routing layer on top: help and input get keys before the panes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Help,
+    Input { kind: InputKind, text: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeLevel {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub level: NoticeLevel,
+    pub expires_at: SystemTime,
+}
+
+/// The selected znode's data, formatted once per change instead of once per frame.
+#[derive(Debug, Clone)]
+pub struct DetailCache {
+    pub path: String,
+    pub mzxid: i64,
+    pub czxid: i64,
+    pub view: Arc<DataView>,
+}
+
+/// How the console was started: shown in the header and used for reloads.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub label: String,
+    pub root: String,
+    pub read_only: bool,
+    pub theme: Theme,
+    pub keymap: KeyMap,
+    pub size: (u16, u16),
+    pub now: SystemTime,
+}
+
+pub struct App {
+    pub label: String,
+    pub root: String,
+    pub read_only: bool,
+    pub theme: Theme,
+    pub keymap: KeyMap,
+    pub size: (u16, u16),
+    pub now: SystemTime,
+    pub session: SessionBadge,
+    /// Since when the data on screen may be old (disconnected, expired, not yet reloaded).
+    pub stale_since: Option<SystemTime>,
+    pub tree: TreeModel,
+    pub tree_offset: usize,
+    pub focus: Pane,
+    pub detail_scroll: u16,
+    pub mode: Mode,
+    pub notices: VecDeque<Notice>,
+    pub detail: Option<DetailCache>,
+    pub acls: HashMap<String, (i32, Result<Vec<AclEntry>, String>)>,
+    /// The path `:goto` (or start-up) wants selected once it has been read.
+    pub pending_goto: Option<String>,
+    pub generation: u64,
+    pub dirty: bool,
+    pub should_quit: bool,
+}
+
+impl App {
+    pub fn new(o: AppOptions) -> App {
+        App {
+            label: o.label,
+            pending_goto: Some(o.root.clone()),
+            root: o.root,
+            read_only: o.read_only,
+            theme: o.theme,
+            keymap: o.keymap,
+            size: o.size,
+            now: o.now,
+            session: SessionBadge::Connecting,
+            stale_since: None,
+            tree: TreeModel::default(),
+            tree_offset: 0,
+            focus: Pane::Tree,
+            detail_scroll: 0,
+            mode: Mode::Normal,
+            notices: VecDeque::new(),
+            detail: None,
+            acls: HashMap::new(),
+            generation: 0,
+            dirty: true,
+            should_quit: false,
+        }
+    }
+
+    /// Applies one event; returns the I/O it needs. The only place state changes.
+    pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match event {
+            Event::Key(key) => self.on_key(key, &mut effects),
+            Event::Resize(w, h) => {
+                self.size = (w, h);
+                self.dirty = true;
+            }
+            Event::Tick(now) => self.on_tick(now),
+            Event::Zk(ev) => self.on_zk(ev, &mut effects),
+            Event::Signal => self.should_quit = true,
+        }
+        self.after_change(&mut effects);
+        effects
+    }
+
+    fn on_tick(&mut self, now: SystemTime) {
+        self.now = now;
+        let before = self.notices.len();
+        self.notices.retain(|n| n.expires_at > now);
+        if self.notices.len() != before {
+            self.dirty = true;
+        }
+    }
+
+    pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
+        let text = text.into();
+        match level {
+            NoticeLevel::Error => tracing::warn!(notice = %text),
+            NoticeLevel::Info => tracing::info!(notice = %text),
+        }
+        self.notices.push_back(Notice {
+            text,
+            level,
+            expires_at: self.now + Duration::from_millis(NOTICE_TTL_MS),
+        });
+        while self.notices.len() > 3 {
+            self.notices.pop_front();
+        }
+        self.dirty = true;
+    }
+
+    fn on_zk(&mut self, ev: ZkEvent, effects: &mut Vec<Effect>) {
+        self.dirty = true;
+        match ev {
+            ZkEvent::Session { badge, at } => {
+                self.session = badge;
+                match badge {
+                    SessionBadge::Connected | SessionBadge::ConnectedReadOnly => {}
+                    _ => {
+                        self.stale_since.get_or_insert(at);
+                    }
+                }
+            }
+            ZkEvent::Ready { generation } => {
+                self.generation = generation;
+                self.tree.forget_collapsed();
+                for path in self.tree.expanded_paths() {
+                    self.tree.set_loading(&path);
+                    effects.push(Effect::LoadChildren(path));
+                }
+                self.acls.clear();
+                if let Some(target) = self.pending_goto.clone() {
+                    self.goto(&target, effects);
+                }
+            }
+            ZkEvent::Children { parent, children } => {
+                if parent.path == "/" {
+                    self.stale_since = None;
+                }
+                self.tree.apply_children(parent, children);
+                self.try_pending_goto();
+            }
+            ZkEvent::Node(info) => self.tree.apply_node(info),
+            ZkEvent::Deleted { path } => {
+                self.tree.apply_deleted(&path);
+                self.acls.remove(&path);
+            }
+            ZkEvent::Failed { path, error } => {
+                if self
+                    .pending_goto
+                    .as_deref()
+                    .is_some_and(|g| g == path || g.starts_with(&format!("{path}/")))
+                {
+                    self.pending_goto = None;
+                    self.notify(NoticeLevel::Error, format!("{path}: {error}"));
+                }
+                self.tree.apply_error(&path, error);
+            }
+            ZkEvent::Acl { path, acl } => {
+                let aversion = self
+                    .tree
+                    .node(&path)
+                    .and_then(|n| n.stat)
+                    .map_or(-1, |s| s.aversion);
+                self.acls.insert(path, (aversion, acl));
+            }
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent, effects: &mut Vec<Effect>) {
+        self.dirty = true;
+        let k = Key::from_event(&key);
+        if k == Key::ctrl('c') {
+            self.should_quit = true;
+            return;
+        }
+        match &mut self.mode {
+            Mode::Help => {
+                if matches!(
+                    self.keymap.lookup(k, Scope::Global),
+                    Some(Action::Back | Action::Help | Action::Quit)
+                ) {
+                    self.mode = Mode::Normal;
+                }
+            }
+            Mode::Input { .. } => self.on_input_key(key, effects),
+            Mode::Normal => {
+                if let Some(action) = self.keymap.lookup(k, self.focus.scope()) {
+                    self.on_action(action, effects);
+                }
+            }
+        }
+    }
+
+    fn on_input_key(&mut self, key: KeyEvent, effects: &mut Vec<Effect>) {
+        let Mode::Input { kind, text } = &mut self.mode else {
+            return;
+        };
+        let kind = *kind;
+        match key.code {
+            KeyCode::Esc => {
+                if kind == InputKind::Filter {
+                    self.tree.set_filter(None);
+                }
+                self.mode = Mode::Normal;
+            }
+            KeyCode::Enter => {
+                let line = std::mem::take(text);
+                self.mode = Mode::Normal;
+                if kind == InputKind::Command {
+                    self.run_command(line.trim(), effects);
+                }
+            }
+            KeyCode::Backspace => {
+                text.pop();
+                if kind == InputKind::Filter {
+                    let f = text.clone();
+                    self.tree.set_filter(Some(f));
+                }
+            }
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                text.push(c);
+                if kind == InputKind::Filter {
+                    let f = text.clone();
+                    self.tree.set_filter(Some(f));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn page(&self) -> usize {
+        usize::from(layout(self.size).tree_rows).max(1)
+    }
+
+    fn on_action(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        let detail = self.focus == Pane::Detail;
+        let page = self.page();
+        match action {
+            Action::Quit | Action::ForceQuit => self.should_quit = true,
+            Action::Help => self.mode = Mode::Help,
+            Action::CommandLine => {
+                self.mode = Mode::Input {
+                    kind: InputKind::Command,
+                    text: String::new(),
+                }
+            }
+            Action::Filter => {
+                let text = self.tree.filter().unwrap_or_default().to_string();
+                self.mode = Mode::Input {
+                    kind: InputKind::Filter,
+                    text,
+                };
+            }
+            Action::NextPane | Action::PrevPane => {
+                self.focus = if self.focus == Pane::Tree {
+                    Pane::Detail
+                } else {
+                    Pane::Tree
+                };
+            }
+            Action::FocusTree => self.focus = Pane::Tree,
+            Action::FocusDetail => self.focus = Pane::Detail,
+            Action::Up if detail => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+            Action::Down if detail => self.detail_scroll = self.detail_scroll.saturating_add(1),
+            Action::PageUp if detail => {
+                self.detail_scroll = self.detail_scroll.saturating_sub(page as u16)
+            }
+            Action::PageDown if detail => {
+                self.detail_scroll = self.detail_scroll.saturating_add(page as u16)
+            }
+            Action::Top if detail => self.detail_scroll = 0,
+            Action::Bottom if detail => self.detail_scroll = u16::MAX / 2,
+            Action::Up => self.tree.move_selection(-1),
+            Action::Down => self.tree.move_selection(1),
+            Action::PageUp => self.tree.move_selection(-(page as isize)),
+            Action::PageDown => self.tree.move_selection(page as isize),
+            Action::Top => self.tree.select_index(0),
+            Action::Bottom => self.tree.select_index(usize::MAX),
+            Action::Expand => self.expand_selected(effects),
+            Action::Collapse => self.collapse_selected(),
+            Action::Toggle => {
+                let Some(path) = self.tree.selected_path().map(str::to_string) else {
+                    return;
+                };
+                if self.tree.is_expanded(&path) {
+                    self.tree.collapse(&path);
+                } else {
+                    self.expand_path(&path, effects);
+                }
+            }
+            Action::Back => {
+                if self.tree.filter().is_some() {
+                    self.tree.set_filter(None);
+                } else if self.focus == Pane::Detail {
+                    self.focus = Pane::Tree;
+                }
+            }
+            Action::Reload => {
+                if let Some(path) = self.tree.selected_path().map(str::to_string) {
+                    self.tree.set_loading(&path);
+                    effects.push(Effect::LoadChildren(path.clone()));
+                    self.acls.remove(&path);
+                }
+            }
+        }
+    }
+
+    fn expand_path(&mut self, path: &str, effects: &mut Vec<Effect>) {
+        if self.tree.expand(path) {
+            effects.push(Effect::LoadChildren(path.to_string()));
+        }
+    }
+
+    fn expand_selected(&mut self, effects: &mut Vec<Effect>) {
+        let Some(path) = self.tree.selected_path().map(str::to_string) else {
+            return;
+        };
+        if self.tree.is_expanded(&path) && self.tree.has_children(&path) {
+            self.tree.move_selection(1);
+        } else {
+            self.expand_path(&path, effects);
+        }
+    }
+
+    fn collapse_selected(&mut self) {
+        let Some(path) = self.tree.selected_path().map(str::to_string) else {
+            return;
+        };
+        if self.tree.is_expanded(&path) && path != "/" {
+            self.tree.collapse(&path);
+        } else {
+            self.tree.select_path(parent_path(&path));
+        }
+    }
+
+    fn run_command(&mut self, line: &str, effects: &mut Vec<Effect>) {
+        let mut parts = line.splitn(2, char::is_whitespace);
+        let cmd = parts.next().unwrap_or_default();
+        let arg = parts.next().map(str::trim).unwrap_or_default();
+        match cmd {
+            "" => {}
+            "q" | "quit" | "q!" => self.should_quit = true,
+            "goto" | "g" | "cd" => {
+                if !arg.starts_with('/') {
+                    self.notify(NoticeLevel::Error, strings::goto_usage());
+                } else {
+                    let target = if arg.len() > 1 {
+                        arg.trim_end_matches('/')
+                    } else {
+                        arg
+                    };
+                    self.goto(target, effects);
+                }
+            }
+            "theme" => match Theme::builtin(arg) {
+                Ok(t) => {
+                    self.notify(NoticeLevel::Info, strings::theme_switched(&t.name));
+                    self.theme = t;
+                }
+                Err(e) => self.notify(NoticeLevel::Error, format!("{e:#}")),
+            },
+            "reload" => {
+                for path in self.tree.expanded_paths() {
+                    self.tree.set_loading(&path);
+                    effects.push(Effect::LoadChildren(path));
+                }
+                self.acls.clear();
+            }
+            "help" => self.mode = Mode::Help,
+            other => self.notify(NoticeLevel::Error, strings::unknown_command(other)),
+        }
+    }
+
+    /// Expands every ancestor of `target` (reading what is missing) and selects it once read.
+    fn goto(&mut self, target: &str, effects: &mut Vec<Effect>) {
+        self.tree.set_filter(None);
+        let mut prefix = String::new();
+        let segments: Vec<&str> = target.split('/').filter(|s| !s.is_empty()).collect();
+        self.expand_path("/", effects);
+        for seg in segments.iter().take(segments.len().saturating_sub(1)) {
+            prefix.push('/');
+            prefix.push_str(seg);
+            self.expand_path(&prefix, effects);
+        }
+        self.pending_goto = Some(target.to_string());
+        self.try_pending_goto();
+    }
+
+    fn try_pending_goto(&mut self) {
+        let Some(target) = self.pending_goto.clone() else {
+            return;
+        };
+        if self.tree.select_path(&target) {
+            self.pending_goto = None;
+            self.focus = Pane::Tree;
+            return;
+        }
+        // The parent has been read and the target is not among its children.
+        let parent = parent_path(&target);
+        if let Some(node) = self.tree.node(parent) {
+            if node
+                .children
+                .as_ref()
+                .is_some_and(|c| !c.contains(crate::zk::base_name(&target)))
+            {
+                self.pending_goto = None;
+                self.notify(NoticeLevel::Error, strings::no_such_znode(&target));
+            }
+        }
+    }
+
+    /// Keeps derived state in step: the tree's scroll offset, the formatted data of the
+    /// selected znode, and the ACL read for it.
+    fn after_change(&mut self, effects: &mut Vec<Effect>) {
+        let rows = self.page();
+        let sel = self.tree.selected_index();
+        if sel < self.tree_offset {
+            self.tree_offset = sel;
+        } else if sel >= self.tree_offset + rows {
+            self.tree_offset = sel + 1 - rows;
+        }
+        self.tree_offset = self.tree_offset.min(
+            self.tree
+                .rows()
+                .len()
+                .saturating_sub(rows.min(self.tree.rows().len())),
+        );
+        let Some(path) = self.tree.selected_path().map(str::to_string) else {
+            self.detail = None;
+            return;
+        };
+        let Some(node) = self.tree.node(&path) else {
+            return;
+        };
+        let Some(stat) = node.stat else {
+            self.detail = None;
+            return;
+        };
+        let fresh = self
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.path == path && d.mzxid == stat.mzxid && d.czxid == stat.czxid);
+        if !fresh {
+            if self.detail.as_ref().is_none_or(|d| d.path != path) {
+                self.detail_scroll = 0;
+            }
+            self.detail = Some(DetailCache {
+                path: path.clone(),
+                mzxid: stat.mzxid,
+                czxid: stat.czxid,
+                view: Arc::new(render_data(&node.data)),
+            });
+        }
+        let acl_fresh = self
+            .acls
+            .get(&path)
+            .is_some_and(|(av, _)| *av == stat.aversion || *av == -2);
+        if !acl_fresh && self.generation > 0 {
+            // -2 marks "asked"; the answer replaces it.
+            self.acls
+                .insert(path.clone(), (-2, Err(strings::LOADING.to_string())));
+            effects.push(Effect::FetchAcl(path));
+        }
+    }
+}

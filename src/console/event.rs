@@ -1,0 +1,29 @@
+//! What flows through the console's one channel ([`Event`]) and what `App::update` asks the
+//! runtime to do ([`Effect`]).
+
+use std::time::SystemTime;
+
+use crossterm::event::KeyEvent;
+
+use crate::zk::ZkEvent;
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A key press (releases are dropped before they get here).
+    Key(KeyEvent),
+    /// The terminal's new size in columns and rows.
+    Resize(u16, u16),
+    /// The clock moved on; carries the time so that `update` stays a pure function.
+    Tick(SystemTime),
+    /// A ZooKeeper result.
+    Zk(ZkEvent),
+    /// SIGTERM, SIGINT or SIGHUP: leave cleanly.
+    Signal,
+}
+
+/// I/O requested by `update`; the runtime runs it and feeds the result back as an [`Event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    LoadChildren(String),
+    FetchAcl(String),
+}

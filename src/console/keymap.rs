@@ -1,0 +1,332 @@
+//! Every key goes through this table to a named [`Action`]; the same table draws the hint bar
+//! and the `?` help, and the config file's `[keys]` section can rebind any action.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::{Deserialize, Serialize};
+
+/// What a key can ask for. The names (kebab-case) are what `[keys]` in the config file uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Quit,
+    ForceQuit,
+    Help,
+    CommandLine,
+    Filter,
+    NextPane,
+    PrevPane,
+    FocusTree,
+    FocusDetail,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Expand,
+    Collapse,
+    Toggle,
+    Back,
+    Reload,
+}
+
+/// Which pane a binding belongs to; `Global` works everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    Tree,
+    Detail,
+}
+
+/// A key with its modifiers, printable for the hint bar (`ctrl-c`, `tab`, `?`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    pub const fn plain(code: KeyCode) -> Key {
+        Key {
+            code,
+            mods: KeyModifiers::NONE,
+        }
+    }
+    pub const fn ch(c: char) -> Key {
+        Key::plain(KeyCode::Char(c))
+    }
+    pub const fn ctrl(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            mods: KeyModifiers::CONTROL,
+        }
+    }
+
+    /// Normalises a terminal key event: shift is implied by an upper-case or symbol char.
+    pub fn from_event(ev: &KeyEvent) -> Key {
+        let mut mods =
+            ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        if matches!(ev.code, KeyCode::Char(_) | KeyCode::BackTab) {
+            mods.remove(KeyModifiers::SHIFT);
+        }
+        Key {
+            code: ev.code,
+            mods,
+        }
+    }
+
+    /// Parses `ctrl-c`, `alt-x`, `tab`, `shift-tab`, `enter`, `esc`, `pgup`, `f5`, `?`, `j`.
+    pub fn parse(text: &str) -> Option<Key> {
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = text;
+        loop {
+            if let Some(r) = rest.strip_prefix("ctrl-") {
+                mods |= KeyModifiers::CONTROL;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("alt-") {
+                mods |= KeyModifiers::ALT;
+                rest = r;
+            } else {
+                break;
+            }
+        }
+        let code = match rest {
+            "tab" => KeyCode::Tab,
+            "shift-tab" | "backtab" => KeyCode::BackTab,
+            "enter" => KeyCode::Enter,
+            "esc" => KeyCode::Esc,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pgup" => KeyCode::PageUp,
+            "pgdn" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "space" => KeyCode::Char(' '),
+            f if f.len() > 1 && f.starts_with('f') => KeyCode::F(f[1..].parse().ok()?),
+            c if c.chars().count() == 1 => KeyCode::Char(c.chars().next()?),
+            _ => return None,
+        };
+        Some(Key { code, mods })
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            f.write_str("ctrl-")?;
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            f.write_str("alt-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Tab => f.write_str("tab"),
+            KeyCode::BackTab => f.write_str("shift-tab"),
+            KeyCode::Enter => f.write_str("enter"),
+            KeyCode::Esc => f.write_str("esc"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::PageUp => f.write_str("pgup"),
+            KeyCode::PageDown => f.write_str("pgdn"),
+            KeyCode::Home => f.write_str("home"),
+            KeyCode::End => f.write_str("end"),
+            KeyCode::F(n) => write!(f, "f{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// One row of the table: keys, action, scope, and whether the hint bar shows it.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub keys: Vec<Key>,
+    pub action: Action,
+    pub scope: Scope,
+    pub hint: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyMap {
+    pub bindings: Vec<Binding>,
+}
+
+fn b(keys: &[Key], action: Action, scope: Scope, hint: bool) -> Binding {
+    Binding {
+        keys: keys.to_vec(),
+        action,
+        scope,
+        hint,
+    }
+}
+
+impl Default for KeyMap {
+    fn default() -> Self {
+        use Action::*;
+        use KeyCode as K;
+        use Scope::*;
+        let p = Key::plain;
+        KeyMap {
+            bindings: vec![
+                b(&[Key::ctrl('c')], ForceQuit, Global, false),
+                b(&[Key::ch('q')], Quit, Global, true),
+                b(&[Key::ch('?')], Help, Global, true),
+                b(&[Key::ch(':')], CommandLine, Global, true),
+                b(&[Key::ch('/')], Filter, Tree, true),
+                b(&[p(K::Tab)], NextPane, Global, true),
+                b(&[p(K::BackTab)], PrevPane, Global, false),
+                b(&[Key::ch('1')], FocusTree, Global, false),
+                b(&[Key::ch('2')], FocusDetail, Global, false),
+                b(&[p(K::Up), Key::ch('k')], Up, Global, false),
+                b(&[p(K::Down), Key::ch('j')], Down, Global, false),
+                b(&[p(K::PageUp), Key::ctrl('b')], PageUp, Global, false),
+                b(&[p(K::PageDown), Key::ctrl('f')], PageDown, Global, false),
+                b(&[p(K::Home), Key::ch('g')], Top, Global, false),
+                b(&[p(K::End), Key::ch('G')], Bottom, Global, false),
+                b(&[p(K::Right), Key::ch('l')], Expand, Tree, true),
+                b(&[p(K::Left), Key::ch('h')], Collapse, Tree, true),
+                b(&[p(K::Enter)], Toggle, Tree, true),
+                b(&[p(K::Esc)], Back, Global, true),
+                b(&[Key::ch('r')], Reload, Tree, true),
+            ],
+        }
+    }
+}
+
+impl KeyMap {
+    /// The action for a key in a pane; pane bindings win over global ones.
+    pub fn lookup(&self, key: Key, pane: Scope) -> Option<Action> {
+        let find = |scope: Scope| {
+            self.bindings
+                .iter()
+                .find(|bd| bd.scope == scope && bd.keys.contains(&key))
+                .map(|bd| bd.action)
+        };
+        find(pane).or_else(|| find(Scope::Global))
+    }
+
+    /// Bindings that work in `pane`, pane-specific first: the help popup lists these.
+    pub fn for_pane(&self, pane: Scope) -> impl Iterator<Item = &Binding> {
+        let pane_first = self.bindings.iter().filter(move |bd| bd.scope == pane);
+        pane_first.chain(self.bindings.iter().filter(|bd| bd.scope == Scope::Global))
+    }
+
+    /// `(keys, action)` pairs for the hint bar.
+    pub fn hints(&self, pane: Scope) -> Vec<(String, Action)> {
+        self.for_pane(pane)
+            .filter(|bd| bd.hint)
+            .map(|bd| {
+                (
+                    bd.keys
+                        .iter()
+                        .map(Key::to_string)
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    bd.action,
+                )
+            })
+            .collect()
+    }
+
+    /// Applies `[keys]` overrides: `action-name = ["key", …]` replaces that action's keys.
+    pub fn with_overrides(
+        mut self,
+        overrides: &BTreeMap<String, Vec<String>>,
+    ) -> anyhow::Result<KeyMap> {
+        for (name, keys) in overrides {
+            let action: Action = serde_json::from_value(serde_json::Value::String(name.clone()))
+                .map_err(|_| anyhow::anyhow!("[keys]: unknown action {name:?}"))?;
+            let parsed = keys
+                .iter()
+                .map(|k| {
+                    Key::parse(k)
+                        .ok_or_else(|| anyhow::anyhow!("[keys] {name}: cannot read key {k:?}"))
+                })
+                .collect::<anyhow::Result<Vec<Key>>>()?;
+            for bd in self.bindings.iter_mut().filter(|bd| bd.action == action) {
+                bd.keys = parsed.clone();
+            }
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pane_bindings_win_and_globals_apply() {
+        let km = KeyMap::default();
+        assert_eq!(km.lookup(Key::ch('q'), Scope::Tree), Some(Action::Quit));
+        assert_eq!(km.lookup(Key::ch('/'), Scope::Tree), Some(Action::Filter));
+        assert_eq!(km.lookup(Key::ch('/'), Scope::Detail), None);
+        assert_eq!(
+            km.lookup(Key::ctrl('c'), Scope::Detail),
+            Some(Action::ForceQuit)
+        );
+        assert_eq!(km.lookup(Key::ch('j'), Scope::Detail), Some(Action::Down));
+    }
+
+    #[test]
+    fn shifted_chars_match_without_shift() {
+        let ev = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(
+            KeyMap::default().lookup(Key::from_event(&ev), Scope::Tree),
+            Some(Action::Bottom)
+        );
+        let ev = KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT);
+        assert_eq!(
+            KeyMap::default().lookup(Key::from_event(&ev), Scope::Tree),
+            Some(Action::Help)
+        );
+    }
+
+    #[test]
+    fn keys_parse_and_print() {
+        for text in [
+            "ctrl-c",
+            "tab",
+            "shift-tab",
+            "enter",
+            "esc",
+            "f5",
+            "?",
+            "j",
+            "alt-x",
+            "pgup",
+            "space",
+        ] {
+            let k = Key::parse(text).unwrap();
+            let shown = k.to_string();
+            assert_eq!(Key::parse(&shown).unwrap_or(k), k, "{text}");
+        }
+        assert!(Key::parse("ctrl-").is_none());
+        assert!(Key::parse("nonsense").is_none());
+    }
+
+    #[test]
+    fn overrides_replace_keys_and_reject_unknown_names() {
+        let mut o = BTreeMap::new();
+        o.insert("quit".to_string(), vec!["x".to_string()]);
+        let km = KeyMap::default().with_overrides(&o).unwrap();
+        assert_eq!(km.lookup(Key::ch('x'), Scope::Tree), Some(Action::Quit));
+        assert_eq!(km.lookup(Key::ch('q'), Scope::Tree), None);
+        o.insert("fly".to_string(), vec!["y".to_string()]);
+        assert!(KeyMap::default().with_overrides(&o).is_err());
+    }
+
+    #[test]
+    fn hint_bar_comes_from_the_table() {
+        let hints = KeyMap::default().hints(Scope::Tree);
+        assert_eq!(hints[0], ("/".to_string(), Action::Filter));
+        assert!(hints.iter().any(|(k, a)| k == "q" && *a == Action::Quit));
+    }
+}

@@ -1,0 +1,211 @@
+//! The one event loop: terminal input, ticks, signals and ZooKeeper results arrive on one
+//! channel; `App::update` applies them; effects become tasks; a frame is drawn only when
+//! something changed, at most once per frame interval, after draining everything pending.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures::StreamExt;
+use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::Terminal;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::app::{App, AppOptions};
+use super::event::{Effect, Event};
+use super::strings;
+use super::terminal::TerminalGuard;
+use super::view;
+use crate::zk::session::{self, SessionConfig, ZkHandle};
+use crate::zk::{load, ZkEvent};
+
+/// Shortest time between two frames (~60 frames a second at most).
+pub const FRAME_INTERVAL_MS: u64 = 16;
+/// Clock tick: ages notices. Nothing is drawn on a tick unless something visible changed.
+pub const TICK_INTERVAL_MS: u64 = 1_000;
+/// Events applied before a frame is considered, so a burst cannot starve the screen.
+const MAX_EVENTS_PER_FRAME: usize = 4_096;
+/// How long shutdown waits for background tasks.
+const SHUTDOWN_WAIT_MS: u64 = 2_000;
+
+/// Runs effects as tasks whose results come back as events.
+#[derive(Clone)]
+pub struct Executor {
+    zk: ZkHandle,
+    tx: UnboundedSender<Event>,
+}
+
+impl Executor {
+    pub fn run(&self, effect: Effect) {
+        let Some(client) = self.zk.client() else {
+            let path = match &effect {
+                Effect::LoadChildren(p) | Effect::FetchAcl(p) => p.clone(),
+            };
+            let _ = self.tx.send(Event::Zk(ZkEvent::Failed {
+                path,
+                error: strings::NOT_CONNECTED.to_string(),
+            }));
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let ev = match effect {
+                Effect::LoadChildren(path) => match load::load_children(&client, &path).await {
+                    Ok((parent, children)) => ZkEvent::Children { parent, children },
+                    Err(e) => ZkEvent::Failed {
+                        path,
+                        error: e.message,
+                    },
+                },
+                Effect::FetchAcl(path) => {
+                    let acl = load::fetch_acl(&client, &path).await.map_err(|e| e.message);
+                    ZkEvent::Acl { path, acl }
+                }
+            };
+            let _ = tx.send(Event::Zk(ev));
+        });
+    }
+}
+
+/// Runs the console until the operator quits or a signal arrives.
+pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result<()> {
+    let guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.hide_cursor()?;
+    let size = terminal.size()?;
+    let mut app = App::new(AppOptions {
+        size: (size.width, size.height),
+        now: SystemTime::now(),
+        ..opts
+    });
+
+    let (tx, rx) = mpsc::unbounded_channel::<Event>();
+    let cancel = CancellationToken::new();
+    let zk_tx = tx.clone();
+    let sink: session::Sink = Arc::new(move |ev| {
+        let _ = zk_tx.send(Event::Zk(ev));
+    });
+    let (zk, zk_task) = session::spawn(session_cfg, sink, cancel.clone());
+    let tasks = vec![
+        zk_task,
+        tokio::spawn(read_terminal(tx.clone(), cancel.clone())),
+        tokio::spawn(tick(tx.clone(), cancel.clone())),
+        tokio::spawn(signals(tx.clone(), cancel.clone())),
+    ];
+    let executor = Executor { zk, tx };
+    let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
+
+    cancel.cancel();
+    let _ = tokio::time::timeout(
+        Duration::from_millis(SHUTDOWN_WAIT_MS),
+        futures::future::join_all(tasks),
+    )
+    .await;
+    drop(terminal);
+    drop(guard);
+    result
+}
+
+/// The loop proper, generic over the backend so tests and benchmarks can drive it.
+pub async fn event_loop<B: Backend>(
+    app: &mut App,
+    terminal: &mut Terminal<B>,
+    mut rx: UnboundedReceiver<Event>,
+    executor: &Executor,
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let frame_interval = Duration::from_millis(FRAME_INTERVAL_MS);
+    let mut next_frame = Instant::now();
+    loop {
+        if app.dirty && Instant::now() >= next_frame {
+            terminal.draw(|f| view::draw(f, app))?;
+            app.dirty = false;
+            next_frame = Instant::now() + frame_interval;
+        }
+        let event = if app.dirty {
+            tokio::select! {
+                ev = rx.recv() => ev,
+                _ = tokio::time::sleep_until(next_frame) => continue,
+            }
+        } else {
+            rx.recv().await
+        };
+        let Some(event) = event else { return Ok(()) };
+        apply(app, event, executor);
+        for _ in 0..MAX_EVENTS_PER_FRAME {
+            match rx.try_recv() {
+                Ok(ev) => apply(app, ev, executor),
+                Err(_) => break,
+            }
+        }
+        if app.should_quit {
+            return Ok(());
+        }
+    }
+}
+
+fn apply(app: &mut App, event: Event, executor: &Executor) {
+    for effect in app.update(event) {
+        executor.run(effect);
+    }
+}
+
+async fn read_terminal(tx: UnboundedSender<Event>, cancel: CancellationToken) {
+    let mut events = EventStream::new();
+    loop {
+        let next = tokio::select! {
+            _ = cancel.cancelled() => return,
+            ev = events.next() => ev,
+        };
+        let ev = match next {
+            Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => Event::Key(k),
+            Some(Ok(TermEvent::Resize(w, h))) => Event::Resize(w, h),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "terminal input failed");
+                Event::Signal
+            }
+            None => Event::Signal,
+        };
+        if tx.send(ev).is_err() {
+            return;
+        }
+    }
+}
+
+async fn tick(tx: UnboundedSender<Event>, cancel: CancellationToken) {
+    let mut interval = tokio::time::interval(Duration::from_millis(TICK_INTERVAL_MS));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = interval.tick() => {
+                if tx.send(Event::Tick(SystemTime::now())).is_err() { return; }
+            }
+        }
+    }
+}
+
+async fn signals(tx: UnboundedSender<Event>, cancel: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        tracing::warn!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = cancel.cancelled() => return,
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        _ = hup.recv() => {}
+    }
+    let _ = tx.send(Event::Signal);
+}

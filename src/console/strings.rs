@@ -1,0 +1,90 @@
+//! Every piece of text the console shows, in one place.
+
+use super::keymap::Action;
+
+pub const APP_NAME: &str = "myzoo";
+pub const TREE_TITLE: &str = "Tree";
+pub const DETAIL_TITLE: &str = "Znode";
+pub const HELP_TITLE: &str = "Keys";
+pub const HELP_FOOTER: &str =
+    "esc/?/q closes this help · commands: :goto PATH  :theme NAME  :reload  :q";
+pub const TOO_SMALL: &str = "terminal too small";
+pub const TOO_SMALL_HINT: &str = "myzoo needs at least 80×24; resize or press q to quit";
+pub const LOADING: &str = "loading…";
+pub const NOTHING_SELECTED: &str = "nothing selected";
+pub const NO_MATCHES: &str = "no znode matches the filter";
+pub const BADGE_READ_ONLY: &str = " READ-ONLY ";
+pub const STAT_HEADING: &str = "Stat";
+pub const ACL_HEADING: &str = "ACL";
+pub const DATA_HEADING: &str = "Data";
+pub const NOT_CONNECTED: &str = "not connected to ZooKeeper";
+
+pub fn badge_text(badge: crate::zk::SessionBadge) -> &'static str {
+    use crate::zk::SessionBadge as B;
+    match badge {
+        B::Connecting => " connecting ",
+        B::Connected => " connected ",
+        B::ConnectedReadOnly => " connected (server read-only) ",
+        B::Disconnected => " disconnected ",
+        B::Expired => " expired ",
+        B::AuthFailed => " auth failed ",
+    }
+}
+
+pub fn stale_since(hms: &str) -> String {
+    format!(" stale since {hms} UTC ")
+}
+
+pub fn truncated_notice(shown_lines: usize, total: &str) -> String {
+    format!("… cut for display after {shown_lines} lines; the znode holds {total}")
+}
+
+pub fn unknown_command(cmd: &str) -> String {
+    format!("unknown command {cmd:?}; try :goto PATH, :theme NAME, :reload, :q")
+}
+
+pub fn theme_switched(name: &str) -> String {
+    format!("theme: {name}")
+}
+
+pub fn no_such_znode(path: &str) -> String {
+    format!("{path}: no such znode")
+}
+
+pub fn goto_usage() -> &'static str {
+    "usage: :goto /absolute/path"
+}
+
+pub fn filter_prompt() -> &'static str {
+    "/"
+}
+
+pub fn command_prompt() -> &'static str {
+    ":"
+}
+
+/// Short labels for the hint bar and help popup.
+pub fn action_label(action: Action) -> &'static str {
+    match action {
+        Action::Quit => "quit",
+        Action::ForceQuit => "quit now",
+        Action::Help => "help",
+        Action::CommandLine => "command",
+        Action::Filter => "filter",
+        Action::NextPane => "next pane",
+        Action::PrevPane => "previous pane",
+        Action::FocusTree => "tree pane",
+        Action::FocusDetail => "znode pane",
+        Action::Up => "up",
+        Action::Down => "down",
+        Action::PageUp => "page up",
+        Action::PageDown => "page down",
+        Action::Top => "top",
+        Action::Bottom => "bottom",
+        Action::Expand => "expand",
+        Action::Collapse => "collapse",
+        Action::Toggle => "open/close",
+        Action::Back => "back",
+        Action::Reload => "reload",
+    }
+}

@@ -1,0 +1,469 @@
+//! The console's copy of the znode tree: what is loaded, what is expanded, the flattened rows
+//! the tree pane shows, the filter and the selection. Pure data; no I/O, no drawing.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::zk::{base_name, child_path, parent_path, NodeInfo, NodeStat};
+
+/// One znode as the console knows it.
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    pub stat: Option<NodeStat>,
+    pub data: Vec<u8>,
+    /// `None` until the children have been read.
+    pub children: Option<BTreeSet<String>>,
+    pub expanded: bool,
+    pub loading: bool,
+    /// Why the last read failed (NoNode, NoAuth …); shown in place.
+    pub error: Option<String>,
+}
+
+/// One visible line of the tree pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub path: String,
+    pub depth: u16,
+}
+
+#[derive(Debug, Clone)]
+pub struct TreeModel {
+    nodes: HashMap<String, Node>,
+    rows: Vec<Row>,
+    filter: Option<String>,
+    selected: Option<String>,
+    selected_index: usize,
+}
+
+impl Default for TreeModel {
+    fn default() -> Self {
+        let mut nodes = HashMap::new();
+        nodes.insert(
+            "/".to_string(),
+            Node {
+                expanded: true,
+                ..Node::default()
+            },
+        );
+        let mut t = TreeModel {
+            nodes,
+            rows: Vec::new(),
+            filter: None,
+            selected: None,
+            selected_index: 0,
+        };
+        t.rebuild_rows();
+        t
+    }
+}
+
+impl TreeModel {
+    pub fn node(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(path)
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    pub fn filter(&self) -> Option<&str> {
+        self.filter.as_deref()
+    }
+
+    pub fn selected_index(&self) -> usize {
+        self.selected_index
+    }
+
+    pub fn selected_path(&self) -> Option<&str> {
+        self.rows.get(self.selected_index).map(|r| r.path.as_str())
+    }
+
+    /// Paths of expanded znodes, parents before children: what a reload must read again.
+    pub fn expanded_paths(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.expanded)
+            .map(|(p, _)| p.clone())
+            .collect();
+        v.sort_by_key(|p| (p.matches('/').count(), p.clone()));
+        v
+    }
+
+    fn entry(&mut self, path: &str) -> &mut Node {
+        self.nodes.entry(path.to_string()).or_default()
+    }
+
+    /// Marks a read of `path`'s children as under way.
+    pub fn set_loading(&mut self, path: &str) {
+        let n = self.entry(path);
+        n.loading = true;
+    }
+
+    /// Applies a children read: the parent's own data, its child list, each child's data.
+    /// Children no longer listed are dropped with their subtrees.
+    pub fn apply_children(&mut self, parent: NodeInfo, children: Vec<NodeInfo>) {
+        let names: BTreeSet<String> = children
+            .iter()
+            .map(|c| base_name(&c.path).to_string())
+            .collect();
+        let old = self
+            .nodes
+            .get(&parent.path)
+            .and_then(|n| n.children.clone())
+            .unwrap_or_default();
+        for gone in old.difference(&names) {
+            self.remove_subtree(&child_path(&parent.path, gone));
+        }
+        let p = self.entry(&parent.path);
+        p.stat = Some(parent.stat);
+        p.data = parent.data;
+        p.children = Some(names);
+        p.loading = false;
+        p.error = None;
+        for c in children {
+            let n = self.entry(&c.path);
+            n.stat = Some(c.stat);
+            n.data = c.data;
+            n.error = None;
+        }
+        self.rebuild_rows();
+    }
+
+    /// Applies one znode read (from a watch or a fetch). An older read never replaces a newer
+    /// one: the stat's zxids decide.
+    pub fn apply_node(&mut self, info: NodeInfo) {
+        if let Some(existing) = self.nodes.get(&info.path).and_then(|n| n.stat) {
+            let same_incarnation = existing.czxid == info.stat.czxid;
+            if same_incarnation && existing.mzxid > info.stat.mzxid {
+                return;
+            }
+            if same_incarnation
+                && existing.mzxid == info.stat.mzxid
+                && existing.pzxid > info.stat.pzxid
+            {
+                return;
+            }
+        }
+        let parent = parent_path(&info.path).to_string();
+        let mut structural = false;
+        if info.path != "/" {
+            if let Some(set) = self
+                .nodes
+                .get_mut(&parent)
+                .and_then(|n| n.children.as_mut())
+            {
+                structural = set.insert(base_name(&info.path).to_string());
+            } else if !self.nodes.contains_key(&info.path) {
+                // The parent's children are not loaded: nothing on screen shows this znode.
+                return;
+            }
+        }
+        let n = self.entry(&info.path);
+        n.stat = Some(info.stat);
+        n.data = info.data;
+        n.error = None;
+        if structural {
+            self.rebuild_rows();
+        }
+    }
+
+    /// Applies a deletion: the znode and everything under it go.
+    pub fn apply_deleted(&mut self, path: &str) {
+        if path == "/" {
+            return;
+        }
+        let parent = parent_path(path).to_string();
+        let removed_from_parent = self
+            .nodes
+            .get_mut(&parent)
+            .and_then(|n| n.children.as_mut())
+            .is_some_and(|set| set.remove(base_name(path)));
+        let existed = self.remove_subtree(path);
+        if removed_from_parent || existed {
+            self.rebuild_rows();
+        }
+    }
+
+    /// Records a failed read in place.
+    pub fn apply_error(&mut self, path: &str, error: String) {
+        let n = self.entry(path);
+        n.loading = false;
+        n.error = Some(error);
+        self.rebuild_rows();
+    }
+
+    fn remove_subtree(&mut self, path: &str) -> bool {
+        let Some(node) = self.nodes.remove(path) else {
+            return false;
+        };
+        for c in node.children.iter().flatten() {
+            self.remove_subtree(&child_path(path, c));
+        }
+        true
+    }
+
+    /// Forgets the children of collapsed znodes (they are re-read when expanded) so that a
+    /// reload after reconnect reads only what is visible.
+    pub fn forget_collapsed(&mut self) {
+        let collapsed: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| !n.expanded && n.children.is_some())
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in collapsed {
+            if let Some(children) = self.nodes.get_mut(&p).and_then(|n| n.children.take()) {
+                for c in children {
+                    self.remove_subtree(&child_path(&p, &c));
+                }
+            }
+        }
+        self.rebuild_rows();
+    }
+
+    /// Expands `path`; returns true when its children must be read first.
+    pub fn expand(&mut self, path: &str) -> bool {
+        let n = self.entry(path);
+        n.expanded = true;
+        let needs_load = n.children.is_none() && !n.loading;
+        if needs_load {
+            n.loading = true;
+        }
+        self.rebuild_rows();
+        needs_load
+    }
+
+    pub fn collapse(&mut self, path: &str) {
+        if let Some(n) = self.nodes.get_mut(path) {
+            n.expanded = false;
+        }
+        self.rebuild_rows();
+    }
+
+    pub fn is_expanded(&self, path: &str) -> bool {
+        self.nodes.get(path).is_some_and(|n| n.expanded)
+    }
+
+    /// Whether a znode has (or may have) children to show.
+    pub fn has_children(&self, path: &str) -> bool {
+        match self.nodes.get(path) {
+            Some(Node {
+                children: Some(set),
+                ..
+            }) => !set.is_empty(),
+            Some(Node { stat: Some(s), .. }) => s.num_children > 0,
+            _ => false,
+        }
+    }
+
+    /// Sets (or clears, with an empty string) the filter: rows whose path contains it,
+    /// case-insensitively, and their ancestors.
+    pub fn set_filter(&mut self, filter: Option<String>) {
+        self.filter = filter.filter(|f| !f.is_empty()).map(|f| f.to_lowercase());
+        self.rebuild_rows();
+    }
+
+    pub fn select_index(&mut self, index: usize) {
+        if self.rows.is_empty() {
+            self.selected_index = 0;
+            self.selected = None;
+            return;
+        }
+        self.selected_index = index.min(self.rows.len() - 1);
+        self.selected = Some(self.rows[self.selected_index].path.clone());
+    }
+
+    /// Selects a path if it is visible; returns whether it was.
+    pub fn select_path(&mut self, path: &str) -> bool {
+        match self.rows.iter().position(|r| r.path == path) {
+            Some(i) => {
+                self.select_index(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn move_selection(&mut self, delta: isize) {
+        let max = self.rows.len().saturating_sub(1) as isize;
+        let next = (self.selected_index as isize + delta).clamp(0, max);
+        self.select_index(next as usize);
+    }
+
+    /// Recomputes the visible rows, keeping the selected path selected when it is still there
+    /// (else the nearest row above where it was).
+    fn rebuild_rows(&mut self) {
+        let mut rows = Vec::with_capacity(self.rows.len().max(16));
+        let filter = self.filter.clone();
+        self.push_rows("/", 0, filter.as_deref(), &mut rows);
+        self.rows = rows;
+        let keep = self.selected.clone();
+        let found = keep
+            .as_deref()
+            .and_then(|p| self.rows.iter().position(|r| r.path == p));
+        match found {
+            Some(i) => self.selected_index = i,
+            None => self.select_index(self.selected_index.min(self.rows.len().saturating_sub(1))),
+        }
+    }
+
+    /// Pushes `path` and its visible descendants; with a filter, only matches and their
+    /// ancestors. Returns whether anything was pushed.
+    fn push_rows(&self, path: &str, depth: u16, filter: Option<&str>, rows: &mut Vec<Row>) -> bool {
+        let Some(node) = self.nodes.get(path) else {
+            return false;
+        };
+        let at = rows.len();
+        rows.push(Row {
+            path: path.to_string(),
+            depth,
+        });
+        let mut any_child = false;
+        let show_children = node.expanded || filter.is_some();
+        if show_children {
+            if let Some(children) = &node.children {
+                for c in children {
+                    any_child |= self.push_rows(&child_path(path, c), depth + 1, filter, rows);
+                }
+            }
+        }
+        match filter {
+            Some(f) if !any_child && depth > 0 && !path.to_lowercase().contains(f) => {
+                rows.truncate(at);
+                false
+            }
+            _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(path: &str, mzxid: i64, children: i32) -> NodeInfo {
+        NodeInfo {
+            path: path.to_string(),
+            stat: NodeStat {
+                czxid: 1,
+                mzxid,
+                num_children: children,
+                ..NodeStat::default()
+            },
+            data: Vec::new(),
+        }
+    }
+
+    fn loaded() -> TreeModel {
+        let mut t = TreeModel::default();
+        t.apply_children(info("/", 1, 2), vec![info("/a", 1, 1), info("/b", 1, 0)]);
+        t
+    }
+
+    fn paths(t: &TreeModel) -> Vec<&str> {
+        t.rows().iter().map(|r| r.path.as_str()).collect()
+    }
+
+    #[test]
+    fn expand_collapse_and_rows() {
+        let mut t = loaded();
+        assert_eq!(paths(&t), ["/", "/a", "/b"]);
+        assert!(t.expand("/a"));
+        t.apply_children(info("/a", 1, 1), vec![info("/a/x", 1, 0)]);
+        assert_eq!(paths(&t), ["/", "/a", "/a/x", "/b"]);
+        assert_eq!(t.rows()[2].depth, 2);
+        t.collapse("/a");
+        assert_eq!(paths(&t), ["/", "/a", "/b"]);
+        assert!(!t.expand("/a"), "children are cached");
+    }
+
+    #[test]
+    fn watch_events_insert_and_remove() {
+        let mut t = loaded();
+        t.apply_node(info("/c", 5, 0));
+        assert_eq!(paths(&t), ["/", "/a", "/b", "/c"]);
+        t.apply_deleted("/a");
+        assert_eq!(paths(&t), ["/", "/b", "/c"]);
+        // A znode under an unloaded parent is not shown.
+        t.apply_node(info("/b/deep", 6, 0));
+        assert!(t.node("/b/deep").is_none());
+    }
+
+    #[test]
+    fn older_reads_never_replace_newer() {
+        let mut t = loaded();
+        let mut newer = info("/b", 9, 0);
+        newer.data = b"new".to_vec();
+        t.apply_node(newer);
+        let mut older = info("/b", 3, 0);
+        older.data = b"old".to_vec();
+        t.apply_node(older);
+        assert_eq!(t.node("/b").unwrap().data, b"new");
+        // A re-created znode (new czxid) always wins.
+        let mut reborn = info("/b", 2, 0);
+        reborn.stat.czxid = 8;
+        reborn.data = b"reborn".to_vec();
+        t.apply_node(reborn);
+        assert_eq!(t.node("/b").unwrap().data, b"reborn");
+    }
+
+    #[test]
+    fn selection_follows_the_path_across_changes() {
+        let mut t = loaded();
+        assert!(t.select_path("/b"));
+        t.apply_node(info("/0first", 5, 0));
+        assert_eq!(t.selected_path(), Some("/b"));
+        t.apply_deleted("/b");
+        assert_eq!(t.selected_path(), Some("/a"));
+        t.move_selection(-10);
+        assert_eq!(t.selected_path(), Some("/"));
+        t.move_selection(100);
+        assert_eq!(t.selected_path(), Some("/a"));
+    }
+
+    #[test]
+    fn filter_keeps_matches_and_ancestors() {
+        let mut t = loaded();
+        t.expand("/a");
+        t.apply_children(
+            info("/a", 1, 2),
+            vec![info("/a/Config", 1, 0), info("/a/other", 1, 0)],
+        );
+        t.collapse("/a");
+        t.set_filter(Some("config".into()));
+        assert_eq!(paths(&t), ["/", "/a", "/a/Config"]);
+        t.set_filter(None);
+        assert_eq!(paths(&t), ["/", "/a", "/b"]);
+    }
+
+    #[test]
+    fn reload_forgets_collapsed_children_and_lists_expanded_parents_first() {
+        let mut t = loaded();
+        t.expand("/a");
+        t.apply_children(info("/a", 1, 1), vec![info("/a/x", 1, 0)]);
+        t.collapse("/a");
+        t.forget_collapsed();
+        assert!(t.node("/a/x").is_none());
+        assert!(t.node("/a").unwrap().children.is_none());
+        t.expand("/b");
+        assert_eq!(t.expanded_paths(), ["/", "/b"]);
+    }
+
+    #[test]
+    fn a_vanished_child_goes_with_its_subtree() {
+        let mut t = loaded();
+        t.expand("/a");
+        t.apply_children(info("/a", 1, 1), vec![info("/a/x", 1, 0)]);
+        t.apply_children(info("/", 2, 1), vec![info("/b", 1, 0)]);
+        assert!(t.node("/a/x").is_none());
+        assert_eq!(paths(&t), ["/", "/b"]);
+    }
+}

@@ -1,0 +1,40 @@
+//! The header line: profile, root, ZooKeeper session badge, "stale since", read-only badge.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::console::app::App;
+use crate::console::strings;
+use crate::zk::format::utc_time;
+use crate::zk::SessionBadge;
+
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let t = &app.theme;
+    let badge_style = match app.session {
+        SessionBadge::Connected => t.badge_ok,
+        SessionBadge::Connecting | SessionBadge::ConnectedReadOnly | SessionBadge::Disconnected => {
+            t.badge_warn
+        }
+        SessionBadge::Expired | SessionBadge::AuthFailed => t.badge_error,
+    };
+    let mut spans = vec![
+        Span::styled(format!(" {} ", strings::APP_NAME), t.header),
+        Span::styled(format!("│ {} │ root {} ", app.label, app.root), t.header),
+        Span::styled(strings::badge_text(app.session), badge_style),
+    ];
+    if let Some(since) = app.stale_since {
+        let ms = since
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        spans.push(Span::styled(
+            strings::stale_since(&utc_time(ms)),
+            t.badge_warn,
+        ));
+    }
+    if app.read_only {
+        spans.push(Span::styled(strings::BADGE_READ_ONLY, t.badge_readonly));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
+}

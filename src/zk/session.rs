@@ -1,0 +1,149 @@
+//! A ZooKeeper session that replaces itself: connects, reports state changes, and after
+//! expiry opens a new session and announces it so that everything visible is reloaded.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use zookeeper_client::{Client, SessionState};
+
+use super::{SessionBadge, ZkEvent};
+
+/// First pause before retrying a failed connect; doubles up to the maximum.
+pub const RECONNECT_BACKOFF_MIN_MS: u64 = 250;
+pub const RECONNECT_BACKOFF_MAX_MS: u64 = 5_000;
+
+/// Where every ZooKeeper result goes (the console turns it into an event on its one channel).
+pub type Sink = Arc<dyn Fn(ZkEvent) + Send + Sync>;
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// `host:port[,host:port…][/chroot]`
+    pub connect: String,
+    pub session_timeout: Duration,
+}
+
+/// Gives tasks the current client, if there is a usable one.
+#[derive(Clone)]
+pub struct ZkHandle {
+    rx: watch::Receiver<Option<Client>>,
+}
+
+impl ZkHandle {
+    pub fn client(&self) -> Option<Client> {
+        self.rx.borrow().clone()
+    }
+}
+
+/// Starts the session task. It stops when `cancel` fires.
+pub fn spawn(
+    cfg: SessionConfig,
+    sink: Sink,
+    cancel: CancellationToken,
+) -> (ZkHandle, JoinHandle<()>) {
+    let (tx, rx) = watch::channel(None);
+    let task = tokio::spawn(run(cfg, sink, cancel, tx));
+    (ZkHandle { rx }, task)
+}
+
+fn badge(sink: &Sink, badge: SessionBadge) {
+    sink(ZkEvent::Session {
+        badge,
+        at: SystemTime::now(),
+    });
+}
+
+async fn run(
+    cfg: SessionConfig,
+    sink: Sink,
+    cancel: CancellationToken,
+    tx: watch::Sender<Option<Client>>,
+) {
+    let mut generation = 0u64;
+    let mut backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
+    while !cancel.is_cancelled() {
+        let connector = Client::connector().with_session_timeout(cfg.session_timeout);
+        let connected = tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = connector.connect(&cfg.connect) => r,
+        };
+        let client = match connected {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, connect = %cfg.connect, "ZooKeeper connect failed");
+                let b = if matches!(e, zookeeper_client::Error::AuthFailed) {
+                    SessionBadge::AuthFailed
+                } else {
+                    SessionBadge::Disconnected
+                };
+                badge(&sink, b);
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_millis(RECONNECT_BACKOFF_MAX_MS));
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
+        generation += 1;
+        tracing::info!(session = ?client.session_id(), generation, "ZooKeeper session established");
+        let _ = tx.send(Some(client.clone()));
+        let watch_cancel = cancel.child_token();
+        let watcher = tokio::spawn(super::watch::run(
+            client.clone(),
+            sink.clone(),
+            watch_cancel.clone(),
+        ));
+        badge(&sink, SessionBadge::Connected);
+        sink(ZkEvent::Ready { generation });
+        follow_state(&client, &sink, &cancel, generation).await;
+        watch_cancel.cancel();
+        let _ = watcher.await;
+        let _ = tx.send(None);
+    }
+}
+
+/// Reports state changes until the session ends (expired, closed, auth failed) or we stop.
+async fn follow_state(client: &Client, sink: &Sink, cancel: &CancellationToken, generation: u64) {
+    let mut states = client.state_watcher();
+    let mut was_disconnected = false;
+    loop {
+        let state = tokio::select! {
+            _ = cancel.cancelled() => return,
+            s = states.changed() => s,
+        };
+        tracing::info!(?state, "ZooKeeper session state");
+        match state {
+            SessionState::Disconnected => {
+                was_disconnected = true;
+                badge(sink, SessionBadge::Disconnected);
+            }
+            SessionState::SyncConnected | SessionState::ConnectedReadOnly => {
+                let b = if state == SessionState::SyncConnected {
+                    SessionBadge::Connected
+                } else {
+                    SessionBadge::ConnectedReadOnly
+                };
+                badge(sink, b);
+                if was_disconnected {
+                    // Same session, but changes made while we were away may not have been
+                    // delivered: reload what is visible.
+                    sink(ZkEvent::Ready { generation });
+                    was_disconnected = false;
+                }
+            }
+            SessionState::Expired => {
+                badge(sink, SessionBadge::Expired);
+                return;
+            }
+            SessionState::AuthFailed => {
+                badge(sink, SessionBadge::AuthFailed);
+                return;
+            }
+            SessionState::Closed => return,
+        }
+    }
+}
