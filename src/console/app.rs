@@ -455,6 +455,10 @@ impl App {
             prefix.push_str(seg);
             self.expand_path(&prefix, effects);
         }
+        // The target is opened too, so that its children show right away.
+        if target != "/" {
+            self.expand_path(target, effects);
+        }
         self.pending_goto = Some(target.to_string());
         self.try_pending_goto();
     }

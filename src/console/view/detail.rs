@@ -50,7 +50,7 @@ fn kv<'a>(app: &App, pairs: &[(&'a str, String)]) -> Line<'a> {
     let mut spans = Vec::new();
     for (k, v) in pairs {
         spans.push(Span::styled(format!("{k} "), app.theme.label));
-        spans.push(Span::styled(format!("{v:<14}"), app.theme.text));
+        spans.push(Span::styled(format!("{v:<6}  "), app.theme.text));
     }
     Line::from(spans)
 }

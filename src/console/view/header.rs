@@ -19,9 +19,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         }
         SessionBadge::Expired | SessionBadge::AuthFailed => t.badge_error,
     };
+    // Badges first: at 80 columns a long profile label is what gets cut, not the state.
     let mut spans = vec![
         Span::styled(format!(" {} ", strings::APP_NAME), t.header),
-        Span::styled(format!("│ {} │ root {} ", app.label, app.root), t.header),
         Span::styled(strings::badge_text(app.session), badge_style),
     ];
     if let Some(since) = app.stale_since {
@@ -36,5 +36,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     if app.read_only {
         spans.push(Span::styled(strings::BADGE_READ_ONLY, t.badge_readonly));
     }
+    spans.push(Span::styled(
+        format!(" {} │ root {} ", app.label, app.root),
+        t.header,
+    ));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
 }

@@ -81,7 +81,7 @@ pub fn help(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let t = &app.theme;
     let bindings: Vec<_> = app.keymap.for_pane(app.focus.scope()).collect();
     let height = (bindings.len() as u16 + 4).min(area.height.saturating_sub(2));
-    let width = 64.min(area.width.saturating_sub(4));
+    let width = 78.min(area.width.saturating_sub(2));
     let popup = Rect::new(
         area.x + (area.width - width) / 2,
         area.y + (area.height - height) / 2,
