@@ -8,11 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::sandbox::{self, SandboxOptions};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "myzoo",
-    version,
-    about = "Operator console for MySQL/MariaDB clusters coordinated through ZooKeeper"
-)]
+#[command(name = "myzoo", version, about = "Operator console for MySQL/MariaDB clusters coordinated through ZooKeeper")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -93,18 +89,13 @@ pub struct StateDirArg {
 
 impl StateDirArg {
     fn path(&self) -> PathBuf {
-        self.state_dir
-            .clone()
-            .unwrap_or_else(sandbox::default_state_dir)
+        self.state_dir.clone().unwrap_or_else(sandbox::default_state_dir)
     }
 }
 
 /// Runs the parsed command; errors are printed to stderr with their causes.
 pub fn run(cli: Cli) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("myzoo: cannot start the runtime: {e}");
@@ -144,19 +135,12 @@ fn merge(outer: ConsoleArgs, inner: ConsoleArgs) -> ConsoleArgs {
 fn init_stderr_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MYZOO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 async fn run_sandbox(action: SandboxAction) -> anyhow::Result<ExitCode> {
     match action {
-        SandboxAction::Up {
-            dir,
-            zk_ensemble,
-            no_mysql,
-        } => {
+        SandboxAction::Up { dir, zk_ensemble, no_mysql } => {
             let opts = SandboxOptions {
                 state_dir: dir.path(),
                 zk_ensemble: usize::from(zk_ensemble),
@@ -186,19 +170,10 @@ async fn run_sandbox(action: SandboxAction) -> anyhow::Result<ExitCode> {
 }
 
 fn sandbox_text(status: &sandbox::SandboxStatus) -> String {
-    let mut out = format!(
-        "state folder  {}\nzookeeper     {}\n",
-        status.state_dir.display(),
-        status.zk
-    );
+    let mut out = format!("state folder  {}\nzookeeper     {}\n", status.state_dir.display(), status.zk);
     for m in &status.mysql {
-        let pid = m
-            .pid
-            .map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
-        out.push_str(&format!(
-            "mariadb       {:<10} {:<8} {}:{}  {}\n",
-            m.name, m.role, m.host, m.port, pid
-        ));
+        let pid = m.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
+        out.push_str(&format!("mariadb       {:<10} {:<8} {}:{}  {}\n", m.name, m.role, m.host, m.port, pid));
     }
     out
 }

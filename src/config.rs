@@ -77,10 +77,7 @@ pub fn config_path() -> PathBuf {
     if let Some(p) = std::env::var_os(CONFIG_ENV) {
         return PathBuf::from(p);
     }
-    dirs::config_dir()
-        .unwrap_or_else(|| PathBuf::from(".config"))
-        .join("myzoo")
-        .join("config.toml")
+    dirs::config_dir().unwrap_or_else(|| PathBuf::from(".config")).join("myzoo").join("config.toml")
 }
 
 /// `$XDG_STATE_HOME/myzoo` (falls back to `~/.local/state/myzoo`): logs, drafts, the sandbox.
@@ -95,9 +92,7 @@ impl ConfigFile {
     /// Reads the file; a missing file is an empty config, a malformed one is an error naming it.
     pub fn load(path: &Path) -> Result<ConfigFile> {
         match std::fs::read_to_string(path) {
-            Ok(text) => {
-                toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
-            }
+            Ok(text) => toml::from_str(&text).with_context(|| format!("config file {}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
             Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
         }
@@ -116,19 +111,13 @@ impl ConfigFile {
 
     /// The named profile, else the default one, else the only one.
     pub fn profile(&self, name: Option<&str>) -> Result<Option<(String, Profile)>> {
-        let wanted = name
-            .map(str::to_string)
-            .or_else(|| self.default_profile.clone());
+        let wanted = name.map(str::to_string).or_else(|| self.default_profile.clone());
         match wanted {
             Some(n) => match self.profiles.get(&n) {
                 Some(p) => Ok(Some((n, p.clone()))),
                 None => anyhow::bail!("no profile named {n:?} in {}", config_path().display()),
             },
-            None if self.profiles.len() == 1 => Ok(self
-                .profiles
-                .iter()
-                .next()
-                .map(|(n, p)| (n.clone(), p.clone()))),
+            None if self.profiles.len() == 1 => Ok(self.profiles.iter().next().map(|(n, p)| (n.clone(), p.clone()))),
             None => Ok(None),
         }
     }
@@ -138,8 +127,7 @@ impl ConfigFile {
 pub fn write_sandbox_profile(zk: &str) -> Result<PathBuf> {
     let path = config_path();
     let mut cfg = ConfigFile::load(&path)?;
-    cfg.profiles
-        .insert(SANDBOX_PROFILE.to_string(), Profile::new(zk));
+    cfg.profiles.insert(SANDBOX_PROFILE.to_string(), Profile::new(zk));
     cfg.default_profile = Some(SANDBOX_PROFILE.to_string());
     cfg.save(&path)?;
     Ok(path)

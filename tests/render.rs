@@ -57,13 +57,7 @@ fn zk(app: &mut App, ev: ZkEvent) -> Vec<Effect> {
 }
 
 fn connected(app: &mut App) -> Vec<Effect> {
-    zk(
-        app,
-        ZkEvent::Session {
-            badge: SessionBadge::Connected,
-            at: t0(),
-        },
-    );
+    zk(app, ZkEvent::Session { badge: SessionBadge::Connected, at: t0() });
     zk(app, ZkEvent::Ready { generation: 1 })
 }
 
@@ -71,8 +65,7 @@ fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-const CONFIG: &[u8] =
-    br#"{"schema":1,"name":"sandbox","tier":"development","nodes":[{"name":"db1","port":3306}]}"#;
+const CONFIG: &[u8] = br#"{"schema":1,"name":"sandbox","tier":"development","nodes":[{"name":"db1","port":3306}]}"#;
 
 fn populated(size: (u16, u16)) -> App {
     let mut a = app(size);
@@ -80,38 +73,27 @@ fn populated(size: (u16, u16)) -> App {
     zk(
         &mut a,
         ZkEvent::Children {
+            failed: vec![],
             parent: node("/", b"", 3),
-            children: vec![
-                node("/demo", b"hello", 2),
-                node("/myzoo", b"", 2),
-                node("/zookeeper", b"", 1),
-            ],
+            children: vec![node("/demo", b"hello", 2), node("/myzoo", b"", 2), node("/zookeeper", b"", 1)],
         },
     );
     zk(
         &mut a,
         ZkEvent::Children {
+            failed: vec![],
             parent: node("/myzoo", b"", 2),
-            children: vec![
-                node("/myzoo/audit", b"", 0),
-                node("/myzoo/clusters", b"", 1),
-            ],
+            children: vec![node("/myzoo/audit", b"", 0), node("/myzoo/clusters", b"", 1)],
         },
     );
-    assert_eq!(
-        a.tree.selected_path(),
-        Some("/myzoo"),
-        "start-up selects the root"
-    );
+    assert_eq!(a.tree.selected_path(), Some("/myzoo"), "start-up selects the root");
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Down);
-    assert_eq!(
-        key(&mut a, KeyCode::Right),
-        vec![Effect::LoadChildren("/myzoo/clusters".into())]
-    );
+    assert_eq!(key(&mut a, KeyCode::Right), vec![Effect::LoadChildren("/myzoo/clusters".into())]);
     zk(
         &mut a,
         ZkEvent::Children {
+            failed: vec![],
             parent: node("/myzoo/clusters", b"", 1),
             children: vec![node("/myzoo/clusters/sandbox", b"", 1)],
         },
@@ -121,23 +103,14 @@ fn populated(size: (u16, u16)) -> App {
     zk(
         &mut a,
         ZkEvent::Children {
+            failed: vec![],
             parent: node("/myzoo/clusters/sandbox", b"", 1),
             children: vec![node("/myzoo/clusters/sandbox/config", CONFIG, 0)],
         },
     );
     key(&mut a, KeyCode::Down);
-    let acl = vec![AclEntry {
-        scheme: "world".into(),
-        id: "anyone".into(),
-        perms: "cdrwa".into(),
-    }];
-    zk(
-        &mut a,
-        ZkEvent::Acl {
-            path: "/myzoo/clusters/sandbox/config".into(),
-            acl: Ok(acl),
-        },
-    );
+    let acl = vec![AclEntry { scheme: "world".into(), id: "anyone".into(), perms: "cdrwa".into() }];
+    zk(&mut a, ZkEvent::Acl { path: "/myzoo/clusters/sandbox/config".into(), acl: Ok(acl) });
     a
 }
 
@@ -168,13 +141,7 @@ fn empty_state() {
     for size in SIZES {
         let mut a = app(size);
         connected(&mut a);
-        zk(
-            &mut a,
-            ZkEvent::Children {
-                parent: node("/", b"", 0),
-                children: vec![],
-            },
-        );
+        zk(&mut a, ZkEvent::Children { failed: vec![], parent: node("/", b"", 0), children: vec![] });
         snap("empty", &a);
     }
 }
@@ -183,10 +150,7 @@ fn empty_state() {
 fn populated_state_shows_the_selected_json() {
     for size in SIZES {
         let a = populated(size);
-        assert_eq!(
-            a.tree.selected_path(),
-            Some("/myzoo/clusters/sandbox/config")
-        );
+        assert_eq!(a.tree.selected_path(), Some("/myzoo/clusters/sandbox/config"));
         let screen = render(&a);
         assert!(screen.contains("\"tier\": \"development\""), "{screen}");
         snap("populated", &a);
@@ -214,13 +178,7 @@ fn error_state_is_shown_in_place() {
 fn stale_state_marks_the_header_and_the_tree() {
     for size in SIZES {
         let mut a = populated(size);
-        zk(
-            &mut a,
-            ZkEvent::Session {
-                badge: SessionBadge::Disconnected,
-                at: t0() + Duration::from_secs(65),
-            },
-        );
+        zk(&mut a, ZkEvent::Session { badge: SessionBadge::Disconnected, at: t0() + Duration::from_secs(65) });
         let screen = render(&a);
         assert!(screen.contains("stale since 20:54:25 UTC"), "{screen}");
         snap("stale", &a);

@@ -166,11 +166,7 @@ impl App {
             NoticeLevel::Error => tracing::warn!(notice = %text),
             NoticeLevel::Info => tracing::info!(notice = %text),
         }
-        self.notices.push_back(Notice {
-            text,
-            level,
-            expires_at: self.now + Duration::from_millis(NOTICE_TTL_MS),
-        });
+        self.notices.push_back(Notice { text, level, expires_at: self.now + Duration::from_millis(NOTICE_TTL_MS) });
         while self.notices.len() > 3 {
             self.notices.pop_front();
         }
@@ -201,11 +197,11 @@ impl App {
                     self.goto(&target, effects);
                 }
             }
-            ZkEvent::Children { parent, children } => {
+            ZkEvent::Children { parent, children, failed } => {
                 if parent.path == "/" {
                     self.stale_since = None;
                 }
-                self.tree.apply_children(parent, children);
+                self.tree.apply_children(parent, children, failed);
                 self.try_pending_goto();
             }
             ZkEvent::Node(info) => self.tree.apply_node(info),
@@ -214,22 +210,14 @@ impl App {
                 self.acls.remove(&path);
             }
             ZkEvent::Failed { path, error } => {
-                if self
-                    .pending_goto
-                    .as_deref()
-                    .is_some_and(|g| g == path || g.starts_with(&format!("{path}/")))
-                {
+                if self.pending_goto.as_deref().is_some_and(|g| g == path || g.starts_with(&format!("{path}/"))) {
                     self.pending_goto = None;
                     self.notify(NoticeLevel::Error, format!("{path}: {error}"));
                 }
                 self.tree.apply_error(&path, error);
             }
             ZkEvent::Acl { path, acl } => {
-                let aversion = self
-                    .tree
-                    .node(&path)
-                    .and_then(|n| n.stat)
-                    .map_or(-1, |s| s.aversion);
+                let aversion = self.tree.node(&path).and_then(|n| n.stat).map_or(-1, |s| s.aversion);
                 self.acls.insert(path, (aversion, acl));
             }
         }
@@ -244,10 +232,7 @@ impl App {
         }
         match &mut self.mode {
             Mode::Help => {
-                if matches!(
-                    self.keymap.lookup(k, Scope::Global),
-                    Some(Action::Back | Action::Help | Action::Quit)
-                ) {
+                if matches!(self.keymap.lookup(k, Scope::Global), Some(Action::Back | Action::Help | Action::Quit)) {
                     self.mode = Mode::Normal;
                 }
             }
@@ -286,11 +271,7 @@ impl App {
                     self.tree.set_filter(Some(f));
                 }
             }
-            KeyCode::Char(c)
-                if !key
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
                 text.push(c);
                 if kind == InputKind::Filter {
                     let f = text.clone();
@@ -311,36 +292,20 @@ impl App {
         match action {
             Action::Quit | Action::ForceQuit => self.should_quit = true,
             Action::Help => self.mode = Mode::Help,
-            Action::CommandLine => {
-                self.mode = Mode::Input {
-                    kind: InputKind::Command,
-                    text: String::new(),
-                }
-            }
+            Action::CommandLine => self.mode = Mode::Input { kind: InputKind::Command, text: String::new() },
             Action::Filter => {
                 let text = self.tree.filter().unwrap_or_default().to_string();
-                self.mode = Mode::Input {
-                    kind: InputKind::Filter,
-                    text,
-                };
+                self.mode = Mode::Input { kind: InputKind::Filter, text };
             }
             Action::NextPane | Action::PrevPane => {
-                self.focus = if self.focus == Pane::Tree {
-                    Pane::Detail
-                } else {
-                    Pane::Tree
-                };
+                self.focus = if self.focus == Pane::Tree { Pane::Detail } else { Pane::Tree };
             }
             Action::FocusTree => self.focus = Pane::Tree,
             Action::FocusDetail => self.focus = Pane::Detail,
             Action::Up if detail => self.detail_scroll = self.detail_scroll.saturating_sub(1),
             Action::Down if detail => self.detail_scroll = self.detail_scroll.saturating_add(1),
-            Action::PageUp if detail => {
-                self.detail_scroll = self.detail_scroll.saturating_sub(page as u16)
-            }
-            Action::PageDown if detail => {
-                self.detail_scroll = self.detail_scroll.saturating_add(page as u16)
-            }
+            Action::PageUp if detail => self.detail_scroll = self.detail_scroll.saturating_sub(page as u16),
+            Action::PageDown if detail => self.detail_scroll = self.detail_scroll.saturating_add(page as u16),
             Action::Top if detail => self.detail_scroll = 0,
             Action::Bottom if detail => self.detail_scroll = u16::MAX / 2,
             Action::Up => self.tree.move_selection(-1),
@@ -417,11 +382,7 @@ impl App {
                 if !arg.starts_with('/') {
                     self.notify(NoticeLevel::Error, strings::goto_usage());
                 } else {
-                    let target = if arg.len() > 1 {
-                        arg.trim_end_matches('/')
-                    } else {
-                        arg
-                    };
+                    let target = if arg.len() > 1 { arg.trim_end_matches('/') } else { arg };
                     self.goto(target, effects);
                 }
             }
@@ -475,11 +436,7 @@ impl App {
         // The parent has been read and the target is not among its children.
         let parent = parent_path(&target);
         if let Some(node) = self.tree.node(parent) {
-            if node
-                .children
-                .as_ref()
-                .is_some_and(|c| !c.contains(crate::zk::base_name(&target)))
-            {
+            if node.children.as_ref().is_some_and(|c| !c.contains(crate::zk::base_name(&target))) {
                 self.pending_goto = None;
                 self.notify(NoticeLevel::Error, strings::no_such_znode(&target));
             }
@@ -496,12 +453,8 @@ impl App {
         } else if sel >= self.tree_offset + rows {
             self.tree_offset = sel + 1 - rows;
         }
-        self.tree_offset = self.tree_offset.min(
-            self.tree
-                .rows()
-                .len()
-                .saturating_sub(rows.min(self.tree.rows().len())),
-        );
+        self.tree_offset =
+            self.tree_offset.min(self.tree.rows().len().saturating_sub(rows.min(self.tree.rows().len())));
         let Some(path) = self.tree.selected_path().map(str::to_string) else {
             self.detail = None;
             return;
@@ -513,10 +466,8 @@ impl App {
             self.detail = None;
             return;
         };
-        let fresh = self
-            .detail
-            .as_ref()
-            .is_some_and(|d| d.path == path && d.mzxid == stat.mzxid && d.czxid == stat.czxid);
+        let fresh =
+            self.detail.as_ref().is_some_and(|d| d.path == path && d.mzxid == stat.mzxid && d.czxid == stat.czxid);
         if !fresh {
             if self.detail.as_ref().is_none_or(|d| d.path != path) {
                 self.detail_scroll = 0;
@@ -528,14 +479,10 @@ impl App {
                 view: Arc::new(render_data(&node.data)),
             });
         }
-        let acl_fresh = self
-            .acls
-            .get(&path)
-            .is_some_and(|(av, _)| *av == stat.aversion || *av == -2);
+        let acl_fresh = self.acls.get(&path).is_some_and(|(av, _)| *av == stat.aversion || *av == -2);
         if !acl_fresh && self.generation > 0 {
             // -2 marks "asked"; the answer replaces it.
-            self.acls
-                .insert(path.clone(), (-2, Err(strings::LOADING.to_string())));
+            self.acls.insert(path.clone(), (-2, Err(strings::LOADING.to_string())));
             effects.push(Effect::FetchAcl(path));
         }
     }

@@ -50,32 +50,22 @@ pub struct Key {
 
 impl Key {
     pub const fn plain(code: KeyCode) -> Key {
-        Key {
-            code,
-            mods: KeyModifiers::NONE,
-        }
+        Key { code, mods: KeyModifiers::NONE }
     }
     pub const fn ch(c: char) -> Key {
         Key::plain(KeyCode::Char(c))
     }
     pub const fn ctrl(c: char) -> Key {
-        Key {
-            code: KeyCode::Char(c),
-            mods: KeyModifiers::CONTROL,
-        }
+        Key { code: KeyCode::Char(c), mods: KeyModifiers::CONTROL }
     }
 
     /// Normalises a terminal key event: shift is implied by an upper-case or symbol char.
     pub fn from_event(ev: &KeyEvent) -> Key {
-        let mut mods =
-            ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let mut mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
         if matches!(ev.code, KeyCode::Char(_) | KeyCode::BackTab) {
             mods.remove(KeyModifiers::SHIFT);
         }
-        Key {
-            code: ev.code,
-            mods,
-        }
+        Key { code: ev.code, mods }
     }
 
     /// Parses `ctrl-c`, `alt-x`, `tab`, `shift-tab`, `enter`, `esc`, `pgup`, `f5`, `?`, `j`.
@@ -159,12 +149,7 @@ pub struct KeyMap {
 }
 
 fn b(keys: &[Key], action: Action, scope: Scope, hint: bool) -> Binding {
-    Binding {
-        keys: keys.to_vec(),
-        action,
-        scope,
-        hint,
-    }
+    Binding { keys: keys.to_vec(), action, scope, hint }
 }
 
 impl Default for KeyMap {
@@ -204,10 +189,7 @@ impl KeyMap {
     /// The action for a key in a pane; pane bindings win over global ones.
     pub fn lookup(&self, key: Key, pane: Scope) -> Option<Action> {
         let find = |scope: Scope| {
-            self.bindings
-                .iter()
-                .find(|bd| bd.scope == scope && bd.keys.contains(&key))
-                .map(|bd| bd.action)
+            self.bindings.iter().find(|bd| bd.scope == scope && bd.keys.contains(&key)).map(|bd| bd.action)
         };
         find(pane).or_else(|| find(Scope::Global))
     }
@@ -222,33 +204,18 @@ impl KeyMap {
     pub fn hints(&self, pane: Scope) -> Vec<(String, Action)> {
         self.for_pane(pane)
             .filter(|bd| bd.hint)
-            .map(|bd| {
-                (
-                    bd.keys
-                        .iter()
-                        .map(Key::to_string)
-                        .collect::<Vec<_>>()
-                        .join("/"),
-                    bd.action,
-                )
-            })
+            .map(|bd| (bd.keys.iter().map(Key::to_string).collect::<Vec<_>>().join("/"), bd.action))
             .collect()
     }
 
     /// Applies `[keys]` overrides: `action-name = ["key", …]` replaces that action's keys.
-    pub fn with_overrides(
-        mut self,
-        overrides: &BTreeMap<String, Vec<String>>,
-    ) -> anyhow::Result<KeyMap> {
+    pub fn with_overrides(mut self, overrides: &BTreeMap<String, Vec<String>>) -> anyhow::Result<KeyMap> {
         for (name, keys) in overrides {
             let action: Action = serde_json::from_value(serde_json::Value::String(name.clone()))
                 .map_err(|_| anyhow::anyhow!("[keys]: unknown action {name:?}"))?;
             let parsed = keys
                 .iter()
-                .map(|k| {
-                    Key::parse(k)
-                        .ok_or_else(|| anyhow::anyhow!("[keys] {name}: cannot read key {k:?}"))
-                })
+                .map(|k| Key::parse(k).ok_or_else(|| anyhow::anyhow!("[keys] {name}: cannot read key {k:?}")))
                 .collect::<anyhow::Result<Vec<Key>>>()?;
             for bd in self.bindings.iter_mut().filter(|bd| bd.action == action) {
                 bd.keys = parsed.clone();
@@ -268,42 +235,21 @@ mod tests {
         assert_eq!(km.lookup(Key::ch('q'), Scope::Tree), Some(Action::Quit));
         assert_eq!(km.lookup(Key::ch('/'), Scope::Tree), Some(Action::Filter));
         assert_eq!(km.lookup(Key::ch('/'), Scope::Detail), None);
-        assert_eq!(
-            km.lookup(Key::ctrl('c'), Scope::Detail),
-            Some(Action::ForceQuit)
-        );
+        assert_eq!(km.lookup(Key::ctrl('c'), Scope::Detail), Some(Action::ForceQuit));
         assert_eq!(km.lookup(Key::ch('j'), Scope::Detail), Some(Action::Down));
     }
 
     #[test]
     fn shifted_chars_match_without_shift() {
         let ev = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(
-            KeyMap::default().lookup(Key::from_event(&ev), Scope::Tree),
-            Some(Action::Bottom)
-        );
+        assert_eq!(KeyMap::default().lookup(Key::from_event(&ev), Scope::Tree), Some(Action::Bottom));
         let ev = KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT);
-        assert_eq!(
-            KeyMap::default().lookup(Key::from_event(&ev), Scope::Tree),
-            Some(Action::Help)
-        );
+        assert_eq!(KeyMap::default().lookup(Key::from_event(&ev), Scope::Tree), Some(Action::Help));
     }
 
     #[test]
     fn keys_parse_and_print() {
-        for text in [
-            "ctrl-c",
-            "tab",
-            "shift-tab",
-            "enter",
-            "esc",
-            "f5",
-            "?",
-            "j",
-            "alt-x",
-            "pgup",
-            "space",
-        ] {
+        for text in ["ctrl-c", "tab", "shift-tab", "enter", "esc", "f5", "?", "j", "alt-x", "pgup", "space"] {
             let k = Key::parse(text).unwrap();
             let shown = k.to_string();
             assert_eq!(Key::parse(&shown).unwrap_or(k), k, "{text}");

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod event;
+pub mod headless;
 pub mod keymap;
 pub mod runtime;
 pub mod strings;
@@ -44,21 +45,14 @@ pub fn run(rt: &tokio::runtime::Runtime, args: ConsoleArgs) -> anyhow::Result<Ex
             config_path.display()
         ),
     };
-    let log_file = args
-        .log_file
-        .clone()
-        .unwrap_or_else(|| config::state_dir().join("myzoo.log"));
+    let log_file = args.log_file.clone().unwrap_or_else(|| config::state_dir().join("myzoo.log"));
     init_file_logging(&log_file)?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = theme::Theme::initial(args.theme.as_deref().or(theme_name.as_deref()), no_color)?;
     let keymap = keymap::KeyMap::default().with_overrides(&cfg.keys)?;
     let opts = app::AppOptions {
         label,
-        root: args
-            .root
-            .clone()
-            .or(root)
-            .unwrap_or_else(|| config::DEFAULT_ROOT.to_string()),
+        root: args.root.clone().or(root).unwrap_or_else(|| config::DEFAULT_ROOT.to_string()),
         read_only: args.read_only || read_only,
         theme,
         keymap,
@@ -68,9 +62,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: ConsoleArgs) -> anyhow::Result<Ex
     let session_cfg = SessionConfig {
         connect,
         session_timeout: Duration::from_millis(
-            args.session_timeout_ms
-                .or(timeout_ms)
-                .unwrap_or(config::DEFAULT_SESSION_TIMEOUT_MS),
+            args.session_timeout_ms.or(timeout_ms).unwrap_or(config::DEFAULT_SESSION_TIMEOUT_MS),
         ),
     };
     tracing::info!(connect = %session_cfg.connect, "console starting");

@@ -39,26 +39,24 @@ pub struct Executor {
 }
 
 impl Executor {
+    pub fn new(zk: ZkHandle, tx: UnboundedSender<Event>) -> Executor {
+        Executor { zk, tx }
+    }
+
     pub fn run(&self, effect: Effect) {
         let Some(client) = self.zk.client() else {
             let path = match &effect {
                 Effect::LoadChildren(p) | Effect::FetchAcl(p) => p.clone(),
             };
-            let _ = self.tx.send(Event::Zk(ZkEvent::Failed {
-                path,
-                error: strings::NOT_CONNECTED.to_string(),
-            }));
+            let _ = self.tx.send(Event::Zk(ZkEvent::Failed { path, error: strings::NOT_CONNECTED.to_string() }));
             return;
         };
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let ev = match effect {
                 Effect::LoadChildren(path) => match load::load_children(&client, &path).await {
-                    Ok((parent, children)) => ZkEvent::Children { parent, children },
-                    Err(e) => ZkEvent::Failed {
-                        path,
-                        error: e.message,
-                    },
+                    Ok(c) => ZkEvent::Children { parent: c.parent, children: c.children, failed: c.failed },
+                    Err(e) => ZkEvent::Failed { path, error: e.message },
                 },
                 Effect::FetchAcl(path) => {
                     let acl = load::fetch_acl(&client, &path).await.map_err(|e| e.message);
@@ -76,11 +74,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.hide_cursor()?;
     let size = terminal.size()?;
-    let mut app = App::new(AppOptions {
-        size: (size.width, size.height),
-        now: SystemTime::now(),
-        ..opts
-    });
+    let mut app = App::new(AppOptions { size: (size.width, size.height), now: SystemTime::now(), ..opts });
 
     let (tx, rx) = mpsc::unbounded_channel::<Event>();
     let cancel = CancellationToken::new();
@@ -99,11 +93,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
 
     cancel.cancel();
-    let _ = tokio::time::timeout(
-        Duration::from_millis(SHUTDOWN_WAIT_MS),
-        futures::future::join_all(tasks),
-    )
-    .await;
+    let _ = tokio::time::timeout(Duration::from_millis(SHUTDOWN_WAIT_MS), futures::future::join_all(tasks)).await;
     drop(terminal);
     drop(guard);
     result
@@ -193,11 +183,9 @@ async fn tick(tx: UnboundedSender<Event>, cancel: CancellationToken) {
 
 async fn signals(tx: UnboundedSender<Event>, cancel: CancellationToken) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) else {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+    else {
         tracing::warn!("cannot install signal handlers");
         return;
     };

@@ -6,8 +6,7 @@ pub const APP_NAME: &str = "myzoo";
 pub const TREE_TITLE: &str = "Tree";
 pub const DETAIL_TITLE: &str = "Znode";
 pub const HELP_TITLE: &str = "Keys";
-pub const HELP_FOOTER: &str =
-    "esc/?/q closes this help · commands: :goto PATH  :theme NAME  :reload  :q";
+pub const HELP_FOOTER: &str = "esc/?/q closes this help · commands: :goto PATH  :theme NAME  :reload  :q";
 pub const TOO_SMALL: &str = "terminal too small";
 pub const TOO_SMALL_HINT: &str = "myzoo needs at least 80×24; resize or press q to quit";
 pub const LOADING: &str = "loading…";

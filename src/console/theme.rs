@@ -11,10 +11,7 @@ use serde::Deserialize;
 pub const BUILTIN: &[(&str, &str)] = &[
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    (
-        "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
-    ),
+    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
     ("monochrome", include_str!("../../themes/monochrome.toml")),
 ];
 pub const DEFAULT_THEME: &str = "dark";
@@ -131,9 +128,10 @@ impl Theme {
 
     /// A built-in theme by name.
     pub fn builtin(name: &str) -> Result<Theme> {
-        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            anyhow::anyhow!("no theme named {name:?} (have: {})", names().join(", "))
-        })?;
+        let (_, text) = BUILTIN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| anyhow::anyhow!("no theme named {name:?} (have: {})", names().join(", ")))?;
         Theme::parse(text).with_context(|| format!("theme {name}"))
     }
 
@@ -165,31 +163,18 @@ mod tests {
     #[test]
     fn monochrome_has_no_colour() {
         let t = Theme::builtin("monochrome").unwrap();
-        let styles = [
-            t.text,
-            t.selected,
-            t.header,
-            t.badge_error,
-            t.error,
-            t.header_production,
-        ];
+        let styles = [t.text, t.selected, t.header, t.badge_error, t.error, t.header_production];
         for s in styles {
             assert_eq!(s.fg, None);
             assert_eq!(s.bg, None);
         }
-        assert_eq!(
-            Theme::initial(Some("dark"), true).unwrap().name,
-            "monochrome"
-        );
+        assert_eq!(Theme::initial(Some("dark"), true).unwrap().name, "monochrome");
     }
 
     #[test]
     fn bad_theme_files_are_rejected_with_the_field() {
         let good = include_str!("../../themes/dark.toml");
-        let bad_colour = good.replace(
-            "fg = \"cyan\", bold = true }",
-            "fg = \"chartreuse\", bold = true }",
-        );
+        let bad_colour = good.replace("fg = \"cyan\", bold = true }", "fg = \"chartreuse\", bold = true }");
         let err = format!("{:#}", Theme::parse(&bad_colour).unwrap_err());
         assert!(err.contains("chartreuse"), "{err}");
         let missing = good.replace("input = { fg = \"white\", bold = true }", "");

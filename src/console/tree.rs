@@ -37,20 +37,8 @@ pub struct TreeModel {
 impl Default for TreeModel {
     fn default() -> Self {
         let mut nodes = HashMap::new();
-        nodes.insert(
-            "/".to_string(),
-            Node {
-                expanded: true,
-                ..Node::default()
-            },
-        );
-        let mut t = TreeModel {
-            nodes,
-            rows: Vec::new(),
-            filter: None,
-            selected: None,
-            selected_index: 0,
-        };
+        nodes.insert("/".to_string(), Node { expanded: true, ..Node::default() });
+        let mut t = TreeModel { nodes, rows: Vec::new(), filter: None, selected: None, selected_index: 0 };
         t.rebuild_rows();
         t
     }
@@ -87,12 +75,7 @@ impl TreeModel {
 
     /// Paths of expanded znodes, parents before children: what a reload must read again.
     pub fn expanded_paths(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .nodes
-            .iter()
-            .filter(|(_, n)| n.expanded)
-            .map(|(p, _)| p.clone())
-            .collect();
+        let mut v: Vec<String> = self.nodes.iter().filter(|(_, n)| n.expanded).map(|(p, _)| p.clone()).collect();
         v.sort_by_key(|p| (p.matches('/').count(), p.clone()));
         v
     }
@@ -109,16 +92,14 @@ impl TreeModel {
 
     /// Applies a children read: the parent's own data, its child list, each child's data.
     /// Children no longer listed are dropped with their subtrees.
-    pub fn apply_children(&mut self, parent: NodeInfo, children: Vec<NodeInfo>) {
+    pub fn apply_children(&mut self, parent: NodeInfo, children: Vec<NodeInfo>, failed: Vec<(String, String)>) {
         let names: BTreeSet<String> = children
             .iter()
-            .map(|c| base_name(&c.path).to_string())
+            .map(|c| &c.path)
+            .chain(failed.iter().map(|(p, _)| p))
+            .map(|p| base_name(p).to_string())
             .collect();
-        let old = self
-            .nodes
-            .get(&parent.path)
-            .and_then(|n| n.children.clone())
-            .unwrap_or_default();
+        let old = self.nodes.get(&parent.path).and_then(|n| n.children.clone()).unwrap_or_default();
         for gone in old.difference(&names) {
             self.remove_subtree(&child_path(&parent.path, gone));
         }
@@ -134,6 +115,9 @@ impl TreeModel {
             n.data = c.data;
             n.error = None;
         }
+        for (path, error) in failed {
+            self.entry(&path).error = Some(error);
+        }
         self.rebuild_rows();
     }
 
@@ -145,21 +129,14 @@ impl TreeModel {
             if same_incarnation && existing.mzxid > info.stat.mzxid {
                 return;
             }
-            if same_incarnation
-                && existing.mzxid == info.stat.mzxid
-                && existing.pzxid > info.stat.pzxid
-            {
+            if same_incarnation && existing.mzxid == info.stat.mzxid && existing.pzxid > info.stat.pzxid {
                 return;
             }
         }
         let parent = parent_path(&info.path).to_string();
         let mut structural = false;
         if info.path != "/" {
-            if let Some(set) = self
-                .nodes
-                .get_mut(&parent)
-                .and_then(|n| n.children.as_mut())
-            {
+            if let Some(set) = self.nodes.get_mut(&parent).and_then(|n| n.children.as_mut()) {
                 structural = set.insert(base_name(&info.path).to_string());
             } else if !self.nodes.contains_key(&info.path) {
                 // The parent's children are not loaded: nothing on screen shows this znode.
@@ -213,12 +190,8 @@ impl TreeModel {
     /// Forgets the children of collapsed znodes (they are re-read when expanded) so that a
     /// reload after reconnect reads only what is visible.
     pub fn forget_collapsed(&mut self) {
-        let collapsed: Vec<String> = self
-            .nodes
-            .iter()
-            .filter(|(_, n)| !n.expanded && n.children.is_some())
-            .map(|(p, _)| p.clone())
-            .collect();
+        let collapsed: Vec<String> =
+            self.nodes.iter().filter(|(_, n)| !n.expanded && n.children.is_some()).map(|(p, _)| p.clone()).collect();
         for p in collapsed {
             if let Some(children) = self.nodes.get_mut(&p).and_then(|n| n.children.take()) {
                 for c in children {
@@ -255,10 +228,7 @@ impl TreeModel {
     /// Whether a znode has (or may have) children to show.
     pub fn has_children(&self, path: &str) -> bool {
         match self.nodes.get(path) {
-            Some(Node {
-                children: Some(set),
-                ..
-            }) => !set.is_empty(),
+            Some(Node { children: Some(set), .. }) => !set.is_empty(),
             Some(Node { stat: Some(s), .. }) => s.num_children > 0,
             _ => false,
         }
@@ -306,9 +276,7 @@ impl TreeModel {
         self.push_rows("/", 0, filter.as_deref(), &mut rows);
         self.rows = rows;
         let keep = self.selected.clone();
-        let found = keep
-            .as_deref()
-            .and_then(|p| self.rows.iter().position(|r| r.path == p));
+        let found = keep.as_deref().and_then(|p| self.rows.iter().position(|r| r.path == p));
         match found {
             Some(i) => self.selected_index = i,
             None => self.select_index(self.selected_index.min(self.rows.len().saturating_sub(1))),
@@ -322,10 +290,7 @@ impl TreeModel {
             return false;
         };
         let at = rows.len();
-        rows.push(Row {
-            path: path.to_string(),
-            depth,
-        });
+        rows.push(Row { path: path.to_string(), depth });
         let mut any_child = false;
         let show_children = node.expanded || filter.is_some();
         if show_children {
@@ -352,19 +317,14 @@ mod tests {
     fn info(path: &str, mzxid: i64, children: i32) -> NodeInfo {
         NodeInfo {
             path: path.to_string(),
-            stat: NodeStat {
-                czxid: 1,
-                mzxid,
-                num_children: children,
-                ..NodeStat::default()
-            },
+            stat: NodeStat { czxid: 1, mzxid, num_children: children, ..NodeStat::default() },
             data: Vec::new(),
         }
     }
 
     fn loaded() -> TreeModel {
         let mut t = TreeModel::default();
-        t.apply_children(info("/", 1, 2), vec![info("/a", 1, 1), info("/b", 1, 0)]);
+        t.apply_children(info("/", 1, 2), vec![info("/a", 1, 1), info("/b", 1, 0)], vec![]);
         t
     }
 
@@ -377,7 +337,7 @@ mod tests {
         let mut t = loaded();
         assert_eq!(paths(&t), ["/", "/a", "/b"]);
         assert!(t.expand("/a"));
-        t.apply_children(info("/a", 1, 1), vec![info("/a/x", 1, 0)]);
+        t.apply_children(info("/a", 1, 1), vec![info("/a/x", 1, 0)], vec![]);
         assert_eq!(paths(&t), ["/", "/a", "/a/x", "/b"]);
         assert_eq!(t.rows()[2].depth, 2);
         t.collapse("/a");
@@ -433,10 +393,7 @@ mod tests {
     fn filter_keeps_matches_and_ancestors() {
         let mut t = loaded();
         t.expand("/a");
-        t.apply_children(
-            info("/a", 1, 2),
-            vec![info("/a/Config", 1, 0), info("/a/other", 1, 0)],
-        );
+        t.apply_children(info("/a", 1, 2), vec![info("/a/Config", 1, 0), info("/a/other", 1, 0)], vec![]);
         t.collapse("/a");
         t.set_filter(Some("config".into()));
         assert_eq!(paths(&t), ["/", "/a", "/a/Config"]);
@@ -448,7 +405,7 @@ mod tests {
     fn reload_forgets_collapsed_children_and_lists_expanded_parents_first() {
         let mut t = loaded();
         t.expand("/a");
-        t.apply_children(info("/a", 1, 1), vec![info("/a/x", 1, 0)]);
+        t.apply_children(info("/a", 1, 1), vec![info("/a/x", 1, 0)], vec![]);
         t.collapse("/a");
         t.forget_collapsed();
         assert!(t.node("/a/x").is_none());
@@ -461,8 +418,8 @@ mod tests {
     fn a_vanished_child_goes_with_its_subtree() {
         let mut t = loaded();
         t.expand("/a");
-        t.apply_children(info("/a", 1, 1), vec![info("/a/x", 1, 0)]);
-        t.apply_children(info("/", 2, 1), vec![info("/b", 1, 0)]);
+        t.apply_children(info("/a", 1, 1), vec![info("/a/x", 1, 0)], vec![]);
+        t.apply_children(info("/", 2, 1), vec![info("/b", 1, 0)], vec![]);
         assert!(t.node("/a/x").is_none());
         assert_eq!(paths(&t), ["/", "/b"]);
     }

@@ -41,42 +41,23 @@ pub fn render_data(data: &[u8]) -> DataView {
 pub fn render_data_limited(data: &[u8], limit: usize) -> DataView {
     let total_bytes = data.len();
     if data.is_empty() {
-        return DataView {
-            kind: DataKind::Empty,
-            lines: Vec::new(),
-            total_bytes,
-            truncated: false,
-        };
+        return DataView { kind: DataKind::Empty, lines: Vec::new(), total_bytes, truncated: false };
     }
     match std::str::from_utf8(data) {
         Ok(text) => {
             // JSON is parsed whole (a cut document would not parse); only the output is cut.
             if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
                 if value.is_object() || value.is_array() {
-                    let pretty =
-                        serde_json::to_string_pretty(&value).unwrap_or_else(|_| text.to_string());
+                    let pretty = serde_json::to_string_pretty(&value).unwrap_or_else(|_| text.to_string());
                     let (shown, truncated) = cut(&pretty, limit);
-                    return DataView {
-                        kind: DataKind::Json,
-                        lines: lines_of(shown),
-                        total_bytes,
-                        truncated,
-                    };
+                    return DataView { kind: DataKind::Json, lines: lines_of(shown), total_bytes, truncated };
                 }
             }
-            if text
-                .chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-            {
+            if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
                 return hex_view(data, limit);
             }
             let (shown, truncated) = cut(text, limit);
-            DataView {
-                kind: DataKind::Text,
-                lines: lines_of(shown),
-                total_bytes,
-                truncated,
-            }
+            DataView { kind: DataKind::Text, lines: lines_of(shown), total_bytes, truncated }
         }
         Err(_) => hex_view(data, limit),
     }
@@ -105,30 +86,12 @@ fn hex_view(data: &[u8], limit: usize) -> DataView {
         .enumerate()
         .map(|(i, chunk)| {
             let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
-            let ascii: String = chunk
-                .iter()
-                .map(|&b| {
-                    if b.is_ascii_graphic() || b == b' ' {
-                        b as char
-                    } else {
-                        '.'
-                    }
-                })
-                .collect();
-            format!(
-                "{:08x}  {:<47}  {}",
-                i * HEX_BYTES_PER_LINE,
-                hex.join(" "),
-                ascii
-            )
+            let ascii: String =
+                chunk.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect();
+            format!("{:08x}  {:<47}  {}", i * HEX_BYTES_PER_LINE, hex.join(" "), ascii)
         })
         .collect();
-    DataView {
-        kind: DataKind::Binary,
-        lines,
-        total_bytes: data.len(),
-        truncated: shown.len() < data.len(),
-    }
+    DataView { kind: DataKind::Binary, lines, total_bytes: data.len(), truncated: shown.len() < data.len() }
 }
 
 /// Human byte counts: `512 B`, `1.5 KiB`, `2.0 MiB`.
@@ -149,12 +112,7 @@ pub fn utc_timestamp(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// `20:53:12` (UTC) from milliseconds since the epoch.
@@ -185,10 +143,7 @@ mod tests {
     fn json_is_pretty_printed_in_order() {
         let v = render_data(br#"{"b":1,"a":[true]}"#);
         assert_eq!(v.kind, DataKind::Json);
-        assert_eq!(
-            v.lines,
-            vec!["{", "  \"b\": 1,", "  \"a\": [", "    true", "  ]", "}"]
-        );
+        assert_eq!(v.lines, vec!["{", "  \"b\": 1,", "  \"a\": [", "    true", "  ]", "}"]);
         assert!(!v.truncated);
     }
 
@@ -198,10 +153,7 @@ mod tests {
         assert_eq!(render_data(b"hello\nworld").lines, vec!["hello", "world"]);
         let bin = render_data(&[0xff, 0x00, 0x41]);
         assert_eq!(bin.kind, DataKind::Binary);
-        assert_eq!(
-            bin.lines[0],
-            format!("00000000  {:<47}  {}", "ff 00 41", "..A")
-        );
+        assert_eq!(bin.lines[0], format!("00000000  {:<47}  {}", "ff 00 41", "..A"));
         assert_eq!(render_data(b"").kind, DataKind::Empty);
         // Valid UTF-8 with control characters is still binary to an operator.
         assert_eq!(render_data(b"a\x00b").kind, DataKind::Binary);

@@ -26,97 +26,85 @@ pub struct LoadError {
 
 impl LoadError {
     fn zk(path: &str, e: ZkError) -> Self {
-        LoadError {
-            path: path.to_string(),
-            message: describe_error(&e),
-            source: Some(e),
-        }
+        LoadError { path: path.to_string(), message: describe_error(&e), source: Some(e) }
     }
 }
 
 /// Reads one znode's stat and data.
 pub async fn fetch_node(client: &Client, path: &str) -> Result<NodeInfo, LoadError> {
-    let (data, stat) = client
-        .get_data(path)
-        .await
-        .map_err(|e| LoadError::zk(path, e))?;
-    Ok(NodeInfo {
-        path: path.to_string(),
-        stat: NodeStat::from(&stat),
-        data,
-    })
+    let (data, stat) = client.get_data(path).await.map_err(|e| LoadError::zk(path, e))?;
+    Ok(NodeInfo { path: path.to_string(), stat: NodeStat::from(&stat), data })
 }
 
 /// Reads a znode's ACL.
 pub async fn fetch_acl(client: &Client, path: &str) -> Result<Vec<AclEntry>, LoadError> {
-    let (acl, _) = client
-        .get_acl(path)
-        .await
-        .map_err(|e| LoadError::zk(path, e))?;
+    let (acl, _) = client.get_acl(path).await.map_err(|e| LoadError::zk(path, e))?;
     Ok(acl
         .iter()
-        .map(|a| AclEntry {
-            scheme: a.scheme().to_string(),
-            id: a.id().to_string(),
-            perms: perms_text(a),
-        })
+        .map(|a| AclEntry { scheme: a.scheme().to_string(), id: a.id().to_string(), perms: perms_text(a) })
         .collect())
 }
 
 fn perms_text(acl: &zookeeper_client::Acl) -> String {
     use zookeeper_client::Permission as P;
     let p = acl.permission();
-    [
-        (P::CREATE, 'c'),
-        (P::DELETE, 'd'),
-        (P::READ, 'r'),
-        (P::WRITE, 'w'),
-        (P::ADMIN, 'a'),
-    ]
-    .iter()
-    .filter(|(bit, _)| p.has(*bit))
-    .map(|(_, c)| *c)
-    .collect()
+    [(P::CREATE, 'c'), (P::DELETE, 'd'), (P::READ, 'r'), (P::WRITE, 'w'), (P::ADMIN, 'a')]
+        .iter()
+        .filter(|(bit, _)| p.has(*bit))
+        .map(|(_, c)| *c)
+        .collect()
+}
+
+/// A parent with its children: those read, and those whose read failed (NoAuth …) with why.
+#[derive(Debug, Clone)]
+pub struct Children {
+    pub parent: NodeInfo,
+    pub children: Vec<NodeInfo>,
+    pub failed: Vec<(String, String)>,
 }
 
 /// Reads `parent` and every child of it (stat and data) in as few round trips as possible.
-/// Children that vanish between the listing and the read are left out.
-pub async fn load_children(
-    client: &Client,
-    parent: &str,
-) -> Result<(NodeInfo, Vec<NodeInfo>), LoadError> {
-    let (mut names, _) = client
-        .get_children(parent)
-        .await
-        .map_err(|e| LoadError::zk(parent, e))?;
+/// Children that vanish between the listing and the read are left out; children that cannot
+/// be read are listed in `failed` so that they are shown with their error.
+pub async fn load_children(client: &Client, parent: &str) -> Result<Children, LoadError> {
+    let (mut names, _) = client.get_children(parent).await.map_err(|e| LoadError::zk(parent, e))?;
     names.sort_unstable();
     let mut paths = Vec::with_capacity(names.len() + 1);
     paths.push(parent.to_string());
     paths.extend(names.iter().map(|n| child_path(parent, n)));
-    let mut nodes = read_many(client, paths).await?;
-    let parent_pos = nodes.iter().position(|n| n.path == parent);
-    let parent_info = match parent_pos {
+    let (mut nodes, failed) = read_many(client, paths).await?;
+    if let Some((_, error)) = failed.iter().find(|(p, _)| p == parent) {
+        return Err(LoadError { path: parent.to_string(), message: error.clone(), source: None });
+    }
+    let parent_info = match nodes.iter().position(|n| n.path == parent) {
         Some(i) => nodes.remove(i),
         None => return Err(LoadError::zk(parent, ZkError::NoNode)),
     };
-    Ok((parent_info, nodes))
+    Ok(Children { parent: parent_info, children: nodes, failed })
 }
 
-/// Reads stat and data of many paths with pipelined multi-reads; missing paths are skipped.
-pub async fn read_many(client: &Client, paths: Vec<String>) -> Result<Vec<NodeInfo>, LoadError> {
-    let batches: Vec<Vec<String>> = paths
-        .chunks(MULTI_READ_BATCH)
-        .map(<[String]>::to_vec)
-        .collect();
-    let results: Vec<Vec<NodeInfo>> = stream::iter(batches)
+/// Znodes read, and paths whose read failed with the reason.
+pub type ReadResults = (Vec<NodeInfo>, Vec<(String, String)>);
+
+/// Reads stat and data of many paths with pipelined multi-reads; missing paths are skipped,
+/// unreadable ones returned with the reason.
+pub async fn read_many(client: &Client, paths: Vec<String>) -> Result<ReadResults, LoadError> {
+    let batches: Vec<Vec<String>> = paths.chunks(MULTI_READ_BATCH).map(<[String]>::to_vec).collect();
+    let results: Vec<ReadResults> = stream::iter(batches)
         .map(|batch| read_batch(client, batch))
         .buffered(MULTI_READ_IN_FLIGHT)
         .try_collect()
         .await?;
-    Ok(results.into_iter().flatten().collect())
+    let mut nodes = Vec::with_capacity(paths.len());
+    let mut failed = Vec::new();
+    for (n, f) in results {
+        nodes.extend(n);
+        failed.extend(f);
+    }
+    Ok((nodes, failed))
 }
 
-async fn read_batch(client: &Client, batch: Vec<String>) -> Result<Vec<NodeInfo>, LoadError> {
+async fn read_batch(client: &Client, batch: Vec<String>) -> Result<ReadResults, LoadError> {
     let mut reader = client.new_multi_reader();
     for p in &batch {
         reader.add_get_data(p).map_err(|e| LoadError::zk(p, e))?;
@@ -124,42 +112,36 @@ async fn read_batch(client: &Client, batch: Vec<String>) -> Result<Vec<NodeInfo>
     let results = match reader.commit().await {
         Ok(r) => r,
         // A batch can exceed the packet limit when znodes are large: read those one at a time.
-        Err(ZkError::ConnectionLoss)
-        | Err(ZkError::MarshallingError)
-        | Err(ZkError::UnexpectedError(_)) => return read_one_by_one(client, batch).await,
+        Err(ZkError::ConnectionLoss) | Err(ZkError::MarshallingError) | Err(ZkError::UnexpectedError(_)) => {
+            return read_one_by_one(client, batch).await
+        }
         Err(e) => return Err(LoadError::zk(&batch[0], e)),
     };
     let mut out = Vec::with_capacity(batch.len());
+    let mut failed = Vec::new();
     for (path, r) in batch.into_iter().zip(results) {
         match r {
-            MultiReadResult::Data { data, stat } => out.push(NodeInfo {
-                path,
-                stat: NodeStat::from(&stat),
-                data,
-            }),
-            MultiReadResult::Error {
-                err: ZkError::NoNode,
-            } => {}
-            MultiReadResult::Error { err } => return Err(LoadError::zk(&path, err)),
+            MultiReadResult::Data { data, stat } => out.push(NodeInfo { path, stat: NodeStat::from(&stat), data }),
+            MultiReadResult::Error { err: ZkError::NoNode } => {}
+            MultiReadResult::Error { err } => failed.push((path, describe_error(&err))),
             _ => {}
         }
     }
-    Ok(out)
+    Ok((out, failed))
 }
 
-async fn read_one_by_one(client: &Client, batch: Vec<String>) -> Result<Vec<NodeInfo>, LoadError> {
+async fn read_one_by_one(client: &Client, batch: Vec<String>) -> Result<ReadResults, LoadError> {
     let mut out = Vec::with_capacity(batch.len());
+    let mut failed = Vec::new();
     for p in batch {
         match fetch_node(client, &p).await {
             Ok(n) => out.push(n),
-            Err(LoadError {
-                source: Some(ZkError::NoNode),
-                ..
-            }) => {}
-            Err(e) => return Err(e),
+            Err(LoadError { source: Some(ZkError::NoNode), .. }) => {}
+            Err(e @ LoadError { source: Some(ZkError::ConnectionLoss), .. }) => return Err(e),
+            Err(e) => failed.push((e.path, e.message)),
         }
     }
-    Ok(out)
+    Ok((out, failed))
 }
 
 /// One znode of a subtree load: its stat, data and sorted child names.
@@ -175,10 +157,7 @@ pub async fn load_tree(client: &Client, root: &str) -> Result<Vec<TreeEntry>, Lo
     let mut out = Vec::new();
     let mut frontier = vec![root.to_string()];
     while !frontier.is_empty() {
-        let batches: Vec<Vec<String>> = frontier
-            .chunks(MULTI_READ_BATCH / 2)
-            .map(<[String]>::to_vec)
-            .collect();
+        let batches: Vec<Vec<String>> = frontier.chunks(MULTI_READ_BATCH / 2).map(<[String]>::to_vec).collect();
         let level: Vec<Vec<TreeEntry>> = stream::iter(batches)
             .map(|batch| read_tree_batch(client, batch))
             .buffered(MULTI_READ_IN_FLIGHT)
@@ -186,12 +165,7 @@ pub async fn load_tree(client: &Client, root: &str) -> Result<Vec<TreeEntry>, Lo
             .await?;
         frontier = Vec::new();
         for entry in level.into_iter().flatten() {
-            frontier.extend(
-                entry
-                    .children
-                    .iter()
-                    .map(|c| child_path(&entry.node.path, c)),
-            );
+            frontier.extend(entry.children.iter().map(|c| child_path(&entry.node.path, c)));
             out.push(entry);
         }
     }
@@ -202,32 +176,18 @@ async fn read_tree_batch(client: &Client, batch: Vec<String>) -> Result<Vec<Tree
     let mut reader = client.new_multi_reader();
     for p in &batch {
         reader.add_get_data(p).map_err(|e| LoadError::zk(p, e))?;
-        reader
-            .add_get_children(p)
-            .map_err(|e| LoadError::zk(p, e))?;
+        reader.add_get_children(p).map_err(|e| LoadError::zk(p, e))?;
     }
-    let results = reader
-        .commit()
-        .await
-        .map_err(|e| LoadError::zk(&batch[0], e))?;
+    let results = reader.commit().await.map_err(|e| LoadError::zk(&batch[0], e))?;
     let mut out = Vec::with_capacity(batch.len());
     let mut it = results.into_iter();
     for path in batch {
         let (Some(d), Some(c)) = (it.next(), it.next()) else {
             break;
         };
-        if let (MultiReadResult::Data { data, stat }, MultiReadResult::Children { mut children }) =
-            (d, c)
-        {
+        if let (MultiReadResult::Data { data, stat }, MultiReadResult::Children { mut children }) = (d, c) {
             children.sort_unstable();
-            out.push(TreeEntry {
-                node: NodeInfo {
-                    path,
-                    stat: NodeStat::from(&stat),
-                    data,
-                },
-                children,
-            });
+            out.push(TreeEntry { node: NodeInfo { path, stat: NodeStat::from(&stat), data }, children });
         }
     }
     Ok(out)

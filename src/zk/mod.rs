@@ -81,11 +81,9 @@ pub enum ZkEvent {
     /// A usable session exists (the first one, a reconnect, or a replacement after expiry):
     /// everything visible must be reloaded because events may have been lost.
     Ready { generation: u64 },
-    /// The children of `parent` with each child's stat and data, plus the parent itself.
-    Children {
-        parent: NodeInfo,
-        children: Vec<NodeInfo>,
-    },
+    /// The children of `parent` with each child's stat and data, plus the parent itself;
+    /// children that could not be read (NoAuth …) come in `failed` with the reason.
+    Children { parent: NodeInfo, children: Vec<NodeInfo>, failed: Vec<(String, String)> },
     /// A znode was created or changed (from a watch or a single fetch).
     Node(NodeInfo),
     /// A znode was deleted.
@@ -93,10 +91,7 @@ pub enum ZkEvent {
     /// Reading `path` failed (NoNode, NoAuth, connection loss …); shown in place.
     Failed { path: String, error: String },
     /// The ACL of `path`, or why it could not be read.
-    Acl {
-        path: String,
-        acl: Result<Vec<AclEntry>, String>,
-    },
+    Acl { path: String, acl: Result<Vec<AclEntry>, String> },
 }
 
 /// Joins a parent path and a child name.

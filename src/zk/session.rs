@@ -38,29 +38,17 @@ impl ZkHandle {
 }
 
 /// Starts the session task. It stops when `cancel` fires.
-pub fn spawn(
-    cfg: SessionConfig,
-    sink: Sink,
-    cancel: CancellationToken,
-) -> (ZkHandle, JoinHandle<()>) {
+pub fn spawn(cfg: SessionConfig, sink: Sink, cancel: CancellationToken) -> (ZkHandle, JoinHandle<()>) {
     let (tx, rx) = watch::channel(None);
     let task = tokio::spawn(run(cfg, sink, cancel, tx));
     (ZkHandle { rx }, task)
 }
 
 fn badge(sink: &Sink, badge: SessionBadge) {
-    sink(ZkEvent::Session {
-        badge,
-        at: SystemTime::now(),
-    });
+    sink(ZkEvent::Session { badge, at: SystemTime::now() });
 }
 
-async fn run(
-    cfg: SessionConfig,
-    sink: Sink,
-    cancel: CancellationToken,
-    tx: watch::Sender<Option<Client>>,
-) {
+async fn run(cfg: SessionConfig, sink: Sink, cancel: CancellationToken, tx: watch::Sender<Option<Client>>) {
     let mut generation = 0u64;
     let mut backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
     while !cancel.is_cancelled() {
@@ -92,11 +80,7 @@ async fn run(
         tracing::info!(session = ?client.session_id(), generation, "ZooKeeper session established");
         let _ = tx.send(Some(client.clone()));
         let watch_cancel = cancel.child_token();
-        let watcher = tokio::spawn(super::watch::run(
-            client.clone(),
-            sink.clone(),
-            watch_cancel.clone(),
-        ));
+        let watcher = tokio::spawn(super::watch::run(client.clone(), sink.clone(), watch_cancel.clone()));
         badge(&sink, SessionBadge::Connected);
         sink(ZkEvent::Ready { generation });
         follow_state(&client, &sink, &cancel, generation).await;

@@ -15,17 +15,11 @@ use super::{describe_error, parent_path, NodeInfo, NodeStat, ZkEvent};
 pub const WATCH_ROOT: &str = "/";
 
 pub async fn run(client: Client, sink: Sink, cancel: CancellationToken) {
-    let mut watcher = match client
-        .watch(WATCH_ROOT, AddWatchMode::PersistentRecursive)
-        .await
-    {
+    let mut watcher = match client.watch(WATCH_ROOT, AddWatchMode::PersistentRecursive).await {
         Ok(w) => w,
         Err(e) => {
             tracing::warn!(error = %e, "cannot add the recursive watch");
-            sink(ZkEvent::Failed {
-                path: WATCH_ROOT.to_string(),
-                error: format!("watch: {e}"),
-            });
+            sink(ZkEvent::Failed { path: WATCH_ROOT.to_string(), error: format!("watch: {e}") });
             return;
         }
     };
@@ -57,23 +51,13 @@ pub async fn run(client: Client, sink: Sink, cancel: CancellationToken) {
 }
 
 /// Issues the read now (the client sends requests in call order) and resolves to an event.
-fn read(
-    client: &Client,
-    path: String,
-) -> impl std::future::Future<Output = ZkEvent> + Send + 'static {
+fn read(client: &Client, path: String) -> impl std::future::Future<Output = ZkEvent> + Send + 'static {
     let request = client.get_data(&path);
     async move {
         match request.await {
-            Ok((data, stat)) => ZkEvent::Node(NodeInfo {
-                path,
-                stat: NodeStat::from(&stat),
-                data,
-            }),
+            Ok((data, stat)) => ZkEvent::Node(NodeInfo { path, stat: NodeStat::from(&stat), data }),
             Err(ZkError::NoNode) => ZkEvent::Deleted { path },
-            Err(e) => ZkEvent::Failed {
-                path,
-                error: describe_error(&e),
-            },
+            Err(e) => ZkEvent::Failed { path, error: describe_error(&e) },
         }
     }
 }

@@ -14,10 +14,7 @@ use crate::zk::NodeStat;
 pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let t = &app.theme;
     let focused = app.focus == Pane::Detail;
-    let path = app
-        .tree
-        .selected_path()
-        .unwrap_or(strings::NOTHING_SELECTED);
+    let path = app.tree.selected_path().unwrap_or(strings::NOTHING_SELECTED);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(if focused { t.border_focused } else { t.border })
@@ -75,18 +72,12 @@ fn stat_lines(app: &App, s: &NodeStat, lines: &mut Vec<Line<'_>>) {
             ("pzxid", format!("{:#x}", s.pzxid)),
         ],
     ));
-    let owner = if s.ephemeral_owner == 0 {
-        "none (persistent)".to_string()
-    } else {
-        format!("{:#x}", s.ephemeral_owner)
-    };
+    let owner =
+        if s.ephemeral_owner == 0 { "none (persistent)".to_string() } else { format!("{:#x}", s.ephemeral_owner) };
     lines.push(kv(app, &[("ephemeral owner", owner)]));
     lines.push(kv(
         app,
-        &[
-            ("data length", human_bytes(s.data_length.max(0) as usize)),
-            ("children", s.num_children.to_string()),
-        ],
+        &[("data length", human_bytes(s.data_length.max(0) as usize)), ("children", s.num_children.to_string())],
     ));
 }
 
@@ -95,10 +86,7 @@ fn acl_lines(app: &App, path: &str, lines: &mut Vec<Line<'_>>) {
     let mut spans = vec![Span::styled(format!("{} ", strings::ACL_HEADING), t.title)];
     match app.acls.get(path).map(|(_, r)| r) {
         Some(Ok(acl)) => {
-            let text: Vec<String> = acl
-                .iter()
-                .map(|a| format!("{}:{}:{}", a.scheme, a.id, a.perms))
-                .collect();
+            let text: Vec<String> = acl.iter().map(|a| format!("{}:{}:{}", a.scheme, a.id, a.perms)).collect();
             spans.push(Span::styled(text.join("  "), t.text));
         }
         Some(Err(e)) => spans.push(Span::styled(e.clone(), t.muted)),
@@ -107,13 +95,7 @@ fn acl_lines(app: &App, path: &str, lines: &mut Vec<Line<'_>>) {
     lines.push(Line::from(spans));
 }
 
-fn data_lines<'a>(
-    app: &'a App,
-    path: &str,
-    stat: &NodeStat,
-    height: usize,
-    lines: &mut Vec<Line<'a>>,
-) {
+fn data_lines<'a>(app: &'a App, path: &str, stat: &NodeStat, height: usize, lines: &mut Vec<Line<'a>>) {
     let t = &app.theme;
     let Some(cache) = app.detail.as_ref().filter(|d| d.path == path) else {
         return;
@@ -121,14 +103,7 @@ fn data_lines<'a>(
     let view = &cache.view;
     lines.push(Line::from(vec![
         Span::styled(format!("{} ", strings::DATA_HEADING), t.title),
-        Span::styled(
-            format!(
-                "{} · {}",
-                view.kind.label(),
-                human_bytes(stat.data_length.max(0) as usize)
-            ),
-            t.muted,
-        ),
+        Span::styled(format!("{} · {}", view.kind.label(), human_bytes(stat.data_length.max(0) as usize)), t.muted),
     ]));
     let room = height.saturating_sub(lines.len());
     let skip = usize::from(app.detail_scroll).min(view.lines.len().saturating_sub(1));

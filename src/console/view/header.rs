@@ -14,9 +14,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let t = &app.theme;
     let badge_style = match app.session {
         SessionBadge::Connected => t.badge_ok,
-        SessionBadge::Connecting | SessionBadge::ConnectedReadOnly | SessionBadge::Disconnected => {
-            t.badge_warn
-        }
+        SessionBadge::Connecting | SessionBadge::ConnectedReadOnly | SessionBadge::Disconnected => t.badge_warn,
         SessionBadge::Expired | SessionBadge::AuthFailed => t.badge_error,
     };
     // Badges first: at 80 columns a long profile label is what gets cut, not the state.
@@ -25,20 +23,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         Span::styled(strings::badge_text(app.session), badge_style),
     ];
     if let Some(since) = app.stale_since {
-        let ms = since
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        spans.push(Span::styled(
-            strings::stale_since(&utc_time(ms)),
-            t.badge_warn,
-        ));
+        let ms = since.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        spans.push(Span::styled(strings::stale_since(&utc_time(ms)), t.badge_warn));
     }
     if app.read_only {
         spans.push(Span::styled(strings::BADGE_READ_ONLY, t.badge_readonly));
     }
-    spans.push(Span::styled(
-        format!(" {} │ root {} ", app.label, app.root),
-        t.header,
-    ));
+    spans.push(Span::styled(format!(" {} │ root {} ", app.label, app.root), t.header));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
 }

@@ -32,19 +32,11 @@ pub fn layout((w, h): (u16, u16)) -> Areas {
     let area = Rect::new(0, 0, w, h);
     let rows = Layout::default()
         .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Length(1),
-            Constraint::Min(3),
-            Constraint::Length(1),
-            Constraint::Length(1),
-        ])
+        .constraints([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
         .split(area);
     let cols = Layout::default()
         .direction(Direction::Horizontal)
-        .constraints([
-            Constraint::Percentage(TREE_WIDTH_PERCENT),
-            Constraint::Min(10),
-        ])
+        .constraints([Constraint::Percentage(TREE_WIDTH_PERCENT), Constraint::Min(10)])
         .split(rows[1]);
     Areas {
         header: rows[0],

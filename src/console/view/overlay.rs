@@ -13,38 +13,20 @@ pub fn status_line(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let t = &app.theme;
     let line = match &app.mode {
         Mode::Input { kind, text } => {
-            let prompt = if *kind == InputKind::Command {
-                strings::command_prompt()
-            } else {
-                strings::filter_prompt()
-            };
+            let prompt = if *kind == InputKind::Command { strings::command_prompt() } else { strings::filter_prompt() };
             let x = area.x + (prompt.chars().count() + text.chars().count()) as u16;
             frame.set_cursor_position(Position::new(x.min(area.right().saturating_sub(1)), area.y));
-            Line::from(vec![
-                Span::styled(prompt, t.hint_key),
-                Span::styled(text.as_str(), t.input),
-            ])
+            Line::from(vec![Span::styled(prompt, t.hint_key), Span::styled(text.as_str(), t.input)])
         }
         _ => match app.notices.back() {
             Some(n) => {
-                let style = if n.level == NoticeLevel::Error {
-                    t.notice_error
-                } else {
-                    t.notice_info
-                };
+                let style = if n.level == NoticeLevel::Error { t.notice_error } else { t.notice_info };
                 Line::styled(n.text.as_str(), style)
             }
             None => {
                 let rows = app.tree.rows().len();
-                let pos = if rows == 0 {
-                    0
-                } else {
-                    app.tree.selected_index() + 1
-                };
-                Line::styled(
-                    format!("{} · {pos}/{rows}", app.tree.selected_path().unwrap_or("")),
-                    t.muted,
-                )
+                let pos = if rows == 0 { 0 } else { app.tree.selected_index() + 1 };
+                Line::styled(format!("{} · {pos}/{rows}", app.tree.selected_path().unwrap_or("")), t.muted)
             }
         },
     };
@@ -55,20 +37,11 @@ pub fn hint_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let t = &app.theme;
     let mut spans = Vec::new();
     let hints = match app.mode {
-        Mode::Help => vec![(
-            "esc".to_string(),
-            strings::action_label(crate::console::keymap::Action::Back),
-        )],
-        Mode::Input { .. } => vec![
-            ("enter".to_string(), "apply"),
-            ("esc".to_string(), "cancel"),
-        ],
-        Mode::Normal => app
-            .keymap
-            .hints(app.focus.scope())
-            .into_iter()
-            .map(|(k, a)| (k, strings::action_label(a)))
-            .collect(),
+        Mode::Help => vec![("esc".to_string(), strings::action_label(crate::console::keymap::Action::Back))],
+        Mode::Input { .. } => vec![("enter".to_string(), "apply"), ("esc".to_string(), "cancel")],
+        Mode::Normal => {
+            app.keymap.hints(app.focus.scope()).into_iter().map(|(k, a)| (k, strings::action_label(a))).collect()
+        }
     };
     for (k, label) in hints {
         spans.push(Span::styled(k, t.hint_key));
@@ -82,12 +55,7 @@ pub fn help(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let bindings: Vec<_> = app.keymap.for_pane(app.focus.scope()).collect();
     let height = (bindings.len() as u16 + 4).min(area.height.saturating_sub(2));
     let width = 78.min(area.width.saturating_sub(2));
-    let popup = Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
-    );
+    let popup = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
     frame.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -117,10 +85,5 @@ pub fn too_small(frame: &mut Frame<'_>, app: &App, area: Rect) {
     ];
     let y = area.y + area.height.saturating_sub(3) / 2;
     let rect = Rect::new(area.x, y, area.width, area.height.min(3));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .alignment(Alignment::Center)
-            .wrap(Default::default()),
-        rect,
-    );
+    frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center).wrap(Default::default()), rect);
 }

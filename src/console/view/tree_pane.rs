@@ -35,11 +35,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     for (i, row) in rows.iter().enumerate().skip(app.tree_offset).take(height) {
         let mut line = row_line(app, &row.path, row.depth);
         if i == selected {
-            line = line.style(if focused {
-                t.selected
-            } else {
-                t.selected_unfocused
-            });
+            line = line.style(if focused { t.selected } else { t.selected_unfocused });
         }
         lines.push(line);
     }
@@ -59,17 +55,9 @@ fn row_line<'a>(app: &'a App, path: &'a str, depth: u16) -> Line<'a> {
         _ if app.tree.has_children(path) => "▸ ",
         _ => "  ",
     };
-    let mut spans = vec![
-        Span::raw("  ".repeat(usize::from(depth))),
-        Span::styled(marker, t.muted),
-    ];
-    let ephemeral = node
-        .and_then(|n| n.stat)
-        .is_some_and(|s| s.ephemeral_owner != 0);
-    spans.push(Span::styled(
-        base_name(path),
-        if ephemeral { t.ephemeral } else { t.text },
-    ));
+    let mut spans = vec![Span::raw("  ".repeat(usize::from(depth))), Span::styled(marker, t.muted)];
+    let ephemeral = node.and_then(|n| n.stat).is_some_and(|s| s.ephemeral_owner != 0);
+    spans.push(Span::styled(base_name(path), if ephemeral { t.ephemeral } else { t.text }));
     if let Some(stat) = node.and_then(|n| n.stat) {
         if stat.num_children > 0 {
             spans.push(Span::styled(format!(" ({})", stat.num_children), t.muted));

@@ -1,0 +1,103 @@
+//! The console without a terminal: the same `App`, session, effects and drawing, on ratatui's
+//! `TestBackend`. Integration tests and benchmarks drive it and read the state and the screen.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::app::{App, AppOptions};
+use super::event::Event;
+use super::runtime::Executor;
+use super::view;
+use crate::zk::session::{self, SessionConfig};
+
+pub struct Headless {
+    pub app: App,
+    pub terminal: Terminal<TestBackend>,
+    rx: UnboundedReceiver<Event>,
+    tx: UnboundedSender<Event>,
+    executor: Executor,
+    cancel: CancellationToken,
+    session_task: JoinHandle<()>,
+}
+
+impl Headless {
+    /// Starts a real ZooKeeper session feeding a headless console. Call inside a tokio runtime.
+    pub fn start(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result<Headless> {
+        let (w, h) = opts.size;
+        let terminal = Terminal::new(TestBackend::new(w, h))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let cancel = CancellationToken::new();
+        let zk_tx = tx.clone();
+        let sink: session::Sink = Arc::new(move |ev| {
+            let _ = zk_tx.send(Event::Zk(ev));
+        });
+        let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
+        let executor = Executor::new(zk, tx.clone());
+        Ok(Headless { app: App::new(opts), terminal, rx, tx, executor, cancel, session_task })
+    }
+
+    /// Sends an event as if it came from the terminal or the clock.
+    pub fn send(&self, event: Event) {
+        let _ = self.tx.send(event);
+    }
+
+    /// Applies events (drawing after each batch, as the real loop does) until `done` holds
+    /// after a frame, or the timeout passes. Returns whether `done` held.
+    pub async fn pump_until(&mut self, timeout: Duration, mut done: impl FnMut(&App) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.app.dirty {
+                self.draw();
+            }
+            if done(&self.app) {
+                return true;
+            }
+            let ev = tokio::select! {
+                ev = self.rx.recv() => ev,
+                _ = tokio::time::sleep_until(deadline) => return false,
+            };
+            let Some(ev) = ev else { return false };
+            self.apply(ev);
+            while let Ok(ev) = self.rx.try_recv() {
+                self.apply(ev);
+            }
+        }
+    }
+
+    fn apply(&mut self, ev: Event) {
+        for effect in self.app.update(ev) {
+            self.executor.run(effect);
+        }
+    }
+
+    pub fn draw(&mut self) {
+        let app = &self.app;
+        let _ = self.terminal.draw(|f| view::draw(f, app));
+        self.app.dirty = false;
+        self.app.now = SystemTime::now();
+    }
+
+    /// The last drawn screen as text, one line per row.
+    pub fn screen(&self) -> String {
+        let buf = self.terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            for x in 0..buf.area.width {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.session_task).await;
+    }
+}
