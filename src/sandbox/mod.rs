@@ -1,11 +1,47 @@
 //! The real local playground: ZooKeeper plus a MariaDB primary and two GTID replicas on loopback.
 //!
-//! The same code starts the servers for `myzoo sandbox up` and for the integration tests.
+//! The same code starts the servers for `myzoo sandbox up` and for the integration tests, so
+//! everything is keyed on the state folder: free ports are picked at run time, every file lives
+//! in the folder, and many sandboxes can run side by side.
+//!
+//! Layout of a state folder:
+//! ```text
+//! <state>/sandbox.json        the SandboxStatus, written when `up` finishes
+//! <state>/secrets.json        MariaDB account passwords (mode 0600), see `credentials`
+//! <state>/zk1 … zk3/          zoo.cfg, data/, zookeeper.log, myzoo.pid
+//! <state>/db1 … db3/          data/, mysql.sock, error.log, stdout.log, myzoo.pid
+//! ```
+//! Each server folder holds a `.myzoo-sandbox` marker; only marked folders are ever deleted.
+//!
+//! Choices: `up` refuses to start over a sandbox that is still running in the same folder (run
+//! `down` first) and wipes the leftovers of a stopped one, so every `up` is fresh. `down` stops
+//! the servers and deletes their data. `status` reports `pid: None` for a server that is not
+//! running (any more).
+
+pub mod mariadb;
+pub mod secrets;
+pub mod zookeeper;
+
+mod ports;
+mod process;
+mod seed;
+mod tools;
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+
+pub use secrets::{Account, Credentials};
+pub use seed::CLUSTER;
+
+/// Every sandbox server listens on this address only.
+pub const LOOPBACK: &str = "127.0.0.1";
+/// The status file in the state folder.
+pub const STATUS_FILE: &str = "sandbox.json";
+/// Marker file in each server folder `up` creates.
+const SERVER_MARKER: &str = ".myzoo-sandbox";
 
 /// Options for `myzoo sandbox up`.
 #[derive(Debug, Clone)]
@@ -29,6 +65,7 @@ pub struct SandboxStatus {
     pub state_dir: PathBuf,
 }
 
+/// One ZooKeeper member; `pid` is `None` when it is not running.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ZkServer {
     pub id: u32,
@@ -37,6 +74,7 @@ pub struct ZkServer {
     pub pid: Option<u32>,
 }
 
+/// One MariaDB server (`role` is `primary` or `replica`); `pid` is `None` when it is not running.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MysqlServer {
     pub name: String,
@@ -50,14 +88,380 @@ pub fn default_state_dir() -> PathBuf {
     crate::config::state_dir().join("sandbox")
 }
 
-pub async fn up(_opts: &SandboxOptions) -> Result<SandboxStatus> {
-    anyhow::bail!("not yet")
+/// The MariaDB accounts (`repl`, `monitor`, `admin`) of the sandbox in `state_dir`.
+pub fn credentials(state_dir: &Path) -> Result<Credentials> {
+    secrets::load(state_dir)
 }
 
-pub async fn down(_state_dir: &Path) -> Result<()> {
-    anyhow::bail!("not yet")
+/// The unix socket of MariaDB server `name` (`db1`…) in `state_dir`.
+pub fn mysql_socket(state_dir: &Path, name: &str) -> PathBuf {
+    mariadb::socket_path(state_dir, name)
 }
 
-pub fn status(_state_dir: &Path) -> Result<SandboxStatus> {
-    anyhow::bail!("not yet")
+/// Starts ZooKeeper (and MariaDB unless `with_mysql` is false), waits until everything serves,
+/// seeds the tree when asked, and returns where everything is. On failure every process started
+/// so far is stopped and the error carries the tail of the log that explains it.
+pub async fn up(opts: &SandboxOptions) -> Result<SandboxStatus> {
+    anyhow::ensure!(
+        matches!(opts.zk_ensemble, 1 | 3),
+        "a ZooKeeper ensemble has 1 or 3 members, not {}",
+        opts.zk_ensemble
+    );
+    let tools = tools::find(opts.with_mysql)?;
+    let dir = open_state_dir(&opts.state_dir)?;
+    if opts.with_mysql {
+        mariadb::check_socket_paths(&dir)?;
+    }
+    refuse_running(&dir)?;
+    clean_state(&dir)?;
+
+    let started = Instant::now();
+    let mut guard = StopOnDrop::new(dir.clone());
+    let result = up_inner(opts, &tools, &dir).await;
+    guard.disarm();
+    match result {
+        Ok(status) => {
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "sandbox up in {}",
+                dir.display()
+            );
+            Ok(status)
+        }
+        Err(e) => {
+            if let Err(stop) = process::stop_all(&dir).await {
+                tracing::warn!("stopping the servers after a failed up: {stop:#}");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn up_inner(
+    opts: &SandboxOptions,
+    tools: &tools::Tools,
+    dir: &Path,
+) -> Result<SandboxStatus> {
+    // ZooKeeper's JVM and mariadb-install-db each take a second or two: run them side by side.
+    let started = Instant::now();
+    let phase = |what: &str| {
+        tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "{what}");
+    };
+    let zk = async {
+        let servers = zookeeper::start(dir, tools, opts.zk_ensemble).await?;
+        phase("ZooKeeper serving");
+        Ok::<_, anyhow::Error>(servers)
+    };
+    let db = async {
+        match &tools.mariadb {
+            Some(m) => {
+                mariadb::install(dir, m).await?;
+                phase("MariaDB data folders installed");
+                let servers = mariadb::start_all(dir, m).await?;
+                phase("MariaDB servers accepting connections");
+                Ok(servers)
+            }
+            None => Ok(Vec::new()),
+        }
+    };
+    let (zk_servers, mysql) = tokio::try_join!(zk, db)?;
+    if !mysql.is_empty() {
+        let creds = Credentials::generate()?;
+        secrets::save(dir, &creds)?;
+        mariadb::configure(&mysql, &creds).await?;
+        phase("accounts created, replication verified");
+    }
+    let status = SandboxStatus {
+        zk: zookeeper::connect_string(&zk_servers),
+        zk_servers,
+        mysql,
+        state_dir: dir.to_path_buf(),
+    };
+    if opts.seed {
+        seed::seed(&status.zk, crate::config::DEFAULT_ROOT, &status.mysql).await?;
+        phase("ZooKeeper tree seeded");
+    }
+    write_status(dir, &status)?;
+    if opts.seed {
+        let profile = crate::config::write_sandbox_profile(&status.zk)?;
+        tracing::info!("wrote the sandbox profile to {}", profile.display());
+    }
+    Ok(status)
+}
+
+/// Stops the servers started in `state_dir` (only those whose command line still names the
+/// folder) and deletes their data. A folder without a sandbox is not an error.
+pub async fn down(state_dir: &Path) -> Result<()> {
+    if !state_dir.exists() {
+        tracing::info!("no sandbox in {}", state_dir.display());
+        return Ok(());
+    }
+    let dir = open_state_dir(state_dir)?;
+    process::stop_all(&dir).await?;
+    clean_state(&dir)?;
+    // Remove the folder too when nothing else lives there.
+    let _ = std::fs::remove_dir(&dir);
+    Ok(())
+}
+
+/// The status `up` recorded, with `pid: None` for every server that is no longer running.
+pub fn status(state_dir: &Path) -> Result<SandboxStatus> {
+    let path = state_dir.join(STATUS_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no sandbox in {} (run `myzoo sandbox up` first)",
+            state_dir.display()
+        )
+    })?;
+    let mut status: SandboxStatus =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    refresh_pids(&mut status);
+    Ok(status)
+}
+
+fn refresh_pids(status: &mut SandboxStatus) {
+    let dir = status.state_dir.clone();
+    let alive = |pid: Option<u32>| pid.filter(|&p| process::is_ours(p, &dir));
+    for zk in &mut status.zk_servers {
+        zk.pid = alive(zk.pid);
+    }
+    for db in &mut status.mysql {
+        db.pid = alive(db.pid);
+    }
+}
+
+/// Creates the folder and returns its absolute form: the form in every command line, which is
+/// what tells our processes apart from others.
+fn open_state_dir(state_dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(state_dir)
+        .with_context(|| format!("creating {}", state_dir.display()))?;
+    state_dir
+        .canonicalize()
+        .with_context(|| format!("resolving {}", state_dir.display()))
+}
+
+fn refuse_running(dir: &Path) -> Result<()> {
+    let running = process::running_pids(dir);
+    anyhow::ensure!(
+        running.is_empty(),
+        "a sandbox is already running in {} (pids {running:?}); run `myzoo sandbox down \
+         --state-dir {}` first",
+        dir.display(),
+        dir.display()
+    );
+    Ok(())
+}
+
+/// Deletes what an earlier sandbox left: marked server folders and the status and secrets files.
+fn clean_state(dir: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    for entry in entries.filter_map(|e| e.ok()) {
+        let path = entry.path();
+        if path.join(SERVER_MARKER).is_file() {
+            std::fs::remove_dir_all(&path)
+                .with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    for file in [STATUS_FILE, secrets::SECRETS_FILE] {
+        remove_file_if_present(&dir.join(file))?;
+    }
+    Ok(())
+}
+
+fn remove_file_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("removing {}", path.display())),
+    }
+}
+
+/// A fresh, marked folder `<state>/<name>` for one server. A folder of that name that `up` did
+/// not create is left alone and reported.
+pub(crate) fn prepare_server_dir(state_dir: &Path, name: &str) -> Result<PathBuf> {
+    let dir = state_dir.join(name);
+    if dir.exists() {
+        anyhow::ensure!(
+            dir.join(SERVER_MARKER).is_file(),
+            "{} exists and was not created by `myzoo sandbox up`; choose another --state-dir",
+            dir.display()
+        );
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(dir.join(SERVER_MARKER), b"")
+        .with_context(|| format!("marking {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Writes `sandbox.json` atomically (readers never see half a file).
+fn write_status(dir: &Path, status: &SandboxStatus) -> Result<()> {
+    let path = dir.join(STATUS_FILE);
+    let tmp = dir.join(format!("{STATUS_FILE}.tmp"));
+    let text = serde_json::to_string_pretty(status)?;
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Stops the sandbox's servers if `up` is abandoned midway (its future dropped, e.g. by a test
+/// timeout), so no server outlives a half-finished start. Blocks while it waits for them.
+struct StopOnDrop {
+    dir: PathBuf,
+    armed: bool,
+}
+
+impl StopOnDrop {
+    fn new(dir: PathBuf) -> Self {
+        StopOnDrop { dir, armed: true }
+    }
+
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let pids = process::running_pids(&self.dir);
+        if let Err(e) = process::stop_blocking(&pids) {
+            tracing::warn!("stopping the servers of an abandoned up: {e:#}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(dir: &Path) -> SandboxStatus {
+        SandboxStatus {
+            zk: "127.0.0.1:2181".into(),
+            zk_servers: vec![ZkServer {
+                id: 1,
+                host: LOOPBACK.into(),
+                port: 2181,
+                pid: Some(u32::MAX - 1),
+            }],
+            mysql: vec![MysqlServer {
+                name: "db1".into(),
+                host: LOOPBACK.into(),
+                port: 3307,
+                role: "primary".into(),
+                pid: None,
+            }],
+            state_dir: dir.to_path_buf(),
+        }
+    }
+
+    #[test]
+    fn status_json_round_trips() {
+        let s = sample(Path::new("/tmp/x"));
+        let text = serde_json::to_string_pretty(&s).unwrap();
+        let back: SandboxStatus = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn status_reports_dead_pids_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        write_status(dir.path(), &sample(dir.path())).unwrap();
+        let s = status(dir.path()).unwrap();
+        assert_eq!(s.zk_servers[0].pid, None);
+        assert_eq!(s.zk_servers[0].port, 2181);
+    }
+
+    #[test]
+    fn status_without_sandbox_says_to_run_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = status(dir.path()).unwrap_err();
+        assert!(format!("{err:#}").contains("sandbox up"));
+    }
+
+    #[test]
+    fn clean_state_removes_only_marked_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = prepare_server_dir(dir.path(), "zk1").unwrap();
+        std::fs::write(ours.join("zoo.cfg"), "x").unwrap();
+        let theirs = dir.path().join("db1");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::write(dir.path().join(STATUS_FILE), "{}").unwrap();
+        clean_state(dir.path()).unwrap();
+        assert!(!ours.exists());
+        assert!(theirs.exists());
+        assert!(!dir.path().join(STATUS_FILE).exists());
+        assert!(prepare_server_dir(dir.path(), "db1").is_err());
+    }
+
+    #[tokio::test]
+    async fn down_on_a_missing_folder_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        down(&dir.path().join("nothing")).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn ensemble_of_two_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SandboxOptions {
+            state_dir: dir.path().to_path_buf(),
+            zk_ensemble: 2,
+            with_mysql: false,
+            seed: false,
+        };
+        assert!(up(&opts).await.is_err());
+    }
+
+    fn pids(s: &SandboxStatus) -> Vec<u32> {
+        let zk = s.zk_servers.iter().filter_map(|z| z.pid);
+        zk.chain(s.mysql.iter().filter_map(|m| m.pid)).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    #[ignore = "starts real servers; run with --ignored"]
+    async fn real_sandboxes_side_by_side() {
+        use mysql_async::prelude::Queryable;
+        let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+        let opts: Vec<SandboxOptions> = dirs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| SandboxOptions {
+                state_dir: d.path().to_path_buf(),
+                zk_ensemble: 1,
+                with_mysql: i == 0,
+                seed: false,
+            })
+            .collect();
+        let ups = futures::future::try_join_all(opts.iter().map(up))
+            .await
+            .unwrap();
+        for s in &ups {
+            let answer = zookeeper::srvr(s.zk_servers[0].port).await.unwrap();
+            assert!(zookeeper::has_mode(&answer));
+            assert_eq!(status(&s.state_dir).unwrap(), *s);
+        }
+        assert!(up(&opts[1])
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("sandbox down"));
+
+        let creds = credentials(dirs[0].path()).unwrap();
+        let mut conn = mariadb::connect_as(ups[0].mysql[1].port, &creds.monitor)
+            .await
+            .unwrap();
+        let read_only: Option<u8> = conn.query_first("SELECT @@read_only").await.unwrap();
+        assert_eq!(read_only, Some(1));
+        conn.disconnect().await.unwrap();
+
+        for d in &dirs {
+            down(d.path()).await.unwrap();
+        }
+        for s in &ups {
+            assert_eq!(pids(s).len(), s.zk_servers.len() + s.mysql.len());
+            assert!(pids(s).iter().all(|&p| !process::is_alive(p)));
+            assert!(!s.state_dir.join(STATUS_FILE).exists());
+        }
+    }
 }

@@ -1,0 +1,547 @@
+//! MariaDB for the sandbox: one `mariadb-install-db` run copied to three data folders, three
+//! `mariadbd` processes on loopback, the accounts, and GTID replication from `db1` to `db2`/`db3`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder, Row};
+
+use super::process::{self, PID_FILE};
+use super::secrets::{Account, Credentials};
+use super::tools::MariadbTools;
+use super::{ports, prepare_server_dir, MysqlServer, LOOPBACK};
+
+/// Server names; the first is the primary.
+pub const NODE_NAMES: [&str; 3] = ["db1", "db2", "db3"];
+pub const ROLE_PRIMARY: &str = "primary";
+pub const ROLE_REPLICA: &str = "replica";
+/// Database created on the primary to prove replication works.
+pub const CHECK_DATABASE: &str = "myzoo_sandbox";
+/// Longest `mariadb-install-db` run.
+const INSTALL_TIMEOUT_MS: u64 = 60_000;
+/// Longest wait for a started server to accept connections.
+pub const MYSQL_READY_TIMEOUT_MS: u64 = 30_000;
+/// Longest wait for one connection attempt.
+const CONNECT_TIMEOUT_MS: u64 = 2_000;
+/// Longest wait for the check database to reach both replicas.
+pub const REPLICATION_TIMEOUT_MS: u64 = 15_000;
+/// Longest the accounts and replication set-up may take, the replication check included.
+const CONFIGURE_TIMEOUT_MS: u64 = 2 * REPLICATION_TIMEOUT_MS;
+/// Pause between readiness / replication probes.
+const MYSQL_POLL_MS: u64 = 100;
+/// Attempts with a fresh port when another process took ours first.
+const START_ATTEMPTS: usize = 3;
+/// `sockaddr_un.sun_path` holds 108 bytes including the terminating NUL.
+const SOCKET_PATH_MAX_BYTES: usize = 107;
+/// Small memory settings, for install and server alike, so three servers fit anywhere and
+/// the redo log is created quickly.
+const SIZE_FLAGS: [&str; 2] = ["--innodb-buffer-pool-size=32M", "--innodb-log-file-size=8M"];
+/// Hosts every account is created for (TCP on loopback, and the unix socket).
+const ACCOUNT_HOSTS: [&str; 2] = ["127.0.0.1", "localhost"];
+
+/// `<state>/<name>/mysql.sock`.
+pub fn socket_path(state_dir: &Path, name: &str) -> PathBuf {
+    state_dir.join(name).join("mysql.sock")
+}
+
+fn data_dir(state_dir: &Path, name: &str) -> PathBuf {
+    state_dir.join(name).join("data")
+}
+
+/// `<state>/<name>/error.log`: where mariadbd explains why it stopped.
+pub fn error_log(state_dir: &Path, name: &str) -> PathBuf {
+    state_dir.join(name).join("error.log")
+}
+
+/// Fails up front when the socket paths would be too long for the kernel.
+pub fn check_socket_paths(state_dir: &Path) -> Result<()> {
+    for name in NODE_NAMES {
+        let sock = socket_path(state_dir, name);
+        let len = sock.as_os_str().len();
+        anyhow::ensure!(
+            len <= SOCKET_PATH_MAX_BYTES,
+            "the state folder path is too long for a unix socket ({} is {len} bytes, at most \
+             {SOCKET_PATH_MAX_BYTES}); choose a shorter --state-dir",
+            sock.display()
+        );
+    }
+    Ok(())
+}
+
+fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Creates the three server folders and their system tables. `mariadb-install-db` takes seconds
+/// while copying its result takes milliseconds, and the three would be identical anyway
+/// (MariaDB keeps no per-server identity in the data folder), so it runs once.
+pub async fn install(state_dir: &Path, tools: &MariadbTools) -> Result<()> {
+    for name in NODE_NAMES {
+        prepare_server_dir(state_dir, name)?;
+    }
+    let first = NODE_NAMES[0];
+    run_install_db(state_dir, tools, first).await?;
+    let from = data_dir(state_dir, first);
+    let copies: Vec<PathBuf> = NODE_NAMES[1..]
+        .iter()
+        .map(|n| data_dir(state_dir, n))
+        .collect();
+    tokio::task::spawn_blocking(move || copies.iter().try_for_each(|to| copy_dir(&from, to)))
+        .await
+        .context("copying the data folder")?
+}
+
+async fn run_install_db(state_dir: &Path, tools: &MariadbTools, name: &str) -> Result<()> {
+    let log_path = state_dir.join(name).join("install.log");
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("creating {}", log_path.display()))?;
+    let log_err = log.try_clone().context("duplicating the install log")?;
+    let mut cmd = tokio::process::Command::new(&tools.install_db);
+    cmd.arg("--no-defaults")
+        .arg(format!("--datadir={}", data_dir(state_dir, name).display()))
+        .args([
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            // No resolveip lookup of the host name: it can hang where DNS is unreachable.
+            "--force",
+        ])
+        .args(SIZE_FLAGS)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .kill_on_drop(true);
+    if running_as_root() {
+        // mariadbd refuses to run as root unless told to; the files stay ours.
+        cmd.arg("--user=root");
+    }
+    let status = tokio::time::timeout(Duration::from_millis(INSTALL_TIMEOUT_MS), cmd.status())
+        .await
+        .with_context(|| format!("mariadb-install-db took over {INSTALL_TIMEOUT_MS} ms"))?
+        .with_context(|| format!("running {}", tools.install_db.display()))?;
+    anyhow::ensure!(
+        status.success(),
+        "mariadb-install-db failed ({status}); {}",
+        process::with_log(&log_path)
+    );
+    Ok(())
+}
+
+/// Recursive copy of a data folder (regular files and folders only; install-db makes no links).
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying to {}", target.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The `mariadbd` command line for server `name` (server id `server_id`) on `port`.
+pub fn server_args(
+    state_dir: &Path,
+    name: &str,
+    server_id: u32,
+    port: u16,
+    as_root: bool,
+) -> Vec<OsString> {
+    let dir = state_dir.join(name);
+    let mut args: Vec<String> = vec!["--no-defaults".into()];
+    if as_root {
+        args.push("--user=root".into());
+    }
+    args.extend([
+        // log-basename first: it names the binary and relay logs after the server, not the host.
+        format!("--log-basename={name}"),
+        format!("--datadir={}", data_dir(state_dir, name).display()),
+        format!("--port={port}"),
+        format!("--bind-address={LOOPBACK}"),
+        format!("--socket={}", socket_path(state_dir, name).display()),
+        format!("--pid-file={}", dir.join("mariadbd.pid").display()),
+        format!("--log-error={}", error_log(state_dir, name).display()),
+        format!("--tmpdir={}", dir.display()),
+        format!("--server-id={server_id}"),
+        format!("--report-host={LOOPBACK}"),
+        format!("--report-port={port}"),
+        "--log-bin".into(),
+        "--log-slave-updates".into(),
+        "--gtid-strict-mode=1".into(),
+        "--binlog-format=ROW".into(),
+        // Semi-sync is built into 10.11: available for tests to switch on, off by default.
+        "--rpl-semi-sync-master-enabled=0".into(),
+        "--rpl-semi-sync-slave-enabled=0".into(),
+        // Replication is configured by `up`, never resumed on its own from stale settings.
+        "--skip-slave-start".into(),
+        "--skip-name-resolve".into(),
+        "--character-set-server=utf8mb4".into(),
+        "--collation-server=utf8mb4_general_ci".into(),
+        "--performance-schema=0".into(),
+        "--max-connections=100".into(),
+        // A playground trades durability for speed.
+        "--innodb-flush-log-at-trx-commit=2".into(),
+        "--sync-binlog=0".into(),
+    ]);
+    args.extend(SIZE_FLAGS.iter().map(|s| s.to_string()));
+    args.into_iter().map(OsString::from).collect()
+}
+
+/// Starts the three servers in parallel and waits until each accepts connections.
+pub async fn start_all(state_dir: &Path, tools: &MariadbTools) -> Result<Vec<MysqlServer>> {
+    let starts = NODE_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| start_one(state_dir, tools, name, i));
+    futures::future::try_join_all(starts).await
+}
+
+async fn start_one(
+    state_dir: &Path,
+    tools: &MariadbTools,
+    name: &str,
+    index: usize,
+) -> Result<MysqlServer> {
+    let server_id = u32::try_from(index + 1).unwrap_or(u32::MAX);
+    let mut attempt = 1;
+    loop {
+        let port = ports::pick(1)?[0];
+        // A fresh error log per attempt, so "address in use" is this attempt's complaint.
+        let _ = std::fs::remove_file(error_log(state_dir, name));
+        let args = server_args(state_dir, name, server_id, port, running_as_root());
+        let dir = state_dir.join(name);
+        let mut child = process::spawn_detached(
+            &tools.mariadbd,
+            &args,
+            &dir.join("stdout.log"),
+            &dir.join(PID_FILE),
+        )?;
+        match wait_ready(state_dir, name, &mut child, port).await {
+            Ok(conn) => {
+                disconnect(conn).await;
+                return Ok(MysqlServer {
+                    name: name.to_string(),
+                    host: LOOPBACK.to_string(),
+                    port,
+                    role: if index == 0 {
+                        ROLE_PRIMARY
+                    } else {
+                        ROLE_REPLICA
+                    }
+                    .to_string(),
+                    pid: Some(child.id()),
+                });
+            }
+            Err(e) => {
+                if let Err(stop) = process::stop(vec![child.id()]).await {
+                    tracing::warn!("stopping {name} after a failed start: {stop:#}");
+                }
+                if attempt < START_ATTEMPTS && port_was_taken(state_dir, name) {
+                    tracing::warn!("{name}: port {port} taken meanwhile, retrying with another");
+                    attempt += 1;
+                    continue;
+                }
+                return Err(e);
+            }
+        }
+    }
+}
+
+fn port_was_taken(state_dir: &Path, name: &str) -> bool {
+    std::fs::read_to_string(error_log(state_dir, name))
+        .map(|log| log.contains("Address already in use"))
+        .unwrap_or(false)
+}
+
+/// Polls until the server accepts a root connection; fails when it exits or time runs out.
+async fn wait_ready(state_dir: &Path, name: &str, child: &mut Child, port: u16) -> Result<Conn> {
+    let deadline = Instant::now() + Duration::from_millis(MYSQL_READY_TIMEOUT_MS);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            anyhow::bail!(
+                "{name} (mariadbd) exited during start-up ({status}); {}",
+                process::with_log(&error_log(state_dir, name))
+            );
+        }
+        match connect_root(port).await {
+            Ok(conn) => return Ok(conn),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "{name} (mariadbd) did not accept connections within \
+                         {MYSQL_READY_TIMEOUT_MS} ms; {}",
+                        process::with_log(&error_log(state_dir, name))
+                    )
+                });
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(MYSQL_POLL_MS)).await,
+        }
+    }
+}
+
+/// Connects as `root` (empty password, loopback only) over TCP.
+pub async fn connect_root(port: u16) -> Result<Conn> {
+    connect(port, "root", None).await
+}
+
+/// Connects as `account` over TCP.
+pub async fn connect_as(port: u16, account: &Account) -> Result<Conn> {
+    connect(port, &account.user, Some(&account.password)).await
+}
+
+async fn connect(port: u16, user: &str, password: Option<&str>) -> Result<Conn> {
+    let opts = OptsBuilder::default()
+        .ip_or_hostname(LOOPBACK)
+        .tcp_port(port)
+        .user(Some(user))
+        .pass(password)
+        .prefer_socket(false);
+    tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), Conn::new(opts))
+        .await
+        .with_context(|| format!("connecting to {LOOPBACK}:{port} timed out"))?
+        .with_context(|| format!("connecting to {LOOPBACK}:{port} as {user}"))
+}
+
+async fn disconnect(conn: Conn) {
+    if let Err(e) = conn.disconnect().await {
+        tracing::debug!("closing a MariaDB connection: {e}");
+    }
+}
+
+/// SQL string literal (single quotes; backslash and quote escaped).
+fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Privileges of each account; see [`Credentials`].
+fn grants(creds: &Credentials) -> [(&Account, &'static str); 3] {
+    [
+        (&creds.repl, "REPLICATION SLAVE ON *.*"),
+        (
+            &creds.monitor,
+            "PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.*",
+        ),
+        (&creds.admin, "ALL PRIVILEGES ON *.*"),
+    ]
+}
+
+/// `CREATE USER` and `GRANT` statements for every account and host.
+pub fn account_statements(creds: &Credentials) -> Vec<String> {
+    let mut sql = Vec::new();
+    for (account, privileges) in grants(creds) {
+        let grant_option = if account.user == creds.admin.user {
+            " WITH GRANT OPTION"
+        } else {
+            ""
+        };
+        for host in ACCOUNT_HOSTS {
+            let who = format!("{}@{}", sql_str(&account.user), sql_str(host));
+            sql.push(format!(
+                "CREATE OR REPLACE USER {who} IDENTIFIED BY {}",
+                sql_str(&account.password)
+            ));
+            sql.push(format!("GRANT {privileges} TO {who}{grant_option}"));
+        }
+    }
+    sql
+}
+
+/// `CHANGE MASTER TO` for a replica of the primary on `primary_port`.
+pub fn change_master_statement(primary_port: u16, repl: &Account) -> String {
+    format!(
+        "CHANGE MASTER TO MASTER_HOST={}, MASTER_PORT={primary_port}, MASTER_USER={}, \
+         MASTER_PASSWORD={}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
+        sql_str(LOOPBACK),
+        sql_str(&repl.user),
+        sql_str(&repl.password)
+    )
+}
+
+/// Creates the accounts on the primary, points both replicas at it, and proves it works.
+///
+/// The accounts are created once, on the primary, with the binary log on; the replicas then start
+/// from an empty `gtid_slave_pos`, so they fetch the primary's binary log from its very first
+/// event and receive the accounts by replication. Nothing is ever written to a replica's own
+/// binary log, so all three servers share one GTID history (`0-1-N`) and `gtid_strict_mode` has
+/// nothing to object to, now or after a later switchover.
+pub async fn configure(servers: &[MysqlServer], creds: &Credentials) -> Result<()> {
+    tokio::time::timeout(
+        Duration::from_millis(CONFIGURE_TIMEOUT_MS),
+        configure_all(servers, creds),
+    )
+    .await
+    .with_context(|| format!("setting up replication took over {CONFIGURE_TIMEOUT_MS} ms"))?
+}
+
+async fn configure_all(servers: &[MysqlServer], creds: &Credentials) -> Result<()> {
+    let (primary, replicas) = servers
+        .split_first()
+        .context("no MariaDB servers to configure")?;
+    let mut conn = connect_root(primary.port).await?;
+    for (i, stmt) in account_statements(creds).iter().enumerate() {
+        // The statement itself holds a password: name the step, never the text.
+        conn.query_drop(stmt).await.with_context(|| {
+            format!("creating the accounts on {} (step {})", primary.name, i + 1)
+        })?;
+    }
+    for replica in replicas {
+        start_replica(replica, primary.port, &creds.repl).await?;
+    }
+    conn.query_drop(format!("CREATE DATABASE IF NOT EXISTS {CHECK_DATABASE}"))
+        .await
+        .with_context(|| format!("creating {CHECK_DATABASE} on {}", primary.name))?;
+    disconnect(conn).await;
+    for replica in replicas {
+        wait_replicated(replica).await?;
+    }
+    Ok(())
+}
+
+async fn start_replica(replica: &MysqlServer, primary_port: u16, repl: &Account) -> Result<()> {
+    let mut conn = connect_root(replica.port).await?;
+    let name = &replica.name;
+    for stmt in ["SET GLOBAL read_only=1", "SET GLOBAL gtid_slave_pos=''"] {
+        conn.query_drop(stmt)
+            .await
+            .with_context(|| format!("{stmt} on {name}"))?;
+    }
+    conn.query_drop(change_master_statement(primary_port, repl))
+        .await
+        .with_context(|| format!("CHANGE MASTER TO on {name}"))?;
+    conn.query_drop("START SLAVE")
+        .await
+        .with_context(|| format!("START SLAVE on {name}"))?;
+    disconnect(conn).await;
+    Ok(())
+}
+
+/// Waits until [`CHECK_DATABASE`] exists on `replica`.
+async fn wait_replicated(replica: &MysqlServer) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_millis(REPLICATION_TIMEOUT_MS);
+    let mut conn = connect_root(replica.port).await?;
+    let query = format!(
+        "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME={}",
+        sql_str(CHECK_DATABASE)
+    );
+    loop {
+        let found: Option<u64> = conn
+            .query_first(&query)
+            .await
+            .with_context(|| format!("looking for {CHECK_DATABASE} on {}", replica.name))?;
+        if found.unwrap_or(0) > 0 {
+            disconnect(conn).await;
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let why = replica_errors(&mut conn).await;
+            anyhow::bail!(
+                "{CHECK_DATABASE} did not reach replica {} within {REPLICATION_TIMEOUT_MS} ms \
+                 ({why})",
+                replica.name
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(MYSQL_POLL_MS)).await;
+    }
+}
+
+/// The replication threads' state and last errors, for error messages.
+async fn replica_errors(conn: &mut Conn) -> String {
+    let row: Option<Row> = match conn.query_first("SHOW SLAVE STATUS").await {
+        Ok(row) => row,
+        Err(e) => return format!("SHOW SLAVE STATUS failed: {e}"),
+    };
+    let Some(row) = row else {
+        return "replication is not configured".to_string();
+    };
+    let col = |name: &str| -> String {
+        row.get::<Option<String>, &str>(name)
+            .flatten()
+            .unwrap_or_default()
+    };
+    format!(
+        "Slave_IO_Running={}, Slave_SQL_Running={}, Last_IO_Error={:?}, Last_SQL_Error={:?}",
+        col("Slave_IO_Running"),
+        col("Slave_SQL_Running"),
+        col("Last_IO_Error"),
+        col("Last_SQL_Error")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Credentials {
+        let a = |u: &str| Account {
+            user: u.into(),
+            password: format!("{u}-pw"),
+        };
+        Credentials {
+            repl: a("repl"),
+            monitor: a("monitor"),
+            admin: a("admin"),
+        }
+    }
+
+    #[test]
+    fn accounts_exist_for_both_hosts_with_their_privileges() {
+        let sql = account_statements(&creds());
+        assert_eq!(sql.len(), 12);
+        assert!(sql.contains(
+            &"CREATE OR REPLACE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw'".to_string()
+        ));
+        assert!(sql.contains(&"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'localhost'".to_string()));
+        assert!(sql.iter().any(|s| s.starts_with("GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO 'monitor'@'127.0.0.1'")));
+        assert!(sql.contains(
+            &"GRANT ALL PRIVILEGES ON *.* TO 'admin'@'localhost' WITH GRANT OPTION".to_string()
+        ));
+        assert!(!sql.iter().any(|s| s.contains("repl'@'localhost' WITH")));
+    }
+
+    #[test]
+    fn sql_strings_are_escaped() {
+        assert_eq!(sql_str("a'b\\c"), "'a\\'b\\\\c'");
+    }
+
+    #[test]
+    fn change_master_uses_gtid() {
+        let stmt = change_master_statement(3307, &creds().repl);
+        assert!(stmt.contains("MASTER_HOST='127.0.0.1'"));
+        assert!(stmt.contains("MASTER_PORT=3307"));
+        assert!(stmt.contains("MASTER_USE_GTID=slave_pos"));
+    }
+
+    #[test]
+    fn server_args_keep_everything_in_the_state_folder() {
+        let args = server_args(Path::new("/s"), "db2", 2, 4000, true);
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(args[0], "--no-defaults");
+        assert!(args.contains(&"--user=root".to_string()));
+        assert!(args.contains(&"--datadir=/s/db2/data".to_string()));
+        assert!(args.contains(&"--socket=/s/db2/mysql.sock".to_string()));
+        assert!(args.contains(&"--server-id=2".to_string()));
+        assert!(args.contains(&"--port=4000".to_string()));
+        assert!(args.contains(&"--bind-address=127.0.0.1".to_string()));
+        assert!(!server_args(Path::new("/s"), "db2", 2, 4000, false)
+            .iter()
+            .any(|a| a == "--user=root"));
+    }
+
+    #[test]
+    fn long_state_folders_are_refused() {
+        let long = PathBuf::from(format!("/tmp/{}", "x".repeat(120)));
+        assert!(check_socket_paths(&long).is_err());
+        assert!(check_socket_paths(Path::new("/tmp/sbx")).is_ok());
+    }
+}

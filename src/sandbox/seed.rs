@@ -1,0 +1,179 @@
+//! The sandbox's starting ZooKeeper tree: the `sandbox` cluster under `/myzoo` and a `/demo`
+//! tree with one of every kind of znode the console must display well.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use zookeeper_client::{Acls, Client, CreateMode, CreateOptions, Error as ZkError};
+
+use super::mariadb::ROLE_PRIMARY;
+use super::MysqlServer;
+
+/// Name of the seeded cluster.
+pub const CLUSTER: &str = "sandbox";
+/// Session timeout of the seeding client.
+const SEED_SESSION_TIMEOUT_MS: u64 = 10_000;
+/// Longest the whole seeding may take (a few hundred requests on loopback).
+const SEED_TIMEOUT_MS: u64 = 30_000;
+/// Children of `/demo/many`.
+const DEMO_CHILDREN: usize = 50;
+/// Automatic failover stays off in the sandbox until an operator turns it on.
+const FAILOVER_COOLDOWN_S: u64 = 300;
+
+/// Seeds the tree on the ensemble at `connect`; `mysql` is empty without MariaDB.
+pub async fn seed(connect: &str, root: &str, mysql: &[MysqlServer]) -> Result<()> {
+    tokio::time::timeout(
+        Duration::from_millis(SEED_TIMEOUT_MS),
+        seed_all(connect, root, mysql),
+    )
+    .await
+    .with_context(|| format!("seeding ZooKeeper took over {SEED_TIMEOUT_MS} ms"))?
+}
+
+async fn seed_all(connect: &str, root: &str, mysql: &[MysqlServer]) -> Result<()> {
+    let client = Client::connector()
+        .with_session_timeout(Duration::from_millis(SEED_SESSION_TIMEOUT_MS))
+        .connect(connect)
+        .await
+        .with_context(|| format!("connecting to ZooKeeper at {connect}"))?;
+    seed_cluster(&client, root, mysql).await?;
+    seed_demo(&client).await?;
+    tracing::debug!("seeded ZooKeeper at {connect}");
+    Ok(())
+}
+
+fn persistent() -> CreateOptions<'static> {
+    CreateMode::Persistent.with_acls(Acls::anyone_all())
+}
+
+/// `mkdir -p`.
+async fn mkdir(client: &Client, path: &str) -> Result<()> {
+    client
+        .mkdir(path, &persistent())
+        .await
+        .with_context(|| format!("creating {path}"))
+}
+
+/// Creates `path` (and its parents) holding `data`, or replaces the data of an existing one.
+async fn put(client: &Client, path: &str, data: &[u8]) -> Result<()> {
+    if let Some((parent, _)) = path.rsplit_once('/') {
+        if !parent.is_empty() {
+            mkdir(client, parent).await?;
+        }
+    }
+    match client.create(path, data, &persistent()).await {
+        Ok(_) => Ok(()),
+        Err(ZkError::NodeExists) => client
+            .set_data(path, data, None)
+            .await
+            .map(|_| ())
+            .with_context(|| format!("writing {path}")),
+        Err(e) => Err(e).with_context(|| format!("creating {path}")),
+    }
+}
+
+/// The cluster's `config` znode: its nodes, no passwords.
+pub fn cluster_config(mysql: &[MysqlServer]) -> serde_json::Value {
+    let nodes: Vec<serde_json::Value> = mysql
+        .iter()
+        .map(|m| json!({"name": m.name, "host": m.host, "port": m.port}))
+        .collect();
+    json!({
+        "schema": 1,
+        "name": CLUSTER,
+        "tier": "development",
+        "nodes": nodes,
+        "failover": {"automatic": false, "cooldown_s": FAILOVER_COOLDOWN_S},
+        "replication": {"user": "repl"},
+    })
+}
+
+fn pretty(value: &serde_json::Value) -> Result<Vec<u8>> {
+    let mut text = serde_json::to_vec_pretty(value)?;
+    text.push(b'\n');
+    Ok(text)
+}
+
+async fn seed_cluster(client: &Client, root: &str, mysql: &[MysqlServer]) -> Result<()> {
+    let cluster = format!("{root}/clusters/{CLUSTER}");
+    put(
+        client,
+        &format!("{cluster}/config"),
+        &pretty(&cluster_config(mysql))?,
+    )
+    .await?;
+    if let Some(primary) = mysql.iter().find(|m| m.role == ROLE_PRIMARY) {
+        let record = json!({"node": primary.name, "epoch": 1});
+        put(client, &format!("{cluster}/primary"), &pretty(&record)?).await?;
+    }
+    for folder in ["nodes", "coordinator", "lock", "history"] {
+        mkdir(client, &format!("{cluster}/{folder}")).await?;
+    }
+    mkdir(client, &format!("{root}/audit")).await
+}
+
+/// Bytes that are not UTF-8, so the console's hex view gets exercised.
+const DEMO_BINARY: [u8; 12] = [
+    0x00, 0x01, 0xff, 0xfe, 0x80, 0x81, 0xc3, 0x28, 0x7f, 0x10, 0xde, 0xad,
+];
+
+async fn seed_demo(client: &Client) -> Result<()> {
+    put(
+        client,
+        "/demo/text",
+        b"Hello from the myzoo sandbox.\nThis znode holds plain UTF-8 text.\n",
+    )
+    .await?;
+    put(client, "/demo/binary", &DEMO_BINARY).await?;
+    let doc = json!({
+        "service": "checkout",
+        "replicas": 3,
+        "enabled": true,
+        "limits": {"cpu": "500m", "memory": "256Mi"},
+        "tags": ["demo", "json"],
+    });
+    put(client, "/demo/json", &pretty(&doc)?).await?;
+    put(
+        client,
+        "/demo/deep/level1/level2/level3/level4",
+        b"four levels down\n",
+    )
+    .await?;
+    put(client, "/demo/empty", b"").await?;
+    mkdir(client, "/demo/many").await?;
+    // Sent together: the client pipelines requests on its one connection.
+    let children = (0..DEMO_CHILDREN).map(|i| async move {
+        put(
+            client,
+            &format!("/demo/many/child-{i:03}"),
+            format!("{i}\n").as_bytes(),
+        )
+        .await
+    });
+    futures::future::try_join_all(children).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_lists_nodes_without_secrets() {
+        let mysql = vec![MysqlServer {
+            name: "db1".into(),
+            host: "127.0.0.1".into(),
+            port: 3307,
+            role: ROLE_PRIMARY.into(),
+            pid: Some(1),
+        }];
+        let cfg = cluster_config(&mysql);
+        assert_eq!(cfg["schema"], 1);
+        assert_eq!(cfg["name"], "sandbox");
+        assert_eq!(cfg["nodes"][0]["port"], 3307);
+        assert_eq!(cfg["failover"]["automatic"], false);
+        assert_eq!(cfg["replication"]["user"], "repl");
+        assert!(!cfg.to_string().contains("password"));
+    }
+}

@@ -1,0 +1,369 @@
+//! ZooKeeper for the sandbox: the classpath, generated `zoo.cfg` and log config, starting one or
+//! three `QuorumPeerMain` JVMs, and waiting until the `srvr` four-letter word reports a mode.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::process::{self, PID_FILE};
+use super::tools::{Tools, JAVA_LIB_DIR};
+use super::{ports, prepare_server_dir, ZkServer, LOOPBACK};
+
+/// Longest wait for every member to serve requests (a three-member election included).
+pub const ZK_READY_TIMEOUT_MS: u64 = 30_000;
+/// Pause between readiness probes.
+const ZK_POLL_MS: u64 = 100;
+/// Longest wait for one `srvr` answer.
+const SRVR_TIMEOUT_MS: u64 = 1_000;
+/// ZooKeeper's basic time unit; small so sessions and elections are quick on loopback.
+const TICK_TIME_MS: u32 = 500;
+/// Ticks a follower gets to connect to the leader, and to stay in sync with it.
+const INIT_LIMIT_TICKS: u32 = 10;
+const SYNC_LIMIT_TICKS: u32 = 5;
+/// Attempts with fresh ports when another process took one of ours first.
+const START_ATTEMPTS: usize = 3;
+/// The main class Debian's `zkServer.sh` runs.
+const MAIN_CLASS: &str = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
+/// The slf4j binding and log4j jars (Debian's `libslf4j-java`, `liblog4j1.2-java`): without them
+/// ZooKeeper logs nothing at all, which makes start-up failures impossible to explain.
+const LOGGING_JARS: [&str; 2] = ["slf4j-log4j12.jar", "log4j-1.2.jar"];
+/// Everything goes to the console appender, i.e. the `zookeeper.log` our stdout is redirected to.
+const LOG4J_PROPERTIES: &str = "\
+log4j.rootLogger=INFO, CONSOLE
+log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender
+log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout
+log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} - %-5p [%t:%C{1}@%L] - %m%n
+";
+/// Small heap and the C1 compiler only: a sandbox ZooKeeper holds little and must start fast.
+/// `-XX:-UsePerfData` keeps the JVM from writing to `/tmp/hsperfdata_*`.
+const JVM_FLAGS: [&str; 7] = [
+    "-Xmx256m",
+    "-Xms16m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Xshare:auto",
+    "-XX:-UsePerfData",
+    "-Djava.net.preferIPv4Stack=true",
+];
+
+/// One member's ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZkMember {
+    /// `myid`, from 1.
+    pub id: u32,
+    pub client_port: u16,
+    pub peer_port: u16,
+    pub election_port: u16,
+}
+
+/// Folder name of member `id`.
+pub fn dir_name(id: u32) -> String {
+    format!("zk{id}")
+}
+
+/// The `zoo.cfg` of member `me`; `server.N` lines only when there is more than one member.
+pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember]) -> String {
+    let mut cfg = format!(
+        "# Written by `myzoo sandbox up`: loopback only, small timeouts.\n\
+         tickTime={TICK_TIME_MS}\n\
+         initLimit={INIT_LIMIT_TICKS}\n\
+         syncLimit={SYNC_LIMIT_TICKS}\n\
+         dataDir={}\n\
+         clientPort={}\n\
+         clientPortAddress={LOOPBACK}\n\
+         admin.enableServer=false\n\
+         4lw.commands.whitelist=*\n\
+         maxClientCnxns=0\n\
+         reconfigEnabled=false\n",
+        data_dir.display(),
+        me.client_port,
+    );
+    if members.len() > 1 {
+        for m in members {
+            cfg.push_str(&format!(
+                "server.{}={LOOPBACK}:{}:{}\n",
+                m.id, m.peer_port, m.election_port
+            ));
+        }
+    }
+    cfg
+}
+
+/// ZooKeeper's jar (its manifest lists its dependencies, as Debian's `zkEnv.sh` relies on) plus
+/// the logging jars when they are installed.
+pub fn classpath(zookeeper_jar: &Path) -> String {
+    let mut parts = vec![zookeeper_jar.to_path_buf()];
+    parts.extend(
+        LOGGING_JARS
+            .iter()
+            .map(|j| Path::new(JAVA_LIB_DIR).join(j))
+            .filter(|p| p.is_file()),
+    );
+    parts
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The connect string listing every member.
+pub fn connect_string(servers: &[ZkServer]) -> String {
+    servers
+        .iter()
+        .map(|s| format!("{}:{}", s.host, s.port))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Members with fresh ports: client, peer and election port each.
+fn members(n: usize) -> Result<Vec<ZkMember>> {
+    let p = ports::pick(n * 3)?;
+    Ok((0..n)
+        .map(|i| ZkMember {
+            id: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            client_port: p[i * 3],
+            peer_port: p[i * 3 + 1],
+            election_port: p[i * 3 + 2],
+        })
+        .collect())
+}
+
+/// Starts `n` members and waits until all serve requests, retrying with fresh ports when one was
+/// taken by another process in the meantime.
+pub async fn start(state_dir: &Path, tools: &Tools, n: usize) -> Result<Vec<ZkServer>> {
+    let mut attempt = 1;
+    loop {
+        let members = members(n)?;
+        match start_once(state_dir, tools, &members).await {
+            Ok(servers) => return Ok(servers),
+            Err(e) if attempt < START_ATTEMPTS && port_was_taken(state_dir, &members) => {
+                tracing::warn!("ZooKeeper port taken meanwhile, retrying with others: {e:#}");
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn port_was_taken(state_dir: &Path, members: &[ZkMember]) -> bool {
+    members.iter().any(|m| {
+        std::fs::read_to_string(log_path(state_dir, m.id))
+            .map(|log| log.contains("Address already in use"))
+            .unwrap_or(false)
+    })
+}
+
+fn log_path(state_dir: &Path, id: u32) -> PathBuf {
+    state_dir.join(dir_name(id)).join("zookeeper.log")
+}
+
+/// One attempt: write the configs, spawn every member, wait. Stops its members when it fails.
+async fn start_once(
+    state_dir: &Path,
+    tools: &Tools,
+    members: &[ZkMember],
+) -> Result<Vec<ZkServer>> {
+    let mut children = Vec::with_capacity(members.len());
+    for m in members {
+        match spawn_member(state_dir, tools, m, members) {
+            Ok(child) => children.push((m, child)),
+            Err(e) => {
+                stop_children(children).await;
+                return Err(e);
+            }
+        }
+    }
+    let pids: Vec<u32> = children.iter().map(|(_, c)| c.id()).collect();
+    if let Err(e) = wait_ready(state_dir, &mut children).await {
+        stop_children(children).await;
+        return Err(e);
+    }
+    Ok(members
+        .iter()
+        .zip(pids)
+        .map(|(m, pid)| ZkServer {
+            id: m.id,
+            host: LOOPBACK.to_string(),
+            port: m.client_port,
+            pid: Some(pid),
+        })
+        .collect())
+}
+
+async fn stop_children(children: Vec<(&ZkMember, Child)>) {
+    let pids = children.iter().map(|(_, c)| c.id()).collect();
+    if let Err(e) = process::stop(pids).await {
+        tracing::warn!("stopping ZooKeeper after a failed start: {e:#}");
+    }
+}
+
+/// Writes member `m`'s folder (`zoo.cfg`, `data/myid`, log config) and starts its JVM.
+fn spawn_member(state_dir: &Path, tools: &Tools, m: &ZkMember, all: &[ZkMember]) -> Result<Child> {
+    let dir = prepare_server_dir(state_dir, &dir_name(m.id))?;
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    write(&data.join("myid"), &format!("{}\n", m.id))?;
+    let cfg = dir.join("zoo.cfg");
+    write(&cfg, &zoo_cfg(&data, m, all))?;
+    let log4j = dir.join("log4j.properties");
+    write(&log4j, LOG4J_PROPERTIES)?;
+    let args = jvm_args(&dir, &log4j, &cfg, &classpath(&tools.zookeeper_jar));
+    process::spawn_detached(
+        &tools.java,
+        &args,
+        &log_path(state_dir, m.id),
+        &dir.join(PID_FILE),
+    )
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn jvm_args(dir: &Path, log4j: &Path, cfg: &Path, classpath: &str) -> Vec<OsString> {
+    let mut args: Vec<OsString> = JVM_FLAGS.iter().map(OsString::from).collect();
+    let props = [
+        format!("-Dzookeeper.log.dir={}", dir.display()),
+        "-Dzookeeper.root.logger=INFO,CONSOLE".to_string(),
+        format!("-Dlog4j.configuration=file:{}", log4j.display()),
+        "-Dzookeeper.jmx.log4j.disable=true".to_string(),
+        format!("-Djava.io.tmpdir={}", dir.display()),
+        format!("-XX:ErrorFile={}/hs_err_%p.log", dir.display()),
+        "-cp".to_string(),
+        classpath.to_string(),
+        MAIN_CLASS.to_string(),
+    ];
+    args.extend(props.into_iter().map(OsString::from));
+    args.push(cfg.as_os_str().to_owned());
+    args
+}
+
+/// Polls every member until `srvr` reports a mode; fails when one exits or time runs out.
+async fn wait_ready(state_dir: &Path, children: &mut [(&ZkMember, Child)]) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_millis(ZK_READY_TIMEOUT_MS);
+    let mut ready = vec![false; children.len()];
+    loop {
+        for (i, (m, child)) in children.iter_mut().enumerate() {
+            if ready[i] {
+                continue;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                anyhow::bail!(
+                    "ZooKeeper member {} exited during start-up ({status}); {}",
+                    m.id,
+                    process::with_log(&log_path(state_dir, m.id))
+                );
+            }
+            ready[i] = srvr(m.client_port)
+                .await
+                .map(|out| has_mode(&out))
+                .unwrap_or(false);
+        }
+        if ready.iter().all(|r| *r) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let waiting = ready.iter().position(|r| !r).unwrap_or(0);
+            let id = children[waiting].0.id;
+            anyhow::bail!(
+                "ZooKeeper member {id} was not serving after {ZK_READY_TIMEOUT_MS} ms; {}",
+                process::with_log(&log_path(state_dir, id))
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(ZK_POLL_MS)).await;
+    }
+}
+
+/// Whether a `srvr` answer says the server is serving (`Mode: standalone|leader|follower`).
+pub fn has_mode(srvr_output: &str) -> bool {
+    srvr_output.lines().any(|l| l.starts_with("Mode:"))
+}
+
+/// Sends the `srvr` four-letter word to a loopback client port and returns the answer.
+pub async fn srvr(port: u16) -> Result<String> {
+    let ask = async {
+        let mut stream = TcpStream::connect((LOOPBACK, port)).await?;
+        stream.write_all(b"srvr").await?;
+        let mut out = String::new();
+        stream.read_to_string(&mut out).await?;
+        Ok::<_, std::io::Error>(out)
+    };
+    tokio::time::timeout(Duration::from_millis(SRVR_TIMEOUT_MS), ask)
+        .await
+        .context("srvr timed out")?
+        .with_context(|| format!("srvr to {LOOPBACK}:{port}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: u32) -> ZkMember {
+        ZkMember {
+            id,
+            client_port: 2000 + id as u16,
+            peer_port: 3000 + id as u16,
+            election_port: 4000 + id as u16,
+        }
+    }
+
+    #[test]
+    fn standalone_cfg_has_no_server_lines() {
+        let m = member(1);
+        let cfg = zoo_cfg(Path::new("/s/zk1/data"), &m, &[m]);
+        assert!(cfg.contains("dataDir=/s/zk1/data\n"));
+        assert!(cfg.contains("clientPort=2001\n"));
+        assert!(cfg.contains("clientPortAddress=127.0.0.1\n"));
+        assert!(cfg.contains("admin.enableServer=false\n"));
+        assert!(cfg.contains("4lw.commands.whitelist=*\n"));
+        assert!(cfg.contains("tickTime=500\n"));
+        assert!(!cfg.contains("server."));
+    }
+
+    #[test]
+    fn ensemble_cfg_lists_every_member() {
+        let all = [member(1), member(2), member(3)];
+        let cfg = zoo_cfg(Path::new("/s/zk2/data"), &all[1], &all);
+        assert!(cfg.contains("clientPort=2002\n"));
+        assert!(cfg.contains("server.1=127.0.0.1:3001:4001\n"));
+        assert!(cfg.contains("server.2=127.0.0.1:3002:4002\n"));
+        assert!(cfg.contains("server.3=127.0.0.1:3003:4003\n"));
+    }
+
+    #[test]
+    fn connect_string_joins_members() {
+        let servers: Vec<ZkServer> = (1..=3)
+            .map(|id| ZkServer {
+                id,
+                host: "127.0.0.1".into(),
+                port: 2000 + id as u16,
+                pid: None,
+            })
+            .collect();
+        assert_eq!(
+            connect_string(&servers),
+            "127.0.0.1:2001,127.0.0.1:2002,127.0.0.1:2003"
+        );
+    }
+
+    #[test]
+    fn mode_line_means_serving() {
+        assert!(has_mode(
+            "Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0.0/0\nMode: standalone\n"
+        ));
+        assert!(!has_mode(
+            "This ZooKeeper instance is not currently serving requests\n"
+        ));
+    }
+
+    #[test]
+    fn classpath_starts_with_zookeeper_jar() {
+        let cp = classpath(Path::new("/usr/share/java/zookeeper.jar"));
+        assert!(cp.starts_with("/usr/share/java/zookeeper.jar"));
+    }
+}
