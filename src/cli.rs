@@ -148,25 +148,31 @@ async fn run_sandbox(action: SandboxAction) -> anyhow::Result<ExitCode> {
                 seed: true,
             };
             let status = sandbox::up(&opts).await?;
-            print!("{}", sandbox_text(&status));
-            println!("Open the console with: myzoo");
+            out(&format!("{}Open the console with: myzoo\n", sandbox_text(&status)));
             Ok(ExitCode::SUCCESS)
         }
         SandboxAction::Down { dir } => {
             sandbox::down(&dir.path()).await?;
-            println!("sandbox stopped");
+            out("sandbox stopped\n");
             Ok(ExitCode::SUCCESS)
         }
         SandboxAction::Status { dir, json } => {
             let status = sandbox::status(&dir.path())?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
+                out(&format!("{}\n", serde_json::to_string_pretty(&status)?));
             } else {
-                print!("{}", sandbox_text(&status));
+                out(&sandbox_text(&status));
             }
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes to stdout; a closed pipe (`myzoo … | head`) is not an error worth a panic.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
 
 fn sandbox_text(status: &sandbox::SandboxStatus) -> String {

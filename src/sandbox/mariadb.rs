@@ -87,10 +87,7 @@ pub async fn install(state_dir: &Path, tools: &MariadbTools) -> Result<()> {
     let first = NODE_NAMES[0];
     run_install_db(state_dir, tools, first).await?;
     let from = data_dir(state_dir, first);
-    let copies: Vec<PathBuf> = NODE_NAMES[1..]
-        .iter()
-        .map(|n| data_dir(state_dir, n))
-        .collect();
+    let copies: Vec<PathBuf> = NODE_NAMES[1..].iter().map(|n| data_dir(state_dir, n)).collect();
     tokio::task::spawn_blocking(move || copies.iter().try_for_each(|to| copy_dir(&from, to)))
         .await
         .context("copying the data folder")?
@@ -98,8 +95,7 @@ pub async fn install(state_dir: &Path, tools: &MariadbTools) -> Result<()> {
 
 async fn run_install_db(state_dir: &Path, tools: &MariadbTools, name: &str) -> Result<()> {
     let log_path = state_dir.join(name).join("install.log");
-    let log = std::fs::File::create(&log_path)
-        .with_context(|| format!("creating {}", log_path.display()))?;
+    let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     let log_err = log.try_clone().context("duplicating the install log")?;
     let mut cmd = tokio::process::Command::new(&tools.install_db);
     cmd.arg("--no-defaults")
@@ -123,11 +119,7 @@ async fn run_install_db(state_dir: &Path, tools: &MariadbTools, name: &str) -> R
         .await
         .with_context(|| format!("mariadb-install-db took over {INSTALL_TIMEOUT_MS} ms"))?
         .with_context(|| format!("running {}", tools.install_db.display()))?;
-    anyhow::ensure!(
-        status.success(),
-        "mariadb-install-db failed ({status}); {}",
-        process::with_log(&log_path)
-    );
+    anyhow::ensure!(status.success(), "mariadb-install-db failed ({status}); {}", process::with_log(&log_path));
     Ok(())
 }
 
@@ -140,21 +132,14 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         if entry.file_type()?.is_dir() {
             copy_dir(&entry.path(), &target)?;
         } else {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("copying to {}", target.display()))?;
+            std::fs::copy(entry.path(), &target).with_context(|| format!("copying to {}", target.display()))?;
         }
     }
     Ok(())
 }
 
 /// The `mariadbd` command line for server `name` (server id `server_id`) on `port`.
-pub fn server_args(
-    state_dir: &Path,
-    name: &str,
-    server_id: u32,
-    port: u16,
-    as_root: bool,
-) -> Vec<OsString> {
+pub fn server_args(state_dir: &Path, name: &str, server_id: u32, port: u16, as_root: bool) -> Vec<OsString> {
     let dir = state_dir.join(name);
     let mut args: Vec<String> = vec!["--no-defaults".into()];
     if as_root {
@@ -197,19 +182,11 @@ pub fn server_args(
 
 /// Starts the three servers in parallel and waits until each accepts connections.
 pub async fn start_all(state_dir: &Path, tools: &MariadbTools) -> Result<Vec<MysqlServer>> {
-    let starts = NODE_NAMES
-        .iter()
-        .enumerate()
-        .map(|(i, name)| start_one(state_dir, tools, name, i));
+    let starts = NODE_NAMES.iter().enumerate().map(|(i, name)| start_one(state_dir, tools, name, i));
     futures::future::try_join_all(starts).await
 }
 
-async fn start_one(
-    state_dir: &Path,
-    tools: &MariadbTools,
-    name: &str,
-    index: usize,
-) -> Result<MysqlServer> {
+async fn start_one(state_dir: &Path, tools: &MariadbTools, name: &str, index: usize) -> Result<MysqlServer> {
     let server_id = u32::try_from(index + 1).unwrap_or(u32::MAX);
     let mut attempt = 1;
     loop {
@@ -218,12 +195,7 @@ async fn start_one(
         let _ = std::fs::remove_file(error_log(state_dir, name));
         let args = server_args(state_dir, name, server_id, port, running_as_root());
         let dir = state_dir.join(name);
-        let mut child = process::spawn_detached(
-            &tools.mariadbd,
-            &args,
-            &dir.join("stdout.log"),
-            &dir.join(PID_FILE),
-        )?;
+        let mut child = process::spawn_detached(&tools.mariadbd, &args, &dir.join("stdout.log"), &dir.join(PID_FILE))?;
         match wait_ready(state_dir, name, &mut child, port).await {
             Ok(conn) => {
                 disconnect(conn).await;
@@ -231,12 +203,7 @@ async fn start_one(
                     name: name.to_string(),
                     host: LOOPBACK.to_string(),
                     port,
-                    role: if index == 0 {
-                        ROLE_PRIMARY
-                    } else {
-                        ROLE_REPLICA
-                    }
-                    .to_string(),
+                    role: if index == 0 { ROLE_PRIMARY } else { ROLE_REPLICA }.to_string(),
                     pid: Some(child.id()),
                 });
             }
@@ -325,10 +292,7 @@ fn sql_str(s: &str) -> String {
 fn grants(creds: &Credentials) -> [(&Account, &'static str); 3] {
     [
         (&creds.repl, "REPLICATION SLAVE ON *.*"),
-        (
-            &creds.monitor,
-            "PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.*",
-        ),
+        (&creds.monitor, "PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.*"),
         (&creds.admin, "ALL PRIVILEGES ON *.*"),
     ]
 }
@@ -337,17 +301,10 @@ fn grants(creds: &Credentials) -> [(&Account, &'static str); 3] {
 pub fn account_statements(creds: &Credentials) -> Vec<String> {
     let mut sql = Vec::new();
     for (account, privileges) in grants(creds) {
-        let grant_option = if account.user == creds.admin.user {
-            " WITH GRANT OPTION"
-        } else {
-            ""
-        };
+        let grant_option = if account.user == creds.admin.user { " WITH GRANT OPTION" } else { "" };
         for host in ACCOUNT_HOSTS {
             let who = format!("{}@{}", sql_str(&account.user), sql_str(host));
-            sql.push(format!(
-                "CREATE OR REPLACE USER {who} IDENTIFIED BY {}",
-                sql_str(&account.password)
-            ));
+            sql.push(format!("CREATE OR REPLACE USER {who} IDENTIFIED BY {}", sql_str(&account.password)));
             sql.push(format!("GRANT {privileges} TO {who}{grant_option}"));
         }
     }
@@ -373,24 +330,19 @@ pub fn change_master_statement(primary_port: u16, repl: &Account) -> String {
 /// binary log, so all three servers share one GTID history (`0-1-N`) and `gtid_strict_mode` has
 /// nothing to object to, now or after a later switchover.
 pub async fn configure(servers: &[MysqlServer], creds: &Credentials) -> Result<()> {
-    tokio::time::timeout(
-        Duration::from_millis(CONFIGURE_TIMEOUT_MS),
-        configure_all(servers, creds),
-    )
-    .await
-    .with_context(|| format!("setting up replication took over {CONFIGURE_TIMEOUT_MS} ms"))?
+    tokio::time::timeout(Duration::from_millis(CONFIGURE_TIMEOUT_MS), configure_all(servers, creds))
+        .await
+        .with_context(|| format!("setting up replication took over {CONFIGURE_TIMEOUT_MS} ms"))?
 }
 
 async fn configure_all(servers: &[MysqlServer], creds: &Credentials) -> Result<()> {
-    let (primary, replicas) = servers
-        .split_first()
-        .context("no MariaDB servers to configure")?;
+    let (primary, replicas) = servers.split_first().context("no MariaDB servers to configure")?;
     let mut conn = connect_root(primary.port).await?;
     for (i, stmt) in account_statements(creds).iter().enumerate() {
         // The statement itself holds a password: name the step, never the text.
-        conn.query_drop(stmt).await.with_context(|| {
-            format!("creating the accounts on {} (step {})", primary.name, i + 1)
-        })?;
+        conn.query_drop(stmt)
+            .await
+            .with_context(|| format!("creating the accounts on {} (step {})", primary.name, i + 1))?;
     }
     for replica in replicas {
         start_replica(replica, primary.port, &creds.repl).await?;
@@ -409,16 +361,12 @@ async fn start_replica(replica: &MysqlServer, primary_port: u16, repl: &Account)
     let mut conn = connect_root(replica.port).await?;
     let name = &replica.name;
     for stmt in ["SET GLOBAL read_only=1", "SET GLOBAL gtid_slave_pos=''"] {
-        conn.query_drop(stmt)
-            .await
-            .with_context(|| format!("{stmt} on {name}"))?;
+        conn.query_drop(stmt).await.with_context(|| format!("{stmt} on {name}"))?;
     }
     conn.query_drop(change_master_statement(primary_port, repl))
         .await
         .with_context(|| format!("CHANGE MASTER TO on {name}"))?;
-    conn.query_drop("START SLAVE")
-        .await
-        .with_context(|| format!("START SLAVE on {name}"))?;
+    conn.query_drop("START SLAVE").await.with_context(|| format!("START SLAVE on {name}"))?;
     disconnect(conn).await;
     Ok(())
 }
@@ -427,10 +375,8 @@ async fn start_replica(replica: &MysqlServer, primary_port: u16, repl: &Account)
 async fn wait_replicated(replica: &MysqlServer) -> Result<()> {
     let deadline = Instant::now() + Duration::from_millis(REPLICATION_TIMEOUT_MS);
     let mut conn = connect_root(replica.port).await?;
-    let query = format!(
-        "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME={}",
-        sql_str(CHECK_DATABASE)
-    );
+    let query =
+        format!("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME={}", sql_str(CHECK_DATABASE));
     loop {
         let found: Option<u64> = conn
             .query_first(&query)
@@ -461,11 +407,7 @@ async fn replica_errors(conn: &mut Conn) -> String {
     let Some(row) = row else {
         return "replication is not configured".to_string();
     };
-    let col = |name: &str| -> String {
-        row.get::<Option<String>, &str>(name)
-            .flatten()
-            .unwrap_or_default()
-    };
+    let col = |name: &str| -> String { row.get::<Option<String>, &str>(name).flatten().unwrap_or_default() };
     format!(
         "Slave_IO_Running={}, Slave_SQL_Running={}, Last_IO_Error={:?}, Last_SQL_Error={:?}",
         col("Slave_IO_Running"),
@@ -480,29 +422,19 @@ mod tests {
     use super::*;
 
     fn creds() -> Credentials {
-        let a = |u: &str| Account {
-            user: u.into(),
-            password: format!("{u}-pw"),
-        };
-        Credentials {
-            repl: a("repl"),
-            monitor: a("monitor"),
-            admin: a("admin"),
-        }
+        let a = |u: &str| Account { user: u.into(), password: format!("{u}-pw") };
+        Credentials { repl: a("repl"), monitor: a("monitor"), admin: a("admin") }
     }
 
     #[test]
     fn accounts_exist_for_both_hosts_with_their_privileges() {
         let sql = account_statements(&creds());
         assert_eq!(sql.len(), 12);
-        assert!(sql.contains(
-            &"CREATE OR REPLACE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw'".to_string()
-        ));
+        assert!(sql.contains(&"CREATE OR REPLACE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw'".to_string()));
         assert!(sql.contains(&"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'localhost'".to_string()));
-        assert!(sql.iter().any(|s| s.starts_with("GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO 'monitor'@'127.0.0.1'")));
-        assert!(sql.contains(
-            &"GRANT ALL PRIVILEGES ON *.* TO 'admin'@'localhost' WITH GRANT OPTION".to_string()
-        ));
+        assert!(sql.iter().any(|s| s
+            .starts_with("GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO 'monitor'@'127.0.0.1'")));
+        assert!(sql.contains(&"GRANT ALL PRIVILEGES ON *.* TO 'admin'@'localhost' WITH GRANT OPTION".to_string()));
         assert!(!sql.iter().any(|s| s.contains("repl'@'localhost' WITH")));
     }
 
@@ -522,10 +454,7 @@ mod tests {
     #[test]
     fn server_args_keep_everything_in_the_state_folder() {
         let args = server_args(Path::new("/s"), "db2", 2, 4000, true);
-        let args: Vec<String> = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert_eq!(args[0], "--no-defaults");
         assert!(args.contains(&"--user=root".to_string()));
         assert!(args.contains(&"--datadir=/s/db2/data".to_string()));
@@ -533,9 +462,7 @@ mod tests {
         assert!(args.contains(&"--server-id=2".to_string()));
         assert!(args.contains(&"--port=4000".to_string()));
         assert!(args.contains(&"--bind-address=127.0.0.1".to_string()));
-        assert!(!server_args(Path::new("/s"), "db2", 2, 4000, false)
-            .iter()
-            .any(|a| a == "--user=root"));
+        assert!(!server_args(Path::new("/s"), "db2", 2, 4000, false).iter().any(|a| a == "--user=root"));
     }
 
     #[test]

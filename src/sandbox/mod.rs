@@ -121,11 +121,7 @@ pub async fn up(opts: &SandboxOptions) -> Result<SandboxStatus> {
     guard.disarm();
     match result {
         Ok(status) => {
-            tracing::info!(
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "sandbox up in {}",
-                dir.display()
-            );
+            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "sandbox up in {}", dir.display());
             Ok(status)
         }
         Err(e) => {
@@ -137,11 +133,7 @@ pub async fn up(opts: &SandboxOptions) -> Result<SandboxStatus> {
     }
 }
 
-async fn up_inner(
-    opts: &SandboxOptions,
-    tools: &tools::Tools,
-    dir: &Path,
-) -> Result<SandboxStatus> {
+async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Result<SandboxStatus> {
     // ZooKeeper's JVM and mariadb-install-db each take a second or two: run them side by side.
     let started = Instant::now();
     let phase = |what: &str| {
@@ -171,12 +163,8 @@ async fn up_inner(
         mariadb::configure(&mysql, &creds).await?;
         phase("accounts created, replication verified");
     }
-    let status = SandboxStatus {
-        zk: zookeeper::connect_string(&zk_servers),
-        zk_servers,
-        mysql,
-        state_dir: dir.to_path_buf(),
-    };
+    let status =
+        SandboxStatus { zk: zookeeper::connect_string(&zk_servers), zk_servers, mysql, state_dir: dir.to_path_buf() };
     if opts.seed {
         seed::seed(&status.zk, crate::config::DEFAULT_ROOT, &status.mysql).await?;
         phase("ZooKeeper tree seeded");
@@ -207,12 +195,8 @@ pub async fn down(state_dir: &Path) -> Result<()> {
 /// The status `up` recorded, with `pid: None` for every server that is no longer running.
 pub fn status(state_dir: &Path) -> Result<SandboxStatus> {
     let path = state_dir.join(STATUS_FILE);
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "no sandbox in {} (run `myzoo sandbox up` first)",
-            state_dir.display()
-        )
-    })?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("no sandbox in {} (run `myzoo sandbox up` first)", state_dir.display()))?;
     let mut status: SandboxStatus =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     refresh_pids(&mut status);
@@ -233,11 +217,8 @@ fn refresh_pids(status: &mut SandboxStatus) {
 /// Creates the folder and returns its absolute form: the form in every command line, which is
 /// what tells our processes apart from others.
 fn open_state_dir(state_dir: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(state_dir)
-        .with_context(|| format!("creating {}", state_dir.display()))?;
-    state_dir
-        .canonicalize()
-        .with_context(|| format!("resolving {}", state_dir.display()))
+    std::fs::create_dir_all(state_dir).with_context(|| format!("creating {}", state_dir.display()))?;
+    state_dir.canonicalize().with_context(|| format!("resolving {}", state_dir.display()))
 }
 
 fn refuse_running(dir: &Path) -> Result<()> {
@@ -258,8 +239,7 @@ fn clean_state(dir: &Path) -> Result<()> {
     for entry in entries.filter_map(|e| e.ok()) {
         let path = entry.path();
         if path.join(SERVER_MARKER).is_file() {
-            std::fs::remove_dir_all(&path)
-                .with_context(|| format!("removing {}", path.display()))?;
+            std::fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
         }
     }
     for file in [STATUS_FILE, secrets::SECRETS_FILE] {
@@ -289,8 +269,7 @@ pub(crate) fn prepare_server_dir(state_dir: &Path, name: &str) -> Result<PathBuf
         std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(dir.join(SERVER_MARKER), b"")
-        .with_context(|| format!("marking {}", dir.display()))?;
+    std::fs::write(dir.join(SERVER_MARKER), b"").with_context(|| format!("marking {}", dir.display()))?;
     Ok(dir)
 }
 
@@ -339,12 +318,7 @@ mod tests {
     fn sample(dir: &Path) -> SandboxStatus {
         SandboxStatus {
             zk: "127.0.0.1:2181".into(),
-            zk_servers: vec![ZkServer {
-                id: 1,
-                host: LOOPBACK.into(),
-                port: 2181,
-                pid: Some(u32::MAX - 1),
-            }],
+            zk_servers: vec![ZkServer { id: 1, host: LOOPBACK.into(), port: 2181, pid: Some(u32::MAX - 1) }],
             mysql: vec![MysqlServer {
                 name: "db1".into(),
                 host: LOOPBACK.into(),
@@ -404,12 +378,8 @@ mod tests {
     #[tokio::test]
     async fn ensemble_of_two_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = SandboxOptions {
-            state_dir: dir.path().to_path_buf(),
-            zk_ensemble: 2,
-            with_mysql: false,
-            seed: false,
-        };
+        let opts =
+            SandboxOptions { state_dir: dir.path().to_path_buf(), zk_ensemble: 2, with_mysql: false, seed: false };
         assert!(up(&opts).await.is_err());
     }
 
@@ -419,7 +389,6 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread")]
-    #[ignore = "starts real servers; run with --ignored"]
     async fn real_sandboxes_side_by_side() {
         use mysql_async::prelude::Queryable;
         let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -433,24 +402,16 @@ mod tests {
                 seed: false,
             })
             .collect();
-        let ups = futures::future::try_join_all(opts.iter().map(up))
-            .await
-            .unwrap();
+        let ups = futures::future::try_join_all(opts.iter().map(up)).await.unwrap();
         for s in &ups {
             let answer = zookeeper::srvr(s.zk_servers[0].port).await.unwrap();
             assert!(zookeeper::has_mode(&answer));
             assert_eq!(status(&s.state_dir).unwrap(), *s);
         }
-        assert!(up(&opts[1])
-            .await
-            .unwrap_err()
-            .to_string()
-            .contains("sandbox down"));
+        assert!(up(&opts[1]).await.unwrap_err().to_string().contains("sandbox down"));
 
         let creds = credentials(dirs[0].path()).unwrap();
-        let mut conn = mariadb::connect_as(ups[0].mysql[1].port, &creds.monitor)
-            .await
-            .unwrap();
+        let mut conn = mariadb::connect_as(ups[0].mysql[1].port, &creds.monitor).await.unwrap();
         let read_only: Option<u8> = conn.query_first("SELECT @@read_only").await.unwrap();
         assert_eq!(read_only, Some(1));
         conn.disconnect().await.unwrap();

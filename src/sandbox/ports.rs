@@ -21,9 +21,7 @@ fn handed_out() -> &'static Mutex<HashSet<u16>> {
 
 /// `n` distinct free loopback ports, none handed out before by this process.
 pub fn pick(n: usize) -> Result<Vec<u16>> {
-    let mut taken = handed_out()
-        .lock()
-        .map_err(|_| anyhow::anyhow!("port registry poisoned"))?;
+    let mut taken = handed_out().lock().map_err(|_| anyhow::anyhow!("port registry poisoned"))?;
     // Keep every listener open until all ports are chosen so the kernel cannot repeat one.
     let mut listeners = Vec::with_capacity(n);
     let mut ports = Vec::with_capacity(n);
@@ -31,8 +29,7 @@ pub fn pick(n: usize) -> Result<Vec<u16>> {
         if ports.len() == n {
             break;
         }
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .context("binding a free port on 127.0.0.1")?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("binding a free port on 127.0.0.1")?;
         let port = listener.local_addr().context("reading bound port")?.port();
         if taken.insert(port) {
             ports.push(port);

@@ -30,16 +30,9 @@ const LOG_TAIL_BYTES: u64 = 16 * 1024;
 
 /// Starts `program` in its own process group (so Ctrl-C in the terminal does not reach it), with
 /// stdin closed and stdout/stderr appended to `log`, and records its pid in `pid_file`.
-pub fn spawn_detached(
-    program: &Path,
-    args: &[OsString],
-    log: &Path,
-    pid_file: &Path,
-) -> Result<Child> {
+pub fn spawn_detached(program: &Path, args: &[OsString], log: &Path, pid_file: &Path) -> Result<Child> {
     let out = open_log(log)?;
-    let err = out
-        .try_clone()
-        .with_context(|| format!("duplicating {}", log.display()))?;
+    let err = out.try_clone().with_context(|| format!("duplicating {}", log.display()))?;
     let child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -49,28 +42,21 @@ pub fn spawn_detached(
         .spawn()
         .with_context(|| format!("starting {}", program.display()))?;
     let pid = child.id();
-    std::fs::write(pid_file, format!("{pid}\n"))
-        .with_context(|| format!("writing {}", pid_file.display()))?;
+    std::fs::write(pid_file, format!("{pid}\n")).with_context(|| format!("writing {}", pid_file.display()))?;
     tracing::debug!(pid, program = %program.display(), "spawned");
     Ok(child)
 }
 
 fn open_log(log: &Path) -> Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .with_context(|| format!("opening {}", log.display()))
+    OpenOptions::new().create(true).append(true).open(log).with_context(|| format!("opening {}", log.display()))
 }
 
 /// The pid recorded in `pid_file`, or `None` when there is no such file.
 pub fn read_pid_file(pid_file: &Path) -> Result<Option<u32>> {
     match std::fs::read_to_string(pid_file) {
-        Ok(text) => text
-            .trim()
-            .parse::<u32>()
-            .map(Some)
-            .with_context(|| format!("malformed pid file {}", pid_file.display())),
+        Ok(text) => {
+            text.trim().parse::<u32>().map(Some).with_context(|| format!("malformed pid file {}", pid_file.display()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading {}", pid_file.display())),
     }
@@ -130,11 +116,8 @@ pub fn pid_files(state_dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(state_dir) else {
         return Vec::new();
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join(PID_FILE))
-        .filter(|p| p.is_file())
-        .collect();
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok()).map(|e| e.path().join(PID_FILE)).filter(|p| p.is_file()).collect();
     files.sort();
     files
 }
@@ -194,10 +177,7 @@ pub fn stop_blocking(pids: &[u32]) -> Result<()> {
         signal(pid, libc::SIGKILL);
     }
     let survivors = wait_gone(&stubborn, Duration::from_millis(KILL_TIMEOUT_MS));
-    anyhow::ensure!(
-        survivors.is_empty(),
-        "processes {survivors:?} survived SIGKILL"
-    );
+    anyhow::ensure!(survivors.is_empty(), "processes {survivors:?} survived SIGKILL");
     Ok(())
 }
 
@@ -206,9 +186,7 @@ pub async fn stop(pids: Vec<u32>) -> Result<()> {
     if pids.is_empty() {
         return Ok(());
     }
-    tokio::task::spawn_blocking(move || stop_blocking(&pids))
-        .await
-        .context("stopping servers")?
+    tokio::task::spawn_blocking(move || stop_blocking(&pids)).await.context("stopping servers")?
 }
 
 /// Stops every server recorded in `state_dir` that is still running.
@@ -222,10 +200,7 @@ pub fn log_tail(path: &Path) -> String {
         return String::new();
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if file
-        .seek(SeekFrom::Start(len.saturating_sub(LOG_TAIL_BYTES)))
-        .is_err()
-    {
+    if file.seek(SeekFrom::Start(len.saturating_sub(LOG_TAIL_BYTES))).is_err() {
         return String::new();
     }
     let mut raw = Vec::new();
@@ -257,14 +232,8 @@ mod tests {
     #[test]
     fn cmdline_match_needs_a_path_below_the_dir() {
         let dir = Path::new("/tmp/sbx1");
-        assert!(cmdline_names_dir(
-            "java -cp x Main /tmp/sbx1/zk1/zoo.cfg",
-            dir
-        ));
-        assert!(!cmdline_names_dir(
-            "java -cp x Main /tmp/sbx10/zk1/zoo.cfg",
-            dir
-        ));
+        assert!(cmdline_names_dir("java -cp x Main /tmp/sbx1/zk1/zoo.cfg", dir));
+        assert!(!cmdline_names_dir("java -cp x Main /tmp/sbx10/zk1/zoo.cfg", dir));
         assert!(!cmdline_names_dir("mariadbd --datadir=/var/lib/mysql", dir));
     }
 

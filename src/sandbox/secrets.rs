@@ -24,10 +24,7 @@ pub struct Account {
 
 impl fmt::Debug for Account {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Account")
-            .field("user", &self.user)
-            .field("password", &"<redacted>")
-            .finish()
+        f.debug_struct("Account").field("user", &self.user).field("password", &"<redacted>").finish()
     }
 }
 
@@ -46,19 +43,12 @@ pub struct Credentials {
 impl Credentials {
     /// Fresh random passwords.
     pub fn generate() -> Result<Credentials> {
-        Ok(Credentials {
-            repl: account("repl")?,
-            monitor: account("monitor")?,
-            admin: account("admin")?,
-        })
+        Ok(Credentials { repl: account("repl")?, monitor: account("monitor")?, admin: account("admin")? })
     }
 }
 
 fn account(user: &str) -> Result<Account> {
-    Ok(Account {
-        user: user.to_string(),
-        password: random_password()?,
-    })
+    Ok(Account { user: user.to_string(), password: random_password()? })
 }
 
 /// `PASSWORD_LEN` characters from the kernel's random source, without modulo bias.
@@ -68,11 +58,7 @@ fn random_password() -> Result<String> {
     let mut buf = [0u8; 64];
     while out.len() < PASSWORD_LEN {
         file.read_exact(&mut buf).context("reading /dev/urandom")?;
-        out.extend(
-            password_chars(&buf)
-                .take(PASSWORD_LEN - out.len())
-                .map(char::from),
-        );
+        out.extend(password_chars(&buf).take(PASSWORD_LEN - out.len()).map(char::from));
     }
     Ok(out)
 }
@@ -81,10 +67,7 @@ fn random_password() -> Result<String> {
 fn password_chars(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
     let n = PASSWORD_ALPHABET.len();
     let limit = 256 - 256 % n;
-    bytes
-        .iter()
-        .filter(move |&&b| usize::from(b) < limit)
-        .map(move |&b| PASSWORD_ALPHABET[usize::from(b) % n])
+    bytes.iter().filter(move |&&b| usize::from(b) < limit).map(move |&b| PASSWORD_ALPHABET[usize::from(b) % n])
 }
 
 pub fn path(state_dir: &Path) -> PathBuf {
@@ -106,20 +89,15 @@ pub fn save(state_dir: &Path, creds: &Credentials) -> Result<()> {
         .mode(0o600)
         .open(&path)
         .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
 /// Reads the credentials `up` stored in `state_dir`.
 pub fn load(state_dir: &Path) -> Result<Credentials> {
     let path = path(state_dir);
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "reading {} (was the sandbox started with MariaDB?)",
-            path.display()
-        )
-    })?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading {} (was the sandbox started with MariaDB?)", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -157,10 +135,7 @@ mod tests {
         let creds = Credentials::generate().unwrap();
         save(dir.path(), &creds).unwrap();
         save(dir.path(), &creds).unwrap();
-        let mode = std::fs::metadata(path(dir.path()))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(path(dir.path())).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(load(dir.path()).unwrap(), creds);
     }

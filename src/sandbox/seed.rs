@@ -23,12 +23,9 @@ const FAILOVER_COOLDOWN_S: u64 = 300;
 
 /// Seeds the tree on the ensemble at `connect`; `mysql` is empty without MariaDB.
 pub async fn seed(connect: &str, root: &str, mysql: &[MysqlServer]) -> Result<()> {
-    tokio::time::timeout(
-        Duration::from_millis(SEED_TIMEOUT_MS),
-        seed_all(connect, root, mysql),
-    )
-    .await
-    .with_context(|| format!("seeding ZooKeeper took over {SEED_TIMEOUT_MS} ms"))?
+    tokio::time::timeout(Duration::from_millis(SEED_TIMEOUT_MS), seed_all(connect, root, mysql))
+        .await
+        .with_context(|| format!("seeding ZooKeeper took over {SEED_TIMEOUT_MS} ms"))?
 }
 
 async fn seed_all(connect: &str, root: &str, mysql: &[MysqlServer]) -> Result<()> {
@@ -49,10 +46,7 @@ fn persistent() -> CreateOptions<'static> {
 
 /// `mkdir -p`.
 async fn mkdir(client: &Client, path: &str) -> Result<()> {
-    client
-        .mkdir(path, &persistent())
-        .await
-        .with_context(|| format!("creating {path}"))
+    client.mkdir(path, &persistent()).await.with_context(|| format!("creating {path}"))
 }
 
 /// Creates `path` (and its parents) holding `data`, or replaces the data of an existing one.
@@ -64,21 +58,17 @@ async fn put(client: &Client, path: &str, data: &[u8]) -> Result<()> {
     }
     match client.create(path, data, &persistent()).await {
         Ok(_) => Ok(()),
-        Err(ZkError::NodeExists) => client
-            .set_data(path, data, None)
-            .await
-            .map(|_| ())
-            .with_context(|| format!("writing {path}")),
+        Err(ZkError::NodeExists) => {
+            client.set_data(path, data, None).await.map(|_| ()).with_context(|| format!("writing {path}"))
+        }
         Err(e) => Err(e).with_context(|| format!("creating {path}")),
     }
 }
 
 /// The cluster's `config` znode: its nodes, no passwords.
 pub fn cluster_config(mysql: &[MysqlServer]) -> serde_json::Value {
-    let nodes: Vec<serde_json::Value> = mysql
-        .iter()
-        .map(|m| json!({"name": m.name, "host": m.host, "port": m.port}))
-        .collect();
+    let nodes: Vec<serde_json::Value> =
+        mysql.iter().map(|m| json!({"name": m.name, "host": m.host, "port": m.port})).collect();
     json!({
         "schema": 1,
         "name": CLUSTER,
@@ -97,12 +87,7 @@ fn pretty(value: &serde_json::Value) -> Result<Vec<u8>> {
 
 async fn seed_cluster(client: &Client, root: &str, mysql: &[MysqlServer]) -> Result<()> {
     let cluster = format!("{root}/clusters/{CLUSTER}");
-    put(
-        client,
-        &format!("{cluster}/config"),
-        &pretty(&cluster_config(mysql))?,
-    )
-    .await?;
+    put(client, &format!("{cluster}/config"), &pretty(&cluster_config(mysql))?).await?;
     if let Some(primary) = mysql.iter().find(|m| m.role == ROLE_PRIMARY) {
         let record = json!({"node": primary.name, "epoch": 1});
         put(client, &format!("{cluster}/primary"), &pretty(&record)?).await?;
@@ -114,17 +99,10 @@ async fn seed_cluster(client: &Client, root: &str, mysql: &[MysqlServer]) -> Res
 }
 
 /// Bytes that are not UTF-8, so the console's hex view gets exercised.
-const DEMO_BINARY: [u8; 12] = [
-    0x00, 0x01, 0xff, 0xfe, 0x80, 0x81, 0xc3, 0x28, 0x7f, 0x10, 0xde, 0xad,
-];
+const DEMO_BINARY: [u8; 12] = [0x00, 0x01, 0xff, 0xfe, 0x80, 0x81, 0xc3, 0x28, 0x7f, 0x10, 0xde, 0xad];
 
 async fn seed_demo(client: &Client) -> Result<()> {
-    put(
-        client,
-        "/demo/text",
-        b"Hello from the myzoo sandbox.\nThis znode holds plain UTF-8 text.\n",
-    )
-    .await?;
+    put(client, "/demo/text", b"Hello from the myzoo sandbox.\nThis znode holds plain UTF-8 text.\n").await?;
     put(client, "/demo/binary", &DEMO_BINARY).await?;
     let doc = json!({
         "service": "checkout",
@@ -134,23 +112,12 @@ async fn seed_demo(client: &Client) -> Result<()> {
         "tags": ["demo", "json"],
     });
     put(client, "/demo/json", &pretty(&doc)?).await?;
-    put(
-        client,
-        "/demo/deep/level1/level2/level3/level4",
-        b"four levels down\n",
-    )
-    .await?;
+    put(client, "/demo/deep/level1/level2/level3/level4", b"four levels down\n").await?;
     put(client, "/demo/empty", b"").await?;
     mkdir(client, "/demo/many").await?;
     // Sent together: the client pipelines requests on its one connection.
-    let children = (0..DEMO_CHILDREN).map(|i| async move {
-        put(
-            client,
-            &format!("/demo/many/child-{i:03}"),
-            format!("{i}\n").as_bytes(),
-        )
-        .await
-    });
+    let children = (0..DEMO_CHILDREN)
+        .map(|i| async move { put(client, &format!("/demo/many/child-{i:03}"), format!("{i}\n").as_bytes()).await });
     futures::future::try_join_all(children).await?;
     Ok(())
 }

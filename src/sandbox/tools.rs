@@ -27,22 +27,11 @@ pub struct MariadbTools {
 pub fn find(with_mysql: bool) -> Result<Tools> {
     let mut missing = Vec::new();
     let java = find_program(&["java"], "default-jre-headless", &mut missing);
-    let zookeeper_jar = find_file(
-        &Path::new(JAVA_LIB_DIR).join("zookeeper.jar"),
-        "zookeeper",
-        &mut missing,
-    );
+    let zookeeper_jar = find_file(&Path::new(JAVA_LIB_DIR).join("zookeeper.jar"), "zookeeper", &mut missing);
     let mariadb = if with_mysql {
         let mariadbd = find_program(&["mariadbd", "mysqld"], "mariadb-server", &mut missing);
-        let install_db = find_program(
-            &["mariadb-install-db", "mysql_install_db"],
-            "mariadb-server",
-            &mut missing,
-        );
-        Some(MariadbTools {
-            mariadbd,
-            install_db,
-        })
+        let install_db = find_program(&["mariadb-install-db", "mysql_install_db"], "mariadb-server", &mut missing);
+        Some(MariadbTools { mariadbd, install_db })
     } else {
         None
     };
@@ -51,47 +40,34 @@ pub fn find(with_mysql: bool) -> Result<Tools> {
         "the sandbox needs programs that are not installed:\n  {}",
         missing.join("\n  ")
     );
-    Ok(Tools {
-        java,
-        zookeeper_jar,
-        mariadb,
-    })
+    Ok(Tools { java, zookeeper_jar, mariadb })
 }
 
 /// Searches `$PATH` and then the sbin/bin folders (mariadbd lives in /usr/sbin, which is not on
 /// every user's `$PATH`).
 fn find_program(names: &[&str], package: &str, missing: &mut Vec<String>) -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     dirs.extend(["/usr/sbin", "/usr/bin", "/sbin", "/bin"].map(PathBuf::from));
     for name in names {
         if let Some(found) = dirs.iter().map(|d| d.join(name)).find(|p| is_executable(p)) {
             return found;
         }
     }
-    missing.push(format!(
-        "{} (install the Debian package `{package}`)",
-        names[0]
-    ));
+    missing.push(format!("{} (install the Debian package `{package}`)", names[0]));
     PathBuf::from(names[0])
 }
 
 fn find_file(path: &Path, package: &str, missing: &mut Vec<String>) -> PathBuf {
     if !path.is_file() {
-        missing.push(format!(
-            "{} (install the Debian package `{package}`)",
-            path.display()
-        ));
+        missing.push(format!("{} (install the Debian package `{package}`)", path.display()));
     }
     path.to_path_buf()
 }
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 #[cfg(test)]

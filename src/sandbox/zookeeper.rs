@@ -85,10 +85,7 @@ pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember]) -> String {
     );
     if members.len() > 1 {
         for m in members {
-            cfg.push_str(&format!(
-                "server.{}={LOOPBACK}:{}:{}\n",
-                m.id, m.peer_port, m.election_port
-            ));
+            cfg.push_str(&format!("server.{}={LOOPBACK}:{}:{}\n", m.id, m.peer_port, m.election_port));
         }
     }
     cfg
@@ -98,26 +95,13 @@ pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember]) -> String {
 /// the logging jars when they are installed.
 pub fn classpath(zookeeper_jar: &Path) -> String {
     let mut parts = vec![zookeeper_jar.to_path_buf()];
-    parts.extend(
-        LOGGING_JARS
-            .iter()
-            .map(|j| Path::new(JAVA_LIB_DIR).join(j))
-            .filter(|p| p.is_file()),
-    );
-    parts
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join(":")
+    parts.extend(LOGGING_JARS.iter().map(|j| Path::new(JAVA_LIB_DIR).join(j)).filter(|p| p.is_file()));
+    parts.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>().join(":")
 }
 
 /// The connect string listing every member.
 pub fn connect_string(servers: &[ZkServer]) -> String {
-    servers
-        .iter()
-        .map(|s| format!("{}:{}", s.host, s.port))
-        .collect::<Vec<_>>()
-        .join(",")
+    servers.iter().map(|s| format!("{}:{}", s.host, s.port)).collect::<Vec<_>>().join(",")
 }
 
 /// Members with fresh ports: client, peer and election port each.
@@ -163,11 +147,7 @@ fn log_path(state_dir: &Path, id: u32) -> PathBuf {
 }
 
 /// One attempt: write the configs, spawn every member, wait. Stops its members when it fails.
-async fn start_once(
-    state_dir: &Path,
-    tools: &Tools,
-    members: &[ZkMember],
-) -> Result<Vec<ZkServer>> {
+async fn start_once(state_dir: &Path, tools: &Tools, members: &[ZkMember]) -> Result<Vec<ZkServer>> {
     let mut children = Vec::with_capacity(members.len());
     for m in members {
         match spawn_member(state_dir, tools, m, members) {
@@ -186,12 +166,7 @@ async fn start_once(
     Ok(members
         .iter()
         .zip(pids)
-        .map(|(m, pid)| ZkServer {
-            id: m.id,
-            host: LOOPBACK.to_string(),
-            port: m.client_port,
-            pid: Some(pid),
-        })
+        .map(|(m, pid)| ZkServer { id: m.id, host: LOOPBACK.to_string(), port: m.client_port, pid: Some(pid) })
         .collect())
 }
 
@@ -213,12 +188,7 @@ fn spawn_member(state_dir: &Path, tools: &Tools, m: &ZkMember, all: &[ZkMember])
     let log4j = dir.join("log4j.properties");
     write(&log4j, LOG4J_PROPERTIES)?;
     let args = jvm_args(&dir, &log4j, &cfg, &classpath(&tools.zookeeper_jar));
-    process::spawn_detached(
-        &tools.java,
-        &args,
-        &log_path(state_dir, m.id),
-        &dir.join(PID_FILE),
-    )
+    process::spawn_detached(&tools.java, &args, &log_path(state_dir, m.id), &dir.join(PID_FILE))
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
@@ -259,10 +229,7 @@ async fn wait_ready(state_dir: &Path, children: &mut [(&ZkMember, Child)]) -> Re
                     process::with_log(&log_path(state_dir, m.id))
                 );
             }
-            ready[i] = srvr(m.client_port)
-                .await
-                .map(|out| has_mode(&out))
-                .unwrap_or(false);
+            ready[i] = srvr(m.client_port).await.map(|out| has_mode(&out)).unwrap_or(false);
         }
         if ready.iter().all(|r| *r) {
             return Ok(());
@@ -304,12 +271,7 @@ mod tests {
     use super::*;
 
     fn member(id: u32) -> ZkMember {
-        ZkMember {
-            id,
-            client_port: 2000 + id as u16,
-            peer_port: 3000 + id as u16,
-            election_port: 4000 + id as u16,
-        }
+        ZkMember { id, client_port: 2000 + id as u16, peer_port: 3000 + id as u16, election_port: 4000 + id as u16 }
     }
 
     #[test]
@@ -337,28 +299,15 @@ mod tests {
 
     #[test]
     fn connect_string_joins_members() {
-        let servers: Vec<ZkServer> = (1..=3)
-            .map(|id| ZkServer {
-                id,
-                host: "127.0.0.1".into(),
-                port: 2000 + id as u16,
-                pid: None,
-            })
-            .collect();
-        assert_eq!(
-            connect_string(&servers),
-            "127.0.0.1:2001,127.0.0.1:2002,127.0.0.1:2003"
-        );
+        let servers: Vec<ZkServer> =
+            (1..=3).map(|id| ZkServer { id, host: "127.0.0.1".into(), port: 2000 + id as u16, pid: None }).collect();
+        assert_eq!(connect_string(&servers), "127.0.0.1:2001,127.0.0.1:2002,127.0.0.1:2003");
     }
 
     #[test]
     fn mode_line_means_serving() {
-        assert!(has_mode(
-            "Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0.0/0\nMode: standalone\n"
-        ));
-        assert!(!has_mode(
-            "This ZooKeeper instance is not currently serving requests\n"
-        ));
+        assert!(has_mode("Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0.0/0\nMode: standalone\n"));
+        assert!(!has_mode("This ZooKeeper instance is not currently serving requests\n"));
     }
 
     #[test]

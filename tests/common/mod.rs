@@ -1,0 +1,72 @@
+//! Shared integration-test helpers: a real sandbox in a temporary folder, stopped on drop.
+#![allow(dead_code)]
+
+use std::time::{Duration, SystemTime};
+
+use myzoo::console::app::AppOptions;
+use myzoo::console::keymap::KeyMap;
+use myzoo::console::theme::Theme;
+use myzoo::sandbox::{self, SandboxOptions, SandboxStatus};
+use myzoo::zk::session::SessionConfig;
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub status: SandboxStatus,
+}
+
+impl Sandbox {
+    /// ZooKeeper only: what the tree and session tests need. Fails loudly if it cannot start.
+    pub async fn zk_only() -> Sandbox {
+        Self::start(false).await
+    }
+
+    pub async fn full() -> Sandbox {
+        Self::start(true).await
+    }
+
+    async fn start(with_mysql: bool) -> Sandbox {
+        let dir = tempfile::Builder::new().prefix("myzoo-test-").tempdir().expect("temp dir");
+        let opts = SandboxOptions { state_dir: dir.path().to_path_buf(), zk_ensemble: 1, with_mysql, seed: false };
+        let status = sandbox::up(&opts).await.unwrap_or_else(|e| panic!("sandbox up failed: {e:#}"));
+        Sandbox { dir, status }
+    }
+
+    pub fn zk(&self) -> String {
+        self.status.zk.clone()
+    }
+
+    pub fn zk_pid(&self) -> i32 {
+        self.status.zk_servers[0].pid.expect("zookeeper pid") as i32
+    }
+
+    pub fn session(&self, timeout: Duration) -> SessionConfig {
+        SessionConfig { connect: self.zk(), session_timeout: timeout }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let dir = self.dir.path().to_path_buf();
+        // Drop may run inside a runtime: stop the servers from a thread of our own.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                if let Err(e) = rt.block_on(sandbox::down(&dir)) {
+                    eprintln!("sandbox down failed: {e:#}");
+                }
+            }
+        })
+        .join();
+    }
+}
+
+pub fn app_opts(size: (u16, u16), root: &str) -> AppOptions {
+    AppOptions {
+        label: "test".into(),
+        root: root.into(),
+        read_only: false,
+        theme: Theme::builtin("dark").expect("theme"),
+        keymap: KeyMap::default(),
+        size,
+        now: SystemTime::now(),
+    }
+}

@@ -1,0 +1,129 @@
+//! End to end through a pseudo-terminal: the real binary against a real ZooKeeper. Waits for
+//! text on screen before each key, opens a JSON znode, quits, and checks the terminal was
+//! restored (alternate screen left, cursor shown, raw mode off).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use zookeeper_client::{Acls, Client, CreateMode};
+
+const ROWS: u16 = 30;
+const COLS: u16 = 100;
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Screen {
+    fn text(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.text().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {needle:?}; screen:\n{}", self.text());
+    }
+
+    fn wait_until_gone(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if !self.text().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{needle:?} still on screen:\n{}", self.text());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browse_open_json_and_quit_restores_the_terminal() {
+    let sb = common::Sandbox::zk_only().await;
+    let zk = Client::connect(&sb.zk()).await.unwrap();
+    let p = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    for path in ["/myzoo", "/myzoo/clusters", "/myzoo/clusters/sandbox"] {
+        zk.create(path, b"", &p).await.unwrap();
+    }
+    zk.create("/myzoo/clusters/sandbox/config", br#"{"name":"sandbox","tier":"development"}"#, &p).await.unwrap();
+
+    let pty = native_pty_system();
+    let pair = pty.openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_myzoo"));
+    cmd.args(["--zk", &sb.zk(), "--log-file"]);
+    cmd.arg(sb.dir.path().join("console.log"));
+    cmd.env("MYZOO_CONFIG", sb.dir.path().join("config.toml"));
+    cmd.env("TERM", "xterm-256color");
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let screen = Screen {
+        parser: Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0))),
+        raw: Arc::new(Mutex::new(Vec::new())),
+    };
+    let (parser, raw) = (screen.parser.clone(), screen.raw.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            parser.lock().unwrap().process(&buf[..n]);
+            raw.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+
+    // Start-up selects the profile root, /myzoo, and opens it.
+    screen.wait_for("connected", Duration::from_secs(15));
+    screen.wait_for("clusters", Duration::from_secs(10));
+    let mut send = |keys: &[u8]| {
+        writer.write_all(keys).unwrap();
+        writer.flush().unwrap();
+    };
+    send(b"j"); // /myzoo/clusters
+    send(b"l"); // expand it
+    screen.wait_for("sandbox", Duration::from_secs(10));
+    send(b"jl"); // sandbox, expand
+    screen.wait_for("config", Duration::from_secs(10));
+    send(b"j"); // config
+    screen.wait_for("\"tier\": \"development\"", Duration::from_secs(10));
+    screen.wait_for("Data json", Duration::from_secs(5));
+    send(b"?");
+    screen.wait_for("Keys", Duration::from_secs(5));
+    send(b"\x1b");
+    // Esc and q sent together would read as alt-q: wait for the help to close first.
+    screen.wait_until_gone("closes this help", Duration::from_secs(5));
+    send(b"q");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "console did not exit on q");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    std::thread::sleep(Duration::from_millis(200));
+    let raw = screen.raw.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&raw);
+    let entered = text.rfind("\x1b[?1049h").expect("entered the alternate screen");
+    let left = text.rfind("\x1b[?1049l").expect("left the alternate screen");
+    assert!(left > entered, "alternate screen not left at the end");
+    assert!(
+        text[left..].contains("\x1b[?25h") || text.rfind("\x1b[?25h").is_some_and(|s| s > entered),
+        "cursor not shown again"
+    );
+    assert!(!screen.parser.lock().unwrap().screen().alternate_screen(), "still on the alternate screen");
+}
