@@ -136,6 +136,8 @@ fn load_once(zk: &str) {
 /// Runs a command, reading its stdout as it goes; returns (wall, peak RSS in KiB, stdout lines).
 fn measure(cmd: &mut Command) -> (Duration, i64, Vec<String>) {
     let t = Instant::now();
+    // Reaped by wait4 below, which also reports the peak RSS that wait() would not.
+    #[allow(clippy::zombie_processes)]
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());

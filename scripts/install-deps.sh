@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages myzoo's sandbox and tests need, when they are missing.
+set -euo pipefail
+packages=(zookeeper mariadb-server mariadb-client default-jre-headless)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing Debian packages: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# The packages' own services are not wanted: myzoo starts its own servers on loopback ports.
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
