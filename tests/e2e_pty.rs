@@ -47,16 +47,14 @@ impl Screen {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browse_open_json_and_quit_restores_the_terminal() {
-    let sb = common::Sandbox::zk_only().await;
-    let zk = Client::connect(&sb.zk()).await.unwrap();
-    let p = CreateMode::Persistent.with_acls(Acls::anyone_all());
-    for path in ["/myzoo", "/myzoo/clusters", "/myzoo/clusters/sandbox"] {
-        zk.create(path, b"", &p).await.unwrap();
-    }
-    zk.create("/myzoo/clusters/sandbox/config", br#"{"name":"sandbox","tier":"development"}"#, &p).await.unwrap();
+type Child = Box<dyn portable_pty::Child + Send + Sync>;
 
+/// Runs the real binary against the sandbox in a pseudo-terminal, mirroring its output into
+/// a vt100 screen and a raw byte log.
+/// The master side must outlive the test: dropping it hangs up the console's terminal.
+type Master = Box<dyn portable_pty::MasterPty + Send>;
+
+fn spawn_console(sb: &common::Sandbox) -> (Child, Screen, Box<dyn Write + Send>, Master) {
     let pty = native_pty_system();
     let pair = pty.openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_myzoo"));
@@ -64,10 +62,10 @@ async fn browse_open_json_and_quit_restores_the_terminal() {
     cmd.arg(sb.dir.path().join("console.log"));
     cmd.env("MYZOO_CONFIG", sb.dir.path().join("config.toml"));
     cmd.env("TERM", "xterm-256color");
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    let child = pair.slave.spawn_command(cmd).unwrap();
     drop(pair.slave);
     let mut reader = pair.master.try_clone_reader().unwrap();
-    let mut writer = pair.master.take_writer().unwrap();
+    let writer = pair.master.take_writer().unwrap();
     let screen = Screen {
         parser: Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0))),
         raw: Arc::new(Mutex::new(Vec::new())),
@@ -83,6 +81,57 @@ async fn browse_open_json_and_quit_restores_the_terminal() {
             raw.lock().unwrap().extend_from_slice(&buf[..n]);
         }
     });
+
+    (child, screen, writer, pair.master)
+}
+
+fn wait_exit(child: &mut Child) -> portable_pty::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "console did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The terminal is back to normal: the alternate screen was left and the cursor shown again
+/// after the last time the console entered it.
+fn assert_restored(screen: &Screen) {
+    std::thread::sleep(Duration::from_millis(200));
+    let raw = screen.raw.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&raw);
+    let entered = text.rfind("\x1b[?1049h").expect("entered the alternate screen");
+    let left = text.rfind("\x1b[?1049l").expect("left the alternate screen");
+    assert!(left > entered, "alternate screen not left at the end");
+    assert!(text.rfind("\x1b[?25h").is_some_and(|s| s > entered), "cursor not shown again");
+    assert!(!screen.parser.lock().unwrap().screen().alternate_screen(), "still on the alternate screen");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_exits_cleanly_and_restores_the_terminal() {
+    let sb = common::Sandbox::zk_only().await;
+    let (mut child, screen, _writer, _master) = spawn_console(&sb);
+    screen.wait_for("connected", Duration::from_secs(15));
+    let pid = child.process_id().expect("pid") as i32;
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let status = wait_exit(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+    assert_restored(&screen);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browse_open_json_and_quit_restores_the_terminal() {
+    let sb = common::Sandbox::zk_only().await;
+    let zk = Client::connect(&sb.zk()).await.unwrap();
+    let p = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    for path in ["/myzoo", "/myzoo/clusters", "/myzoo/clusters/sandbox"] {
+        zk.create(path, b"", &p).await.unwrap();
+    }
+    zk.create("/myzoo/clusters/sandbox/config", br#"{"name":"sandbox","tier":"development"}"#, &p).await.unwrap();
+
+    let (mut child, screen, mut writer, _master) = spawn_console(&sb);
 
     // Start-up selects the profile root, /myzoo, and opens it.
     screen.wait_for("connected", Duration::from_secs(15));
@@ -106,24 +155,7 @@ async fn browse_open_json_and_quit_restores_the_terminal() {
     screen.wait_until_gone("closes this help", Duration::from_secs(5));
     send(b"q");
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "console did not exit on q");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit(&mut child);
     assert!(status.success(), "exit status {status:?}");
-    std::thread::sleep(Duration::from_millis(200));
-    let raw = screen.raw.lock().unwrap().clone();
-    let text = String::from_utf8_lossy(&raw);
-    let entered = text.rfind("\x1b[?1049h").expect("entered the alternate screen");
-    let left = text.rfind("\x1b[?1049l").expect("left the alternate screen");
-    assert!(left > entered, "alternate screen not left at the end");
-    assert!(
-        text[left..].contains("\x1b[?25h") || text.rfind("\x1b[?25h").is_some_and(|s| s > entered),
-        "cursor not shown again"
-    );
-    assert!(!screen.parser.lock().unwrap().screen().alternate_screen(), "still on the alternate screen");
+    assert_restored(&screen);
 }
