@@ -273,7 +273,7 @@ fn bench_idle(zk: &str) {
         }
     });
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !String::from_utf8_lossy(&seen.lock().unwrap()).contains("c09999") {
+    while !String::from_utf8_lossy(&seen.lock().unwrap()).contains("c00001") {
         assert!(Instant::now() < deadline, "console never showed the tree");
         std::thread::sleep(Duration::from_millis(100));
     }
