@@ -20,6 +20,16 @@ pub struct Cli {
 pub enum Command {
     /// The interactive console (the default).
     Console(ConsoleArgs),
+    /// The daemon beside one MySQL/MariaDB server: probes it and publishes its status.
+    Agent(AgentArgs),
+    /// Cluster status as text (or `--json`); exits non-zero when the cluster is unhealthy.
+    Status {
+        /// Cluster name (default: every cluster under the root).
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// A real local playground: ZooKeeper plus a MariaDB primary and two replicas.
     Sandbox {
         #[command(subcommand)]
@@ -51,6 +61,34 @@ pub struct ConsoleArgs {
     /// Log file for console mode (default: the state folder's myzoo.log).
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+}
+
+/// `myzoo agent`: which server to probe and where to publish. ZooKeeper comes from the global
+/// `--zk`/`--profile`/`--root`/`--session-timeout`. The MySQL password comes from
+/// `--mysql-password-file` or `$MYZOO_MYSQL_PASSWORD`, never from the command line.
+#[derive(Debug, Clone, Args)]
+pub struct AgentArgs {
+    #[arg(long)]
+    pub cluster: String,
+    #[arg(long)]
+    pub node: String,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub mysql_host: String,
+    #[arg(long, default_value_t = 3306)]
+    pub mysql_port: u16,
+    #[arg(long, default_value = "monitor")]
+    pub mysql_user: String,
+    /// File holding the MySQL password (first line).
+    #[arg(long, value_name = "PATH")]
+    pub mysql_password_file: Option<PathBuf>,
+    /// Probe interval.
+    #[arg(long = "interval", value_name = "MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub interval_ms: u64,
+    /// Re-publish at least this often when nothing changes, so a stuck agent shows as stale.
+    #[arg(long = "heartbeat", value_name = "MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(500..=600_000))]
+    pub heartbeat_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,8 +143,13 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         None => crate::console::run(&runtime, cli.console),
         Some(Command::Console(args)) => crate::console::run(&runtime, merge(cli.console, args)),
+        Some(Command::Agent(args)) => crate::agent::run(&runtime, cli.console, args),
+        Some(Command::Status { cluster, json }) => {
+            crate::logging::to_stderr();
+            crate::cluster::report::run(&runtime, cli.console, cluster, json)
+        }
         Some(Command::Sandbox { action }) => {
-            init_stderr_logging();
+            crate::logging::to_stderr();
             runtime.block_on(run_sandbox(action))
         }
     };
@@ -130,12 +173,6 @@ fn merge(outer: ConsoleArgs, inner: ConsoleArgs) -> ConsoleArgs {
         theme: inner.theme.or(outer.theme),
         log_file: inner.log_file.or(outer.log_file),
     }
-}
-
-fn init_stderr_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MYZOO_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 async fn run_sandbox(action: SandboxAction) -> anyhow::Result<ExitCode> {
@@ -169,7 +206,7 @@ async fn run_sandbox(action: SandboxAction) -> anyhow::Result<ExitCode> {
 }
 
 /// Writes to stdout; a closed pipe (`myzoo … | head`) is not an error worth a panic.
-fn out(text: &str) {
+pub fn out(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());

@@ -133,6 +133,48 @@ pub fn write_sandbox_profile(zk: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Where to connect and how, after flags, environment and profile have been combined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    /// What the header shows: `profile (connect string)` or the connect string.
+    pub label: String,
+    pub connect: String,
+    pub root: String,
+    pub session_timeout_ms: u64,
+    pub read_only: bool,
+    pub theme: Option<String>,
+    /// Key overrides from the config file.
+    pub keys: BTreeMap<String, Vec<String>>,
+}
+
+/// Combines `--zk`/`--profile`/`--root`/`--session-timeout`/`--read-only`/`--theme` with the
+/// config file: flags win over the profile, the profile over defaults.
+pub fn resolve(args: &crate::cli::ConsoleArgs) -> Result<Resolved> {
+    let path = config_path();
+    let cfg = ConfigFile::load(&path)?;
+    let profile = cfg.profile(args.profile.as_deref())?;
+    let (label, connect, p) = match (&args.zk, profile) {
+        (Some(zk), _) => (zk.clone(), zk.clone(), None),
+        (None, Some((name, p))) => (format!("{name} ({})", p.zk), p.zk.clone(), Some(p)),
+        (None, None) => anyhow::bail!(
+            "no ZooKeeper to connect to: pass --zk HOST:PORT, add a profile to {}, or run `myzoo sandbox up`",
+            path.display()
+        ),
+    };
+    Ok(Resolved {
+        label,
+        connect,
+        root: args.root.clone().or_else(|| p.as_ref().map(|p| p.root.clone())).unwrap_or_else(default_root),
+        session_timeout_ms: args
+            .session_timeout_ms
+            .or_else(|| p.as_ref().map(|p| p.session_timeout_ms))
+            .unwrap_or(DEFAULT_SESSION_TIMEOUT_MS),
+        read_only: args.read_only || p.as_ref().is_some_and(|p| p.read_only),
+        theme: args.theme.clone().or_else(|| p.as_ref().and_then(|p| p.theme.clone())),
+        keys: cfg.keys,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,15 +3,25 @@
 //! Layout (services never import the console; the console is one front end over them):
 //! - [`cli`]      — command-line definitions (clap) shared by every subcommand.
 //! - [`config`]   — connection profiles and the state folder (TOML in the XDG folders).
+//! - [`logging`]  — tracing to a file (console, agent) or stderr (scripts).
 //! - [`zk`]       — ZooKeeper access: sessions that replace themselves, tree loading, watches,
-//!   znode data formatting. No ratatui here.
+//!   znode data formatting.
+//! - [`mysql`]    — MySQL/MariaDB access: flavours and their statements, probes, heartbeat.
+//! - [`cluster`]  — the znode layout, the node status document, config/primary records, health
+//!   verdicts shared by the console and `myzoo status`.
+//! - [`agent`]    — `myzoo agent`, the daemon that publishes a node's status.
 //! - [`sandbox`]  — the real local playground: ZooKeeper plus three MariaDB servers on loopback.
 //! - [`console`]  — the interactive terminal UI: event loop, `App::update`, keymap, themes, views.
+//!   Only this module uses ratatui; nothing outside it imports it.
 //!
 //! The binary in `src/main.rs` only parses arguments and dispatches here.
 
+pub mod agent;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod console;
+pub mod logging;
+pub mod mysql;
 pub mod sandbox;
 pub mod zk;

@@ -1,0 +1,1 @@
+//! MySQL/MariaDB access: flavour detection and each flavour's statements, probing, heartbeat.
