@@ -133,13 +133,17 @@ async fn browse_open_json_and_quit_restores_the_terminal() {
 
     let (mut child, screen, mut writer, _master) = spawn_console(&sb);
 
-    // Start-up selects the profile root, /myzoo, and opens it.
+    // A cluster exists, so the cluster screen comes first; it has no primary record.
     screen.wait_for("connected", Duration::from_secs(15));
-    screen.wait_for("clusters", Duration::from_secs(10));
+    screen.wait_for("Cluster sandbox", Duration::from_secs(10));
+    screen.wait_for("no primary recorded", Duration::from_secs(10));
     let mut send = |keys: &[u8]| {
         writer.write_all(keys).unwrap();
         writer.flush().unwrap();
     };
+    // The znode tree is one key away; start-up selected the profile root, /myzoo, and opened it.
+    send(b"2");
+    screen.wait_for("clusters", Duration::from_secs(10));
     send(b"j"); // /myzoo/clusters
     send(b"l"); // expand it
     screen.wait_for("sandbox", Duration::from_secs(10));
@@ -149,10 +153,10 @@ async fn browse_open_json_and_quit_restores_the_terminal() {
     screen.wait_for("\"tier\": \"development\"", Duration::from_secs(10));
     screen.wait_for("Data json", Duration::from_secs(5));
     send(b"?");
-    screen.wait_for("Keys", Duration::from_secs(5));
+    screen.wait_for("esc/?/q closes", Duration::from_secs(5));
     send(b"\x1b");
     // Esc and q sent together would read as alt-q: wait for the help to close first.
-    screen.wait_until_gone("closes this help", Duration::from_secs(5));
+    screen.wait_until_gone("esc/?/q closes", Duration::from_secs(5));
     send(b"q");
 
     let status = wait_exit(&mut child);

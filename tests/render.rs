@@ -98,6 +98,9 @@ fn populated(size: (u16, u16)) -> App {
             children: vec![node("/myzoo/clusters/sandbox", b"", 1)],
         },
     );
+    // A cluster exists, so the cluster screen comes first; the tree is one key away.
+    assert_eq!(a.focus, myzoo::console::app::Pane::Cluster);
+    key(&mut a, KeyCode::Char('2'));
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Right);
     zk(

@@ -3,8 +3,11 @@
 //! console and `myzoo status` share. No I/O here except in `snapshot` (one-shot reads).
 
 pub mod config;
+pub mod health;
 pub mod report;
+pub mod snapshot;
 pub mod status;
+pub mod table;
 
 /// Paths of one cluster's znodes under a root (default `/myzoo`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::clusters::ClusterStore;
 use super::event::{Effect, Event};
 use super::keymap::{Action, Key, KeyMap, Scope};
 use super::strings;
@@ -20,16 +21,33 @@ pub const NOTICE_TTL_MS: u64 = 5_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
+    /// The cluster screen: topology and node table.
+    Cluster,
+    /// The znode tree screen's left pane…
     Tree,
+    /// …and its right pane.
     Detail,
 }
 
 impl Pane {
     pub fn scope(self) -> Scope {
         match self {
+            Pane::Cluster => Scope::Cluster,
             Pane::Tree => Scope::Tree,
             Pane::Detail => Scope::Detail,
         }
+    }
+
+    fn next(self) -> Pane {
+        match self {
+            Pane::Cluster => Pane::Tree,
+            Pane::Tree => Pane::Detail,
+            Pane::Detail => Pane::Cluster,
+        }
+    }
+
+    fn prev(self) -> Pane {
+        self.next().next()
     }
 }
 
@@ -44,7 +62,15 @@ pub enum InputKind {
 pub enum Mode {
     Normal,
     Help,
-    Input { kind: InputKind, text: String },
+    /// A node's full status, over the cluster pane.
+    NodeDetail {
+        node: String,
+        scroll: u16,
+    },
+    Input {
+        kind: InputKind,
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +120,9 @@ pub struct App {
     pub stale_since: Option<SystemTime>,
     pub tree: TreeModel,
     pub tree_offset: usize,
+    pub clusters: ClusterStore,
+    /// Once the operator picks a screen, start-up no longer switches it for them.
+    screen_chosen: bool,
     pub focus: Pane,
     pub detail_scroll: u16,
     pub mode: Mode,
@@ -112,6 +141,7 @@ impl App {
         App {
             label: o.label,
             pending_goto: Some(o.root.clone()),
+            clusters: ClusterStore::new(&o.root),
             root: o.root,
             read_only: o.read_only,
             theme: o.theme,
@@ -122,6 +152,7 @@ impl App {
             stale_since: None,
             tree: TreeModel::default(),
             tree_offset: 0,
+            screen_chosen: false,
             focus: Pane::Tree,
             detail_scroll: 0,
             mode: Mode::Normal,
@@ -151,8 +182,16 @@ impl App {
         effects
     }
 
+    fn now_ms(&self) -> i64 {
+        self.now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    }
+
     fn on_tick(&mut self, now: SystemTime) {
         self.now = now;
+        // Status ages only matter while the cluster screen shows them.
+        if self.focus == Pane::Cluster && self.clusters.recompute(self.now_ms()) {
+            self.dirty = true;
+        }
         let before = self.notices.len();
         self.notices.retain(|n| n.expires_at > now);
         if self.notices.len() != before {
@@ -193,6 +232,7 @@ impl App {
                     effects.push(Effect::LoadChildren(path));
                 }
                 self.acls.clear();
+                effects.extend(self.clusters.reload());
                 if let Some(target) = self.pending_goto.clone() {
                     self.goto(&target, effects);
                 }
@@ -201,11 +241,25 @@ impl App {
                 if parent.path == "/" {
                     self.stale_since = None;
                 }
+                let now_ms = self.now_ms();
+                let (more, _) = self.clusters.apply_children(&parent.path, &children, now_ms);
+                effects.extend(more);
+                if !self.screen_chosen && !self.clusters.names.is_empty() {
+                    // The cluster screen is the first screen when a cluster exists.
+                    self.focus = Pane::Cluster;
+                    self.screen_chosen = true;
+                }
                 self.tree.apply_children(parent, children, failed);
                 self.try_pending_goto();
             }
-            ZkEvent::Node(info) => self.tree.apply_node(info),
+            ZkEvent::Node(info) => {
+                let now_ms = self.now_ms();
+                self.clusters.apply_node(&info, now_ms);
+                self.tree.apply_node(info);
+            }
             ZkEvent::Deleted { path } => {
+                let now_ms = self.now_ms();
+                self.clusters.apply_deleted(&path, now_ms);
                 self.tree.apply_deleted(&path);
                 self.acls.remove(&path);
             }
@@ -236,6 +290,14 @@ impl App {
                     self.mode = Mode::Normal;
                 }
             }
+            Mode::NodeDetail { scroll, .. } => match self.keymap.lookup(k, Scope::Global) {
+                Some(Action::Back | Action::Quit) => self.mode = Mode::Normal,
+                Some(Action::Down) => *scroll = scroll.saturating_add(1),
+                Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+                Some(Action::PageDown) => *scroll = scroll.saturating_add(10),
+                Some(Action::PageUp) => *scroll = scroll.saturating_sub(10),
+                _ => {}
+            },
             Mode::Input { .. } => self.on_input_key(key, effects),
             Mode::Normal => {
                 if let Some(action) = self.keymap.lookup(k, self.focus.scope()) {
@@ -287,6 +349,9 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        if self.focus == Pane::Cluster && self.on_cluster_action(action, effects) {
+            return;
+        }
         let detail = self.focus == Pane::Detail;
         let page = self.page();
         match action {
@@ -297,11 +362,12 @@ impl App {
                 let text = self.tree.filter().unwrap_or_default().to_string();
                 self.mode = Mode::Input { kind: InputKind::Filter, text };
             }
-            Action::NextPane | Action::PrevPane => {
-                self.focus = if self.focus == Pane::Tree { Pane::Detail } else { Pane::Tree };
-            }
-            Action::FocusTree => self.focus = Pane::Tree,
-            Action::FocusDetail => self.focus = Pane::Detail,
+            Action::NextPane => self.choose_pane(self.focus.next()),
+            Action::PrevPane => self.choose_pane(self.focus.prev()),
+            Action::ShowClusters => self.choose_pane(Pane::Cluster),
+            Action::FocusTree => self.choose_pane(Pane::Tree),
+            Action::FocusDetail => self.choose_pane(Pane::Detail),
+            Action::NextCluster | Action::PrevCluster => {}
             Action::Up if detail => self.detail_scroll = self.detail_scroll.saturating_sub(1),
             Action::Down if detail => self.detail_scroll = self.detail_scroll.saturating_add(1),
             Action::PageUp if detail => self.detail_scroll = self.detail_scroll.saturating_sub(page as u16),
@@ -341,6 +407,36 @@ impl App {
                 }
             }
         }
+    }
+
+    fn choose_pane(&mut self, pane: Pane) {
+        self.focus = pane;
+        self.screen_chosen = true;
+        if pane == Pane::Cluster {
+            let now_ms = self.now_ms();
+            self.clusters.recompute(now_ms);
+        }
+    }
+
+    /// Keys on the cluster screen; returns false for the ones the common handler takes.
+    fn on_cluster_action(&mut self, action: Action, effects: &mut Vec<Effect>) -> bool {
+        match action {
+            Action::Up => self.clusters.move_cursor(-1),
+            Action::Down => self.clusters.move_cursor(1),
+            Action::PageUp | Action::Top => self.clusters.move_cursor(isize::MIN / 2),
+            Action::PageDown | Action::Bottom => self.clusters.move_cursor(isize::MAX / 2),
+            Action::NextCluster => effects.extend(self.clusters.cycle(true)),
+            Action::PrevCluster => effects.extend(self.clusters.cycle(false)),
+            Action::Toggle | Action::Expand => {
+                if let Some(node) = self.clusters.cursor_node() {
+                    self.mode = Mode::NodeDetail { node: node.to_string(), scroll: 0 };
+                }
+            }
+            Action::Reload => effects.extend(self.clusters.reload()),
+            Action::Back | Action::Collapse | Action::Filter => {}
+            _ => return false,
+        }
+        true
     }
 
     fn expand_path(&mut self, path: &str, effects: &mut Vec<Effect>) {
@@ -383,7 +479,21 @@ impl App {
                     self.notify(NoticeLevel::Error, strings::goto_usage());
                 } else {
                     let target = if arg.len() > 1 { arg.trim_end_matches('/') } else { arg };
+                    self.choose_pane(Pane::Tree);
                     self.goto(target, effects);
+                }
+            }
+            "cluster" | "c" => {
+                if arg.is_empty() {
+                    self.notify(NoticeLevel::Error, strings::CLUSTER_USAGE);
+                    return;
+                }
+                match self.clusters.select(arg) {
+                    Ok(more) => {
+                        effects.extend(more);
+                        self.choose_pane(Pane::Cluster);
+                    }
+                    Err(e) => self.notify(NoticeLevel::Error, e),
                 }
             }
             "theme" => match Theme::builtin(arg) {
@@ -394,6 +504,7 @@ impl App {
                 Err(e) => self.notify(NoticeLevel::Error, format!("{e:#}")),
             },
             "reload" => {
+                effects.extend(self.clusters.reload());
                 for path in self.tree.expanded_paths() {
                     self.tree.set_loading(&path);
                     effects.push(Effect::LoadChildren(path));
@@ -430,7 +541,10 @@ impl App {
         };
         if self.tree.select_path(&target) {
             self.pending_goto = None;
-            self.focus = Pane::Tree;
+            // Start-up's own goto (to the root) must not leave the cluster screen.
+            if self.screen_chosen && self.focus == Pane::Detail {
+                self.focus = Pane::Tree;
+            }
             return;
         }
         // The parent has been read and the target is not among its children.

@@ -25,5 +25,6 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     LoadChildren(String),
+    FetchNode(String),
     FetchAcl(String),
 }

@@ -5,6 +5,7 @@
 //! [`view`] draws the state when it changed.
 
 pub mod app;
+pub mod clusters;
 pub mod event;
 pub mod headless;
 pub mod keymap;

@@ -46,7 +46,7 @@ impl Executor {
     pub fn run(&self, effect: Effect) {
         let Some(client) = self.zk.client() else {
             let path = match &effect {
-                Effect::LoadChildren(p) | Effect::FetchAcl(p) => p.clone(),
+                Effect::LoadChildren(p) | Effect::FetchNode(p) | Effect::FetchAcl(p) => p.clone(),
             };
             let _ = self.tx.send(Event::Zk(ZkEvent::Failed { path, error: strings::NOT_CONNECTED.to_string() }));
             return;
@@ -56,6 +56,14 @@ impl Executor {
             let ev = match effect {
                 Effect::LoadChildren(path) => match load::load_children(&client, &path).await {
                     Ok(c) => ZkEvent::Children { parent: c.parent, children: c.children, failed: c.failed },
+                    Err(e) => ZkEvent::Failed { path, error: e.message },
+                },
+                Effect::FetchNode(path) => match load::fetch_node(&client, &path).await {
+                    Ok(node) => ZkEvent::Node(node),
+                    // Absent is an answer, not an error: the readers treat it as deleted.
+                    Err(load::LoadError { source: Some(zookeeper_client::Error::NoNode), .. }) => {
+                        ZkEvent::Deleted { path }
+                    }
                     Err(e) => ZkEvent::Failed { path, error: e.message },
                 },
                 Effect::FetchAcl(path) => {

@@ -6,7 +6,7 @@ pub const APP_NAME: &str = "myzoo";
 pub const TREE_TITLE: &str = "Tree";
 pub const DETAIL_TITLE: &str = "Znode";
 pub const HELP_TITLE: &str = "Keys";
-pub const HELP_FOOTER: &str = "esc/?/q closes this help · commands: :goto PATH  :theme NAME  :reload  :q";
+pub const HELP_FOOTER: &str = "esc/?/q closes · :cluster NAME  :goto PATH  :theme NAME  :reload  :q";
 pub const TOO_SMALL: &str = "terminal too small";
 pub const TOO_SMALL_HINT: &str = "myzoo needs at least 80×24; resize or press q to quit";
 pub const LOADING: &str = "loading…";
@@ -39,8 +39,14 @@ pub fn truncated_notice(shown_lines: usize, total: &str) -> String {
 }
 
 pub fn unknown_command(cmd: &str) -> String {
-    format!("unknown command {cmd:?}; try :goto PATH, :theme NAME, :reload, :q")
+    format!("unknown command {cmd:?}; try :cluster NAME, :goto PATH, :theme NAME, :reload, :q")
 }
+
+pub const CLUSTER_TITLE: &str = "Cluster";
+pub const NODE_TITLE: &str = "Node";
+pub const NO_CLUSTERS: &str = "no clusters under the root yet: press 2 for the znode tree";
+pub const NO_CLUSTER_SELECTED: &str = "no cluster selected: :cluster NAME";
+pub const CLUSTER_USAGE: &str = "usage: :cluster NAME";
 
 pub fn theme_switched(name: &str) -> String {
     format!("theme: {name}")
@@ -72,8 +78,11 @@ pub fn action_label(action: Action) -> &'static str {
         Action::Filter => "filter",
         Action::NextPane => "next pane",
         Action::PrevPane => "previous pane",
-        Action::FocusTree => "tree pane",
+        Action::ShowClusters => "clusters",
+        Action::FocusTree => "znode tree",
         Action::FocusDetail => "znode pane",
+        Action::NextCluster => "next cluster",
+        Action::PrevCluster => "previous cluster",
         Action::Up => "up",
         Action::Down => "down",
         Action::PageUp => "page up",

@@ -88,6 +88,9 @@ theme_styles!(
     ephemeral,
     label,
     input,
+    state_ok,
+    state_warn,
+    state_error,
 );
 
 impl StyleSpec {

@@ -26,6 +26,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         let ms = since.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         spans.push(Span::styled(strings::stale_since(&utc_time(ms)), t.badge_warn));
     }
+    if let Some(c) = &app.clusters.selected {
+        let production = app.clusters.view.as_ref().and_then(|v| v.config.as_ref()).is_some_and(|c| c.is_production());
+        let tier = app.clusters.view.as_ref().and_then(|v| v.config.as_ref()).map_or("", |c| c.tier.as_str());
+        let style = if production { t.header_production } else { t.header };
+        spans.push(Span::styled(format!(" cluster {c} {tier} "), style));
+    }
     if app.read_only {
         spans.push(Span::styled(strings::BADGE_READ_ONLY, t.badge_readonly));
     }

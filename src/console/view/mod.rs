@@ -1,5 +1,6 @@
 //! Drawing: a pure function of [`App`] onto a ratatui frame. No I/O, no state changes.
 
+mod cluster_pane;
 mod detail;
 mod header;
 mod overlay;
@@ -61,11 +62,17 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     let areas = layout((size.width, size.height));
     header::draw(frame, app, areas.header);
-    tree_pane::draw(frame, app, areas.tree);
-    detail::draw(frame, app, areas.detail);
+    if app.focus == super::app::Pane::Cluster {
+        cluster_pane::draw(frame, app, areas.tree.union(areas.detail));
+    } else {
+        tree_pane::draw(frame, app, areas.tree);
+        detail::draw(frame, app, areas.detail);
+    }
     overlay::status_line(frame, app, areas.status);
     overlay::hint_bar(frame, app, areas.hints);
-    if app.mode == super::app::Mode::Help {
-        overlay::help(frame, app, size);
+    match &app.mode {
+        super::app::Mode::Help => overlay::help(frame, app, size),
+        super::app::Mode::NodeDetail { node, scroll } => cluster_pane::node_popup(frame, app, node, *scroll, size),
+        _ => {}
     }
 }

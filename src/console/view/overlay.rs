@@ -37,7 +37,9 @@ pub fn hint_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let t = &app.theme;
     let mut spans = Vec::new();
     let hints = match app.mode {
-        Mode::Help => vec![("esc".to_string(), strings::action_label(crate::console::keymap::Action::Back))],
+        Mode::Help | Mode::NodeDetail { .. } => {
+            vec![("esc".to_string(), strings::action_label(crate::console::keymap::Action::Back))]
+        }
         Mode::Input { .. } => vec![("enter".to_string(), "apply"), ("esc".to_string(), "cancel")],
         Mode::Normal => {
             app.keymap.hints(app.focus.scope()).into_iter().map(|(k, a)| (k, strings::action_label(a))).collect()
@@ -53,22 +55,36 @@ pub fn hint_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
 pub fn help(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let t = &app.theme;
     let bindings: Vec<_> = app.keymap.for_pane(app.focus.scope()).collect();
-    let height = (bindings.len() as u16 + 4).min(area.height.saturating_sub(2));
     let width = 78.min(area.width.saturating_sub(2));
+    let max_height = area.height.saturating_sub(2);
+    // Two columns when one does not fit (80×24 has room for about 18 rows).
+    let columns = if bindings.len() as u16 + 4 > max_height { 2 } else { 1 };
+    let per_column = bindings.len().div_ceil(columns);
+    let height = (per_column as u16 + 4).min(max_height);
     let popup = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
     frame.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focused)
         .title(Span::styled(format!(" {} ", strings::HELP_TITLE), t.title));
-    let mut lines: Vec<Line<'_>> = bindings
-        .iter()
-        .map(|bd| {
-            let keys: Vec<String> = bd.keys.iter().map(Key::to_string).collect();
-            Line::from(vec![
-                Span::styled(format!("{:<18}", keys.join(" ")), t.hint_key),
-                Span::styled(strings::action_label(bd.action), t.text),
-            ])
+    let col_width = usize::from(width.saturating_sub(2)) / columns;
+    let key_width = if columns == 2 { 14 } else { 18 };
+    let cell = |i: usize| -> Vec<Span<'_>> {
+        let Some(bd) = bindings.get(i) else { return Vec::new() };
+        let keys: Vec<String> = bd.keys.iter().map(Key::to_string).collect();
+        let label = strings::action_label(bd.action);
+        vec![
+            Span::styled(format!("{:<key_width$}", keys.join(" ")), t.hint_key),
+            Span::styled(format!("{:<w$}", label, w = col_width.saturating_sub(key_width)), t.text),
+        ]
+    };
+    let mut lines: Vec<Line<'_>> = (0..per_column)
+        .map(|row| {
+            let mut spans = cell(row);
+            if columns == 2 {
+                spans.extend(cell(row + per_column));
+            }
+            Line::from(spans)
         })
         .collect();
     lines.push(Line::raw(""));
