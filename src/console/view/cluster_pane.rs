@@ -14,8 +14,11 @@ use crate::console::app::App;
 use crate::console::strings;
 use crate::console::theme::Theme;
 
-/// Column widths for the node table (the last column takes the rest).
-const WIDTHS: [u16; 10] = [8, 8, 11, 3, 7, 7, 12, 4, 8, 6];
+/// Column widths for the node table (the last column, LAST ERROR, takes the rest).
+const WIDTHS: [u16; 10] = [7, 7, 11, 3, 6, 7, 10, 4, 8, 6];
+/// Columns dropped below `WIDE_COLS` columns (SEMI, VERSION: in the node popup anyway).
+const NARROW_DROPPED: [usize; 2] = [7, 8];
+const WIDE_COLS: u16 = 110;
 /// Problems listed above the table before "…and N more".
 const MAX_PROBLEM_LINES: usize = 3;
 
@@ -94,13 +97,15 @@ fn summary<'a>(t: &Theme, v: &'a ClusterView) -> Line<'a> {
 
 fn draw_table(frame: &mut Frame<'_>, app: &App, view: &ClusterView, area: Rect) {
     let t = &app.theme;
-    let header = Row::new(HEADERS.iter().map(|h| Cell::from(*h))).style(t.title);
+    let shown = |c: &usize| area.width >= WIDE_COLS || !NARROW_DROPPED.contains(c);
+    let header =
+        Row::new(HEADERS.iter().enumerate().filter(|(c, _)| shown(c)).map(|(_, h)| Cell::from(*h))).style(t.title);
     let rows = view.topology.iter().enumerate().filter_map(|(i, line)| {
         let n = view.node(&line.node)?;
         let cells = node_cells(view, n);
         let style = if i == app.clusters.cursor { t.selected } else { Style::default() };
         Some(
-            Row::new(cells.into_iter().enumerate().map(|(c, text)| {
+            Row::new(cells.into_iter().enumerate().filter(|(c, _)| shown(c)).map(|(c, text)| {
                 let s = match c {
                     2 => state_style(t, n.state),
                     10 => t.error,
@@ -111,7 +116,8 @@ fn draw_table(frame: &mut Frame<'_>, app: &App, view: &ClusterView, area: Rect) 
             .style(style),
         )
     });
-    let mut widths: Vec<Constraint> = WIDTHS.iter().map(|w| Constraint::Length(*w)).collect();
+    let mut widths: Vec<Constraint> =
+        WIDTHS.iter().enumerate().filter(|(c, _)| shown(c)).map(|(_, w)| Constraint::Length(*w)).collect();
     widths.push(Constraint::Min(10));
     frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
 }

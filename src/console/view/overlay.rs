@@ -23,6 +23,14 @@ pub fn status_line(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 let style = if n.level == NoticeLevel::Error { t.notice_error } else { t.notice_info };
                 Line::styled(n.text.as_str(), style)
             }
+            None if app.focus == crate::console::app::Pane::Cluster => {
+                let store = &app.clusters;
+                let total = store.view.as_ref().map_or(0, |v| v.topology.len());
+                let name = store.selected.as_deref().unwrap_or("-");
+                let node = store.cursor_node().unwrap_or("-");
+                let pos = if total == 0 { 0 } else { store.cursor + 1 };
+                Line::styled(format!("cluster {name} · node {node} {pos}/{total}"), t.muted)
+            }
             None => {
                 let rows = app.tree.rows().len();
                 let pos = if rows == 0 { 0 } else { app.tree.selected_index() + 1 };

@@ -1,0 +1,198 @@
+//! Render snapshots of the cluster screen: healthy, lagging, broken, server down, agent gone
+//! and malformed nodes, the node popup, a production tier, at 80×24 and 120×40.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use myzoo::cluster::health::NodeState;
+use myzoo::cluster::status::*;
+use myzoo::console::app::{App, AppOptions, Pane};
+use myzoo::console::event::Event;
+use myzoo::console::keymap::KeyMap;
+use myzoo::console::theme::Theme;
+use myzoo::console::view;
+use myzoo::zk::{NodeInfo, NodeStat, SessionBadge, ZkEvent};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+const NOW_MS: i64 = 1_795_640_000_000;
+
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(NOW_MS as u64)
+}
+
+fn status(node: &str, port: u16, role: ServerRole) -> NodeStatus {
+    NodeStatus {
+        schema: STATUS_SCHEMA,
+        cluster: "main".into(),
+        node: node.into(),
+        observed_at_ms: NOW_MS - 400,
+        agent: AgentInfo {
+            host: "db-host".into(),
+            pid: 7,
+            version: "0.1.0".into(),
+            interval_ms: 1000,
+            heartbeat_ms: 5000,
+        },
+        server: Endpoint { host: "10.0.0.1".into(), port },
+        reachable: true,
+        error: None,
+        flavor: Some(Flavor::Mariadb),
+        version: Some("10.11.19-MariaDB-0+deb12u1-log".into()),
+        role,
+        read_only: Some(role != ServerRole::Primary),
+        gtid: Gtid { current: Some("0-1-4711".into()), ..Gtid::default() },
+        replication: (role == ServerRole::Replica).then(|| Replication {
+            source_host: "10.0.0.1".into(),
+            source_port: 3306,
+            io_running: "Yes".into(),
+            sql_running: "Yes".into(),
+            seconds_behind: Some(0),
+            using_gtid: "Slave_Pos".into(),
+            ..Replication::default()
+        }),
+        semi_sync: Some(SemiSync::default()),
+        uptime_s: Some(86_400),
+        threads_connected: Some(12),
+        qps: Some(250.0),
+        heartbeat_lag_ms: (role == ServerRole::Replica).then_some(35),
+    }
+}
+
+fn info(path: &str, data: Vec<u8>) -> NodeInfo {
+    NodeInfo { path: path.into(), stat: NodeStat { czxid: 1, mzxid: 1, ..NodeStat::default() }, data }
+}
+
+const CONFIG: &str = r#"{"schema":1,"name":"main","tier":"TIER","failover":{"automatic":true,"cooldown_s":300},
+  "nodes":[{"name":"db1","host":"10.0.0.1","port":3306},{"name":"db2","host":"10.0.0.1","port":3307},
+           {"name":"db3","host":"10.0.0.1","port":3308},{"name":"db4","host":"10.0.0.1","port":3309}]}"#;
+
+/// A console showing cluster `main` with the given node statuses (`None` = not registered).
+fn app(size: (u16, u16), tier: &str, nodes: &[(&str, Option<Vec<u8>>)]) -> App {
+    let mut a = App::new(AppOptions {
+        label: "prod (zk1:2181)".into(),
+        root: "/myzoo".into(),
+        read_only: false,
+        theme: Theme::builtin("dark").unwrap(),
+        keymap: KeyMap::default(),
+        size,
+        now: now(),
+    });
+    let ev = |a: &mut App, e: ZkEvent| a.update(Event::Zk(e));
+    ev(&mut a, ZkEvent::Session { badge: SessionBadge::Connected, at: now() });
+    ev(&mut a, ZkEvent::Ready { generation: 1 });
+    ev(
+        &mut a,
+        ZkEvent::Children {
+            parent: info("/myzoo/clusters", vec![]),
+            children: vec![info("/myzoo/clusters/main", vec![])],
+            failed: vec![],
+        },
+    );
+    ev(&mut a, ZkEvent::Node(info("/myzoo/clusters/main/config", CONFIG.replace("TIER", tier).into_bytes())));
+    ev(&mut a, ZkEvent::Node(info("/myzoo/clusters/main/primary", br#"{"node":"db1","epoch":4}"#.to_vec())));
+    let children = nodes
+        .iter()
+        .filter_map(|(n, d)| d.clone().map(|d| info(&format!("/myzoo/clusters/main/nodes/{n}"), d)))
+        .collect();
+    ev(&mut a, ZkEvent::Children { parent: info("/myzoo/clusters/main/nodes", vec![]), children, failed: vec![] });
+    assert_eq!(a.focus, Pane::Cluster);
+    a
+}
+
+fn json(s: &NodeStatus) -> Option<Vec<u8>> {
+    Some(serde_json::to_vec(s).unwrap())
+}
+
+fn render(app: &App) -> String {
+    let (w, h) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    format!("{}", terminal.backend())
+}
+
+fn healthy() -> Vec<NodeStatus> {
+    vec![
+        status("db1", 3306, ServerRole::Primary),
+        status("db2", 3307, ServerRole::Replica),
+        status("db3", 3308, ServerRole::Replica),
+        status("db4", 3309, ServerRole::Replica),
+    ]
+}
+
+fn state(a: &App, node: &str) -> NodeState {
+    a.clusters.view.as_ref().unwrap().node(node).unwrap().state
+}
+
+#[test]
+fn healthy_cluster() {
+    for size in [(80, 24), (120, 40)] {
+        let st = healthy();
+        let a = app(size, "development", &st.iter().map(|s| (s.node.as_str(), json(s))).collect::<Vec<_>>());
+        assert!(["db1", "db2", "db3", "db4"].iter().all(|n| state(&a, n) == NodeState::Ok));
+        let screen = render(&a);
+        assert!(screen.contains("HEALTHY"), "{screen}");
+        insta::assert_snapshot!(format!("cluster_healthy_{}x{}", size.0, size.1), screen);
+    }
+}
+
+#[test]
+fn lagging_broken_down_and_gone() {
+    for size in [(80, 24), (120, 40)] {
+        let mut st = healthy();
+        st[1].heartbeat_lag_ms = Some(8_500);
+        st[1].replication.as_mut().unwrap().seconds_behind = Some(0); // SBM lies; the heartbeat does not
+        let r = st[2].replication.as_mut().unwrap();
+        r.sql_running = "No".into();
+        r.last_sql_error = "Could not execute Write_rows_v1 event on table shop.orders; Duplicate entry '7'".into();
+        st[3].reachable = false;
+        st[3].error = Some("Connection refused (os error 111)".into());
+        let mut nodes: Vec<(&str, Option<Vec<u8>>)> = st.iter().map(|s| (s.node.as_str(), json(s))).collect();
+        let mut a = app(size, "production", &nodes);
+        // db1's agent goes away: its ephemeral znode is deleted.
+        a.update(Event::Zk(ZkEvent::Deleted { path: "/myzoo/clusters/main/nodes/db1".into() }));
+        nodes.remove(0);
+        assert_eq!(state(&a, "db1"), NodeState::AgentGone);
+        assert_eq!(state(&a, "db2"), NodeState::Lagging);
+        assert_eq!(state(&a, "db3"), NodeState::ReplicationBroken);
+        assert_eq!(state(&a, "db4"), NodeState::ServerDown);
+        let screen = render(&a);
+        assert!(screen.contains("UNHEALTHY"), "{screen}");
+        assert!(screen.contains("agent gone") && screen.contains("server down"), "{screen}");
+        insta::assert_snapshot!(format!("cluster_problems_{}x{}", size.0, size.1), screen);
+    }
+}
+
+#[test]
+fn missing_stale_and_malformed_nodes() {
+    let mut st = healthy();
+    st[1].observed_at_ms = NOW_MS - 120_000;
+    let a = app(
+        (120, 40),
+        "staging",
+        &[
+            ("db1", json(&st[0])),
+            ("db2", json(&st[1])),
+            ("db3", Some(b"{\"schema\": 1, \"node\": ".to_vec())),
+            ("db4", None),
+        ],
+    );
+    assert_eq!(state(&a, "db2"), NodeState::Stale);
+    assert_eq!(state(&a, "db3"), NodeState::Unreadable);
+    assert_eq!(state(&a, "db4"), NodeState::Missing);
+    insta::assert_snapshot!("cluster_missing_stale_malformed_120x40", render(&a));
+}
+
+#[test]
+fn node_popup_shows_the_full_status() {
+    let st = healthy();
+    let mut a = app((120, 40), "development", &st.iter().map(|s| (s.node.as_str(), json(s))).collect::<Vec<_>>());
+    let key = |a: &mut App, c: KeyCode| a.update(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Enter);
+    let screen = render(&a);
+    assert!(screen.contains("Node db2") && screen.contains("\"node\": \"db2\""), "{screen}");
+    insta::assert_snapshot!("cluster_node_popup_120x40", screen);
+    key(&mut a, KeyCode::Esc);
+    assert!(!render(&a).contains("Node db2"));
+}
