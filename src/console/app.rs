@@ -123,6 +123,8 @@ pub struct App {
     pub clusters: ClusterStore,
     /// Once the operator picks a screen, start-up no longer switches it for them.
     screen_chosen: bool,
+    /// What the watch was last told to read: (tree structure version, selected cluster).
+    interest_sent: Option<(u64, Option<String>)>,
     pub focus: Pane,
     pub detail_scroll: u16,
     pub mode: Mode,
@@ -153,6 +155,7 @@ impl App {
             tree: TreeModel::default(),
             tree_offset: 0,
             screen_chosen: false,
+            interest_sent: None,
             focus: Pane::Tree,
             detail_scroll: 0,
             mode: Mode::Normal,
@@ -213,7 +216,8 @@ impl App {
     }
 
     fn on_zk(&mut self, ev: ZkEvent, effects: &mut Vec<Effect>) {
-        self.dirty = true;
+        // A changed znode nobody shows must not cost a frame; everything else is rare.
+        self.dirty |= !matches!(ev, ZkEvent::Node(_));
         match ev {
             ZkEvent::Session { badge, at } => {
                 self.session = badge;
@@ -254,8 +258,9 @@ impl App {
             }
             ZkEvent::Node(info) => {
                 let now_ms = self.now_ms();
-                self.clusters.apply_node(&info, now_ms);
-                self.tree.apply_node(info);
+                let cluster_changed = self.clusters.apply_node(&info, now_ms);
+                let tree_changed = self.tree.apply_node(info);
+                self.dirty |= cluster_changed || tree_changed;
             }
             ZkEvent::Deleted { path } => {
                 let now_ms = self.now_ms();
@@ -557,9 +562,24 @@ impl App {
         }
     }
 
+    /// Tells the watch what is worth reading when that changed: the loaded part of the tree,
+    /// the cluster list, and the cluster on screen.
+    fn update_interest(&mut self, effects: &mut Vec<Effect>) {
+        let key = (self.tree.structure_version(), self.clusters.selected.clone());
+        if self.interest_sent.as_ref() == Some(&key) {
+            return;
+        }
+        let mut parents: std::collections::HashSet<String> = self.tree.loaded_parents().map(str::to_string).collect();
+        parents.insert(crate::cluster::ClusterPaths::clusters_dir(&self.root));
+        let prefixes = self.clusters.selected_base().into_iter().collect();
+        effects.push(Effect::Interest(Arc::new(crate::zk::watch::Interest { parents, prefixes })));
+        self.interest_sent = Some(key);
+    }
+
     /// Keeps derived state in step: the tree's scroll offset, the formatted data of the
     /// selected znode, and the ACL read for it.
     fn after_change(&mut self, effects: &mut Vec<Effect>) {
+        self.update_interest(effects);
         let rows = self.page();
         let sel = self.tree.selected_index();
         if sel < self.tree_offset {

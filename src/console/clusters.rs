@@ -39,6 +39,11 @@ impl ClusterStore {
         self.selected.as_deref().map(|c| ClusterPaths::new(&self.root, c))
     }
 
+    /// `<root>/clusters/<selected>`: everything under it is on the cluster screen.
+    pub fn selected_base(&self) -> Option<String> {
+        self.paths().map(|p| p.base())
+    }
+
     /// What to read after (re)connecting: the cluster list, and the chosen cluster.
     pub fn reload(&self) -> Vec<Effect> {
         let mut e = vec![Effect::LoadChildren(ClusterPaths::clusters_dir(&self.root))];

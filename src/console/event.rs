@@ -27,4 +27,6 @@ pub enum Effect {
     LoadChildren(String),
     FetchNode(String),
     FetchAcl(String),
+    /// Which znodes' changes the watch should read (everything else is skipped).
+    Interest(std::sync::Arc<crate::zk::watch::Interest>),
 }

@@ -44,9 +44,14 @@ impl Executor {
     }
 
     pub fn run(&self, effect: Effect) {
+        if let Effect::Interest(i) = effect {
+            self.zk.set_interest(i);
+            return;
+        }
         let Some(client) = self.zk.client() else {
             let path = match &effect {
                 Effect::LoadChildren(p) | Effect::FetchNode(p) | Effect::FetchAcl(p) => p.clone(),
+                Effect::Interest(_) => return,
             };
             let _ = self.tx.send(Event::Zk(ZkEvent::Failed { path, error: strings::NOT_CONNECTED.to_string() }));
             return;
@@ -70,6 +75,7 @@ impl Executor {
                     let acl = load::fetch_acl(&client, &path).await.map_err(|e| e.message);
                     ZkEvent::Acl { path, acl }
                 }
+                Effect::Interest(_) => return,
             };
             let _ = tx.send(Event::Zk(ev));
         });

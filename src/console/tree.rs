@@ -32,13 +32,22 @@ pub struct TreeModel {
     filter: Option<String>,
     selected: Option<String>,
     selected_index: usize,
+    /// Bumped whenever rows are rebuilt, i.e. whenever what is loaded or shown may have changed.
+    structure_version: u64,
 }
 
 impl Default for TreeModel {
     fn default() -> Self {
         let mut nodes = HashMap::new();
         nodes.insert("/".to_string(), Node { expanded: true, ..Node::default() });
-        let mut t = TreeModel { nodes, rows: Vec::new(), filter: None, selected: None, selected_index: 0 };
+        let mut t = TreeModel {
+            nodes,
+            rows: Vec::new(),
+            filter: None,
+            selected: None,
+            selected_index: 0,
+            structure_version: 0,
+        };
         t.rebuild_rows();
         t
     }
@@ -71,6 +80,16 @@ impl TreeModel {
 
     pub fn selected_path(&self) -> Option<&str> {
         self.rows.get(self.selected_index).map(|r| r.path.as_str())
+    }
+
+    pub fn structure_version(&self) -> u64 {
+        self.structure_version
+    }
+
+    /// Znodes whose children are loaded (or being read): their children are on screen or one
+    /// key away, so their changes are worth reading.
+    pub fn loaded_parents(&self) -> impl Iterator<Item = &str> {
+        self.nodes.iter().filter(|(_, n)| n.children.is_some() || n.loading || n.expanded).map(|(p, _)| p.as_str())
     }
 
     /// Paths of expanded znodes, parents before children: what a reload must read again.
@@ -136,15 +155,15 @@ impl TreeModel {
     }
 
     /// Applies one znode read (from a watch or a fetch). An older read never replaces a newer
-    /// one: the stat's zxids decide.
-    pub fn apply_node(&mut self, info: NodeInfo) {
+    /// one: the stat's zxids decide. Returns whether the tree took it.
+    pub fn apply_node(&mut self, info: NodeInfo) -> bool {
         if let Some(existing) = self.nodes.get(&info.path).and_then(|n| n.stat) {
             let same_incarnation = existing.czxid == info.stat.czxid;
             if same_incarnation && existing.mzxid > info.stat.mzxid {
-                return;
+                return false;
             }
             if same_incarnation && existing.mzxid == info.stat.mzxid && existing.pzxid > info.stat.pzxid {
-                return;
+                return false;
             }
         }
         let parent = parent_path(&info.path).to_string();
@@ -154,7 +173,7 @@ impl TreeModel {
                 structural = set.insert(base_name(&info.path).to_string());
             } else if !self.nodes.contains_key(&info.path) {
                 // The parent's children are not loaded: nothing on screen shows this znode.
-                return;
+                return false;
             }
         }
         let n = self.entry(&info.path);
@@ -164,6 +183,7 @@ impl TreeModel {
         if structural {
             self.rebuild_rows();
         }
+        true
     }
 
     /// Applies a deletion: the znode and everything under it go.
@@ -285,6 +305,7 @@ impl TreeModel {
     /// Recomputes the visible rows, keeping the selected path selected when it is still there
     /// (else the nearest row above where it was).
     fn rebuild_rows(&mut self) {
+        self.structure_version += 1;
         let mut rows = Vec::with_capacity(self.rows.len().max(16));
         let filter = self.filter.clone();
         self.push_rows("/", 0, filter.as_deref(), &mut rows);

@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use zookeeper_client::{Client, SessionState};
 
+use super::watch::{Interest, InterestFilter};
 use super::{SessionBadge, ZkEvent};
 
 /// First pause before retrying a failed connect; doubles up to the maximum.
@@ -25,30 +26,45 @@ pub struct SessionConfig {
     pub session_timeout: Duration,
 }
 
-/// Gives tasks the current client, if there is a usable one.
+/// Gives tasks the current client, if there is a usable one, and the watch's read filter.
 #[derive(Clone)]
 pub struct ZkHandle {
     rx: watch::Receiver<Option<Client>>,
+    interest: InterestFilter,
 }
 
 impl ZkHandle {
     pub fn client(&self) -> Option<Client> {
         self.rx.borrow().clone()
     }
+
+    /// Tells the watch which znodes' changes to read (see [`super::watch::Interest`]).
+    pub fn set_interest(&self, interest: Arc<Interest>) {
+        if let Ok(mut guard) = self.interest.write() {
+            *guard = Some(interest);
+        }
+    }
 }
 
 /// Starts the session task. It stops when `cancel` fires.
 pub fn spawn(cfg: SessionConfig, sink: Sink, cancel: CancellationToken) -> (ZkHandle, JoinHandle<()>) {
     let (tx, rx) = watch::channel(None);
-    let task = tokio::spawn(run(cfg, sink, cancel, tx));
-    (ZkHandle { rx }, task)
+    let interest = InterestFilter::default();
+    let task = tokio::spawn(run(cfg, sink, cancel, tx, interest.clone()));
+    (ZkHandle { rx, interest }, task)
 }
 
 fn badge(sink: &Sink, badge: SessionBadge) {
     sink(ZkEvent::Session { badge, at: SystemTime::now() });
 }
 
-async fn run(cfg: SessionConfig, sink: Sink, cancel: CancellationToken, tx: watch::Sender<Option<Client>>) {
+async fn run(
+    cfg: SessionConfig,
+    sink: Sink,
+    cancel: CancellationToken,
+    tx: watch::Sender<Option<Client>>,
+    interest: InterestFilter,
+) {
     let mut generation = 0u64;
     let mut backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
     while !cancel.is_cancelled() {
@@ -80,7 +96,8 @@ async fn run(cfg: SessionConfig, sink: Sink, cancel: CancellationToken, tx: watc
         tracing::info!(session = ?client.session_id(), generation, "ZooKeeper session established");
         let _ = tx.send(Some(client.clone()));
         let watch_cancel = cancel.child_token();
-        let watcher = tokio::spawn(super::watch::run(client.clone(), sink.clone(), watch_cancel.clone()));
+        let watcher =
+            tokio::spawn(super::watch::run(client.clone(), sink.clone(), watch_cancel.clone(), interest.clone()));
         badge(&sink, SessionBadge::Connected);
         sink(ZkEvent::Ready { generation });
         follow_state(&client, &sink, &cancel, generation).await;
