@@ -21,6 +21,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod console;
+pub mod diff;
 pub mod logging;
 pub mod mysql;
 pub mod sandbox;

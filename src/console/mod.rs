@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod clusters;
+pub mod editor;
 pub mod event;
 pub mod headless;
 pub mod keymap;

@@ -1,0 +1,466 @@
+//! The znode editor's state: the text area, live validation results, and the save flow
+//! (diff → confirm → version-checked write → conflict handling). Pure state and key handling;
+//! `App` turns its requests into effects.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use crate::diff::{diff_lines, DiffLine, DiffStats};
+use crate::zk::NodeInfo;
+
+/// Documents up to this size are validated on every keystroke in `update`; bigger ones in a
+/// background task, so typing in a 1 MB document never waits for a parse.
+pub const SYNC_VALIDATE_MAX_BYTES: usize = 64 * 1024;
+
+/// One validation finding, 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub error: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorKind {
+    /// Checked as JSON while typing.
+    Json,
+    /// Plain UTF-8 text.
+    Text,
+    /// Binary data shown as a hex dump; never saved.
+    HexReadOnly,
+}
+
+/// Where in the save flow the editor is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    Editing,
+    /// Typing a search pattern.
+    Search(String),
+    /// Showing the diff of stored → edited, waiting for y/enter.
+    ConfirmSave {
+        diff: Vec<DiffLine>,
+        stats: DiffStats,
+    },
+    Saving,
+    /// Someone else changed the znode since the edit started.
+    Conflict {
+        theirs: NodeInfo,
+        theirs_text: String,
+        yours_vs_theirs: Vec<DiffLine>,
+        theirs_vs_original: Vec<DiffLine>,
+    },
+    /// Second confirmation before writing over their version.
+    ConfirmOverwrite {
+        theirs: NodeInfo,
+    },
+    /// Esc with changes: keep the draft, discard it, or go back.
+    ConfirmClose,
+}
+
+/// What the editor asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Validate {
+        text: String,
+        generation: u64,
+    },
+    Save {
+        data: Vec<u8>,
+        expected_version: i32,
+    },
+    /// Keep the draft file (it is written on the next tick anyway) and close.
+    CloseKeepDraft,
+    /// Close and delete the draft.
+    CloseDiscard,
+    Notice(String),
+}
+
+pub struct Editor {
+    pub path: String,
+    /// The version the edit started from; the write is checked against it.
+    pub base_version: i32,
+    /// The stored text the edit started from.
+    pub original: String,
+    pub textarea: TextArea<'static>,
+    pub kind: EditorKind,
+    /// Whether the cluster-config schema applies (a `<root>/clusters/<c>/config` znode).
+    pub schema: Option<String>,
+    pub problems: Vec<Problem>,
+    /// Bumped on every change; validation results for older generations are dropped.
+    pub generation: u64,
+    pub validated: u64,
+    pub stage: Stage,
+    /// A one-line message inside the editor (saved draft restored, search not found …).
+    pub message: Option<String>,
+    /// Unsaved changes not yet written to the draft file.
+    pub draft_dirty: bool,
+    pub read_only: bool,
+}
+
+impl Editor {
+    pub fn open(node: &NodeInfo, text: String, kind: EditorKind, schema: Option<String>, read_only: bool) -> Editor {
+        let lines: Vec<String> =
+            if text.is_empty() { vec![String::new()] } else { text.lines().map(str::to_string).collect() };
+        let mut textarea = TextArea::new(lines);
+        textarea.set_max_histories(1_000);
+        Editor {
+            path: node.path.clone(),
+            base_version: node.stat.version,
+            original: text,
+            textarea,
+            kind,
+            schema,
+            problems: Vec::new(),
+            generation: 1,
+            validated: 0,
+            stage: Stage::Editing,
+            message: None,
+            draft_dirty: false,
+            read_only: read_only || kind == EditorKind::HexReadOnly,
+        }
+    }
+
+    /// Replaces the text (a restored draft) keeping the original it is compared with.
+    pub fn set_text(&mut self, text: &str) {
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        self.textarea = TextArea::new(if lines.is_empty() { vec![String::new()] } else { lines });
+        self.generation += 1;
+    }
+
+    pub fn text(&self) -> String {
+        let mut s = self.textarea.lines().join("\n");
+        if self.original.ends_with('\n') {
+            s.push('\n');
+        }
+        s
+    }
+
+    pub fn modified(&self) -> bool {
+        self.text() != self.original
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(|p| p.error)
+    }
+
+    /// Validation to run now (small documents) or in the background (large ones).
+    pub fn validation_request(&self) -> Option<Request> {
+        if self.kind != EditorKind::Json || self.validated == self.generation {
+            return None;
+        }
+        Some(Request::Validate { text: self.text(), generation: self.generation })
+    }
+
+    pub fn apply_validation(&mut self, generation: u64, problems: Vec<Problem>) {
+        if generation == self.generation {
+            self.problems = problems;
+            self.validated = generation;
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Request> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match std::mem::replace(&mut self.stage, Stage::Editing) {
+            Stage::Editing => self.on_editing_key(key, ctrl),
+            Stage::Search(mut q) => {
+                match key.code {
+                    KeyCode::Esc => {}
+                    KeyCode::Enter => self.search(&q),
+                    KeyCode::Backspace => {
+                        q.pop();
+                        self.stage = Stage::Search(q);
+                    }
+                    KeyCode::Char(c) if !ctrl => {
+                        q.push(c);
+                        self.stage = Stage::Search(q);
+                    }
+                    _ => self.stage = Stage::Search(q),
+                }
+                Vec::new()
+            }
+            Stage::ConfirmSave { diff, stats } => match key.code {
+                KeyCode::Char('y') | KeyCode::Enter => self.save_request(self.base_version),
+                KeyCode::Esc | KeyCode::Char('n') => Vec::new(),
+                _ => {
+                    self.stage = Stage::ConfirmSave { diff, stats };
+                    Vec::new()
+                }
+            },
+            Stage::Saving => {
+                self.stage = Stage::Saving;
+                Vec::new()
+            }
+            Stage::Conflict { theirs, theirs_text, yours_vs_theirs, theirs_vs_original } => match key.code {
+                KeyCode::Char('r') => {
+                    // Re-base on their version: the edit stays, the comparison and the version
+                    // check now start from theirs.
+                    self.base_version = theirs.stat.version;
+                    self.original = theirs_text;
+                    self.generation += 1;
+                    self.message = Some(format!(
+                        "now based on version {}: review your edit against theirs, then ctrl-s",
+                        theirs.stat.version
+                    ));
+                    Vec::new()
+                }
+                KeyCode::Char('o') => {
+                    self.stage = Stage::ConfirmOverwrite { theirs };
+                    Vec::new()
+                }
+                KeyCode::Char('k') | KeyCode::Esc => {
+                    self.message = Some("kept editing; the save will conflict again until you reload (r)".into());
+                    Vec::new()
+                }
+                _ => {
+                    self.stage = Stage::Conflict { theirs, theirs_text, yours_vs_theirs, theirs_vs_original };
+                    Vec::new()
+                }
+            },
+            Stage::ConfirmOverwrite { theirs } => match key.code {
+                // Still version-checked: against the version the operator has just seen.
+                KeyCode::Char('y') => self.save_request(theirs.stat.version),
+                _ => Vec::new(),
+            },
+            Stage::ConfirmClose => match key.code {
+                KeyCode::Char('k') | KeyCode::Char('y') => vec![Request::CloseKeepDraft],
+                KeyCode::Char('d') => vec![Request::CloseDiscard],
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    fn on_editing_key(&mut self, key: KeyEvent, ctrl: bool) -> Vec<Request> {
+        match key.code {
+            KeyCode::Esc => {
+                if self.modified() {
+                    self.stage = Stage::ConfirmClose;
+                    Vec::new()
+                } else {
+                    vec![Request::CloseDiscard]
+                }
+            }
+            KeyCode::Char('s') if ctrl => self.begin_save(),
+            KeyCode::Char('g') if ctrl => {
+                self.stage = Stage::Search(String::new());
+                Vec::new()
+            }
+            KeyCode::F(3) => {
+                if !self.textarea.search_forward(false) {
+                    self.message = Some("no further match".into());
+                }
+                Vec::new()
+            }
+            _ if self.read_only => {
+                // Moving around is fine; nothing that changes the text.
+                let before = self.textarea.lines().len();
+                if matches!(
+                    key.code,
+                    KeyCode::Up | KeyCode::Down | KeyCode::Left | KeyCode::Right | KeyCode::PageUp | KeyCode::PageDown
+                ) {
+                    self.textarea.input(key);
+                }
+                debug_assert_eq!(before, self.textarea.lines().len());
+                Vec::new()
+            }
+            _ => {
+                if self.textarea.input(key) {
+                    self.generation += 1;
+                    self.draft_dirty = true;
+                    self.message = None;
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn search(&mut self, q: &str) {
+        let pattern = regex_escape(q);
+        match self.textarea.set_search_pattern(&pattern) {
+            Ok(()) if self.textarea.search_forward(true) => self.message = Some(format!("/{q}  (F3: next)")),
+            Ok(()) => self.message = Some(format!("{q:?} not found")),
+            Err(e) => self.message = Some(format!("bad pattern: {e}")),
+        }
+    }
+
+    fn begin_save(&mut self) -> Vec<Request> {
+        if self.read_only {
+            return vec![Request::Notice(if self.kind == EditorKind::HexReadOnly {
+                "binary data is shown read-only".into()
+            } else {
+                "read-only mode: saving is disabled".into()
+            })];
+        }
+        if self.has_errors() {
+            self.message = Some("fix the errors first (listed below the text)".into());
+            return Vec::new();
+        }
+        if !self.modified() {
+            self.message = Some("nothing changed".into());
+            return Vec::new();
+        }
+        let (diff, stats) = diff_lines(&self.original, &self.text());
+        self.stage = Stage::ConfirmSave { diff, stats };
+        Vec::new()
+    }
+
+    fn save_request(&mut self, expected_version: i32) -> Vec<Request> {
+        self.stage = Stage::Saving;
+        vec![Request::Save { data: self.text().into_bytes(), expected_version }]
+    }
+
+    /// Someone else wrote first: show theirs against yours and against the original.
+    pub fn conflict(&mut self, theirs: NodeInfo) {
+        let theirs_text = String::from_utf8_lossy(&theirs.data).into_owned();
+        let (yours_vs_theirs, _) = diff_lines(&theirs_text, &self.text());
+        let (theirs_vs_original, _) = diff_lines(&self.original, &theirs_text);
+        self.stage = Stage::Conflict { theirs, theirs_text, yours_vs_theirs, theirs_vs_original };
+    }
+
+    /// The write failed for another reason: back to editing, nothing lost.
+    pub fn save_failed(&mut self, message: String) {
+        self.stage = Stage::Editing;
+        self.message = Some(message);
+    }
+}
+
+/// Searches are literal text, not regular expressions.
+fn regex_escape(q: &str) -> String {
+    let mut out = String::with_capacity(q.len());
+    for c in q.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// JSON syntax check with the position of the first error (1-based line and column).
+pub fn json_problems(text: &str) -> Vec<Problem> {
+    match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        Ok(_) => Vec::new(),
+        Err(e) => vec![Problem { line: e.line(), column: e.column(), message: e.to_string(), error: true }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zk::NodeStat;
+
+    fn node(data: &str, version: i32) -> NodeInfo {
+        NodeInfo {
+            path: "/a".into(),
+            stat: NodeStat { version, ..NodeStat::default() },
+            data: data.as_bytes().to_vec(),
+        }
+    }
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    fn typed(e: &mut Editor, s: &str) {
+        for c in s.chars() {
+            e.on_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn json_errors_name_line_and_column() {
+        let p = json_problems("{\n  \"a\": 1,\n  \"b\" 2\n}");
+        assert_eq!((p[0].line, p[0].column), (3, 7));
+        assert!(json_problems("{\"a\": [1, 2]}").is_empty());
+    }
+
+    #[test]
+    fn save_shows_a_diff_then_writes_with_the_base_version() {
+        let n = node("{\"a\": 1}", 4);
+        let mut e = Editor::open(&n, "{\"a\": 1}".into(), EditorKind::Json, None, false);
+        e.textarea.move_cursor(ratatui_textarea::CursorMove::End);
+        e.on_key(key(KeyCode::Backspace));
+        typed(&mut e, " }");
+        assert!(e.modified());
+        assert!(e.on_key(ctrl('s')).is_empty());
+        let Stage::ConfirmSave { stats, .. } = &e.stage else { panic!("{:?}", e.stage) };
+        assert_eq!((stats.added, stats.removed), (1, 1));
+        assert_eq!(
+            e.on_key(key(KeyCode::Enter)),
+            vec![Request::Save { data: b"{\"a\": 1 }".to_vec(), expected_version: 4 }]
+        );
+        assert_eq!(e.stage, Stage::Saving);
+    }
+
+    #[test]
+    fn errors_block_the_save() {
+        let mut e = Editor::open(&node("{}", 1), "{}".into(), EditorKind::Json, None, false);
+        typed(&mut e, "x");
+        let text = e.text();
+        e.apply_validation(e.generation, json_problems(&text));
+        assert!(e.has_errors());
+        e.on_key(ctrl('s'));
+        assert_eq!(e.stage, Stage::Editing);
+        assert!(e.message.as_deref().unwrap().contains("fix the errors"));
+    }
+
+    #[test]
+    fn conflict_ways_out() {
+        let n = node("v1", 1);
+        let mut e = Editor::open(&n, "v1".into(), EditorKind::Text, None, false);
+        typed(&mut e, "mine ");
+        e.on_key(ctrl('s'));
+        e.on_key(key(KeyCode::Char('y')));
+        e.conflict(node("theirs", 2));
+        // keep editing: nothing lost, base unchanged
+        e.on_key(key(KeyCode::Char('k')));
+        assert_eq!(e.stage, Stage::Editing);
+        assert_eq!(e.base_version, 1);
+        assert_eq!(e.text(), "mine v1");
+        // reload and re-apply: base is theirs, the edit stays
+        e.on_key(ctrl('s'));
+        e.on_key(key(KeyCode::Char('y')));
+        e.conflict(node("theirs", 2));
+        e.on_key(key(KeyCode::Char('r')));
+        assert_eq!((e.base_version, e.original.as_str(), e.text().as_str()), (2, "theirs", "mine v1"));
+        // overwrite needs a second yes and is checked against their version
+        e.on_key(ctrl('s'));
+        e.on_key(key(KeyCode::Char('y')));
+        e.conflict(node("theirs again", 3));
+        e.on_key(key(KeyCode::Char('o')));
+        assert!(matches!(e.stage, Stage::ConfirmOverwrite { .. }));
+        assert_eq!(
+            e.on_key(key(KeyCode::Char('y'))),
+            vec![Request::Save { data: b"mine v1".to_vec(), expected_version: 3 }]
+        );
+    }
+
+    #[test]
+    fn closing_with_changes_asks_and_read_only_never_changes_text() {
+        let mut e = Editor::open(&node("x", 1), "x".into(), EditorKind::Text, None, false);
+        assert_eq!(e.on_key(key(KeyCode::Esc)), vec![Request::CloseDiscard]);
+        typed(&mut e, "y");
+        assert!(e.on_key(key(KeyCode::Esc)).is_empty());
+        assert_eq!(e.stage, Stage::ConfirmClose);
+        assert_eq!(e.on_key(key(KeyCode::Char('k'))), vec![Request::CloseKeepDraft]);
+
+        let mut ro = Editor::open(&node("x", 1), "x".into(), EditorKind::HexReadOnly, None, false);
+        typed(&mut ro, "zzz");
+        assert_eq!(ro.text(), "x");
+        assert!(matches!(ro.on_key(ctrl('s'))[0], Request::Notice(_)));
+    }
+
+    #[test]
+    fn search_is_literal() {
+        let mut e = Editor::open(&node("a.b\nxyz", 1), "a.b\nxyz".into(), EditorKind::Text, None, false);
+        e.on_key(ctrl('g'));
+        typed(&mut e, "y");
+        e.on_key(key(KeyCode::Enter));
+        assert_eq!(e.textarea.cursor(), ratatui_textarea::DataCursor(1, 1));
+        assert_eq!(regex_escape("a.b*"), "a\\.b\\*");
+    }
+}
