@@ -183,6 +183,9 @@ async fn run_sandbox(action: SandboxAction) -> anyhow::Result<ExitCode> {
                 zk_ensemble: usize::from(zk_ensemble),
                 with_mysql: !no_mysql,
                 seed: true,
+                agent_binary: std::env::current_exe().ok(),
+                agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
+                agent_session_timeout_ms: None,
             };
             let status = sandbox::up(&opts).await?;
             out(&format!("{}Open the console with: myzoo\n", sandbox_text(&status)));

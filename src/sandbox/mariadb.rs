@@ -222,6 +222,33 @@ async fn start_one(state_dir: &Path, tools: &MariadbTools, name: &str, index: us
     }
 }
 
+/// Starts `server` again with its data folder and port (see `sandbox::restart_mysql`).
+pub async fn restart(state_dir: &Path, tools: &MariadbTools, server: &MysqlServer) -> Result<MysqlServer> {
+    let index = NODE_NAMES
+        .iter()
+        .position(|n| *n == server.name)
+        .with_context(|| format!("{} is not a sandbox server", server.name))?;
+    let server_id = u32::try_from(index + 1).unwrap_or(u32::MAX);
+    let name = &server.name;
+    let args = server_args(state_dir, name, server_id, server.port, running_as_root());
+    let dir = state_dir.join(name);
+    let mut child = process::spawn_detached(&tools.mariadbd, &args, &dir.join("stdout.log"), &dir.join(PID_FILE))?;
+    let mut conn = match wait_ready(state_dir, name, &mut child, server.port).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            if let Err(stop) = process::stop(vec![child.id()]).await {
+                tracing::warn!("stopping {name} after a failed restart: {stop:#}");
+            }
+            return Err(e);
+        }
+    };
+    if server.role == ROLE_REPLICA {
+        conn.query_drop("START SLAVE").await.with_context(|| format!("START SLAVE on {name}"))?;
+    }
+    disconnect(conn).await;
+    Ok(MysqlServer { pid: Some(child.id()), ..server.clone() })
+}
+
 fn port_was_taken(state_dir: &Path, name: &str) -> bool {
     std::fs::read_to_string(error_log(state_dir, name))
         .map(|log| log.contains("Address already in use"))
@@ -289,11 +316,16 @@ fn sql_str(s: &str) -> String {
 }
 
 /// Privileges of each account; see [`Credentials`].
-fn grants(creds: &Credentials) -> [(&Account, &'static str); 3] {
+fn grants(creds: &Credentials) -> [(&Account, &'static [&'static str]); 4] {
     [
-        (&creds.repl, "REPLICATION SLAVE ON *.*"),
-        (&creds.monitor, "PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.*"),
-        (&creds.admin, "ALL PRIVILEGES ON *.*"),
+        (&creds.repl, &["REPLICATION SLAVE ON *.*"]),
+        (&creds.monitor, &["PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.*"]),
+        (&creds.admin, &["ALL PRIVILEGES ON *.*"]),
+        // The heartbeat table lives in `myzoo` (see `mysql::heartbeat`); REPLACE needs DELETE.
+        (
+            &creds.agent,
+            &["PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.*", "INSERT, DELETE, CREATE ON myzoo.*"],
+        ),
     ]
 }
 
@@ -305,7 +337,9 @@ pub fn account_statements(creds: &Credentials) -> Vec<String> {
         for host in ACCOUNT_HOSTS {
             let who = format!("{}@{}", sql_str(&account.user), sql_str(host));
             sql.push(format!("CREATE OR REPLACE USER {who} IDENTIFIED BY {}", sql_str(&account.password)));
-            sql.push(format!("GRANT {privileges} TO {who}{grant_option}"));
+            for privilege in privileges {
+                sql.push(format!("GRANT {privilege} TO {who}{grant_option}"));
+            }
         }
     }
     sql
@@ -423,19 +457,21 @@ mod tests {
 
     fn creds() -> Credentials {
         let a = |u: &str| Account { user: u.into(), password: format!("{u}-pw") };
-        Credentials { repl: a("repl"), monitor: a("monitor"), admin: a("admin") }
+        Credentials { repl: a("repl"), monitor: a("monitor"), admin: a("admin"), agent: a("agent") }
     }
 
     #[test]
     fn accounts_exist_for_both_hosts_with_their_privileges() {
         let sql = account_statements(&creds());
-        assert_eq!(sql.len(), 12);
+        assert_eq!(sql.len(), 18);
         assert!(sql.contains(&"CREATE OR REPLACE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw'".to_string()));
         assert!(sql.contains(&"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'localhost'".to_string()));
         assert!(sql.iter().any(|s| s
             .starts_with("GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO 'monitor'@'127.0.0.1'")));
         assert!(sql.contains(&"GRANT ALL PRIVILEGES ON *.* TO 'admin'@'localhost' WITH GRANT OPTION".to_string()));
         assert!(!sql.iter().any(|s| s.contains("repl'@'localhost' WITH")));
+        assert!(sql.contains(&"GRANT INSERT, DELETE, CREATE ON myzoo.* TO 'agent'@'127.0.0.1'".to_string()));
+        assert!(!sql.iter().any(|s| s.contains("'agent'") && s.contains("ALL PRIVILEGES")));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! <state>/secrets.json        MariaDB account passwords (mode 0600), see `credentials`
 //! <state>/zk1 … zk3/          zoo.cfg, data/, zookeeper.log, myzoo.pid
 //! <state>/db1 … db3/          data/, mysql.sock, error.log, stdout.log, myzoo.pid
+//! <state>/agent-db1 … 3/      agent.log, password (0600), stdout.log, myzoo.pid
 //! ```
 //! Each server folder holds a `.myzoo-sandbox` marker; only marked folders are ever deleted.
 //!
@@ -18,6 +19,7 @@
 //! the servers and deletes their data. `status` reports `pid: None` for a server that is not
 //! running (any more).
 
+pub mod agents;
 pub mod mariadb;
 pub mod secrets;
 pub mod zookeeper;
@@ -33,6 +35,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+pub use agents::{AgentProcess, DEFAULT_AGENT_INTERVAL_MS};
 pub use secrets::{Account, Credentials};
 pub use seed::CLUSTER;
 
@@ -54,6 +57,14 @@ pub struct SandboxOptions {
     pub with_mysql: bool,
     /// Seed the demo tree and write the `sandbox` connection profile.
     pub seed: bool,
+    /// Start one `myzoo agent` per MariaDB server with this executable (`None`: no agents).
+    /// The CLI passes its own executable; tests pass `env!("CARGO_BIN_EXE_myzoo")` (in a test,
+    /// `current_exe` is the test binary).
+    pub agent_binary: Option<PathBuf>,
+    /// The agents' probe interval ([`DEFAULT_AGENT_INTERVAL_MS`] normally).
+    pub agent_interval_ms: u64,
+    /// The agents' ZooKeeper session timeout (`None`: the default).
+    pub agent_session_timeout_ms: Option<u64>,
 }
 
 /// What `myzoo sandbox status --json` prints; scripts and tests find every server here.
@@ -63,6 +74,9 @@ pub struct SandboxStatus {
     pub zk_servers: Vec<ZkServer>,
     pub mysql: Vec<MysqlServer>,
     pub state_dir: PathBuf,
+    /// The agents `up` started (empty without them; absent in files from older versions).
+    #[serde(default)]
+    pub agents: Vec<AgentProcess>,
 }
 
 /// One ZooKeeper member; `pid` is `None` when it is not running.
@@ -163,11 +177,20 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         mariadb::configure(&mysql, &creds).await?;
         phase("accounts created, replication verified");
     }
-    let status =
-        SandboxStatus { zk: zookeeper::connect_string(&zk_servers), zk_servers, mysql, state_dir: dir.to_path_buf() };
+    let mut status = SandboxStatus {
+        zk: zookeeper::connect_string(&zk_servers),
+        zk_servers,
+        mysql,
+        state_dir: dir.to_path_buf(),
+        agents: Vec::new(),
+    };
     if opts.seed {
         seed::seed(&status.zk, crate::config::DEFAULT_ROOT, &status.mysql).await?;
         phase("ZooKeeper tree seeded");
+    }
+    if let (Some(binary), false) = (&opts.agent_binary, status.mysql.is_empty()) {
+        status.agents = start_agents(opts, binary, dir, &status).await?;
+        phase("agents registered");
     }
     write_status(dir, &status)?;
     if opts.seed {
@@ -175,6 +198,28 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         tracing::info!("wrote the sandbox profile to {}", profile.display());
     }
     Ok(status)
+}
+
+async fn start_agents(
+    opts: &SandboxOptions,
+    binary: &Path,
+    dir: &Path,
+    status: &SandboxStatus,
+) -> Result<Vec<AgentProcess>> {
+    let creds = secrets::load(dir)?;
+    let spec = agents::AgentSpawn {
+        binary,
+        zk: &status.zk,
+        root: crate::config::DEFAULT_ROOT,
+        cluster: CLUSTER,
+        interval_ms: opts.agent_interval_ms,
+        session_timeout_ms: opts.agent_session_timeout_ms,
+    };
+    let started = agents::start(dir, &spec, &status.mysql, &creds.agent)?;
+    let paths = crate::cluster::ClusterPaths::new(crate::config::DEFAULT_ROOT, CLUSTER);
+    let names: Vec<String> = started.iter().map(|a| a.name.clone()).collect();
+    agents::wait_registered(dir, &status.zk, &paths, &names).await?;
+    Ok(started)
 }
 
 /// Stops the servers started in `state_dir` (only those whose command line still names the
@@ -185,6 +230,8 @@ pub async fn down(state_dir: &Path) -> Result<()> {
         return Ok(());
     }
     let dir = open_state_dir(state_dir)?;
+    // Agents first, while ZooKeeper still runs: each removes its znode on SIGTERM.
+    agents::stop_all(&dir).await?;
     process::stop_all(&dir).await?;
     clean_state(&dir)?;
     // Remove the folder too when nothing else lives there.
@@ -212,6 +259,32 @@ fn refresh_pids(status: &mut SandboxStatus) {
     for db in &mut status.mysql {
         db.pid = alive(db.pid);
     }
+    for agent in &mut status.agents {
+        agent.pid = alive(agent.pid);
+    }
+}
+
+/// Starts MariaDB server `name` again on its port and data folder, after a crash or a
+/// `kill -9` (it is stopped first if still running). A replica resumes replication from its own
+/// GTID position (the servers run with `--skip-slave-start`, so this starts it). Updates
+/// `sandbox.json` with the new pid.
+pub async fn restart_mysql(state_dir: &Path, name: &str) -> Result<MysqlServer> {
+    let dir = open_state_dir(state_dir)?;
+    let mut current = status(&dir)?;
+    let index = current
+        .mysql
+        .iter()
+        .position(|m| m.name == name)
+        .with_context(|| format!("no MariaDB server named {name} in {}", dir.display()))?;
+    if let Some(pid) = current.mysql[index].pid {
+        process::stop(vec![pid]).await?;
+    }
+    let tools = tools::find(true)?;
+    let mariadb = tools.mariadb.as_ref().context("MariaDB is not installed")?;
+    let server = mariadb::restart(&dir, mariadb, &current.mysql[index]).await?;
+    current.mysql[index] = server.clone();
+    write_status(&dir, &current)?;
+    Ok(server)
 }
 
 /// Creates the folder and returns its absolute form: the form in every command line, which is
@@ -327,6 +400,7 @@ mod tests {
                 pid: None,
             }],
             state_dir: dir.to_path_buf(),
+            agents: vec![AgentProcess { name: "db1".into(), pid: Some(u32::MAX - 2) }],
         }
     }
 
@@ -339,12 +413,21 @@ mod tests {
     }
 
     #[test]
+    fn status_without_agents_still_parses() {
+        let mut v = serde_json::to_value(sample(Path::new("/tmp/x"))).unwrap();
+        v.as_object_mut().unwrap().remove("agents");
+        let back: SandboxStatus = serde_json::from_value(v).unwrap();
+        assert!(back.agents.is_empty());
+    }
+
+    #[test]
     fn status_reports_dead_pids_as_none() {
         let dir = tempfile::tempdir().unwrap();
         write_status(dir.path(), &sample(dir.path())).unwrap();
         let s = status(dir.path()).unwrap();
         assert_eq!(s.zk_servers[0].pid, None);
         assert_eq!(s.zk_servers[0].port, 2181);
+        assert_eq!(s.agents[0].pid, None);
     }
 
     #[test]
@@ -378,8 +461,15 @@ mod tests {
     #[tokio::test]
     async fn ensemble_of_two_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let opts =
-            SandboxOptions { state_dir: dir.path().to_path_buf(), zk_ensemble: 2, with_mysql: false, seed: false };
+        let opts = SandboxOptions {
+            state_dir: dir.path().to_path_buf(),
+            zk_ensemble: 2,
+            with_mysql: false,
+            seed: false,
+            agent_binary: None,
+            agent_interval_ms: DEFAULT_AGENT_INTERVAL_MS,
+            agent_session_timeout_ms: None,
+        };
         assert!(up(&opts).await.is_err());
     }
 
@@ -400,6 +490,9 @@ mod tests {
                 zk_ensemble: 1,
                 with_mysql: i == 0,
                 seed: false,
+                agent_binary: None,
+                agent_interval_ms: DEFAULT_AGENT_INTERVAL_MS,
+                agent_session_timeout_ms: None,
             })
             .collect();
         let ups = futures::future::try_join_all(opts.iter().map(up)).await.unwrap();

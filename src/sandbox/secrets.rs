@@ -38,12 +38,20 @@ pub struct Credentials {
     pub monitor: Account,
     /// ALL PRIVILEGES WITH GRANT OPTION (switchover, failover, backups).
     pub admin: Account,
+    /// What `myzoo agent` runs as: the monitoring privileges plus writing its heartbeat table
+    /// (`myzoo.*`), and nothing that could write to a read-only server.
+    pub agent: Account,
 }
 
 impl Credentials {
     /// Fresh random passwords.
     pub fn generate() -> Result<Credentials> {
-        Ok(Credentials { repl: account("repl")?, monitor: account("monitor")?, admin: account("admin")? })
+        Ok(Credentials {
+            repl: account("repl")?,
+            monitor: account("monitor")?,
+            admin: account("admin")?,
+            agent: account("agent")?,
+        })
     }
 }
 

@@ -26,7 +26,15 @@ impl Sandbox {
 
     async fn start(with_mysql: bool) -> Sandbox {
         let dir = tempfile::Builder::new().prefix("myzoo-test-").tempdir().expect("temp dir");
-        let opts = SandboxOptions { state_dir: dir.path().to_path_buf(), zk_ensemble: 1, with_mysql, seed: false };
+        let opts = SandboxOptions {
+            state_dir: dir.path().to_path_buf(),
+            zk_ensemble: 1,
+            with_mysql,
+            seed: false,
+            agent_binary: None,
+            agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
+            agent_session_timeout_ms: None,
+        };
         let status = sandbox::up(&opts).await.unwrap_or_else(|e| panic!("sandbox up failed: {e:#}"));
         Sandbox { dir, status }
     }

@@ -1,0 +1,87 @@
+//! Follows `<cluster>/primary` with a data watch (no polling) and hands the record to the probe
+//! loop through a `watch` channel, so the probe loop only ever reads a local value and never
+//! waits for ZooKeeper.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use zookeeper_client::{Client, Error as ZkError, EventType};
+
+use crate::cluster::config::{parse_primary, PrimaryRecord};
+
+/// Pause before reading the znode again after an error (connection loss, malformed record).
+const PRIMARY_RETRY_MS: u64 = 1_000;
+
+/// Runs for one ZooKeeper session, until `cancel` fires or the session ends. The last known
+/// record is kept across sessions: the probe loop only writes the heartbeat when the server
+/// itself is a writable primary, so a stale "we are primary" cannot write to a replica.
+pub async fn follow(client: Client, path: String, tx: watch::Sender<Option<PrimaryRecord>>, cancel: CancellationToken) {
+    loop {
+        let watcher = match client.get_and_watch_data(&path).await {
+            Ok((data, _stat, watcher)) => {
+                set(&tx, &path, record(&path, &data));
+                watcher
+            }
+            Err(ZkError::NoNode) => match client.check_and_watch_stat(&path).await {
+                Ok((Some(_), _)) => continue,
+                Ok((None, watcher)) => {
+                    set(&tx, &path, None);
+                    watcher
+                }
+                Err(e) => {
+                    if !pause(&cancel, &path, &e).await {
+                        return;
+                    }
+                    continue;
+                }
+            },
+            Err(e) => {
+                if !pause(&cancel, &path, &e).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let event = tokio::select! {
+            _ = cancel.cancelled() => return,
+            event = watcher.changed() => event,
+        };
+        if event.event_type == EventType::Session && event.session_state.is_terminated() {
+            return;
+        }
+    }
+}
+
+fn record(path: &str, data: &[u8]) -> Option<PrimaryRecord> {
+    match parse_primary(data) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!("{path}: {e}; acting as if no node were primary");
+            None
+        }
+    }
+}
+
+fn set(tx: &watch::Sender<Option<PrimaryRecord>>, path: &str, new: Option<PrimaryRecord>) {
+    tx.send_if_modified(|current| {
+        if *current == new {
+            return false;
+        }
+        tracing::info!(primary = ?new.as_ref().map(|r| (&r.node, r.epoch)), "{path} changed");
+        *current = new;
+        true
+    });
+}
+
+/// Waits before a retry; false when the agent is stopping or the session is gone for good.
+async fn pause(cancel: &CancellationToken, path: &str, err: &ZkError) -> bool {
+    if matches!(err, ZkError::SessionExpired | ZkError::ClientClosed | ZkError::AuthFailed) {
+        return false;
+    }
+    tracing::debug!("reading {path}: {err}");
+    tokio::select! {
+        _ = cancel.cancelled() => false,
+        _ = tokio::time::sleep(Duration::from_millis(PRIMARY_RETRY_MS)) => true,
+    }
+}

@@ -1,0 +1,97 @@
+//! The probe loop: one probe per interval, never two at once (a probe is bounded by a timeout
+//! shorter than the interval, and missed ticks are skipped), each result turned into the node's
+//! whole status and handed to the publisher through a `watch` channel (latest value wins).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use crate::cluster::config::PrimaryRecord;
+use crate::cluster::status::{AgentInfo, Endpoint, NodeStatus, STATUS_SCHEMA};
+use crate::mysql::probe::{Observation, Prober};
+
+/// Longest the loop waits for the probe connection to close on shutdown.
+const CLOSE_TIMEOUT_MS: u64 = 1_000;
+
+/// The parts of a status that do not come from the server.
+#[derive(Debug, Clone)]
+pub struct StatusBase {
+    pub cluster: String,
+    pub node: String,
+    pub agent: AgentInfo,
+    pub server: Endpoint,
+}
+
+impl StatusBase {
+    /// The whole status document for one observation, stamped now.
+    pub fn status(&self, o: Observation) -> NodeStatus {
+        NodeStatus {
+            schema: STATUS_SCHEMA,
+            cluster: self.cluster.clone(),
+            node: self.node.clone(),
+            observed_at_ms: now_ms(),
+            agent: self.agent.clone(),
+            server: self.server.clone(),
+            reachable: o.reachable,
+            error: o.error,
+            flavor: o.flavor,
+            version: o.version,
+            role: o.role,
+            read_only: o.read_only,
+            gtid: o.gtid,
+            replication: o.replication,
+            semi_sync: o.semi_sync,
+            uptime_s: o.uptime_s,
+            threads_connected: o.threads_connected,
+            qps: o.qps,
+            heartbeat_lag_ms: o.heartbeat_lag_ms,
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)).unwrap_or(0)
+}
+
+/// Probes until `cancel` fires. `primary_rx` holds the recorded primary (read, never awaited).
+pub async fn run(
+    mut prober: Prober,
+    base: StatusBase,
+    interval: Duration,
+    primary_rx: watch::Receiver<Option<PrimaryRecord>>,
+    tx: watch::Sender<Option<NodeStatus>>,
+    cancel: CancellationToken,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut was_reachable: Option<bool> = None;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = ticker.tick() => {}
+        }
+        let recorded_primary = primary_rx.borrow().as_ref().is_some_and(|p| p.node == base.node);
+        let observation = tokio::select! {
+            _ = cancel.cancelled() => break,
+            o = prober.probe(recorded_primary) => o,
+        };
+        log_transition(&mut was_reachable, &observation);
+        tx.send_replace(Some(base.status(observation)));
+    }
+    let _ = tokio::time::timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), prober.close()).await;
+}
+
+/// Logs when the server goes away or comes back, not on every probe.
+fn log_transition(was: &mut Option<bool>, o: &Observation) {
+    if *was == Some(o.reachable) {
+        return;
+    }
+    match (&o.error, o.reachable) {
+        (_, true) => tracing::info!(role = ?o.role, "server reachable"),
+        (Some(e), false) => tracing::warn!("server unreachable: {e}"),
+        (None, false) => tracing::warn!("server unreachable"),
+    }
+    *was = Some(o.reachable);
+}

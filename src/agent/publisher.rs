@@ -1,0 +1,327 @@
+//! The ZooKeeper side of the agent: its own session (replaced after expiry), the node's
+//! ephemeral znode (created, re-registered in every new session, removed on shutdown), and
+//! version-checked writes of the latest status — at once when [`change::significant`] says so,
+//! otherwise every `heartbeat` so a stuck agent shows as stale. It only ever *reads* the latest
+//! status from a `watch` channel, so a slow or refused ZooKeeper never delays a probe.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use zookeeper_client::{Acls, Client, CreateMode, Error as ZkError, SessionState};
+
+use super::{change, primary};
+use crate::cluster::config::PrimaryRecord;
+use crate::cluster::status::NodeStatus;
+use crate::cluster::ClusterPaths;
+use crate::zk::session::{RECONNECT_BACKOFF_MAX_MS, RECONNECT_BACKOFF_MIN_MS};
+
+/// Longest a single ZooKeeper request may take before it counts as failed and is retried.
+pub const ZK_REQUEST_TIMEOUT_MS: u64 = 3_000;
+/// Pause before retrying a failed write (and before retrying to register while another
+/// session holds the znode).
+pub const PUBLISH_RETRY_MS: u64 = 500;
+/// Longest the agent waits for ZooKeeper to confirm the session is closed on shutdown.
+pub const CLOSE_TIMEOUT_MS: u64 = 2_000;
+
+/// Where to publish.
+#[derive(Debug, Clone)]
+pub struct PublisherConfig {
+    pub connect: String,
+    pub session_timeout: Duration,
+    pub paths: ClusterPaths,
+    pub node: String,
+    /// Re-publish at least this often.
+    pub heartbeat: Duration,
+}
+
+/// Why serving one session stopped.
+enum SessionEnd {
+    Shutdown,
+    Lost(SessionState),
+}
+
+/// Runs until `cancel` fires: then removes the znode, closes the session and returns.
+pub async fn run(
+    cfg: PublisherConfig,
+    mut status_rx: watch::Receiver<Option<NodeStatus>>,
+    primary_tx: watch::Sender<Option<PrimaryRecord>>,
+    cancel: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
+    while !cancel.is_cancelled() {
+        let Some(client) = connect(&cfg, &cancel, &mut backoff).await else {
+            return;
+        };
+        let session_cancel = cancel.child_token();
+        let follower = tokio::spawn(primary::follow(
+            client.clone(),
+            cfg.paths.primary(),
+            primary_tx.clone(),
+            session_cancel.clone(),
+        ));
+        let mut node = Registration::new(&cfg, &client);
+        let end = node.serve(&mut status_rx, &cancel).await;
+        session_cancel.cancel();
+        let _ = follower.await;
+        match end {
+            SessionEnd::Shutdown => {
+                node.remove().await;
+                close(client).await;
+                return;
+            }
+            SessionEnd::Lost(state) => {
+                tracing::warn!(?state, "ZooKeeper session lost; opening a new one and registering again");
+            }
+        }
+    }
+}
+
+/// Connects with back-off; `None` when the agent is stopping.
+async fn connect(cfg: &PublisherConfig, cancel: &CancellationToken, backoff: &mut Duration) -> Option<Client> {
+    loop {
+        let connector = Client::connector().with_session_timeout(cfg.session_timeout);
+        // Bounded: with every server refusing, the client would otherwise keep cycling.
+        let attempt = tokio::time::timeout(cfg.session_timeout.max(request_timeout()), connector.connect(&cfg.connect));
+        let result = tokio::select! {
+            _ = cancel.cancelled() => return None,
+            r = attempt => r,
+        };
+        match result {
+            Ok(Ok(client)) => {
+                *backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
+                tracing::info!(session = %client.session_id(), connect = %cfg.connect, "ZooKeeper session established");
+                return Some(client);
+            }
+            Ok(Err(e)) => tracing::warn!(connect = %cfg.connect, "ZooKeeper connect failed: {e}"),
+            Err(_) => tracing::warn!(connect = %cfg.connect, "ZooKeeper connect timed out"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return None,
+            _ = tokio::time::sleep(*backoff) => {}
+        }
+        *backoff = (*backoff * 2).min(Duration::from_millis(RECONNECT_BACKOFF_MAX_MS));
+    }
+}
+
+fn request_timeout() -> Duration {
+    Duration::from_millis(ZK_REQUEST_TIMEOUT_MS)
+}
+
+/// Drops the last client, which makes the library send `CloseSession`, and waits (briefly) for
+/// the session to report closed so the process does not exit before the request is sent.
+async fn close(client: Client) {
+    let mut states = client.state_watcher();
+    let session = client.session_id();
+    drop(client);
+    let closed = async {
+        while !states.peek_state().is_terminated() {
+            states.changed().await;
+        }
+    };
+    match tokio::time::timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), closed).await {
+        Ok(()) => tracing::info!(%session, "ZooKeeper session closed"),
+        Err(_) => tracing::warn!(%session, "ZooKeeper did not confirm the session close in time"),
+    }
+}
+
+/// The node's znode within one session.
+struct Registration<'a> {
+    client: &'a Client,
+    path: String,
+    node: String,
+    heartbeat: Duration,
+    /// Data version of our znode; `None` until created in this session.
+    version: Option<i32>,
+    last_published: Option<NodeStatus>,
+    last_write: Instant,
+    retry_at: Option<Instant>,
+    /// Last failure logged, so a persistent one is logged once.
+    last_error: Option<String>,
+}
+
+impl<'a> Registration<'a> {
+    fn new(cfg: &PublisherConfig, client: &'a Client) -> Registration<'a> {
+        Registration {
+            client,
+            path: cfg.paths.node(&cfg.node),
+            node: cfg.node.clone(),
+            heartbeat: cfg.heartbeat,
+            version: None,
+            last_published: None,
+            last_write: Instant::now(),
+            retry_at: None,
+            last_error: None,
+        }
+    }
+
+    /// Publishes as statuses arrive until the agent stops or the session ends.
+    async fn serve(
+        &mut self,
+        status_rx: &mut watch::Receiver<Option<NodeStatus>>,
+        cancel: &CancellationToken,
+    ) -> SessionEnd {
+        let mut states = self.client.state_watcher();
+        loop {
+            let latest = status_rx.borrow_and_update().clone();
+            let wake = match latest {
+                Some(status) => self.maybe_publish(&status).await,
+                None => None,
+            };
+            let sleep = async {
+                match wake {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => return SessionEnd::Shutdown,
+                state = states.changed() => {
+                    if state.is_terminated() {
+                        return SessionEnd::Lost(state);
+                    }
+                    tracing::info!(?state, "ZooKeeper session state");
+                }
+                changed = status_rx.changed() => {
+                    if changed.is_err() {
+                        return SessionEnd::Shutdown;
+                    }
+                }
+                _ = sleep => {}
+            }
+        }
+    }
+
+    /// Writes `status` if it is due; returns when to look again even without a new status.
+    async fn maybe_publish(&mut self, status: &NodeStatus) -> Option<Instant> {
+        let now = Instant::now();
+        let due = self.version.is_none()
+            || self.last_published.as_ref().is_none_or(|p| change::significant(p, status))
+            || now >= self.last_write + self.heartbeat;
+        let may_try = self.retry_at.is_none_or(|at| now >= at);
+        if due && may_try {
+            match tokio::time::timeout(request_timeout(), self.publish(status)).await {
+                Ok(Ok(())) => self.succeeded(status),
+                Ok(Err(e)) => self.failed(format!("{e:#}")),
+                Err(_) => self.failed(format!("ZooKeeper did not answer within {ZK_REQUEST_TIMEOUT_MS} ms")),
+            }
+        }
+        // A past retry time (the status went back to what was published) must not spin.
+        match self.retry_at {
+            Some(at) if at > Instant::now() => Some(at),
+            _ => Some(self.last_write + self.heartbeat),
+        }
+    }
+
+    fn succeeded(&mut self, status: &NodeStatus) {
+        if self.last_error.take().is_some() {
+            tracing::info!(path = %self.path, "publishing again");
+        }
+        self.last_published = Some(status.clone());
+        self.last_write = Instant::now();
+        self.retry_at = None;
+    }
+
+    fn failed(&mut self, error: String) {
+        if self.last_error.as_ref() != Some(&error) {
+            tracing::warn!(path = %self.path, "cannot publish the status: {error}");
+        }
+        self.last_error = Some(error);
+        self.retry_at = Some(Instant::now() + Duration::from_millis(PUBLISH_RETRY_MS));
+    }
+
+    async fn publish(&mut self, status: &NodeStatus) -> Result<()> {
+        let data = serde_json::to_vec(status).context("encoding the status")?;
+        match self.version {
+            None => self.create(&data).await,
+            Some(version) => self.update(&data, version).await,
+        }
+    }
+
+    /// Version-checked write. A version mismatch (someone else wrote our znode) is resolved
+    /// by re-reading; a vanished znode (deleted by hand) is created again.
+    async fn update(&mut self, data: &[u8], version: i32) -> Result<()> {
+        match self.client.set_data(&self.path, data, Some(version)).await {
+            Ok(stat) => {
+                self.version = Some(stat.version);
+                Ok(())
+            }
+            Err(ZkError::BadVersion) => {
+                let current = self.owned_version().await?;
+                let stat = self.client.set_data(&self.path, data, Some(current)).await.context("rewriting")?;
+                self.version = Some(stat.version);
+                Ok(())
+            }
+            Err(ZkError::NoNode) => {
+                tracing::warn!(path = %self.path, "our znode was deleted; registering again");
+                self.version = None;
+                self.create(data).await
+            }
+            Err(e) => Err(e).with_context(|| format!("writing {}", self.path)),
+        }
+    }
+
+    async fn create(&mut self, data: &[u8]) -> Result<()> {
+        let options = CreateMode::Ephemeral.with_acls(Acls::anyone_all());
+        let created = match self.client.create(&self.path, data, &options).await {
+            Err(ZkError::NoNode) => {
+                // The cluster's `nodes` folder is missing (a cluster not seeded yet): make it.
+                let parent = self.path.rsplit_once('/').map_or("/", |(p, _)| p).to_string();
+                let folder = CreateMode::Persistent.with_acls(Acls::anyone_all());
+                self.client.mkdir(&parent, &folder).await.with_context(|| format!("creating {parent}"))?;
+                self.client.create(&self.path, data, &options).await
+            }
+            other => other,
+        };
+        match created {
+            Ok((stat, _)) => {
+                self.version = Some(stat.version);
+                tracing::info!(path = %self.path, session = %self.client.session_id(), "registered");
+                Ok(())
+            }
+            Err(ZkError::NodeExists) => {
+                // Ours when a create was retried after a lost connection; someone else's when
+                // another agent serves this node, or our previous run's session has not expired
+                // yet. Never fight over it: wait until it is gone.
+                let current = self.owned_version().await?;
+                let stat = self.client.set_data(&self.path, data, Some(current)).await.context("adopting")?;
+                self.version = Some(stat.version);
+                tracing::info!(path = %self.path, "registered (znode already ours)");
+                Ok(())
+            }
+            Err(e) => Err(e).with_context(|| format!("creating {}", self.path)),
+        }
+    }
+
+    /// The znode's current version, if this session owns it; an error naming the owner if not.
+    async fn owned_version(&mut self) -> Result<i32> {
+        let (_, stat) = self.client.get_data(&self.path).await.with_context(|| format!("reading {}", self.path))?;
+        let ours = self.client.session_id().0;
+        if stat.ephemeral_owner == ours {
+            return Ok(stat.version);
+        }
+        self.version = None;
+        anyhow::bail!(
+            "{} is held by another ZooKeeper session ({:#x}): another agent for node {} is running, or this \
+             agent's previous run has not expired yet; waiting for it to go",
+            self.path,
+            stat.ephemeral_owner,
+            self.node
+        )
+    }
+
+    /// Deletes our znode at once on shutdown. Closing the session would remove it too; the
+    /// explicit delete makes the removal not depend on the close request getting out.
+    async fn remove(&self) {
+        if self.version.is_none() {
+            return;
+        }
+        match tokio::time::timeout(request_timeout(), self.client.delete(&self.path, self.version)).await {
+            Ok(Ok(())) | Ok(Err(ZkError::NoNode)) => tracing::info!(path = %self.path, "unregistered"),
+            Ok(Err(e)) => tracing::warn!(path = %self.path, "removing the znode: {e}"),
+            Err(_) => tracing::warn!(path = %self.path, "removing the znode timed out"),
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! One `myzoo agent` per sandbox MariaDB server, started like the servers (detached, pid file
+//! in `<state>/agent-<node>/`, command line naming the state folder so only ours are stopped),
+//! running as the sandbox's `agent` account with its password in a 0600 file.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use zookeeper_client::Client;
+
+use super::process::{self, PID_FILE};
+use super::secrets::Account;
+use super::{prepare_server_dir, MysqlServer};
+use crate::cluster::ClusterPaths;
+
+/// Probe interval of the sandbox's agents unless the options say otherwise.
+pub const DEFAULT_AGENT_INTERVAL_MS: u64 = 1_000;
+/// Longest `up` waits for every agent's znode to appear.
+const AGENT_READY_TIMEOUT_MS: u64 = 15_000;
+/// Pause between looks for the agents' znodes.
+const AGENT_POLL_MS: u64 = 50;
+/// Prefix of an agent's folder in the state folder: `agent-db1`.
+const AGENT_DIR_PREFIX: &str = "agent-";
+
+/// One agent process; `pid` is `None` when it is not running.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AgentProcess {
+    /// The node it serves (`db1` …).
+    pub name: String,
+    pub pid: Option<u32>,
+}
+
+/// How to start the agents.
+#[derive(Debug, Clone)]
+pub struct AgentSpawn<'a> {
+    pub binary: &'a Path,
+    pub zk: &'a str,
+    pub root: &'a str,
+    pub cluster: &'a str,
+    pub interval_ms: u64,
+    /// `None`: the agent's default.
+    pub session_timeout_ms: Option<u64>,
+}
+
+/// `<state>/agent-<node>`.
+pub fn agent_dir(state_dir: &Path, node: &str) -> PathBuf {
+    state_dir.join(format!("{AGENT_DIR_PREFIX}{node}"))
+}
+
+/// `<state>/agent-<node>/agent.log`: the agent's own log.
+pub fn agent_log(state_dir: &Path, node: &str) -> PathBuf {
+    agent_dir(state_dir, node).join("agent.log")
+}
+
+/// Starts one agent per server.
+pub fn start(
+    state_dir: &Path,
+    spec: &AgentSpawn<'_>,
+    servers: &[MysqlServer],
+    account: &Account,
+) -> Result<Vec<AgentProcess>> {
+    servers.iter().map(|server| start_one(state_dir, spec, server, account)).collect()
+}
+
+/// Starts the agent of `server` (its folder is recreated).
+pub fn start_one(
+    state_dir: &Path,
+    spec: &AgentSpawn<'_>,
+    server: &MysqlServer,
+    account: &Account,
+) -> Result<AgentProcess> {
+    let dir = prepare_server_dir(state_dir, &format!("{AGENT_DIR_PREFIX}{}", server.name))?;
+    let password_file = dir.join("password");
+    write_private(&password_file, &account.password)?;
+    let args = agent_args(spec, server, &account.user, &password_file, &agent_log(state_dir, &server.name));
+    let child = process::spawn_detached(spec.binary, &args, &dir.join("stdout.log"), &dir.join(PID_FILE))?;
+    Ok(AgentProcess { name: server.name.clone(), pid: Some(child.id()) })
+}
+
+/// The agent's command line: the password file and log file are below the state folder, which
+/// is what marks the process as this sandbox's.
+pub fn agent_args(
+    spec: &AgentSpawn<'_>,
+    server: &MysqlServer,
+    user: &str,
+    password_file: &Path,
+    log_file: &Path,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = ["agent", "--zk", spec.zk, "--root", spec.root].map(OsString::from).to_vec();
+    if let Some(ms) = spec.session_timeout_ms {
+        args.extend(["--session-timeout".into(), ms.to_string().into()]);
+    }
+    args.extend([
+        "--log-file".into(),
+        log_file.as_os_str().to_owned(),
+        "--cluster".into(),
+        spec.cluster.into(),
+        "--node".into(),
+        server.name.as_str().into(),
+        "--mysql-host".into(),
+        server.host.as_str().into(),
+        "--mysql-port".into(),
+        server.port.to_string().into(),
+        "--mysql-user".into(),
+        user.into(),
+        "--mysql-password-file".into(),
+        password_file.as_os_str().to_owned(),
+        "--interval".into(),
+        spec.interval_ms.to_string().into(),
+    ]);
+    args
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(file, "{text}").with_context(|| format!("writing {}", path.display()))
+}
+
+/// Waits until every agent's znode exists; on time-out the error quotes the missing agent's log.
+pub async fn wait_registered(state_dir: &Path, zk: &str, paths: &ClusterPaths, nodes: &[String]) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_millis(AGENT_READY_TIMEOUT_MS);
+    let client = tokio::time::timeout(Duration::from_millis(AGENT_READY_TIMEOUT_MS), Client::connect(zk))
+        .await
+        .context("connecting to ZooKeeper timed out")?
+        .with_context(|| format!("connecting to ZooKeeper at {zk}"))?;
+    for node in nodes {
+        let path = paths.node(node);
+        loop {
+            if client.check_stat(&path).await.with_context(|| format!("looking for {path}"))?.is_some() {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the agent of {node} did not register {path} within {AGENT_READY_TIMEOUT_MS} ms; {}",
+                process::with_log(&agent_log(state_dir, node))
+            );
+            tokio::time::sleep(Duration::from_millis(AGENT_POLL_MS)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Pids of this sandbox's running agents.
+pub fn running_pids(state_dir: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir(state_dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(AGENT_DIR_PREFIX))
+        .filter_map(|e| process::read_pid_file(&e.path().join(PID_FILE)).ok().flatten())
+        .filter(|&pid| process::is_ours(pid, state_dir))
+        .collect()
+}
+
+/// SIGTERM to every agent (each removes its znode and closes its session), before the servers
+/// and ZooKeeper go.
+pub async fn stop_all(state_dir: &Path) -> Result<()> {
+    process::stop(running_pids(state_dir)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_name_the_state_folder_and_never_the_password() {
+        let spec = AgentSpawn {
+            binary: Path::new("/bin/myzoo"),
+            zk: "127.0.0.1:2181",
+            root: "/myzoo",
+            cluster: "sandbox",
+            interval_ms: 250,
+            session_timeout_ms: Some(2000),
+        };
+        let server =
+            MysqlServer { name: "db2".into(), host: "127.0.0.1".into(), port: 4000, role: "replica".into(), pid: None };
+        let args =
+            agent_args(&spec, &server, "agent", Path::new("/s/agent-db2/password"), &agent_log(Path::new("/s"), "db2"));
+        let line: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let line = line.join(" ");
+        assert!(line.starts_with("agent --zk 127.0.0.1:2181 --root /myzoo --session-timeout 2000 "));
+        assert!(line.contains("--log-file /s/agent-db2/agent.log"));
+        assert!(line.contains("--node db2 --mysql-host 127.0.0.1 --mysql-port 4000 --mysql-user agent"));
+        assert!(line.contains("--mysql-password-file /s/agent-db2/password --interval 250"));
+        assert!(process::cmdline_names_dir(&line, Path::new("/s")));
+    }
+}
