@@ -177,22 +177,4 @@ mod tests {
         assert_eq!(read_password(Some(&path)).unwrap().as_deref(), Some("s3cret"));
         assert!(read_password(Some(&dir.path().join("missing"))).is_err());
     }
-
-    /// The agent's module graph must not reach the console (and so ratatui).
-    #[test]
-    fn agent_and_mysql_never_import_the_console() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        for dir in ["agent", "mysql"] {
-            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                let path = entry.unwrap().path();
-                let text = std::fs::read_to_string(&path).unwrap();
-                for forbidden in ["ratatui", "crossterm", "crate::console"] {
-                    let code =
-                        text.lines().map(str::trim_start).filter(|l| !l.starts_with("//") && !l.contains("forbidden"));
-                    let hits = code.filter(|l| l.contains(forbidden)).count();
-                    assert_eq!(hits, 0, "{} mentions {forbidden}", path.display());
-                }
-            }
-        }
-    }
 }
