@@ -183,6 +183,7 @@ async fn run_sandbox(action: SandboxAction) -> anyhow::Result<ExitCode> {
                 zk_ensemble: usize::from(zk_ensemble),
                 with_mysql: !no_mysql,
                 seed: true,
+                write_profile: true,
                 agent_binary: std::env::current_exe().ok(),
                 agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
                 agent_session_timeout_ms: None,
@@ -220,6 +221,10 @@ fn sandbox_text(status: &sandbox::SandboxStatus) -> String {
     for m in &status.mysql {
         let pid = m.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
         out.push_str(&format!("mariadb       {:<10} {:<8} {}:{}  {}\n", m.name, m.role, m.host, m.port, pid));
+    }
+    for a in &status.agents {
+        let pid = a.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
+        out.push_str(&format!("agent         {:<10} {pid}\n", a.name));
     }
     out
 }

@@ -32,5 +32,10 @@ pub fn to_file(path: &Path) -> anyhow::Result<()> {
 
 /// Scriptable commands: warnings and errors to stderr.
 pub fn to_stderr() {
-    let _ = tracing_subscriber::fmt().with_env_filter(filter("warn")).with_writer(std::io::stderr).try_init();
+    to_stderr_at("warn");
+}
+
+/// Stderr at another default level (daemons under a service manager log `info`).
+pub fn to_stderr_at(default_filter: &str) {
+    let _ = tracing_subscriber::fmt().with_env_filter(filter(default_filter)).with_writer(std::io::stderr).try_init();
 }

@@ -35,6 +35,7 @@ impl Sandbox {
             zk_ensemble: 1,
             with_mysql: true,
             seed: false,
+            write_profile: false,
             agent_binary: Some(env!("CARGO_BIN_EXE_myzoo").into()),
             agent_interval_ms: INTERVAL_MS,
             agent_session_timeout_ms: Some(SESSION_TIMEOUT_MS),

@@ -24,7 +24,6 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 use crate::cli::{AgentArgs, ConsoleArgs};
 use crate::cluster::status::{AgentInfo, Endpoint};
@@ -155,8 +154,7 @@ fn hostname() -> String {
 
 /// Without `--log-file`, info and above go to stderr (a service manager keeps them).
 fn log_to_stderr() {
-    let filter = EnvFilter::try_from_env("MYZOO_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    crate::logging::to_stderr_at(DEFAULT_LOG_FILTER);
 }
 
 #[cfg(test)]

@@ -55,8 +55,11 @@ pub struct SandboxOptions {
     pub zk_ensemble: usize,
     /// Start the three MariaDB servers too (tests that need only ZooKeeper skip them).
     pub with_mysql: bool,
-    /// Seed the demo tree and write the `sandbox` connection profile.
+    /// Seed the cluster's znodes (config, primary record, folders) and the demo tree.
     pub seed: bool,
+    /// Write the `sandbox` connection profile (the CLI does; tests must not touch the user's
+    /// config file).
+    pub write_profile: bool,
     /// Start one `myzoo agent` per MariaDB server with this executable (`None`: no agents).
     /// The CLI passes its own executable; tests pass `env!("CARGO_BIN_EXE_myzoo")` (in a test,
     /// `current_exe` is the test binary).
@@ -193,7 +196,7 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         phase("agents registered");
     }
     write_status(dir, &status)?;
-    if opts.seed {
+    if opts.write_profile {
         let profile = crate::config::write_sandbox_profile(&status.zk)?;
         tracing::info!("wrote the sandbox profile to {}", profile.display());
     }
@@ -466,6 +469,7 @@ mod tests {
             zk_ensemble: 2,
             with_mysql: false,
             seed: false,
+            write_profile: false,
             agent_binary: None,
             agent_interval_ms: DEFAULT_AGENT_INTERVAL_MS,
             agent_session_timeout_ms: None,
@@ -490,6 +494,7 @@ mod tests {
                 zk_ensemble: 1,
                 with_mysql: i == 0,
                 seed: false,
+                write_profile: false,
                 agent_binary: None,
                 agent_interval_ms: DEFAULT_AGENT_INTERVAL_MS,
                 agent_session_timeout_ms: None,

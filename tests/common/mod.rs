@@ -20,27 +20,54 @@ impl Sandbox {
         Self::start(false).await
     }
 
-    pub async fn full() -> Sandbox {
-        Self::start(true).await
+    /// ZooKeeper, three MariaDB servers, the seeded cluster znodes, and one real agent per
+    /// server probing every `interval_ms`.
+    pub async fn with_agents(interval_ms: u64, session_timeout_ms: u64) -> Sandbox {
+        let opts = SandboxOptions {
+            with_mysql: true,
+            seed: true,
+            agent_binary: Some(env!("CARGO_BIN_EXE_myzoo").into()),
+            agent_interval_ms: interval_ms,
+            agent_session_timeout_ms: Some(session_timeout_ms),
+            ..Self::options(true)
+        };
+        Self::start_with(opts).await
     }
 
-    async fn start(with_mysql: bool) -> Sandbox {
-        let dir = tempfile::Builder::new().prefix("myzoo-test-").tempdir().expect("temp dir");
-        let opts = SandboxOptions {
-            state_dir: dir.path().to_path_buf(),
+    fn options(with_mysql: bool) -> SandboxOptions {
+        SandboxOptions {
+            state_dir: std::path::PathBuf::new(),
             zk_ensemble: 1,
             with_mysql,
             seed: false,
+            write_profile: false,
             agent_binary: None,
             agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
             agent_session_timeout_ms: None,
-        };
+        }
+    }
+
+    async fn start(with_mysql: bool) -> Sandbox {
+        Self::start_with(Self::options(with_mysql)).await
+    }
+
+    async fn start_with(opts: SandboxOptions) -> Sandbox {
+        let dir = tempfile::Builder::new().prefix("myzoo-test-").tempdir().expect("temp dir");
+        let opts = SandboxOptions { state_dir: dir.path().to_path_buf(), ..opts };
         let status = sandbox::up(&opts).await.unwrap_or_else(|e| panic!("sandbox up failed: {e:#}"));
         Sandbox { dir, status }
     }
 
     pub fn zk(&self) -> String {
         self.status.zk.clone()
+    }
+
+    pub fn agent_pid(&self, node: &str) -> i32 {
+        self.status.agents.iter().find(|a| a.name == node).and_then(|a| a.pid).expect("agent pid") as i32
+    }
+
+    pub fn mysql_pid(&self, node: &str) -> i32 {
+        self.status.mysql.iter().find(|m| m.name == node).and_then(|m| m.pid).expect("server pid") as i32
     }
 
     pub fn zk_pid(&self) -> i32 {
