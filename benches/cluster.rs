@@ -1,9 +1,13 @@
 //! Cluster-status benchmarks against real servers. Run:
 //! `cargo bench --bench cluster [-- scale]`.
 //!
-//! - scale — 50 clusters × 3 simulated agents (a child process) each publishing a status change
+//! - scale  — 50 clusters × 3 simulated agents (a child process) each publishing a status change
 //!   10 times a second; the headless console shows one cluster. Measures watch-to-screen latency
 //!   for the shown cluster's nodes and the console process's CPU.
+//! - detect — real agents at a 250 ms interval; `kill -9` of a replica's mariadbd until the
+//!   console's state shows it down, 12 runs (the server is restarted between runs).
+//! - agent  — one real agent at a 1 s interval for 30 s with nothing changing: its CPU, peak
+//!   memory, and how many times it wrote its znode, beside the ZooKeeper server's CPU.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -31,6 +35,12 @@ fn main() {
     let which = args.first().cloned().unwrap_or_else(|| "all".into());
     if which == "all" || which == "scale" {
         rt.block_on(bench_scale());
+    }
+    if which == "all" || which == "detect" {
+        rt.block_on(bench_detect());
+    }
+    if which == "all" || which == "agent" {
+        rt.block_on(bench_agent());
     }
 }
 
@@ -126,8 +136,13 @@ async fn simulate(zk: &str, seconds: u64) {
 }
 
 fn cpu_ns_self() -> u64 {
+    cpu_ns("self")
+}
+
+/// CPU nanoseconds used so far by every thread of a process (`self` or a pid).
+fn cpu_ns(pid: &str) -> u64 {
     let mut total = 0;
-    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for t in tasks.flatten() {
             if let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) {
                 total += s.split_whitespace().next().and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
@@ -192,4 +207,76 @@ async fn bench_scale() {
     );
     println!("watch to screen for the shown cluster: p50 {p50:.2} ms   p99 {p99:.2} ms   max {max:.2} ms   ({} frames sampled)", samples.len());
     println!("console CPU (watch, reads, update, draw): {:.1} % of a core", cpu_ms / wall_ms * 100.0);
+}
+
+const DETECT_RUNS: usize = 12;
+const DETECT_INTERVAL_MS: u64 = 250;
+
+async fn bench_detect() {
+    use myzoo::cluster::health::NodeState;
+    let sb = common::Sandbox::with_agents(DETECT_INTERVAL_MS, 2_000).await;
+    let mut h = Headless::start(common::app_opts((120, 40), "/myzoo"), sb.session(Duration::from_secs(10))).unwrap();
+    let state = |a: &myzoo::console::app::App| a.clusters.view.as_ref().and_then(|v| v.node("db3")).map(|n| n.state);
+    assert!(h.pump_until(Duration::from_secs(20), |a| state(a) == Some(NodeState::Ok)).await, "db3 never ok");
+    let mut samples = Vec::new();
+    for run in 0..DETECT_RUNS {
+        let pid =
+            myzoo::sandbox::status(sb.dir.path()).unwrap().mysql.iter().find(|m| m.name == "db3").unwrap().pid.unwrap();
+        let t = Instant::now();
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        assert!(
+            h.pump_until(Duration::from_secs(10), |a| !a.dirty && state(a) == Some(NodeState::ServerDown)).await,
+            "run {run}: never down"
+        );
+        samples.push(t.elapsed().as_secs_f64() * 1000.0);
+        myzoo::sandbox::restart_mysql(sb.dir.path(), "db3").await.unwrap();
+        assert!(
+            h.pump_until(Duration::from_secs(20), |a| state(a) == Some(NodeState::Ok)).await,
+            "run {run}: never back"
+        );
+    }
+    h.shutdown().await;
+    let (p50, max) = (percentile(&mut samples, 0.5), percentile(&mut samples, 1.0));
+    let min = percentile(&mut samples, 0.0);
+    println!("== detection: kill -9 of a replica's mariadbd → console shows it down ({DETECT_RUNS} runs, {DETECT_INTERVAL_MS} ms probe interval) ==");
+    println!("p50 {p50:.0} ms   min {min:.0} ms   max {max:.0} ms");
+}
+
+const AGENT_SECONDS: u64 = 30;
+
+fn vm_hwm_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn bench_agent() {
+    let sb = common::Sandbox::with_agents(1_000, 10_000).await;
+    let client = Client::connect(&sb.zk()).await.unwrap();
+    let path = ClusterPaths::new("/myzoo", "sandbox").node("db2");
+    // Let start-up settle (first probes, replication heartbeat table created).
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let agent = sb.agent_pid("db2") as u32;
+    let zk_pid = sb.zk_pid().to_string();
+    let (_, stat0) = client.get_data(&path).await.unwrap();
+    let (cpu0, zk0, t0) = (cpu_ns(&agent.to_string()), cpu_ns(&zk_pid), Instant::now());
+    tokio::time::sleep(Duration::from_secs(AGENT_SECONDS)).await;
+    let (_, stat1) = client.get_data(&path).await.unwrap();
+    let (cpu1, zk1, wall) = (cpu_ns(&agent.to_string()), cpu_ns(&zk_pid), t0.elapsed().as_secs_f64());
+    let writes = stat1.version - stat0.version;
+    println!("== agent steady state: one replica's agent, 1 s probe interval, 5 s slow heartbeat, {AGENT_SECONDS} s with nothing changing ==");
+    println!(
+        "agent CPU {:.3} % of a core   peak RSS {:.1} MiB   znode writes {writes} in {wall:.0} s = {:.1} per minute (slow heartbeat alone: 12/min)",
+        (cpu1 - cpu0) as f64 / 1e9 / wall * 100.0,
+        vm_hwm_kib(agent) as f64 / 1024.0,
+        writes as f64 / wall * 60.0
+    );
+    println!(
+        "peer: the ZooKeeper server's CPU over the same time {:.2} % of a core",
+        (zk1 - zk0) as f64 / 1e9 / wall * 100.0
+    );
 }

@@ -29,6 +29,7 @@ fn app(size: (u16, u16)) -> App {
         keymap: KeyMap::default(),
         size,
         now: t0(),
+        drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
     })
 }
 

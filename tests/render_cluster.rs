@@ -77,6 +77,7 @@ fn app(size: (u16, u16), tier: &str, nodes: &[(&str, Option<Vec<u8>>)]) -> App {
         keymap: KeyMap::default(),
         size,
         now: now(),
+        drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
     });
     let ev = |a: &mut App, e: ZkEvent| a.update(Event::Zk(e));
     ev(&mut a, ZkEvent::Session { badge: SessionBadge::Connected, at: now() });

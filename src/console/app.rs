@@ -7,13 +7,16 @@ use std::time::{Duration, SystemTime};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::clusters::ClusterStore;
+use super::draft::Draft;
+use super::editor::{self, Editor, EditorKind, Request};
+use super::event::SaveResult;
 use super::event::{Effect, Event};
 use super::keymap::{Action, Key, KeyMap, Scope};
 use super::strings;
 use super::theme::Theme;
 use super::tree::TreeModel;
 use super::view::layout;
-use crate::zk::format::{render_data, DataView};
+use crate::zk::format::{render_data, render_data_limited, DataKind, DataView};
 use crate::zk::{parent_path, AclEntry, SessionBadge, ZkEvent};
 
 /// How long a notice stays in the status line.
@@ -57,8 +60,7 @@ pub enum InputKind {
     Filter,
 }
 
-/// The key-routing layer on top: help and input get keys before the panes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The key-routing layer on top: help, editor and input get keys before the panes.
 pub enum Mode {
     Normal,
     Help,
@@ -71,6 +73,8 @@ pub enum Mode {
         kind: InputKind,
         text: String,
     },
+    /// Editing (or viewing read-only) a znode's data.
+    Editor(Box<Editor>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,10 +109,13 @@ pub struct AppOptions {
     pub keymap: KeyMap,
     pub size: (u16, u16),
     pub now: SystemTime,
+    /// Where unsaved edits are kept (`<state>/drafts`).
+    pub drafts_dir: std::path::PathBuf,
 }
 
 pub struct App {
     pub label: String,
+    pub drafts_dir: std::path::PathBuf,
     pub root: String,
     pub read_only: bool,
     pub theme: Theme,
@@ -142,6 +149,7 @@ impl App {
     pub fn new(o: AppOptions) -> App {
         App {
             label: o.label,
+            drafts_dir: o.drafts_dir,
             pending_goto: Some(o.root.clone()),
             clusters: ClusterStore::new(&o.root),
             root: o.root,
@@ -177,9 +185,20 @@ impl App {
                 self.size = (w, h);
                 self.dirty = true;
             }
-            Event::Tick(now) => self.on_tick(now),
+            Event::Tick(now) => self.on_tick(now, &mut effects),
             Event::Zk(ev) => self.on_zk(ev, &mut effects),
-            Event::Signal => self.should_quit = true,
+            Event::Signal => {
+                self.keep_draft(&mut effects);
+                self.should_quit = true;
+            }
+            Event::EditorOpened { node, draft, draft_error } => self.open_editor(node, draft, draft_error),
+            Event::Validated { generation, problems } => {
+                if let Mode::Editor(e) = &mut self.mode {
+                    e.apply_validation(generation, problems);
+                    self.dirty = true;
+                }
+            }
+            Event::Saved { path, result } => self.on_saved(path, result, &mut effects),
         }
         self.after_change(&mut effects);
         effects
@@ -189,8 +208,9 @@ impl App {
         self.now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
     }
 
-    fn on_tick(&mut self, now: SystemTime) {
+    fn on_tick(&mut self, now: SystemTime, effects: &mut Vec<Effect>) {
         self.now = now;
+        self.keep_draft(effects);
         // Status ages only matter while the cluster screen shows them.
         if self.focus == Pane::Cluster && self.clusters.recompute(self.now_ms()) {
             self.dirty = true;
@@ -286,6 +306,7 @@ impl App {
         self.dirty = true;
         let k = Key::from_event(&key);
         if k == Key::ctrl('c') {
+            self.keep_draft(effects);
             self.should_quit = true;
             return;
         }
@@ -304,6 +325,10 @@ impl App {
                 _ => {}
             },
             Mode::Input { .. } => self.on_input_key(key, effects),
+            Mode::Editor(e) => {
+                let requests = e.on_key(key);
+                self.on_editor_requests(requests, effects);
+            }
             Mode::Normal => {
                 if let Some(action) = self.keymap.lookup(k, self.focus.scope()) {
                     self.on_action(action, effects);
@@ -404,6 +429,11 @@ impl App {
                     self.focus = Pane::Tree;
                 }
             }
+            Action::Edit => {
+                if let Some(path) = self.tree.selected_path().map(str::to_string) {
+                    effects.push(Effect::OpenEditor { path, drafts_dir: self.drafts_dir.clone() });
+                }
+            }
             Action::Reload => {
                 if let Some(path) = self.tree.selected_path().map(str::to_string) {
                     self.tree.set_loading(&path);
@@ -412,6 +442,144 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Opens the editor on a fresh read; binary data opens read-only as a hex dump, and a kept
+    /// draft is restored over the stored text.
+    fn open_editor(&mut self, node: crate::zk::NodeInfo, draft: Option<Draft>, draft_error: Option<String>) {
+        self.dirty = true;
+        let view = render_data_limited(&node.data, usize::MAX);
+        let schema = self.config_cluster(&node.path);
+        let (kind, text) = match view.kind {
+            DataKind::Binary => (EditorKind::HexReadOnly, view.lines.join("\n")),
+            DataKind::Json => (EditorKind::Json, String::from_utf8_lossy(&node.data).into_owned()),
+            DataKind::Text | DataKind::Empty => {
+                let text = String::from_utf8_lossy(&node.data).into_owned();
+                let looks_json = text.trim_start().starts_with(['{', '[']) || schema.is_some();
+                (if looks_json { EditorKind::Json } else { EditorKind::Text }, text)
+            }
+        };
+        let mut e = Editor::open(&node, text, kind, schema, self.read_only);
+        if let Some(d) = draft.filter(|_| kind != EditorKind::HexReadOnly) {
+            e.base_version = d.base_version;
+            e.original = d.original.clone();
+            e.set_text(&d.text);
+            let when = crate::zk::format::utc_time(d.saved_at_ms);
+            e.message = Some(if d.base_version == node.stat.version {
+                format!("restored your unsaved draft from {when} UTC (esc then d discards it)")
+            } else {
+                format!(
+                    "restored your draft from {when} UTC; it started from version {}, the znode is at {}: saving will show the conflict",
+                    d.base_version, node.stat.version
+                )
+            });
+        }
+        if let Some(err) = draft_error {
+            e.message = Some(format!("could not read the kept draft: {err}"));
+        }
+        if self.read_only && kind != EditorKind::HexReadOnly {
+            e.message.get_or_insert_with(|| "read-only mode: viewing only".to_string());
+        }
+        if let Some(Request::Validate { text, generation }) = e.validation_request() {
+            let problems = validate_text(&text, e.schema.as_deref());
+            e.apply_validation(generation, problems);
+        }
+        self.mode = Mode::Editor(Box::new(e));
+    }
+
+    /// `<root>/clusters/<c>/config` → `Some(c)`: that znode is checked against the schema.
+    fn config_cluster(&self, path: &str) -> Option<String> {
+        match crate::cluster::split_cluster_path(&self.root, path) {
+            Some((c, "config")) => Some(c.to_string()),
+            _ => None,
+        }
+    }
+
+    fn on_editor_requests(&mut self, requests: Vec<Request>, effects: &mut Vec<Effect>) {
+        let Mode::Editor(e) = &mut self.mode else { return };
+        let path = e.path.clone();
+        for r in requests {
+            match r {
+                Request::Validate { .. } => {}
+                Request::Save { data, expected_version } => {
+                    effects.push(Effect::Save { path: path.clone(), data, expected_version })
+                }
+                Request::CloseKeepDraft => {
+                    if let Mode::Editor(e) = &mut self.mode {
+                        e.draft_dirty = true;
+                    }
+                    self.keep_draft(effects);
+                    self.mode = Mode::Normal;
+                    self.notify(NoticeLevel::Info, format!("draft of {path} kept; e on it restores it"));
+                    return;
+                }
+                Request::CloseDiscard => {
+                    effects.push(Effect::DropDraft { dir: self.drafts_dir.clone(), path: path.clone() });
+                    self.mode = Mode::Normal;
+                    return;
+                }
+                Request::Notice(text) => {
+                    self.notify(NoticeLevel::Error, text);
+                    return;
+                }
+            }
+        }
+        // Validation: small texts right here, big ones off the loop.
+        let Mode::Editor(e) = &mut self.mode else { return };
+        if let Some(Request::Validate { text, generation }) = e.validation_request() {
+            if text.len() <= editor::SYNC_VALIDATE_MAX_BYTES {
+                let problems = validate_text(&text, e.schema.as_deref());
+                e.apply_validation(generation, problems);
+            } else if !e.validating {
+                e.validating = true;
+                effects.push(Effect::Validate { text, generation, schema: e.schema.clone() });
+            }
+        }
+    }
+
+    fn on_saved(&mut self, path: String, result: SaveResult, effects: &mut Vec<Effect>) {
+        self.dirty = true;
+        let Mode::Editor(e) = &mut self.mode else { return };
+        if e.path != path {
+            return;
+        }
+        match result {
+            SaveResult::Saved { version, audit_warning } => {
+                effects.push(Effect::DropDraft { dir: self.drafts_dir.clone(), path: path.clone() });
+                self.mode = Mode::Normal;
+                self.notify(NoticeLevel::Info, format!("saved {path} (version {version})"));
+                if let Some(w) = audit_warning {
+                    self.notify(NoticeLevel::Error, format!("saved, but the audit record failed: {w}"));
+                }
+            }
+            SaveResult::Conflict(theirs) => {
+                e.conflict(theirs);
+                e.draft_dirty = true;
+            }
+            SaveResult::Refused(msg) | SaveResult::Failed(msg) => {
+                e.save_failed(msg.clone());
+                e.draft_dirty = true;
+                self.notify(NoticeLevel::Error, msg);
+            }
+        }
+    }
+
+    /// Writes the editor's unsaved text to its draft file (on ticks, on quit, on a signal).
+    fn keep_draft(&mut self, effects: &mut Vec<Effect>) {
+        let now_ms = self.now_ms();
+        let Mode::Editor(e) = &mut self.mode else { return };
+        if !e.draft_dirty || e.read_only {
+            return;
+        }
+        e.draft_dirty = false;
+        let draft = Draft {
+            path: e.path.clone(),
+            base_version: e.base_version,
+            original: e.original.clone(),
+            text: e.text(),
+            saved_at_ms: now_ms,
+        };
+        effects.push(Effect::SaveDraft { dir: self.drafts_dir.clone(), draft });
     }
 
     fn choose_pane(&mut self, pane: Pane) {
@@ -620,4 +788,13 @@ impl App {
             effects.push(Effect::FetchAcl(path));
         }
     }
+}
+
+/// JSON syntax first; a cluster config is then checked field by field against its schema.
+pub fn validate_text(text: &str, schema: Option<&str>) -> Vec<editor::Problem> {
+    let problems = editor::json_problems(text);
+    if !problems.is_empty() || schema.is_none() {
+        return problems;
+    }
+    problems
 }

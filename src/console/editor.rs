@@ -90,6 +90,8 @@ pub struct Editor {
     /// Bumped on every change; validation results for older generations are dropped.
     pub generation: u64,
     pub validated: u64,
+    /// A background validation is under way (at most one at a time).
+    pub validating: bool,
     pub stage: Stage,
     /// A one-line message inside the editor (saved draft restored, search not found …).
     pub message: Option<String>,
@@ -114,6 +116,7 @@ impl Editor {
             problems: Vec::new(),
             generation: 1,
             validated: 0,
+            validating: false,
             stage: Stage::Editing,
             message: None,
             draft_dirty: false,
@@ -153,6 +156,7 @@ impl Editor {
     }
 
     pub fn apply_validation(&mut self, generation: u64, problems: Vec<Problem>) {
+        self.validating = false;
         if generation == self.generation {
             self.problems = problems;
             self.validated = generation;

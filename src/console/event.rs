@@ -5,7 +5,9 @@ use std::time::SystemTime;
 
 use crossterm::event::KeyEvent;
 
-use crate::zk::ZkEvent;
+use super::draft::Draft;
+use super::editor::Problem;
+use crate::zk::{NodeInfo, ZkEvent};
 
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -19,6 +21,26 @@ pub enum Event {
     Zk(ZkEvent),
     /// SIGTERM, SIGINT or SIGHUP: leave cleanly.
     Signal,
+    /// A znode read fresh for editing, with the draft kept for it, if any.
+    EditorOpened { node: NodeInfo, draft: Option<Draft>, draft_error: Option<String> },
+    /// Background validation of the editor's text.
+    Validated { generation: u64, problems: Vec<Problem> },
+    /// How a save ended.
+    Saved { path: String, result: SaveResult },
+}
+
+/// The outcome of a write, as the editor needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveResult {
+    Saved {
+        version: i32,
+        audit_warning: Option<String>,
+    },
+    /// Someone else wrote first; their data and stat.
+    Conflict(NodeInfo),
+    /// Read-only mode, production confirmation, size limit …: nothing was written.
+    Refused(String),
+    Failed(String),
 }
 
 /// I/O requested by `update`; the runtime runs it and feeds the result back as an [`Event`].
@@ -29,4 +51,29 @@ pub enum Effect {
     FetchAcl(String),
     /// Which znodes' changes the watch should read (everything else is skipped).
     Interest(std::sync::Arc<crate::zk::watch::Interest>),
+    /// Read a znode fresh (and its draft) to edit it.
+    OpenEditor {
+        path: String,
+        drafts_dir: std::path::PathBuf,
+    },
+    /// Validate a large text off the event loop.
+    Validate {
+        text: String,
+        generation: u64,
+        schema: Option<String>,
+    },
+    /// A version-checked write of edited data.
+    Save {
+        path: String,
+        data: Vec<u8>,
+        expected_version: i32,
+    },
+    SaveDraft {
+        dir: std::path::PathBuf,
+        draft: Draft,
+    },
+    DropDraft {
+        dir: std::path::PathBuf,
+        path: String,
+    },
 }

@@ -34,6 +34,7 @@ pub enum Action {
     Toggle,
     Back,
     Reload,
+    Edit,
 }
 
 /// Which pane a binding belongs to; `Global` works everywhere.
@@ -189,6 +190,8 @@ impl Default for KeyMap {
                 b(&[p(K::Enter)], Toggle, Tree, true),
                 b(&[p(K::Esc)], Back, Global, true),
                 b(&[Key::ch('r')], Reload, Tree, true),
+                b(&[Key::ch('e')], Edit, Tree, true),
+                b(&[Key::ch('e')], Edit, Detail, true),
             ],
         }
     }
@@ -209,12 +212,15 @@ impl KeyMap {
         pane_first.chain(self.bindings.iter().filter(|bd| bd.scope == Scope::Global))
     }
 
-    /// `(keys, action)` pairs for the hint bar.
+    /// `(keys, action)` pairs for the hint bar; help first, so it survives a narrow terminal.
     pub fn hints(&self, pane: Scope) -> Vec<(String, Action)> {
-        self.for_pane(pane)
+        let mut hints: Vec<(String, Action)> = self
+            .for_pane(pane)
             .filter(|bd| bd.hint)
             .map(|bd| (bd.keys.iter().map(Key::to_string).collect::<Vec<_>>().join("/"), bd.action))
-            .collect()
+            .collect();
+        hints.sort_by_key(|(_, a)| *a != Action::Help);
+        hints
     }
 
     /// Applies `[keys]` overrides: `action-name = ["key", …]` replaces that action's keys.
@@ -281,7 +287,8 @@ mod tests {
     #[test]
     fn hint_bar_comes_from_the_table() {
         let hints = KeyMap::default().hints(Scope::Tree);
-        assert_eq!(hints[0], ("/".to_string(), Action::Filter));
+        assert_eq!(hints[0], ("?".to_string(), Action::Help));
+        assert_eq!(hints[1], ("/".to_string(), Action::Filter));
         assert!(hints.iter().any(|(k, a)| k == "q" && *a == Action::Quit));
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod clusters;
+pub mod draft;
 pub mod editor;
 pub mod event;
 pub mod headless;
@@ -40,6 +41,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: ConsoleArgs) -> anyhow::Result<Ex
         keymap,
         size: (0, 0),
         now: SystemTime::now(),
+        drafts_dir: config::state_dir().join("drafts"),
     };
     let session_cfg =
         SessionConfig { connect: r.connect, session_timeout: Duration::from_millis(r.session_timeout_ms) };

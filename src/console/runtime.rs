@@ -15,7 +15,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::app::{App, AppOptions};
-use super::event::{Effect, Event};
+use super::draft;
+use super::event::{Effect, Event, SaveResult};
 use super::strings;
 use super::terminal::TerminalGuard;
 use super::view;
@@ -44,16 +45,41 @@ impl Executor {
     }
 
     pub fn run(&self, effect: Effect) {
-        if let Effect::Interest(i) = effect {
-            self.zk.set_interest(i);
-            return;
+        match effect {
+            Effect::Interest(i) => self.zk.set_interest(i),
+            // Drafts are small local files, written right away so a quit cannot lose one.
+            Effect::SaveDraft { dir, draft } => {
+                if let Err(e) = draft::save(&dir, &draft) {
+                    tracing::warn!(error = %e, path = %draft.path, "cannot keep the draft");
+                }
+            }
+            Effect::DropDraft { dir, path } => {
+                if let Err(e) = draft::remove(&dir, &path) {
+                    tracing::warn!(error = %e, %path, "cannot remove the draft");
+                }
+            }
+            Effect::Validate { text, generation, schema } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let problems = super::app::validate_text(&text, schema.as_deref());
+                    let _ = tx.send(Event::Validated { generation, problems });
+                });
+            }
+            Effect::LoadChildren(_) | Effect::FetchNode(_) | Effect::FetchAcl(_) => self.read(effect),
+            Effect::OpenEditor { path, drafts_dir } => self.open_editor(path, drafts_dir),
+            Effect::Save { path, data, expected_version } => self.save(path, data, expected_version),
         }
+    }
+
+    fn not_connected(&self, path: String) {
+        let _ = self.tx.send(Event::Zk(ZkEvent::Failed { path, error: strings::NOT_CONNECTED.to_string() }));
+    }
+
+    fn read(&self, effect: Effect) {
         let Some(client) = self.zk.client() else {
-            let path = match &effect {
-                Effect::LoadChildren(p) | Effect::FetchNode(p) | Effect::FetchAcl(p) => p.clone(),
-                Effect::Interest(_) => return,
-            };
-            let _ = self.tx.send(Event::Zk(ZkEvent::Failed { path, error: strings::NOT_CONNECTED.to_string() }));
+            if let Effect::LoadChildren(p) | Effect::FetchNode(p) | Effect::FetchAcl(p) = effect {
+                self.not_connected(p);
+            }
             return;
         };
         let tx = self.tx.clone();
@@ -75,9 +101,50 @@ impl Executor {
                     let acl = load::fetch_acl(&client, &path).await.map_err(|e| e.message);
                     ZkEvent::Acl { path, acl }
                 }
-                Effect::Interest(_) => return,
+                _ => return,
             };
             let _ = tx.send(Event::Zk(ev));
+        });
+    }
+
+    /// Reads the znode fresh (an edit always starts from the latest version) and its draft.
+    fn open_editor(&self, path: String, drafts_dir: std::path::PathBuf) {
+        let Some(client) = self.zk.client() else { return self.not_connected(path) };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            match load::fetch_node(&client, &path).await {
+                Ok(node) => {
+                    let (draft, draft_error) = match draft::load(&drafts_dir, &path) {
+                        Ok(d) => (d, None),
+                        Err(e) => (None, Some(e.to_string())),
+                    };
+                    let _ = tx.send(Event::EditorOpened { node, draft, draft_error });
+                }
+                Err(e) => {
+                    let _ = tx.send(Event::Zk(ZkEvent::Failed { path, error: e.message }));
+                }
+            }
+        });
+    }
+
+    /// The version-checked write of an edit; a conflict comes back with their data.
+    fn save(&self, path: String, data: Vec<u8>, expected_version: i32) {
+        let Some(client) = self.zk.client() else {
+            let result = SaveResult::Failed(strings::NOT_CONNECTED.to_string());
+            let _ = self.tx.send(Event::Saved { path, result });
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = match client.set_data(&path, &data, Some(expected_version)).await {
+                Ok(stat) => SaveResult::Saved { version: stat.version, audit_warning: None },
+                Err(zookeeper_client::Error::BadVersion) => match load::fetch_node(&client, &path).await {
+                    Ok(theirs) => SaveResult::Conflict(theirs),
+                    Err(e) => SaveResult::Failed(e.message),
+                },
+                Err(e) => SaveResult::Failed(crate::zk::describe_error(&e)),
+            };
+            let _ = tx.send(Event::Saved { path, result });
         });
     }
 }

@@ -94,5 +94,6 @@ pub fn action_label(action: Action) -> &'static str {
         Action::Toggle => "open/close",
         Action::Back => "back",
         Action::Reload => "reload",
+        Action::Edit => "edit",
     }
 }

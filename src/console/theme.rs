@@ -91,6 +91,8 @@ theme_styles!(
     state_ok,
     state_warn,
     state_error,
+    diff_added,
+    diff_removed,
 );
 
 impl StyleSpec {

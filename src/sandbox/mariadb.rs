@@ -106,6 +106,9 @@ async fn run_install_db(state_dir: &Path, tools: &MariadbTools, name: &str) -> R
             // No resolveip lookup of the host name: it can hang where DNS is unreachable.
             "--force",
         ])
+        // Its own temporary folder: bootstraps running side by side in a shared /tmp collide
+        // on temporary table names ("Unknown table 'mysql.tmp_user_sys'").
+        .arg(format!("--tmpdir={}", state_dir.join(name).display()))
         .args(SIZE_FLAGS)
         .stdin(Stdio::null())
         .stdout(log)

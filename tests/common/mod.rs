@@ -103,5 +103,6 @@ pub fn app_opts(size: (u16, u16), root: &str) -> AppOptions {
         keymap: KeyMap::default(),
         size,
         now: SystemTime::now(),
+        drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
     }
 }

@@ -2,6 +2,7 @@
 
 mod cluster_pane;
 mod detail;
+mod editor_view;
 mod header;
 mod overlay;
 mod tree_pane;
@@ -62,7 +63,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     let areas = layout((size.width, size.height));
     header::draw(frame, app, areas.header);
-    if app.focus == super::app::Pane::Cluster {
+    if let super::app::Mode::Editor(e) = &app.mode {
+        editor_view::draw(frame, app, e, areas.tree.union(areas.detail));
+    } else if app.focus == super::app::Pane::Cluster {
         cluster_pane::draw(frame, app, areas.tree.union(areas.detail));
     } else {
         tree_pane::draw(frame, app, areas.tree);

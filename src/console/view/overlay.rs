@@ -45,6 +45,13 @@ pub fn hint_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let t = &app.theme;
     let mut spans = Vec::new();
     let hints = match app.mode {
+        Mode::Editor(_) => vec![
+            ("ctrl-s".to_string(), "save"),
+            ("ctrl-g".to_string(), "find"),
+            ("f3".to_string(), "next"),
+            ("ctrl-u/ctrl-r".to_string(), "undo/redo"),
+            ("esc".to_string(), "close"),
+        ],
         Mode::Help | Mode::NodeDetail { .. } => {
             vec![("esc".to_string(), strings::action_label(crate::console::keymap::Action::Back))]
         }
