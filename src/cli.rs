@@ -35,6 +35,11 @@ pub enum Command {
         #[command(subcommand)]
         action: SandboxAction,
     },
+    /// Read and change znodes from scripts: the console's operations, guards and audit.
+    Zk {
+        #[command(subcommand)]
+        action: crate::ops::command::ZkAction,
+    },
 }
 
 /// How to reach ZooKeeper and how the console behaves.
@@ -151,6 +156,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Sandbox { action }) => {
             crate::logging::to_stderr();
             runtime.block_on(run_sandbox(action))
+        }
+        Some(Command::Zk { action }) => {
+            crate::logging::to_stderr();
+            crate::ops::command::run(&runtime, cli.console, action)
         }
     };
     match result {

@@ -9,6 +9,10 @@
 //! - [`mysql`]    — MySQL/MariaDB access: flavours and their statements, probes, heartbeat.
 //! - [`cluster`]  — the znode layout, the node status document, config/primary records, health
 //!   verdicts shared by the console and `myzoo status`.
+//! - [`ops`]      — every change an operator makes (set, create, delete, secret reveal): guards
+//!   (read-only, paths, size, production) and the audit, shared by the console and `myzoo zk`.
+//! - [`audit`]    — the audit log under `<root>/audit`: records, append, list.
+//! - [`secrets`]  — masking secret values in JSON, and restoring them before a save.
 //! - [`agent`]    — `myzoo agent`, the daemon that publishes a node's status.
 //! - [`sandbox`]  — the real local playground: ZooKeeper plus three MariaDB servers on loopback.
 //! - [`console`]  — the interactive terminal UI: event loop, `App::update`, keymap, themes, views.
@@ -17,6 +21,7 @@
 //! The binary in `src/main.rs` only parses arguments and dispatches here.
 
 pub mod agent;
+pub mod audit;
 pub mod cli;
 pub mod cluster;
 pub mod config;
@@ -24,5 +29,7 @@ pub mod console;
 pub mod diff;
 pub mod logging;
 pub mod mysql;
+pub mod ops;
 pub mod sandbox;
+pub mod secrets;
 pub mod zk;

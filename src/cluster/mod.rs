@@ -5,6 +5,7 @@
 pub mod config;
 pub mod health;
 pub mod report;
+pub mod schema;
 pub mod snapshot;
 pub mod status;
 pub mod table;

@@ -67,6 +67,7 @@ pub fn dir_name(id: u32) -> String {
 }
 
 /// The `zoo.cfg` of member `me`; `server.N` lines only when there is more than one member.
+/// `extendedTypesEnabled` lets operators create TTL znodes (off by default in ZooKeeper).
 pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember]) -> String {
     let mut cfg = format!(
         "# Written by `myzoo sandbox up`: loopback only, small timeouts.\n\
@@ -79,7 +80,8 @@ pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember]) -> String {
          admin.enableServer=false\n\
          4lw.commands.whitelist=*\n\
          maxClientCnxns=0\n\
-         reconfigEnabled=false\n",
+         reconfigEnabled=false\n\
+         extendedTypesEnabled=true\n",
         data_dir.display(),
         me.client_port,
     );
