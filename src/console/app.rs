@@ -16,6 +16,7 @@ use super::strings;
 use super::theme::Theme;
 use super::tree::TreeModel;
 use super::view::layout;
+use crate::secrets;
 use crate::zk::format::{render_data, render_data_limited, DataKind, DataView};
 use crate::zk::{parent_path, AclEntry, SessionBadge, ZkEvent};
 
@@ -138,6 +139,8 @@ pub struct App {
     pub notices: VecDeque<Notice>,
     pub detail: Option<DetailCache>,
     pub acls: HashMap<String, (i32, Result<Vec<AclEntry>, String>)>,
+    /// Znodes whose secrets the operator revealed (an audited action) in this session.
+    pub revealed: std::collections::HashSet<String>,
     /// The path `:goto` (or start-up) wants selected once it has been read.
     pub pending_goto: Option<String>,
     pub generation: u64,
@@ -170,6 +173,7 @@ impl App {
             notices: VecDeque::new(),
             detail: None,
             acls: HashMap::new(),
+            revealed: Default::default(),
             generation: 0,
             dirty: true,
             should_quit: false,
@@ -199,6 +203,14 @@ impl App {
                 }
             }
             Event::Saved { path, result } => self.on_saved(path, result, &mut effects),
+            Event::Revealed { path, result } => match result {
+                Ok(()) => {
+                    self.notify(NoticeLevel::Info, format!("secrets of {path} revealed (recorded in the audit log)"));
+                    self.revealed.insert(path);
+                    self.detail = None;
+                }
+                Err(e) => self.notify(NoticeLevel::Error, e),
+            },
         }
         self.after_change(&mut effects);
         effects
@@ -429,6 +441,11 @@ impl App {
                     self.focus = Pane::Tree;
                 }
             }
+            Action::Reveal => {
+                if let Some(path) = self.tree.selected_path().map(str::to_string) {
+                    effects.push(Effect::Reveal(path));
+                }
+            }
             Action::Edit => {
                 if let Some(path) = self.tree.selected_path().map(str::to_string) {
                     effects.push(Effect::OpenEditor { path, drafts_dir: self.drafts_dir.clone() });
@@ -459,7 +476,15 @@ impl App {
                 (if looks_json { EditorKind::Json } else { EditorKind::Text }, text)
             }
         };
+        let masked = (kind == EditorKind::Json && !self.revealed.contains(&node.path))
+            .then(|| secrets::mask_json(&text))
+            .flatten();
+        let (text, unmasked) = match masked {
+            Some(m) => (m, Some(text)),
+            None => (text, None),
+        };
         let mut e = Editor::open(&node, text, kind, schema, self.read_only);
+        e.unmasked_original = unmasked;
         if let Some(d) = draft.filter(|_| kind != EditorKind::HexReadOnly) {
             e.base_version = d.base_version;
             e.original = d.original.clone();
@@ -487,6 +512,16 @@ impl App {
         self.mode = Mode::Editor(Box::new(e));
     }
 
+    /// The data as the viewer shows it: secrets masked unless revealed.
+    fn display_data(&self, path: &str, data: &[u8]) -> DataView {
+        if !self.revealed.contains(path) {
+            if let Some(masked) = std::str::from_utf8(data).ok().and_then(secrets::mask_json) {
+                return render_data(masked.as_bytes());
+            }
+        }
+        render_data(data)
+    }
+
     /// `<root>/clusters/<c>/config` → `Some(c)`: that znode is checked against the schema.
     fn config_cluster(&self, path: &str) -> Option<String> {
         match crate::cluster::split_cluster_path(&self.root, path) {
@@ -501,8 +536,19 @@ impl App {
         for r in requests {
             match r {
                 Request::Validate { .. } => {}
-                Request::Save { data, expected_version } => {
-                    effects.push(Effect::Save { path: path.clone(), data, expected_version })
+                Request::Save { data, expected_version, confirm } => {
+                    // Masked secrets go back in before anything is written.
+                    let data = match &e.unmasked_original {
+                        Some(orig) => match secrets::restore_masked(&String::from_utf8_lossy(&data), orig) {
+                            Ok(text) => text.into_bytes(),
+                            Err(msg) => {
+                                e.save_failed(msg);
+                                return;
+                            }
+                        },
+                        None => data,
+                    };
+                    effects.push(Effect::Save { path: path.clone(), data, expected_version, confirm })
                 }
                 Request::CloseKeepDraft => {
                     if let Mode::Editor(e) = &mut self.mode {
@@ -552,9 +598,19 @@ impl App {
                     self.notify(NoticeLevel::Error, format!("saved, but the audit record failed: {w}"));
                 }
             }
-            SaveResult::Conflict(theirs) => {
+            SaveResult::Conflict(mut theirs) => {
+                if e.unmasked_original.is_some() {
+                    // Their text is shown masked too; the unmasked copy is what a re-base keeps.
+                    let text = String::from_utf8_lossy(&theirs.data).into_owned();
+                    e.unmasked_original = Some(text.clone());
+                    theirs.data = secrets::mask_json(&text).unwrap_or(text).into_bytes();
+                }
                 e.conflict(theirs);
                 e.draft_dirty = true;
+            }
+            SaveResult::NeedsName(cluster) => {
+                let version = e.base_version;
+                e.needs_name(cluster, version);
             }
             SaveResult::Refused(msg) | SaveResult::Failed(msg) => {
                 e.save_failed(msg.clone());
@@ -778,7 +834,7 @@ impl App {
                 path: path.clone(),
                 mzxid: stat.mzxid,
                 czxid: stat.czxid,
-                view: Arc::new(render_data(&node.data)),
+                view: Arc::new(self.display_data(&path, &node.data)),
             });
         }
         let acl_fresh = self.acls.get(&path).is_some_and(|(av, _)| *av == stat.aversion || *av == -2);
@@ -792,9 +848,14 @@ impl App {
 
 /// JSON syntax first; a cluster config is then checked field by field against its schema.
 pub fn validate_text(text: &str, schema: Option<&str>) -> Vec<editor::Problem> {
-    let problems = editor::json_problems(text);
-    if !problems.is_empty() || schema.is_none() {
-        return problems;
-    }
-    problems
+    let Some(cluster) = schema else { return editor::json_problems(text) };
+    crate::cluster::schema::validate_config(text, Some(cluster))
+        .into_iter()
+        .map(|p| editor::Problem {
+            line: p.line,
+            column: p.column,
+            error: p.severity == crate::cluster::schema::Severity::Error,
+            message: p.message,
+        })
+        .collect()
 }

@@ -56,6 +56,12 @@ pub enum Stage {
     },
     /// Esc with changes: keep the draft, discard it, or go back.
     ConfirmClose,
+    /// A production cluster: the operator types its name to confirm the write.
+    TypeName {
+        cluster: String,
+        typed: String,
+        expected_version: i32,
+    },
 }
 
 /// What the editor asks the app to do.
@@ -68,6 +74,7 @@ pub enum Request {
     Save {
         data: Vec<u8>,
         expected_version: i32,
+        confirm: Option<String>,
     },
     /// Keep the draft file (it is written on the next tick anyway) and close.
     CloseKeepDraft,
@@ -98,6 +105,8 @@ pub struct Editor {
     /// Unsaved changes not yet written to the draft file.
     pub draft_dirty: bool,
     pub read_only: bool,
+    /// When secrets are masked in the text: the stored text with them, to put them back on save.
+    pub unmasked_original: Option<String>,
 }
 
 impl Editor {
@@ -121,6 +130,7 @@ impl Editor {
             message: None,
             draft_dirty: false,
             read_only: read_only || kind == EditorKind::HexReadOnly,
+            unmasked_original: None,
         }
     }
 
@@ -226,6 +236,32 @@ impl Editor {
                 KeyCode::Char('y') => self.save_request(theirs.stat.version),
                 _ => Vec::new(),
             },
+            Stage::TypeName { cluster, mut typed, expected_version } => {
+                match key.code {
+                    KeyCode::Esc => {}
+                    KeyCode::Enter if typed == cluster => {
+                        self.stage = Stage::Saving;
+                        return vec![Request::Save {
+                            data: self.text().into_bytes(),
+                            expected_version,
+                            confirm: Some(typed),
+                        }];
+                    }
+                    KeyCode::Enter => {
+                        self.message = Some(format!("that is not {cluster:?}; nothing was written"));
+                    }
+                    KeyCode::Backspace => {
+                        typed.pop();
+                        self.stage = Stage::TypeName { cluster, typed, expected_version };
+                    }
+                    KeyCode::Char(c) if !ctrl => {
+                        typed.push(c);
+                        self.stage = Stage::TypeName { cluster, typed, expected_version };
+                    }
+                    _ => self.stage = Stage::TypeName { cluster, typed, expected_version },
+                }
+                Vec::new()
+            }
             Stage::ConfirmClose => match key.code {
                 KeyCode::Char('k') | KeyCode::Char('y') => vec![Request::CloseKeepDraft],
                 KeyCode::Char('d') => vec![Request::CloseDiscard],
@@ -310,7 +346,12 @@ impl Editor {
 
     fn save_request(&mut self, expected_version: i32) -> Vec<Request> {
         self.stage = Stage::Saving;
-        vec![Request::Save { data: self.text().into_bytes(), expected_version }]
+        vec![Request::Save { data: self.text().into_bytes(), expected_version, confirm: None }]
+    }
+
+    /// The write needs the production cluster's name typed; the version stays the same.
+    pub fn needs_name(&mut self, cluster: String, expected_version: i32) {
+        self.stage = Stage::TypeName { cluster, typed: String::new(), expected_version };
     }
 
     /// Someone else wrote first: show theirs against yours and against the original.
@@ -395,7 +436,7 @@ mod tests {
         assert_eq!((stats.added, stats.removed), (1, 1));
         assert_eq!(
             e.on_key(key(KeyCode::Enter)),
-            vec![Request::Save { data: b"{\"a\": 1 }".to_vec(), expected_version: 4 }]
+            vec![Request::Save { data: b"{\"a\": 1 }".to_vec(), expected_version: 4, confirm: None }]
         );
         assert_eq!(e.stage, Stage::Saving);
     }
@@ -439,7 +480,7 @@ mod tests {
         assert!(matches!(e.stage, Stage::ConfirmOverwrite { .. }));
         assert_eq!(
             e.on_key(key(KeyCode::Char('y'))),
-            vec![Request::Save { data: b"mine v1".to_vec(), expected_version: 3 }]
+            vec![Request::Save { data: b"mine v1".to_vec(), expected_version: 3, confirm: None }]
         );
     }
 

@@ -27,6 +27,8 @@ pub enum Event {
     Validated { generation: u64, problems: Vec<Problem> },
     /// How a save ended.
     Saved { path: String, result: SaveResult },
+    /// The audited reveal of a znode's masked secrets: allowed, or why not.
+    Revealed { path: String, result: Result<(), String> },
 }
 
 /// The outcome of a write, as the editor needs it.
@@ -38,8 +40,10 @@ pub enum SaveResult {
     },
     /// Someone else wrote first; their data and stat.
     Conflict(NodeInfo),
-    /// Read-only mode, production confirmation, size limit …: nothing was written.
+    /// Read-only mode, size limit …: nothing was written.
     Refused(String),
+    /// A production cluster: the operator must type this cluster's name.
+    NeedsName(String),
     Failed(String),
 }
 
@@ -67,7 +71,10 @@ pub enum Effect {
         path: String,
         data: Vec<u8>,
         expected_version: i32,
+        confirm: Option<String>,
     },
+    /// The audited reveal of masked secrets.
+    Reveal(String),
     SaveDraft {
         dir: std::path::PathBuf,
         draft: Draft,

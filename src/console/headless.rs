@@ -38,7 +38,7 @@ impl Headless {
             let _ = zk_tx.send(Event::Zk(ev));
         });
         let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
-        let executor = Executor::new(zk, tx.clone());
+        let executor = Executor::new(zk, tx.clone(), &opts.root, opts.read_only);
         Ok(Headless { app: App::new(opts), terminal, rx, tx, executor, cancel, session_task })
     }
 

@@ -35,6 +35,7 @@ pub enum Action {
     Back,
     Reload,
     Edit,
+    Reveal,
 }
 
 /// Which pane a binding belongs to; `Global` works everywhere.
@@ -192,6 +193,7 @@ impl Default for KeyMap {
                 b(&[Key::ch('r')], Reload, Tree, true),
                 b(&[Key::ch('e')], Edit, Tree, true),
                 b(&[Key::ch('e')], Edit, Detail, true),
+                b(&[Key::ch('R')], Reveal, Detail, true),
             ],
         }
     }

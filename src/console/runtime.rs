@@ -20,6 +20,7 @@ use super::event::{Effect, Event, SaveResult};
 use super::strings;
 use super::terminal::TerminalGuard;
 use super::view;
+use crate::ops::{Mutation, OpError, Ops, Origin};
 use crate::zk::session::{self, SessionConfig, ZkHandle};
 use crate::zk::{load, ZkEvent};
 
@@ -37,11 +38,18 @@ const SHUTDOWN_WAIT_MS: u64 = 2_000;
 pub struct Executor {
     zk: ZkHandle,
     tx: UnboundedSender<Event>,
+    /// Root and read-only flag for the mutation service (which enforces read-only itself).
+    root: String,
+    read_only: bool,
 }
 
 impl Executor {
-    pub fn new(zk: ZkHandle, tx: UnboundedSender<Event>) -> Executor {
-        Executor { zk, tx }
+    pub fn new(zk: ZkHandle, tx: UnboundedSender<Event>, root: &str, read_only: bool) -> Executor {
+        Executor { zk, tx, root: root.to_string(), read_only }
+    }
+
+    fn ops(&self, client: zookeeper_client::Client) -> Ops {
+        Ops::new(client, &self.root, Origin::Console).with_read_only(self.read_only)
     }
 
     pub fn run(&self, effect: Effect) {
@@ -67,7 +75,8 @@ impl Executor {
             }
             Effect::LoadChildren(_) | Effect::FetchNode(_) | Effect::FetchAcl(_) => self.read(effect),
             Effect::OpenEditor { path, drafts_dir } => self.open_editor(path, drafts_dir),
-            Effect::Save { path, data, expected_version } => self.save(path, data, expected_version),
+            Effect::Save { path, data, expected_version, confirm } => self.save(path, data, expected_version, confirm),
+            Effect::Reveal(path) => self.reveal(path),
         }
     }
 
@@ -127,24 +136,41 @@ impl Executor {
         });
     }
 
-    /// The version-checked write of an edit; a conflict comes back with their data.
-    fn save(&self, path: String, data: Vec<u8>, expected_version: i32) {
+    /// The version-checked write of an edit through the mutation service (guards, audit); a
+    /// conflict comes back with their data.
+    fn save(&self, path: String, data: Vec<u8>, expected_version: i32, confirm: Option<String>) {
         let Some(client) = self.zk.client() else {
             let result = SaveResult::Failed(strings::NOT_CONNECTED.to_string());
             let _ = self.tx.send(Event::Saved { path, result });
             return;
         };
-        let tx = self.tx.clone();
+        let (ops, tx) = (self.ops(client), self.tx.clone());
         tokio::spawn(async move {
-            let result = match client.set_data(&path, &data, Some(expected_version)).await {
-                Ok(stat) => SaveResult::Saved { version: stat.version, audit_warning: None },
-                Err(zookeeper_client::Error::BadVersion) => match load::fetch_node(&client, &path).await {
-                    Ok(theirs) => SaveResult::Conflict(theirs),
-                    Err(e) => SaveResult::Failed(e.message),
-                },
-                Err(e) => SaveResult::Failed(crate::zk::describe_error(&e)),
+            let m = Mutation::Set { path: path.clone(), data, expected_version: Some(expected_version) };
+            let result = match ops.apply(m, confirm.as_deref()).await {
+                Ok(o) => {
+                    SaveResult::Saved { version: o.version_after.unwrap_or_default(), audit_warning: o.audit_error }
+                }
+                Err(OpError::BadVersion { current: Some(theirs), .. }) => SaveResult::Conflict(*theirs),
+                Err(OpError::NeedsConfirmation { cluster }) => SaveResult::NeedsName(cluster),
+                Err(e) if e.is_refusal() => SaveResult::Refused(e.to_string()),
+                Err(e) => SaveResult::Failed(e.to_string()),
             };
             let _ = tx.send(Event::Saved { path, result });
+        });
+    }
+
+    /// Revealing masked secrets is an audited action of its own.
+    fn reveal(&self, path: String) {
+        let Some(client) = self.zk.client() else { return self.not_connected(path) };
+        let (ops, tx) = (self.ops(client), self.tx.clone());
+        tokio::spawn(async move {
+            let result = ops
+                .apply(Mutation::RevealSecret { path: path.clone() }, None)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Event::Revealed { path, result });
         });
     }
 }
@@ -170,7 +196,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         tokio::spawn(tick(tx.clone(), cancel.clone())),
         tokio::spawn(signals(tx.clone(), cancel.clone())),
     ];
-    let executor = Executor { zk, tx };
+    let executor = Executor::new(zk, tx, &app.root, app.read_only);
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
 
     cancel.cancel();

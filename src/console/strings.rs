@@ -95,5 +95,6 @@ pub fn action_label(action: Action) -> &'static str {
         Action::Back => "back",
         Action::Reload => "reload",
         Action::Edit => "edit",
+        Action::Reveal => "reveal secrets",
     }
 }

@@ -66,6 +66,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, e: &Editor, area: Rect) {
             );
             popup(frame, t, area, " Overwrite ", &head, &[]);
         }
+        Stage::TypeName { cluster, typed, .. } => {
+            let head = format!(
+                "{cluster} is a production cluster. Type its name to write, enter to confirm, esc to go back:  {typed}▏"
+            );
+            popup(frame, t, area, " Production ", &head, &[]);
+        }
         Stage::ConfirmClose => {
             popup(frame, t, area, " Close ", "Unsaved changes. k keep them as a draft · d discard · esc back", &[]);
         }
