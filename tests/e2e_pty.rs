@@ -163,3 +163,55 @@ async fn browse_open_json_and_quit_restores_the_terminal() {
     assert!(status.success(), "exit status {status:?}");
     assert_restored(&screen);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edit_a_cluster_config_and_read_it_back() {
+    let sb = common::Sandbox::zk_only().await;
+    let zk = Client::connect(&sb.zk()).await.unwrap();
+    let p = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    for path in ["/myzoo", "/myzoo/clusters", "/myzoo/clusters/sandbox"] {
+        zk.create(path, b"", &p).await.unwrap();
+    }
+    let config = "{\n  \"schema\": 1,\n  \"tier\": \"development\",\n  \"name\": \"sandbox\",\n  \"nodes\": [{\"name\": \"db1\", \"host\": \"127.0.0.1\", \"port\": 3306}]\n}\n";
+    zk.create("/myzoo/clusters/sandbox/config", config.as_bytes(), &p).await.unwrap();
+
+    let (mut child, screen, mut writer, _master) = spawn_console(&sb);
+    screen.wait_for("Cluster sandbox", Duration::from_secs(15));
+    let mut send = |keys: &[u8]| {
+        writer.write_all(keys).unwrap();
+        writer.flush().unwrap();
+    };
+    send(b":goto /myzoo/clusters/sandbox/config\r");
+    screen.wait_for("Znode /myzoo/clusters/sandbox/config", Duration::from_secs(10));
+    send(b"e");
+    screen.wait_for("Edit /myzoo/clusters/sandbox/config", Duration::from_secs(10));
+    screen.wait_for("valid JSON", Duration::from_secs(5));
+    // Line 3 is the tier: go there, replace "development" with "staging".
+    send(b"\x1b[B");
+    send(b"\x1b[B");
+    send(b"\x1b[F"); // End
+    for _ in 0.."development\",".len() {
+        send(b"\x7f");
+    }
+    send(b"staging\",");
+    screen.wait_for("\"tier\": \"staging\",", Duration::from_secs(5));
+    send(b"\x13"); // ctrl-s
+    screen.wait_for("Review the change", Duration::from_secs(5));
+    send(b"y");
+    screen.wait_for("saved /myzoo/clusters/sandbox/config (version 1)", Duration::from_secs(10));
+
+    // Another client reads the new value; the audit log says who did it.
+    let (data, stat) = zk.get_data("/myzoo/clusters/sandbox/config").await.unwrap();
+    assert_eq!(stat.version, 1);
+    let text = String::from_utf8(data).unwrap();
+    assert!(text.contains("\"tier\": \"staging\"") && text.contains("\"name\": \"sandbox\""), "{text}");
+    let audit = myzoo::audit::list(&zk, "/myzoo", 10, Some("/myzoo/clusters/sandbox/config")).await.unwrap();
+    let (_, record) = audit.first().expect("an audit record for the save");
+    assert_eq!((record.action.as_str(), record.result.as_str(), record.origin.as_str()), ("set", "ok", "console"));
+    assert_eq!((record.version_before, record.version_after), (Some(0), Some(1)));
+
+    send(b"q");
+    let status = wait_exit(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+    assert_restored(&screen);
+}
