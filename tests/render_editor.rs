@@ -1,7 +1,7 @@
 //! The editor on ratatui's TestBackend: masked secrets, a JSON error with line and column, the
 //! diff before saving, the conflict view; and the written data carries the real secret.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use myzoo::console::app::{App, AppOptions, Mode};
@@ -108,7 +108,8 @@ fn masked_error_diff_and_conflict() {
 
     // Confirm: the write carries the base version and the real secret, never the mask.
     let effects = key(&mut a, KeyCode::Char('y'), KeyModifiers::NONE);
-    let Some(Effect::Save { data, expected_version, .. }) = effects.iter().find(|e| matches!(e, Effect::Save { .. })) else {
+    let Some(Effect::Save { data, expected_version, .. }) = effects.iter().find(|e| matches!(e, Effect::Save { .. }))
+    else {
         panic!("no save effect: {effects:?}")
     };
     assert_eq!(*expected_version, 3);
@@ -118,7 +119,10 @@ fn masked_error_diff_and_conflict() {
 
     // Someone else saved first: their change and ours, side by side.
     let theirs = CONFIG.replace("10.0.0.1", "10.0.0.9");
-    a.update(Event::Saved { path: "/myzoo/clusters/main/config".into(), result: SaveResult::Conflict(node(&theirs, 4)) });
+    a.update(Event::Saved {
+        path: "/myzoo/clusters/main/config".into(),
+        result: SaveResult::Conflict(node(&theirs, 4)),
+    });
     let Mode::Editor(e) = &a.mode else { panic!() };
     assert!(matches!(e.stage, Stage::Conflict { .. }));
     let screen = render(&a);

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::clusters::ClusterStore;
+use super::dialogs::{CreateForm, DeleteConfirm, DialogResult};
 use super::draft::Draft;
 use super::editor::{self, Editor, EditorKind, Request};
 use super::event::SaveResult;
@@ -27,6 +28,8 @@ pub const NOTICE_TTL_MS: u64 = 5_000;
 pub enum Pane {
     /// The cluster screen: topology and node table.
     Cluster,
+    /// The audit log screen.
+    Audit,
     /// The znode tree screen's left pane…
     Tree,
     /// …and its right pane.
@@ -36,7 +39,7 @@ pub enum Pane {
 impl Pane {
     pub fn scope(self) -> Scope {
         match self {
-            Pane::Cluster => Scope::Cluster,
+            Pane::Cluster | Pane::Audit => Scope::Cluster,
             Pane::Tree => Scope::Tree,
             Pane::Detail => Scope::Detail,
         }
@@ -44,7 +47,7 @@ impl Pane {
 
     fn next(self) -> Pane {
         match self {
-            Pane::Cluster => Pane::Tree,
+            Pane::Cluster | Pane::Audit => Pane::Tree,
             Pane::Tree => Pane::Detail,
             Pane::Detail => Pane::Cluster,
         }
@@ -76,6 +79,8 @@ pub enum Mode {
     },
     /// Editing (or viewing read-only) a znode's data.
     Editor(Box<Editor>),
+    Create(CreateForm),
+    Delete(DeleteConfirm),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +134,8 @@ pub struct App {
     pub tree: TreeModel,
     pub tree_offset: usize,
     pub clusters: ClusterStore,
+    /// The audit screen's records (newest first) and the path filter they were read with.
+    pub audit: Option<AuditView>,
     /// Once the operator picks a screen, start-up no longer switches it for them.
     screen_chosen: bool,
     /// What the watch was last told to read: (tree structure version, selected cluster).
@@ -155,6 +162,7 @@ impl App {
             drafts_dir: o.drafts_dir,
             pending_goto: Some(o.root.clone()),
             clusters: ClusterStore::new(&o.root),
+            audit: None,
             root: o.root,
             read_only: o.read_only,
             theme: o.theme,
@@ -203,6 +211,21 @@ impl App {
                 }
             }
             Event::Saved { path, result } => self.on_saved(path, result, &mut effects),
+            Event::Done { result } => match result {
+                Ok(text) => self.notify(NoticeLevel::Info, text),
+                Err(text) => self.notify(NoticeLevel::Error, text),
+            },
+            Event::DeletePlanned { result } => match result {
+                Ok((plan, cluster)) => self.mode = Mode::Delete(DeleteConfirm::new(plan, cluster)),
+                Err(e) => self.notify(NoticeLevel::Error, e),
+            },
+            Event::AuditLoaded { filter, result } => match result {
+                Ok(records) => {
+                    self.audit = Some(AuditView { filter, records, cursor: 0 });
+                    self.choose_pane(Pane::Audit);
+                }
+                Err(e) => self.notify(NoticeLevel::Error, format!("audit log: {e}")),
+            },
             Event::Revealed { path, result } => match result {
                 Ok(()) => {
                     self.notify(NoticeLevel::Info, format!("secrets of {path} revealed (recorded in the audit log)"));
@@ -341,6 +364,14 @@ impl App {
                 let requests = e.on_key(key);
                 self.on_editor_requests(requests, effects);
             }
+            Mode::Create(form) => {
+                let result = form.on_key(key);
+                self.on_dialog(result, effects);
+            }
+            Mode::Delete(confirm) => {
+                let result = confirm.on_key(key);
+                self.on_dialog(result, effects);
+            }
             Mode::Normal => {
                 if let Some(action) = self.keymap.lookup(k, self.focus.scope()) {
                     self.on_action(action, effects);
@@ -394,6 +425,9 @@ impl App {
         if self.focus == Pane::Cluster && self.on_cluster_action(action, effects) {
             return;
         }
+        if self.focus == Pane::Audit && self.on_audit_action(action, effects) {
+            return;
+        }
         let detail = self.focus == Pane::Detail;
         let page = self.page();
         match action {
@@ -441,6 +475,30 @@ impl App {
                     self.focus = Pane::Tree;
                 }
             }
+            Action::NewChild | Action::DeleteNode if self.read_only => {
+                self.notify(NoticeLevel::Error, strings::READ_ONLY_REFUSED)
+            }
+            Action::NewChild => {
+                if let Some(path) = self.tree.selected_path().map(str::to_string) {
+                    self.mode = Mode::Create(CreateForm::new(&path));
+                }
+            }
+            Action::DeleteNode => {
+                if let Some(path) = self.tree.selected_path().filter(|p| *p != "/").map(str::to_string) {
+                    effects.push(Effect::PlanDelete(path));
+                }
+            }
+            Action::CopyPath => {
+                if let Some(path) = self.tree.selected_path().map(str::to_string) {
+                    self.notify(NoticeLevel::Info, format!("copied {path}"));
+                    effects.push(Effect::Copy(path));
+                }
+            }
+            Action::ShowAudit => {
+                let filter = self.tree.selected_path().filter(|p| *p != "/").map(str::to_string);
+                effects.push(Effect::LoadAudit(filter));
+            }
+            Action::Reveal if self.read_only => self.notify(NoticeLevel::Error, strings::READ_ONLY_REFUSED),
             Action::Reveal => {
                 if let Some(path) = self.tree.selected_path().map(str::to_string) {
                     effects.push(Effect::Reveal(path));
@@ -638,6 +696,21 @@ impl App {
         effects.push(Effect::SaveDraft { dir: self.drafts_dir.clone(), draft });
     }
 
+    fn on_dialog(&mut self, result: DialogResult, effects: &mut Vec<Effect>) {
+        match result {
+            DialogResult::Stay => {}
+            DialogResult::Cancel => self.mode = Mode::Normal,
+            DialogResult::Create { path, data, mode } => {
+                self.mode = Mode::Normal;
+                effects.push(Effect::Create { path, data, mode });
+            }
+            DialogResult::Delete { path, version, recursive, confirm } => {
+                self.mode = Mode::Normal;
+                effects.push(Effect::Delete { path, version, recursive, confirm });
+            }
+        }
+    }
+
     fn choose_pane(&mut self, pane: Pane) {
         self.focus = pane;
         self.screen_chosen = true;
@@ -645,6 +718,22 @@ impl App {
             let now_ms = self.now_ms();
             self.clusters.recompute(now_ms);
         }
+    }
+
+    /// Keys on the audit screen; returns false for the ones the common handler takes.
+    fn on_audit_action(&mut self, action: Action, effects: &mut Vec<Effect>) -> bool {
+        let Some(view) = self.audit.as_mut() else { return false };
+        let last = view.records.len().saturating_sub(1);
+        match action {
+            Action::Up => view.cursor = view.cursor.saturating_sub(1),
+            Action::Down => view.cursor = (view.cursor + 1).min(last),
+            Action::Top | Action::PageUp => view.cursor = 0,
+            Action::Bottom | Action::PageDown => view.cursor = last,
+            Action::Reload => effects.push(Effect::LoadAudit(view.filter.clone())),
+            Action::Back => self.choose_pane(Pane::Tree),
+            _ => return false,
+        }
+        true
     }
 
     /// Keys on the cluster screen; returns false for the ones the common handler takes.
@@ -725,6 +814,7 @@ impl App {
                     Err(e) => self.notify(NoticeLevel::Error, e),
                 }
             }
+            "audit" => effects.push(Effect::LoadAudit((!arg.is_empty()).then(|| arg.to_string()))),
             "theme" => match Theme::builtin(arg) {
                 Ok(t) => {
                     self.notify(NoticeLevel::Info, strings::theme_switched(&t.name));
@@ -858,4 +948,12 @@ pub fn validate_text(text: &str, schema: Option<&str>) -> Vec<editor::Problem> {
             message: p.message,
         })
         .collect()
+}
+
+/// The audit screen's state.
+#[derive(Debug, Clone)]
+pub struct AuditView {
+    pub filter: Option<String>,
+    pub records: Vec<(String, crate::audit::AuditRecord)>,
+    pub cursor: usize,
 }

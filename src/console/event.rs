@@ -27,6 +27,12 @@ pub enum Event {
     Validated { generation: u64, problems: Vec<Problem> },
     /// How a save ended.
     Saved { path: String, result: SaveResult },
+    /// A create or delete finished: the notice to show.
+    Done { result: Result<String, String> },
+    /// What a delete would remove, and the production cluster name to type if any.
+    DeletePlanned { result: Result<(crate::ops::DeletePlan, Option<String>), String> },
+    /// Audit records, newest first.
+    AuditLoaded { filter: Option<String>, result: Result<Vec<(String, crate::audit::AuditRecord)>, String> },
     /// The audited reveal of a znode's masked secrets: allowed, or why not.
     Revealed { path: String, result: Result<(), String> },
 }
@@ -75,6 +81,21 @@ pub enum Effect {
     },
     /// The audited reveal of masked secrets.
     Reveal(String),
+    Create {
+        path: String,
+        data: Vec<u8>,
+        mode: crate::ops::NodeMode,
+    },
+    PlanDelete(String),
+    Delete {
+        path: String,
+        version: i32,
+        recursive: bool,
+        confirm: Option<String>,
+    },
+    /// Put text on the operator's clipboard (OSC 52: works over SSH and through tmux).
+    Copy(String),
+    LoadAudit(Option<String>),
     SaveDraft {
         dir: std::path::PathBuf,
         draft: Draft,

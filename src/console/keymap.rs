@@ -36,6 +36,10 @@ pub enum Action {
     Reload,
     Edit,
     Reveal,
+    NewChild,
+    DeleteNode,
+    CopyPath,
+    ShowAudit,
 }
 
 /// Which pane a binding belongs to; `Global` works everywhere.
@@ -194,6 +198,11 @@ impl Default for KeyMap {
                 b(&[Key::ch('e')], Edit, Tree, true),
                 b(&[Key::ch('e')], Edit, Detail, true),
                 b(&[Key::ch('R')], Reveal, Detail, true),
+                b(&[Key::ch('n')], NewChild, Tree, true),
+                b(&[Key::ch('d')], DeleteNode, Tree, true),
+                b(&[Key::ch('y')], CopyPath, Tree, false),
+                b(&[Key::ch('y')], CopyPath, Detail, false),
+                b(&[Key::ch('A')], ShowAudit, Global, false),
             ],
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod clusters;
+pub mod dialogs;
 pub mod draft;
 pub mod editor;
 pub mod event;

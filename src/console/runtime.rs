@@ -41,11 +41,29 @@ pub struct Executor {
     /// Root and read-only flag for the mutation service (which enforces read-only itself).
     root: String,
     read_only: bool,
+    /// Whether copies go to the terminal (not in headless runs).
+    clipboard: bool,
+}
+
+/// Records the audit screen reads at a time.
+const AUDIT_RECORDS_SHOWN: usize = 500;
+
+fn with_audit_warning(text: String, audit_error: Option<String>) -> String {
+    match audit_error {
+        Some(e) => format!("{text}; but the audit record failed: {e}"),
+        None => text,
+    }
 }
 
 impl Executor {
     pub fn new(zk: ZkHandle, tx: UnboundedSender<Event>, root: &str, read_only: bool) -> Executor {
-        Executor { zk, tx, root: root.to_string(), read_only }
+        Executor { zk, tx, root: root.to_string(), read_only, clipboard: false }
+    }
+
+    /// Copies go to the real terminal.
+    pub fn with_clipboard(mut self) -> Executor {
+        self.clipboard = true;
+        self
     }
 
     fn ops(&self, client: zookeeper_client::Client) -> Ops {
@@ -77,6 +95,11 @@ impl Executor {
             Effect::OpenEditor { path, drafts_dir } => self.open_editor(path, drafts_dir),
             Effect::Save { path, data, expected_version, confirm } => self.save(path, data, expected_version, confirm),
             Effect::Reveal(path) => self.reveal(path),
+            Effect::Create { path, data, mode } => self.create(path, data, mode),
+            Effect::PlanDelete(path) => self.plan_delete(path),
+            Effect::Delete { path, version, recursive, confirm } => self.delete(path, version, recursive, confirm),
+            Effect::Copy(text) => self.copy(&text),
+            Effect::LoadAudit(filter) => self.load_audit(filter),
         }
     }
 
@@ -160,6 +183,75 @@ impl Executor {
         });
     }
 
+    fn create(&self, path: String, data: Vec<u8>, mode: crate::ops::NodeMode) {
+        let Some(client) = self.zk.client() else { return self.not_connected(path) };
+        let (ops, tx) = (self.ops(client), self.tx.clone());
+        tokio::spawn(async move {
+            let result = match ops.apply(Mutation::Create { path: path.clone(), data, mode }, None).await {
+                Ok(o) => Ok(with_audit_warning(format!("created {} ({})", o.path, mode.label()), o.audit_error)),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send(Event::Done { result });
+        });
+    }
+
+    fn plan_delete(&self, path: String) {
+        let Some(client) = self.zk.client() else { return self.not_connected(path) };
+        let (ops, tx) = (self.ops(client), self.tx.clone());
+        tokio::spawn(async move {
+            let result = async {
+                let plan = ops.delete_plan(&path).await?;
+                let m = Mutation::Delete { path: path.clone(), expected_version: Some(plan.version), recursive: true };
+                let cluster = ops.confirmation_needed(&m).await?;
+                Ok::<_, OpError>((plan, cluster))
+            }
+            .await
+            .map_err(|e| e.to_string());
+            let _ = tx.send(Event::DeletePlanned { result });
+        });
+    }
+
+    fn delete(&self, path: String, version: i32, recursive: bool, confirm: Option<String>) {
+        let Some(client) = self.zk.client() else { return self.not_connected(path) };
+        let (ops, tx) = (self.ops(client), self.tx.clone());
+        tokio::spawn(async move {
+            let m = Mutation::Delete { path: path.clone(), expected_version: Some(version), recursive };
+            let result = match ops.apply(m, confirm.as_deref()).await {
+                Ok(o) => Ok(with_audit_warning(format!("deleted {path}"), o.audit_error)),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send(Event::Done { result });
+        });
+    }
+
+    /// OSC 52 puts text on the clipboard of the operator's own terminal, across SSH; inside
+    /// tmux the sequence is wrapped so tmux passes it on.
+    fn copy(&self, text: &str) {
+        if !self.clipboard {
+            return;
+        }
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+        let osc = format!("\x1b]52;c;{encoded}\x07");
+        let seq = if std::env::var_os("TMUX").is_some() { format!("\x1bPtmux;\x1b{osc}\x1b\\") } else { osc };
+        use std::io::Write;
+        let mut out = io::stdout();
+        if let Err(e) = out.write_all(seq.as_bytes()).and_then(|()| out.flush()) {
+            tracing::warn!(error = %e, "cannot write the clipboard sequence");
+        }
+    }
+
+    fn load_audit(&self, filter: Option<String>) {
+        let Some(client) = self.zk.client() else { return self.not_connected(String::from("audit")) };
+        let (root, tx) = (self.root.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            let result = crate::audit::list(&client, &root, AUDIT_RECORDS_SHOWN, filter.as_deref())
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Event::AuditLoaded { filter, result });
+        });
+    }
+
     /// Revealing masked secrets is an audited action of its own.
     fn reveal(&self, path: String) {
         let Some(client) = self.zk.client() else { return self.not_connected(path) };
@@ -196,7 +288,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         tokio::spawn(tick(tx.clone(), cancel.clone())),
         tokio::spawn(signals(tx.clone(), cancel.clone())),
     ];
-    let executor = Executor::new(zk, tx, &app.root, app.read_only);
+    let executor = Executor::new(zk, tx, &app.root, app.read_only).with_clipboard();
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
 
     cancel.cancel();

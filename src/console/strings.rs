@@ -43,6 +43,8 @@ pub fn unknown_command(cmd: &str) -> String {
 }
 
 pub const CLUSTER_TITLE: &str = "Cluster";
+pub const AUDIT_TITLE: &str = "Audit";
+pub const READ_ONLY_REFUSED: &str = "read-only mode: nothing is changed";
 pub const NODE_TITLE: &str = "Node";
 pub const NO_CLUSTERS: &str = "no clusters under the root yet: press 2 for the znode tree";
 pub const NO_CLUSTER_SELECTED: &str = "no cluster selected: :cluster NAME";
@@ -96,5 +98,9 @@ pub fn action_label(action: Action) -> &'static str {
         Action::Reload => "reload",
         Action::Edit => "edit",
         Action::Reveal => "reveal secrets",
+        Action::NewChild => "new child",
+        Action::DeleteNode => "delete",
+        Action::CopyPath => "copy path",
+        Action::ShowAudit => "audit log",
     }
 }

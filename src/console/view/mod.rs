@@ -1,7 +1,9 @@
 //! Drawing: a pure function of [`App`] onto a ratatui frame. No I/O, no state changes.
 
+mod audit_pane;
 mod cluster_pane;
 mod detail;
+mod dialog_view;
 mod editor_view;
 mod header;
 mod overlay;
@@ -65,6 +67,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     header::draw(frame, app, areas.header);
     if let super::app::Mode::Editor(e) = &app.mode {
         editor_view::draw(frame, app, e, areas.tree.union(areas.detail));
+    } else if app.focus == super::app::Pane::Audit {
+        audit_pane::draw(frame, app, areas.tree.union(areas.detail));
     } else if app.focus == super::app::Pane::Cluster {
         cluster_pane::draw(frame, app, areas.tree.union(areas.detail));
     } else {
@@ -76,6 +80,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     match &app.mode {
         super::app::Mode::Help => overlay::help(frame, app, size),
         super::app::Mode::NodeDetail { node, scroll } => cluster_pane::node_popup(frame, app, node, *scroll, size),
+        super::app::Mode::Create(form) => dialog_view::create(frame, app, form, size),
+        super::app::Mode::Delete(confirm) => dialog_view::delete(frame, app, confirm, size),
         _ => {}
     }
 }

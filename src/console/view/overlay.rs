@@ -52,6 +52,13 @@ pub fn hint_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
             ("ctrl-u/ctrl-r".to_string(), "undo/redo"),
             ("esc".to_string(), "close"),
         ],
+        Mode::Create(_) => vec![
+            ("tab".to_string(), "next field"),
+            ("←/→".to_string(), "choose"),
+            ("enter".to_string(), "create"),
+            ("esc".to_string(), "cancel"),
+        ],
+        Mode::Delete(_) => vec![("enter/y".to_string(), "delete"), ("esc".to_string(), "cancel")],
         Mode::Help | Mode::NodeDetail { .. } => {
             vec![("esc".to_string(), strings::action_label(crate::console::keymap::Action::Back))]
         }

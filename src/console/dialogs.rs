@@ -1,0 +1,272 @@
+//! The create and delete dialogs: pure form state and key handling. Dangerous actions are two
+//! steps — this confirmation, then a separate confirmed effect — and the mutation service
+//! checks everything again where it writes.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::ops::{DeletePlan, NodeMode};
+use crate::zk::{base_name, child_path};
+
+/// Modes offered when creating, in the order Tab cycles them.
+pub const CREATE_MODES: [&str; 5] = ["persistent", "persistent-sequential", "container", "ttl", "ephemeral"];
+/// Initial data templates.
+pub const TEMPLATES: [(&str, &str); 3] = [("empty", ""), ("json object", "{}\n"), ("json array", "[]\n")];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateField {
+    Name,
+    Mode,
+    Ttl,
+    Template,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateForm {
+    pub parent: String,
+    pub name: String,
+    pub mode: usize,
+    pub ttl_ms: String,
+    pub template: usize,
+    pub field: CreateField,
+    pub error: Option<String>,
+}
+
+/// What a dialog asks for when it is done.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DialogResult {
+    Stay,
+    Cancel,
+    Create { path: String, data: Vec<u8>, mode: NodeMode },
+    Delete { path: String, version: i32, recursive: bool, confirm: Option<String> },
+}
+
+impl CreateForm {
+    pub fn new(parent: &str) -> CreateForm {
+        CreateForm {
+            parent: parent.to_string(),
+            name: String::new(),
+            mode: 0,
+            ttl_ms: "60000".into(),
+            template: 0,
+            field: CreateField::Name,
+            error: None,
+        }
+    }
+
+    pub fn path(&self) -> String {
+        child_path(&self.parent, &self.name)
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> DialogResult {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => return DialogResult::Cancel,
+            KeyCode::Tab => self.field = self.next_field(),
+            KeyCode::Enter => return self.submit(),
+            KeyCode::Left | KeyCode::Right if self.field == CreateField::Mode => {
+                self.mode = cycle(self.mode, CREATE_MODES.len(), key.code == KeyCode::Right);
+            }
+            KeyCode::Left | KeyCode::Right if self.field == CreateField::Template => {
+                self.template = cycle(self.template, TEMPLATES.len(), key.code == KeyCode::Right);
+            }
+            KeyCode::Backspace => {
+                match self.field {
+                    CreateField::Name => self.name.pop(),
+                    CreateField::Ttl => self.ttl_ms.pop(),
+                    _ => None,
+                };
+            }
+            KeyCode::Char(c) if !ctrl => match self.field {
+                CreateField::Name => self.name.push(c),
+                CreateField::Ttl if c.is_ascii_digit() => self.ttl_ms.push(c),
+                _ => {}
+            },
+            _ => {}
+        }
+        self.error = None;
+        DialogResult::Stay
+    }
+
+    fn next_field(&self) -> CreateField {
+        match self.field {
+            CreateField::Name => CreateField::Mode,
+            CreateField::Mode if CREATE_MODES[self.mode] == "ttl" => CreateField::Ttl,
+            CreateField::Mode | CreateField::Ttl => CreateField::Template,
+            CreateField::Template => CreateField::Name,
+        }
+    }
+
+    /// Checks the name and mode here so the operator hears about it at once; the mutation
+    /// service checks them again where it writes.
+    fn submit(&mut self) -> DialogResult {
+        let path = self.path();
+        if self.name.is_empty() || self.name.contains('/') {
+            self.error = Some("a name is one path segment: no '/' and not empty".into());
+            return DialogResult::Stay;
+        }
+        if let Err(reason) = crate::ops::validate_target(&path) {
+            self.error = Some(reason);
+            return DialogResult::Stay;
+        }
+        let mode = match CREATE_MODES[self.mode] {
+            "persistent" => NodeMode::Persistent,
+            "persistent-sequential" => NodeMode::PersistentSequential,
+            "container" => NodeMode::Container,
+            "ttl" => match self.ttl_ms.parse::<u64>() {
+                Ok(ttl_ms) if ttl_ms > 0 => NodeMode::PersistentWithTtl { ttl_ms },
+                _ => {
+                    self.error = Some("TTL must be a positive number of milliseconds".into());
+                    return DialogResult::Stay;
+                }
+            },
+            _ => {
+                self.error = Some(crate::ops::Origin::Console.ephemeral_reason().to_string());
+                return DialogResult::Stay;
+            }
+        };
+        DialogResult::Create { path, data: TEMPLATES[self.template].1.as_bytes().to_vec(), mode }
+    }
+}
+
+fn cycle(i: usize, n: usize, forward: bool) -> usize {
+    if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }
+}
+
+/// The delete confirmation: what goes, and what must be typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteConfirm {
+    pub plan: DeletePlan,
+    /// A production cluster's name to type (the mutation service requires it).
+    pub cluster: Option<String>,
+    pub typed: String,
+    pub error: Option<String>,
+}
+
+impl DeleteConfirm {
+    pub fn new(plan: DeletePlan, cluster: Option<String>) -> DeleteConfirm {
+        DeleteConfirm { plan, cluster, typed: String::new(), error: None }
+    }
+
+    /// What must be typed, if anything: the production cluster's name, else the znode's name
+    /// when a whole subtree goes.
+    pub fn must_type(&self) -> Option<String> {
+        self.cluster.clone().or_else(|| (self.plan.descendants > 0).then(|| base_name(&self.plan.path).to_string()))
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> DialogResult {
+        let Some(expected) = self.must_type() else {
+            return match key.code {
+                KeyCode::Char('y') => self.confirmed(None),
+                _ => DialogResult::Cancel,
+            };
+        };
+        match key.code {
+            KeyCode::Esc => DialogResult::Cancel,
+            KeyCode::Enter if self.typed == expected => {
+                let confirm = self.cluster.clone();
+                self.confirmed(confirm)
+            }
+            KeyCode::Enter => {
+                self.error = Some(format!("type {expected:?} exactly; nothing was deleted"));
+                DialogResult::Stay
+            }
+            KeyCode::Backspace => {
+                self.typed.pop();
+                DialogResult::Stay
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.typed.push(c);
+                DialogResult::Stay
+            }
+            _ => DialogResult::Stay,
+        }
+    }
+
+    fn confirmed(&self, confirm: Option<String>) -> DialogResult {
+        DialogResult::Delete {
+            path: self.plan.path.clone(),
+            version: self.plan.version,
+            recursive: self.plan.descendants > 0,
+            confirm,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn typed(f: &mut impl FnMut(KeyEvent) -> DialogResult, s: &str) {
+        for c in s.chars() {
+            f(key(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn create_validates_names_and_refuses_ephemeral() {
+        let mut f = CreateForm::new("/a");
+        assert_eq!(f.on_key(key(KeyCode::Enter)), DialogResult::Stay);
+        assert!(f.error.is_some());
+        typed(&mut |k| f.on_key(k), "..");
+        assert_eq!(f.on_key(key(KeyCode::Enter)), DialogResult::Stay);
+        assert!(f.error.is_some(), "'..' refused");
+        f.name = "child".into();
+        f.field = CreateField::Mode;
+        for _ in 0..4 {
+            f.on_key(key(KeyCode::Right));
+        }
+        assert_eq!(CREATE_MODES[f.mode], "ephemeral");
+        assert_eq!(f.on_key(key(KeyCode::Enter)), DialogResult::Stay);
+        assert!(f.error.as_deref().unwrap().contains("vanish"));
+        f.on_key(key(KeyCode::Left)); // ttl
+        f.field = CreateField::Template;
+        f.on_key(key(KeyCode::Right));
+        assert_eq!(
+            f.on_key(key(KeyCode::Enter)),
+            DialogResult::Create {
+                path: "/a/child".into(),
+                data: b"{}\n".to_vec(),
+                mode: NodeMode::PersistentWithTtl { ttl_ms: 60_000 }
+            }
+        );
+        let mut z = CreateForm::new("/");
+        z.name = "zookeeper".into();
+        z.on_key(key(KeyCode::Enter));
+        assert!(z.error.is_some(), "nothing under /zookeeper");
+    }
+
+    fn plan(descendants: usize) -> DeletePlan {
+        DeletePlan { path: "/a/victim".into(), version: 7, descendants, paths: Vec::new() }
+    }
+
+    #[test]
+    fn deleting_a_leaf_needs_y_a_subtree_its_name_production_the_cluster() {
+        let mut d = DeleteConfirm::new(plan(0), None);
+        assert_eq!(
+            d.on_key(key(KeyCode::Char('y'))),
+            DialogResult::Delete { path: "/a/victim".into(), version: 7, recursive: false, confirm: None }
+        );
+        let mut d = DeleteConfirm::new(plan(3), None);
+        assert_eq!(d.on_key(key(KeyCode::Char('y'))), DialogResult::Stay);
+        d.typed.clear();
+        typed(&mut |k| d.on_key(k), "victim");
+        assert!(matches!(d.on_key(key(KeyCode::Enter)), DialogResult::Delete { recursive: true, confirm: None, .. }));
+        let mut d = DeleteConfirm::new(plan(0), Some("prod-eu".into()));
+        typed(&mut |k| d.on_key(k), "victim");
+        assert_eq!(d.on_key(key(KeyCode::Enter)), DialogResult::Stay);
+        assert!(d.error.is_some());
+        d.typed.clear();
+        typed(&mut |k| d.on_key(k), "prod-eu");
+        assert!(
+            matches!(d.on_key(key(KeyCode::Enter)), DialogResult::Delete { confirm: Some(c), .. } if c == "prod-eu")
+        );
+    }
+}

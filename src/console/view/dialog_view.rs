@@ -1,0 +1,76 @@
+//! The create and delete dialogs, drawn over the current screen.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+use crate::console::app::App;
+use crate::console::dialogs::{CreateField, CreateForm, DeleteConfirm, CREATE_MODES, TEMPLATES};
+
+fn frame_popup(frame: &mut Frame<'_>, app: &App, area: Rect, title: &str, lines: Vec<Line<'_>>) {
+    let t = &app.theme;
+    let width = 72.min(area.width.saturating_sub(4));
+    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let rect = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
+    frame.render_widget(Clear, rect);
+    let block =
+        Block::default().borders(Borders::ALL).border_style(t.border_focused).title(Span::styled(title, t.title));
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Default::default()), rect);
+}
+
+pub fn create(frame: &mut Frame<'_>, app: &App, f: &CreateForm, area: Rect) {
+    let t = &app.theme;
+    let field = |label: &str, value: String, which: CreateField| {
+        let style = if f.field == which { t.selected } else { t.text };
+        Line::from(vec![Span::styled(format!("{label:<10}"), t.label), Span::styled(value, style)])
+    };
+    let mut lines = vec![
+        Line::styled(format!("New child of {}", f.parent), t.input),
+        Line::raw(""),
+        field("name", format!("{}▏", f.name), CreateField::Name),
+        field("mode", format!("‹ {} ›", CREATE_MODES[f.mode]), CreateField::Mode),
+    ];
+    if CREATE_MODES[f.mode] == "ttl" {
+        lines.push(field("ttl ms", f.ttl_ms.clone(), CreateField::Ttl));
+    }
+    lines.push(field("data", format!("‹ {} ›", TEMPLATES[f.template].0), CreateField::Template));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(format!("will create {}", f.path()), t.muted));
+    if let Some(e) = &f.error {
+        lines.push(Line::styled(e.as_str(), t.error));
+    }
+    frame_popup(frame, app, area, " Create ", lines);
+}
+
+pub fn delete(frame: &mut Frame<'_>, app: &App, d: &DeleteConfirm, area: Rect) {
+    let t = &app.theme;
+    let mut lines = vec![Line::styled(format!("Delete {} (version {})?", d.plan.path, d.plan.version), t.input)];
+    if d.plan.descendants > 0 {
+        lines.push(Line::styled(
+            format!("and everything under it: {} descendant znode(s)", d.plan.descendants),
+            t.error,
+        ));
+        for p in d.plan.paths.iter().take(5) {
+            lines.push(Line::styled(format!("  {p}"), t.muted));
+        }
+        if d.plan.paths.len() > 5 {
+            lines.push(Line::styled(format!("  … and {} more", d.plan.paths.len() - 5), t.muted));
+        }
+    }
+    if let Some(c) = &d.cluster {
+        lines.push(Line::styled(format!("{c} is a production cluster."), t.header_production));
+    }
+    lines.push(Line::raw(""));
+    match d.must_type() {
+        Some(name) => lines.push(Line::from(vec![
+            Span::styled(format!("type {name:?} and enter to delete, esc to keep it:  "), t.label),
+            Span::styled(format!("{}▏", d.typed), t.input),
+        ])),
+        None => lines.push(Line::styled("y delete · any other key keeps it", t.label)),
+    }
+    if let Some(e) = &d.error {
+        lines.push(Line::styled(e.as_str(), t.error));
+    }
+    frame_popup(frame, app, area, " Delete ", lines);
+}

@@ -1,0 +1,120 @@
+//! Creating, deleting, auditing and read-only mode through the console (headless, real
+//! ZooKeeper): every change goes through the dialogs and the mutation service.
+
+mod common;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use myzoo::console::app::{App, Mode, Pane};
+use myzoo::console::event::Event;
+use myzoo::console::headless::Headless;
+use zookeeper_client::{Acls, Client, CreateMode};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn send_keys(h: &Headless, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\t' => KeyCode::Tab,
+            '\x1b' => KeyCode::Esc,
+            '→' => KeyCode::Right,
+            c => KeyCode::Char(c),
+        };
+        h.send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+}
+
+fn notice(a: &App) -> String {
+    a.notices.iter().map(|n| n.text.clone()).collect::<Vec<_>>().join(" | ")
+}
+
+async fn setup(read_only: bool) -> (common::Sandbox, Client, Headless) {
+    let sb = common::Sandbox::zk_only().await;
+    let zk = Client::connect(&sb.zk()).await.unwrap();
+    let p = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    for path in ["/work", "/work/leaf", "/work/tree", "/work/tree/a", "/work/tree/b"] {
+        zk.create(path, b"x", &p).await.unwrap();
+    }
+    let opts = myzoo::console::app::AppOptions { read_only, ..common::app_opts((120, 40), "/work") };
+    let mut h = Headless::start(opts, sb.session(Duration::from_secs(10))).unwrap();
+    assert!(
+        h.pump_until(WAIT, |a| a.tree.selected_path() == Some("/work") && a.tree.node("/work/tree").is_some()).await
+    );
+    (sb, zk, h)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_delete_and_audit_from_the_console() {
+    let (_sb, zk, mut h) = setup(false).await;
+    // n: a child of /work, persistent, with a JSON template.
+    send_keys(&h, "nnew-child\t\t→\n");
+    assert!(h.pump_until(WAIT, |a| a.tree.node("/work/new-child").is_some()).await, "{}", notice(&h.app));
+    assert_eq!(zk.get_data("/work/new-child").await.unwrap().0, b"{}\n");
+
+    // d on a leaf: y deletes it.
+    send_keys(&h, ":goto /work/leaf\n");
+    assert!(h.pump_until(WAIT, |a| a.tree.selected_path() == Some("/work/leaf")).await);
+    send_keys(&h, "d");
+    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Delete(_))).await);
+    send_keys(&h, "y");
+    assert!(h.pump_until(WAIT, |a| a.tree.node("/work/leaf").is_none()).await, "{}", notice(&h.app));
+
+    // d on a subtree: the name must be typed; a wrong name deletes nothing.
+    send_keys(&h, ":goto /work/tree\n");
+    assert!(h.pump_until(WAIT, |a| a.tree.selected_path() == Some("/work/tree")).await);
+    send_keys(&h, "d");
+    assert!(h.pump_until(WAIT, |a| matches!(&a.mode, Mode::Delete(d) if d.plan.descendants == 2)).await);
+    send_keys(&h, "y\n");
+    h.pump_until(Duration::from_millis(300), |_| false).await;
+    assert!(zk.check_stat("/work/tree").await.unwrap().is_some(), "a wrong name deleted the subtree");
+    send_keys(&h, "\x1b");
+    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Normal)).await);
+    send_keys(&h, "d");
+    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Delete(_))).await);
+    send_keys(&h, "tree\n");
+    assert!(h.pump_until(WAIT, |a| a.tree.node("/work/tree").is_none()).await, "{}", notice(&h.app));
+    assert!(zk.check_stat("/work/tree").await.unwrap().is_none());
+
+    // A: the audit screen for /work lists all three, newest first.
+    send_keys(&h, ":audit /work\n");
+    assert!(h.pump_until(WAIT, |a| a.focus == Pane::Audit && a.audit.is_some()).await);
+    let actions: Vec<(String, String)> =
+        h.app.audit.as_ref().unwrap().records.iter().map(|(_, r)| (r.action.clone(), r.path.clone())).collect();
+    assert_eq!(
+        actions,
+        [
+            ("delete".to_string(), "/work/tree".to_string()),
+            ("delete".to_string(), "/work/leaf".to_string()),
+            ("create".to_string(), "/work/new-child".to_string())
+        ]
+    );
+    h.draw();
+    assert!(h.screen().contains("Audit") && h.screen().contains("/work/leaf"), "{}", h.screen());
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_console_refuses_every_change() {
+    let (_sb, zk, mut h) = setup(true).await;
+    let before = zk.get_children("/work").await.unwrap();
+    // create, delete, reveal: refused at the key, with a notice.
+    for keys in ["n", "d", "3R"] {
+        send_keys(&h, keys);
+        assert!(h.pump_until(WAIT, |a| notice(a).contains("read-only")).await, "{keys}: {}", notice(&h.app));
+        assert!(matches!(h.app.mode, Mode::Normal));
+        h.app.notices.clear();
+    }
+    // edit: the editor opens for viewing; saving is refused.
+    send_keys(&h, "2e");
+    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Editor(_))).await);
+    send_keys(&h, "zz");
+    h.send(Event::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    assert!(h.pump_until(WAIT, |a| notice(a).contains("read-only")).await, "{}", notice(&h.app));
+    let after = zk.get_children("/work").await.unwrap();
+    assert_eq!(before.0, after.0);
+    assert_eq!(before.1.cversion, after.1.cversion);
+    assert_eq!(zk.get_data("/work").await.unwrap().0, b"x", "data unchanged");
+    h.shutdown().await;
+}
