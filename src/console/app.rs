@@ -208,6 +208,7 @@ impl App {
                 if let Mode::Editor(e) = &mut self.mode {
                     e.apply_validation(generation, problems);
                     self.dirty = true;
+                    self.request_validation(&mut effects);
                 }
             }
             Event::Saved { path, result } => self.on_saved(path, result, &mut effects),
@@ -542,6 +543,7 @@ impl App {
             None => (text, None),
         };
         let mut e = Editor::open(&node, text, kind, schema, self.read_only);
+        e.set_styles(self.theme.text, self.theme.label, self.theme.selected);
         e.unmasked_original = unmasked;
         if let Some(d) = draft.filter(|_| kind != EditorKind::HexReadOnly) {
             e.base_version = d.base_version;
@@ -628,7 +630,12 @@ impl App {
                 }
             }
         }
-        // Validation: small texts right here, big ones off the loop.
+        self.request_validation(effects);
+    }
+
+    /// Validation: small texts right here, big ones off the loop (one at a time; when one
+    /// finishes and the text moved on, the next starts).
+    fn request_validation(&mut self, effects: &mut Vec<Effect>) {
         let Mode::Editor(e) = &mut self.mode else { return };
         if let Some(Request::Validate { text, generation }) = e.validation_request() {
             if text.len() <= editor::SYNC_VALIDATE_MAX_BYTES {

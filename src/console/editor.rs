@@ -3,6 +3,7 @@
 //! `App` turns its requests into effects.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 
 use crate::diff::{diff_lines, DiffLine, DiffStats};
@@ -104,6 +105,8 @@ pub struct Editor {
     pub message: Option<String>,
     /// Unsaved changes not yet written to the draft file.
     pub draft_dirty: bool,
+    /// The text was edited since it was opened (cheap; `modified()` compares the texts).
+    pub changed: bool,
     pub read_only: bool,
     /// When secrets are masked in the text: the stored text with them, to put them back on save.
     pub unmasked_original: Option<String>,
@@ -129,6 +132,7 @@ impl Editor {
             stage: Stage::Editing,
             message: None,
             draft_dirty: false,
+            changed: false,
             read_only: read_only || kind == EditorKind::HexReadOnly,
             unmasked_original: None,
         }
@@ -137,8 +141,21 @@ impl Editor {
     /// Replaces the text (a restored draft) keeping the original it is compared with.
     pub fn set_text(&mut self, text: &str) {
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let styles = (self.textarea.style(), self.textarea.line_number_style(), self.textarea.search_style());
         self.textarea = TextArea::new(if lines.is_empty() { vec![String::new()] } else { lines });
+        self.textarea.set_max_histories(1_000);
+        self.set_styles(styles.0, styles.1.unwrap_or_default(), styles.2);
         self.generation += 1;
+        self.changed = true;
+    }
+
+    /// Styles from the theme, set once (the text area is drawn by reference, never cloned:
+    /// a 1 MB document would cost milliseconds per frame).
+    pub fn set_styles(&mut self, text: Style, line_numbers: Style, search: Style) {
+        self.textarea.set_style(text);
+        self.textarea.set_line_number_style(line_numbers);
+        self.textarea.set_cursor_line_style(Style::default());
+        self.textarea.set_search_style(search);
     }
 
     pub fn text(&self) -> String {
@@ -159,7 +176,7 @@ impl Editor {
 
     /// Validation to run now (small documents) or in the background (large ones).
     pub fn validation_request(&self) -> Option<Request> {
-        if self.kind != EditorKind::Json || self.validated == self.generation {
+        if self.kind != EditorKind::Json || self.validated == self.generation || self.validating {
             return None;
         }
         Some(Request::Validate { text: self.text(), generation: self.generation })
@@ -307,6 +324,7 @@ impl Editor {
                 if self.textarea.input(key) {
                     self.generation += 1;
                     self.draft_dirty = true;
+                    self.changed = true;
                     self.message = None;
                 }
                 Vec::new()

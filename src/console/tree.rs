@@ -204,11 +204,18 @@ impl TreeModel {
     }
 
     /// Records a failed read in place.
+    /// A read that says the znode does not exist removes it; other errors are kept on a known
+    /// znode (never creating one: a late error must not bring back a deleted znode).
     pub fn apply_error(&mut self, path: &str, error: String) {
-        let n = self.entry(path);
-        n.loading = false;
-        n.error = Some(error);
-        self.rebuild_rows();
+        if error.starts_with("NoNode") && path != "/" {
+            self.apply_deleted(path);
+            return;
+        }
+        if let Some(n) = self.nodes.get_mut(path) {
+            n.loading = false;
+            n.error = Some(error);
+            self.rebuild_rows();
+        }
     }
 
     fn remove_subtree(&mut self, path: &str) -> bool {
@@ -447,6 +454,18 @@ mod tests {
         assert!(t.node("/a").unwrap().children.is_none());
         t.expand("/b");
         assert_eq!(t.expanded_paths(), ["/", "/b"]);
+    }
+
+    #[test]
+    fn late_errors_never_bring_back_a_deleted_znode() {
+        let mut t = loaded();
+        t.apply_deleted("/a");
+        t.apply_error("/a", "ConnectionLoss: no server reachable".into());
+        assert!(t.node("/a").is_none());
+        t.apply_error("/b", "NoNode: the znode does not exist".into());
+        assert!(t.node("/b").is_none());
+        t.apply_error("/", "NoAuth: not permitted".into());
+        assert!(t.node("/").unwrap().error.is_some());
     }
 
     #[test]

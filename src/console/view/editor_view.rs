@@ -21,7 +21,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, e: &Editor, area: Rect) {
         EditorKind::Text => "text",
         EditorKind::HexReadOnly => "binary, read-only hex",
     };
-    let modified = if e.modified() { " [modified]" } else { "" };
+    let modified = if e.changed { " [modified]" } else { "" };
     let mut title = vec![
         Span::styled(format!(" Edit {} ", e.path), t.title),
         Span::styled(format!("version {} · {kind}{modified} ", e.base_version), t.muted),
@@ -35,12 +35,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, e: &Editor, area: Rect) {
 
     let footer = footer_lines(t, e);
     let text_height = inner.height.saturating_sub(footer.len() as u16);
-    let mut textarea = e.textarea.clone();
-    textarea.set_line_number_style(t.label);
-    textarea.set_cursor_line_style(ratatui::style::Style::default());
-    textarea.set_style(t.text);
-    textarea.set_search_style(t.selected);
-    frame.render_widget(&textarea, Rect { height: text_height, ..inner });
+    frame.render_widget(&e.textarea, Rect { height: text_height, ..inner });
     let footer_area = Rect { y: inner.y + text_height, height: inner.height - text_height, ..inner };
     frame.render_widget(Paragraph::new(footer), footer_area);
 
