@@ -51,9 +51,9 @@ fn row_line<'a>(app: &'a App, path: &'a str, depth: u16) -> Line<'a> {
     let expanded = node.is_some_and(|n| n.expanded);
     let marker = match node {
         Some(n) if n.loading => "… ",
+        _ if !app.tree.has_children(path) => "  ",
         _ if expanded => "▾ ",
-        _ if app.tree.has_children(path) => "▸ ",
-        _ => "  ",
+        _ => "▸ ",
     };
     let mut spans = vec![Span::raw("  ".repeat(usize::from(depth))), Span::styled(marker, t.muted)];
     let ephemeral = node.and_then(|n| n.stat).is_some_and(|s| s.ephemeral_owner != 0);
