@@ -11,12 +11,14 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use myzoo::cluster::status::*;
 use myzoo::cluster::ClusterPaths;
 use myzoo::console::headless::Headless;
+use support::{cpu_ns, percentile};
 use zookeeper_client::{Acls, Client, CreateMode};
 
 const CLUSTERS: usize = 50;
@@ -135,28 +137,6 @@ async fn simulate(zk: &str, seconds: u64) {
     }
 }
 
-fn cpu_ns_self() -> u64 {
-    cpu_ns("self")
-}
-
-/// CPU nanoseconds used so far by every thread of a process (`self` or a pid).
-fn cpu_ns(pid: &str) -> u64 {
-    let mut total = 0;
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for t in tasks.flatten() {
-            if let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) {
-                total += s.split_whitespace().next().and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
-            }
-        }
-    }
-    total
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
 async fn bench_scale() {
     let sb = common::Sandbox::zk_only().await;
     setup(&sb.zk()).await;
@@ -176,7 +156,7 @@ async fn bench_scale() {
 
     let mut last_seq = [0u64; NODES_PER_CLUSTER];
     let mut samples: Vec<f64> = Vec::new();
-    let (cpu0, t0) = (cpu_ns_self(), Instant::now());
+    let (cpu0, t0) = (cpu_ns("self"), Instant::now());
     h.pump_until(Duration::from_secs(RUN_SECONDS), |a| {
         if a.dirty {
             return false;
@@ -195,7 +175,7 @@ async fn bench_scale() {
         false
     })
     .await;
-    let cpu_ms = (cpu_ns_self() - cpu0) as f64 / 1e6;
+    let cpu_ms = (cpu_ns("self") - cpu0) as f64 / 1e6;
     let wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let events = CLUSTERS * NODES_PER_CLUSTER * UPDATES_PER_SECOND as usize;
     h.shutdown().await;

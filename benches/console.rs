@@ -10,6 +10,7 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
@@ -28,6 +29,7 @@ use myzoo::zk::{load, NodeInfo, NodeStat, SessionBadge, ZkEvent};
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use support::{cpu_ns, percentile};
 use zookeeper_client::{Acls, Client, CreateMode};
 
 const TREE_ROOT: &str = "/bench";
@@ -153,17 +155,6 @@ fn measure(cmd: &mut Command) -> (Duration, i64, Vec<String>) {
     (wall, usage.ru_maxrss, lines)
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i]
-}
-
 fn bench_full_load(zk: &str) {
     let exe = std::env::current_exe().unwrap();
     let (mut walls, mut inner, mut rss) = (Vec::new(), Vec::new(), Vec::new());
@@ -185,8 +176,9 @@ fn bench_full_load(zk: &str) {
         zwalls.push(wall.as_secs_f64() * 1000.0);
         zrss.push(maxrss as f64 / 1024.0);
     }
-    let (m_inner, m_wall, m_rss) = (median(&mut inner), median(&mut walls), median(&mut rss));
-    let (z_wall, z_rss) = (median(&mut zwalls), median(&mut zrss));
+    let (m_inner, m_wall, m_rss) =
+        (percentile(&mut inner, 0.5), percentile(&mut walls, 0.5), percentile(&mut rss, 0.5));
+    let (z_wall, z_rss) = (percentile(&mut zwalls, 0.5), percentile(&mut zrss, 0.5));
     println!("== full load: {count} znodes (paths + stat + ~100-byte JSON data) ==");
     println!("myzoo load into tree model   median {m_inner:>8.1} ms   (process wall {m_wall:.1} ms, peak RSS {m_rss:.1} MiB, {LOAD_RUNS} runs)");
     println!("zkCli.sh ls -R (paths only)  median {z_wall:>8.1} ms   (peak RSS {z_rss:.1} MiB, {zcount} paths, {ZKCLI_RUNS} runs)");
@@ -230,19 +222,6 @@ async fn bench_watch(zk: &str) {
     println!("p50 {p50:.2} ms   p99 {p99:.2} ms   max {max:.2} ms");
 }
 
-/// CPU nanoseconds used by every thread of a process so far.
-fn cpu_ns(pid: u32) -> u64 {
-    let mut total = 0;
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for t in tasks.flatten() {
-            if let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) {
-                total += s.split_whitespace().next().and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
-            }
-        }
-    }
-    total
-}
-
 fn bench_idle(zk: &str) {
     let dir = tempfile::tempdir().unwrap();
     let pty = native_pty_system();
@@ -278,9 +257,9 @@ fn bench_idle(zk: &str) {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(2));
-    let (b0, c0) = (bytes.load(Ordering::SeqCst), cpu_ns(pid));
+    let (b0, c0) = (bytes.load(Ordering::SeqCst), cpu_ns(&pid.to_string()));
     std::thread::sleep(Duration::from_secs(IDLE_SECONDS));
-    let (b1, c1) = (bytes.load(Ordering::SeqCst), cpu_ns(pid));
+    let (b1, c1) = (bytes.load(Ordering::SeqCst), cpu_ns(&pid.to_string()));
     let mut writer = pair.master.take_writer().unwrap();
     let _ = std::io::Write::write_all(&mut writer, b"q");
     let _ = child.wait();

@@ -4,6 +4,8 @@
 //!   beside the same on a 1 KB document: `App::update` with the key, then `view::draw`.
 //! - diff — the save view's line diff of two 1 MB JSON documents that differ in a few places.
 
+mod support;
+
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -15,6 +17,7 @@ use myzoo::console::view;
 use myzoo::zk::{NodeInfo, NodeStat};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use support::percentile;
 
 const KEYSTROKES: usize = 400;
 const DIFF_RUNS: usize = 15;
@@ -37,11 +40,6 @@ fn document(bytes: usize) -> String {
         i += 1;
     }
     format!("{{\n{}\n}}\n", entries.join(",\n"))
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn editor_on(doc: &str) -> App {
