@@ -213,7 +213,9 @@ fn state_of(s: &NodeStatus, age_ms: i64) -> NodeState {
         if !r.io_ok() || !r.sql_ok() || !r.last_sql_error.is_empty() {
             return NodeState::ReplicationBroken;
         }
-        let hb_lag = s.heartbeat_lag_ms.unwrap_or(0);
+        // The heartbeat row is rewritten once per probe interval, so its age includes up to one
+        // interval of staleness even with no lag at all: that much is not lag.
+        let hb_lag = s.heartbeat_lag_ms.unwrap_or(0) - s.agent.interval_ms as i64;
         let reported = r.seconds_behind.unwrap_or(0) as i64 * 1000;
         if hb_lag > LAGGING_MS || reported > LAGGING_MS {
             return NodeState::Lagging;
@@ -425,6 +427,16 @@ mod tests {
         assert_eq!(v.node("db2").unwrap().state, NodeState::ServerDown);
         assert_eq!(v.node("db3").unwrap().state, NodeState::Stale);
         assert_eq!(v.verdict, Verdict::Degraded);
+    }
+
+    #[test]
+    fn heartbeat_staleness_of_one_interval_is_not_lag() {
+        let mut st = healthy();
+        st[1].heartbeat_lag_ms = Some(1_900); // interval 1000 ms: 900 ms of real lag at most
+        st[2].heartbeat_lag_ms = Some(2_100);
+        let v = evaluate(&snap(&st), NOW);
+        assert_eq!(v.node("db2").unwrap().state, NodeState::Ok);
+        assert_eq!(v.node("db3").unwrap().state, NodeState::Lagging);
     }
 
     #[test]
