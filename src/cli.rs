@@ -63,7 +63,7 @@ pub struct ConsoleArgs {
     /// Colour theme: dark, light, high-contrast, monochrome.
     #[arg(long, global = true)]
     pub theme: Option<String>,
-    /// Log file for console mode (default: the state folder's myzoo.log).
+    /// Log file for the console (default: the state folder's myzoo.log) and the agent (default: stderr).
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 }
