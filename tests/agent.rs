@@ -3,6 +3,8 @@
 //! on SIGKILL after the session timeout, a killed server reported down and back, heartbeat lag
 //! following a stopped SQL thread, and a broken replication shown with its error.
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -21,35 +23,32 @@ const WAIT: Duration = Duration::from_secs(15);
 /// Pause between looks at ZooKeeper while polling.
 const POLL: Duration = Duration::from_millis(10);
 
+/// The shared test sandbox (stopped on drop) plus a client, with agents and db1 recorded as
+/// primary by hand.
 struct Sandbox {
-    dir: tempfile::TempDir,
+    inner: common::Sandbox,
     status: SandboxStatus,
     zk: Client,
 }
 
 impl Sandbox {
     async fn start() -> Sandbox {
-        let dir = tempfile::Builder::new().prefix("mzagent-").tempdir().expect("temp dir");
         let opts = SandboxOptions {
-            state_dir: dir.path().to_path_buf(),
-            zk_ensemble: 1,
-            with_mysql: true,
-            seed: false,
-            write_profile: false,
             agent_binary: Some(env!("CARGO_BIN_EXE_myzoo").into()),
             agent_interval_ms: INTERVAL_MS,
             agent_session_timeout_ms: Some(SESSION_TIMEOUT_MS),
+            ..common::Sandbox::options(true)
         };
-        let status = sandbox::up(&opts).await.unwrap_or_else(|e| panic!("sandbox up failed: {e:#}"));
+        let inner = common::Sandbox::start_with(opts).await;
+        let status = inner.status.clone();
         let zk = Client::connect(&status.zk).await.expect("connect to ZooKeeper");
-        // Unseeded (seeding writes the user's connection profile): record db1 as primary
-        // ourselves. The agents are already running, so this also proves they follow the
-        // znode through a watch.
+        // Unseeded: record db1 as primary ourselves. The agents are already running, so this
+        // also proves they follow the znode through a watch.
         let paths = ClusterPaths::new("/myzoo", sandbox::CLUSTER);
         let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
         zk.mkdir(&paths.base(), &persistent).await.expect("cluster folder");
         zk.create(&paths.primary(), br#"{"node":"db1","epoch":1}"#, &persistent).await.expect("primary record");
-        Sandbox { dir, status, zk }
+        Sandbox { inner, status, zk }
     }
 
     fn path(&self, node: &str) -> String {
@@ -65,7 +64,7 @@ impl Sandbox {
     }
 
     fn state(&self) -> &Path {
-        self.dir.path()
+        self.inner.dir.path()
     }
 
     async fn read(&self, node: &str) -> Option<NodeStatus> {
@@ -106,21 +105,6 @@ impl Sandbox {
     async fn admin(&self, node: &str) -> mysql_async::Conn {
         let creds = sandbox::credentials(self.state()).expect("credentials");
         sandbox::mariadb::connect_as(self.port(node), &creds.admin).await.expect("admin connection")
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let dir = self.dir.path().to_path_buf();
-        // Drop may run inside a runtime: stop everything from a thread of our own.
-        let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                if let Err(e) = rt.block_on(sandbox::down(&dir)) {
-                    eprintln!("sandbox down failed: {e:#}");
-                }
-            }
-        })
-        .join();
     }
 }
 

@@ -34,7 +34,7 @@ impl Sandbox {
         Self::start_with(opts).await
     }
 
-    fn options(with_mysql: bool) -> SandboxOptions {
+    pub fn options(with_mysql: bool) -> SandboxOptions {
         SandboxOptions {
             state_dir: std::path::PathBuf::new(),
             zk_ensemble: 1,
@@ -51,7 +51,7 @@ impl Sandbox {
         Self::start_with(Self::options(with_mysql)).await
     }
 
-    async fn start_with(opts: SandboxOptions) -> Sandbox {
+    pub async fn start_with(opts: SandboxOptions) -> Sandbox {
         let dir = tempfile::Builder::new().prefix("myzoo-test-").tempdir().expect("temp dir");
         let opts = SandboxOptions { state_dir: dir.path().to_path_buf(), ..opts };
         let status = sandbox::up(&opts).await.unwrap_or_else(|e| panic!("sandbox up failed: {e:#}"));
