@@ -87,6 +87,7 @@ fn status(cluster: &str, node: usize, seq: u64) -> Vec<u8> {
         threads_connected: Some(5),
         qps: Some(us as f64),
         heartbeat_lag_ms: (node != 1).then_some((seq % 50) as i64),
+        primary_seen: None,
     };
     serde_json::to_vec(&s).unwrap_or_default()
 }

@@ -56,6 +56,7 @@ fn status(node: &str, port: u16, role: ServerRole) -> NodeStatus {
         threads_connected: Some(12),
         qps: Some(250.0),
         heartbeat_lag_ms: (role == ServerRole::Replica).then_some(35),
+        primary_seen: None,
     }
 }
 
@@ -196,4 +197,33 @@ fn node_popup_shows_the_full_status() {
     insta::assert_snapshot!("cluster_node_popup_120x40", screen);
     key(&mut a, KeyCode::Esc);
     assert!(!render(&a).contains("Node db2"));
+}
+
+/// Agents re-publish every 5 s; a watch that says nothing for longer (plus the grace) is shown
+/// as a warning in the header, and the warning goes when anything is heard again. A quiet
+/// ensemble without agents raises nothing.
+#[test]
+fn a_silent_watch_is_flagged_while_agents_are_registered() {
+    let st = healthy();
+    let mut a = app((120, 40), "development", &st.iter().map(|s| (s.node.as_str(), json(s))).collect::<Vec<_>>());
+    let heartbeat = Duration::from_millis(st[0].agent.heartbeat_ms);
+    let grace = Duration::from_millis(myzoo::console::app::WATCH_SILENCE_GRACE_MS);
+    a.update(Event::Tick(now() + heartbeat));
+    assert!(a.watch_silent_since.is_none(), "flagged within the heartbeat");
+    assert!(!render(&a).contains("no watch events"));
+
+    a.update(Event::Tick(now() + heartbeat + grace + Duration::from_secs(1)));
+    assert_eq!(a.watch_silent_since, Some(now()), "silence not flagged, or flagged with the wrong time");
+    let screen = render(&a);
+    assert!(screen.contains("no watch events since"), "{screen}");
+
+    let heard = now() + heartbeat + grace + Duration::from_secs(2);
+    a.update(Event::Zk(ZkEvent::WatchHeard { at: heard }));
+    assert!(a.watch_silent_since.is_none(), "warning kept after the watch spoke again");
+    assert!(!render(&a).contains("no watch events"));
+
+    // Without registered agents there is no heartbeat to expect: never flagged.
+    let mut quiet = app((120, 40), "development", &[("db1", None), ("db2", None), ("db3", None), ("db4", None)]);
+    quiet.update(Event::Tick(now() + Duration::from_secs(3600)));
+    assert!(quiet.watch_silent_since.is_none());
 }

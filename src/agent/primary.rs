@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use zookeeper_client::{Client, Error as ZkError, EventType};
+use zookeeper_client::{Client, Error as ZkError, EventType, SessionState};
 
 use crate::cluster::config::{parse_primary, PrimaryRecord};
 
@@ -16,7 +16,12 @@ const PRIMARY_RETRY_MS: u64 = 1_000;
 /// Runs for one ZooKeeper session, until `cancel` fires or the session ends. The last known
 /// record is kept across sessions: the probe loop only writes the heartbeat when the server
 /// itself is a writable primary, so a stale "we are primary" cannot write to a replica.
+///
+/// After a reconnect within the session (the member we were on died or paused) the record is
+/// read again: ZooKeeper re-registers the data watch, but reading is what makes sure nothing
+/// that changed while we were away is missed, whatever kind of watch the client re-sent.
 pub async fn follow(client: Client, path: String, tx: watch::Sender<Option<PrimaryRecord>>, cancel: CancellationToken) {
+    let mut states = client.state_watcher();
     loop {
         let watcher = match client.get_and_watch_data(&path).await {
             Ok((data, _stat, watcher)) => {
@@ -43,12 +48,28 @@ pub async fn follow(client: Client, path: String, tx: watch::Sender<Option<Prima
                 continue;
             }
         };
-        let event = tokio::select! {
-            _ = cancel.cancelled() => return,
-            event = watcher.changed() => event,
-        };
-        if event.event_type == EventType::Session && event.session_state.is_terminated() {
-            return;
+        let changed = watcher.changed();
+        tokio::pin!(changed);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                event = &mut changed => {
+                    if event.event_type == EventType::Session && event.session_state.is_terminated() {
+                        return;
+                    }
+                    break;
+                }
+                state = states.changed() => match state {
+                    s if s.is_terminated() => return,
+                    // The state channel keeps only the latest value, so a short disconnect may
+                    // show only as "connected again": any change to connected is a reconnect.
+                    SessionState::SyncConnected | SessionState::ConnectedReadOnly => {
+                        tracing::info!(%path, "ZooKeeper reconnected within the same session; re-reading the primary record");
+                        break;
+                    }
+                    _ => {}
+                },
+            }
         }
     }
 }

@@ -25,8 +25,9 @@ pub struct StatusBase {
 }
 
 impl StatusBase {
-    /// The whole status document for one observation, stamped now.
-    pub fn status(&self, o: Observation) -> NodeStatus {
+    /// The whole status document for one observation and the primary record as last read,
+    /// stamped now.
+    pub fn status(&self, o: Observation, primary_seen: Option<PrimaryRecord>) -> NodeStatus {
         NodeStatus {
             schema: STATUS_SCHEMA,
             cluster: self.cluster.clone(),
@@ -47,6 +48,7 @@ impl StatusBase {
             threads_connected: o.threads_connected,
             qps: o.qps,
             heartbeat_lag_ms: o.heartbeat_lag_ms,
+            primary_seen,
         }
     }
 }
@@ -72,13 +74,14 @@ pub async fn run(
             _ = cancel.cancelled() => break,
             _ = ticker.tick() => {}
         }
-        let recorded_primary = primary_rx.borrow().as_ref().is_some_and(|p| p.node == base.node);
+        let primary = primary_rx.borrow().clone();
+        let recorded_primary = primary.as_ref().is_some_and(|p| p.node == base.node);
         let observation = tokio::select! {
             _ = cancel.cancelled() => break,
             o = prober.probe(recorded_primary) => o,
         };
         log_transition(&mut was_reachable, &observation);
-        tx.send_replace(Some(base.status(observation)));
+        tx.send_replace(Some(base.status(observation, primary)));
     }
     let _ = tokio::time::timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), prober.close()).await;
 }

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::config::PrimaryRecord;
+
 /// Version of the node status document.
 pub const STATUS_SCHEMA: u32 = 1;
 
@@ -67,6 +69,10 @@ pub struct NodeStatus {
     /// True replication lag from the heartbeat row the primary's agent writes, in ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heartbeat_lag_ms: Option<i64>,
+    /// The `primary` record as this agent last read it (absent: none read, or none recorded).
+    /// An agent whose view lags the record shows it here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_seen: Option<PrimaryRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +215,7 @@ pub(crate) mod tests {
             threads_connected: Some(3),
             qps: Some(1.5),
             heartbeat_lag_ms: (role == ServerRole::Replica).then_some(12),
+            primary_seen: None,
         }
     }
 

@@ -23,6 +23,9 @@ use crate::zk::{parent_path, AclEntry, SessionBadge, ZkEvent};
 
 /// How long a notice stays in the status line.
 pub const NOTICE_TTL_MS: u64 = 5_000;
+/// Slack on top of the slowest agent heartbeat before a silent watch is reported (an agent's
+/// write, the notification and our tick each take a little while).
+pub const WATCH_SILENCE_GRACE_MS: u64 = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -131,6 +134,12 @@ pub struct App {
     pub session: SessionBadge,
     /// Since when the data on screen may be old (disconnected, expired, not yet reloaded).
     pub stale_since: Option<SystemTime>,
+    /// When the watch last delivered anything (or the session became ready).
+    pub watch_heard: Option<SystemTime>,
+    /// Set while agents are registered but the watch has been silent for longer than their
+    /// slowest heartbeat: the live view may have stopped without any error. Holds the time of
+    /// the last thing heard.
+    pub watch_silent_since: Option<SystemTime>,
     pub tree: TreeModel,
     pub tree_offset: usize,
     pub clusters: ClusterStore,
@@ -151,6 +160,9 @@ pub struct App {
     /// The path `:goto` (or start-up) wants selected once it has been read.
     pub pending_goto: Option<String>,
     pub generation: u64,
+    /// How often a session became ready (first connect, reconnects, new sessions): each time,
+    /// what is shown was read again.
+    pub reloads: u64,
     pub dirty: bool,
     pub should_quit: bool,
 }
@@ -171,6 +183,8 @@ impl App {
             now: o.now,
             session: SessionBadge::Connecting,
             stale_since: None,
+            watch_heard: None,
+            watch_silent_since: None,
             tree: TreeModel::default(),
             tree_offset: 0,
             screen_chosen: false,
@@ -183,6 +197,7 @@ impl App {
             acls: HashMap::new(),
             revealed: Default::default(),
             generation: 0,
+            reloads: 0,
             dirty: true,
             should_quit: false,
         }
@@ -251,9 +266,34 @@ impl App {
         if self.focus == Pane::Cluster && self.clusters.recompute(self.now_ms()) {
             self.dirty = true;
         }
+        self.check_watch_silence();
         let before = self.notices.len();
         self.notices.retain(|n| n.expires_at > now);
         if self.notices.len() != before {
+            self.dirty = true;
+        }
+    }
+
+    /// Raises or clears the silent-watch warning. Agents re-publish at least every heartbeat,
+    /// so with agents registered a healthy watch is never quiet for longer than the slowest one.
+    fn check_watch_silence(&mut self) {
+        let connected = matches!(self.session, SessionBadge::Connected | SessionBadge::ConnectedReadOnly);
+        let silent = match (self.watch_heard, self.clusters.slowest_heartbeat_ms()) {
+            (Some(heard), Some(heartbeat_ms)) if connected => {
+                let limit = Duration::from_millis(heartbeat_ms + WATCH_SILENCE_GRACE_MS);
+                self.now.duration_since(heard).is_ok_and(|quiet| quiet > limit).then_some(heard)
+            }
+            _ => None,
+        };
+        if silent.is_some() != self.watch_silent_since.is_some() {
+            match silent {
+                Some(heard) => tracing::warn!(
+                    last_heard = ?heard,
+                    "no watch events for longer than the slowest agent heartbeat; the live view may be stale"
+                ),
+                None => tracing::info!("watch events flowing again"),
+            }
+            self.watch_silent_since = silent;
             self.dirty = true;
         }
     }
@@ -273,7 +313,7 @@ impl App {
 
     fn on_zk(&mut self, ev: ZkEvent, effects: &mut Vec<Effect>) {
         // A changed znode nobody shows must not cost a frame; everything else is rare.
-        self.dirty |= !matches!(ev, ZkEvent::Node(_));
+        self.dirty |= !matches!(ev, ZkEvent::Node(_) | ZkEvent::WatchHeard { .. });
         match ev {
             ZkEvent::Session { badge, at } => {
                 self.session = badge;
@@ -285,7 +325,11 @@ impl App {
                 }
             }
             ZkEvent::Ready { generation } => {
+                tracing::info!(generation, "ZooKeeper session ready; re-reading what is shown");
                 self.generation = generation;
+                self.reloads += 1;
+                self.watch_heard = Some(self.now);
+                self.check_watch_silence();
                 self.tree.forget_collapsed();
                 for path in self.tree.expanded_paths() {
                     self.tree.set_loading(&path);
@@ -330,6 +374,12 @@ impl App {
                     self.notify(NoticeLevel::Error, format!("{path}: {error}"));
                 }
                 self.tree.apply_error(&path, error);
+            }
+            ZkEvent::WatchHeard { at } => {
+                self.watch_heard = Some(at);
+                if self.watch_silent_since.is_some() {
+                    self.check_watch_silence();
+                }
             }
             ZkEvent::Acl { path, acl } => {
                 let aversion = self.tree.node(&path).and_then(|n| n.stat).map_or(-1, |s| s.aversion);

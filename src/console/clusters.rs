@@ -184,6 +184,17 @@ impl ClusterStore {
         changed
     }
 
+    /// The slowest re-publish interval among the agents registered now (their znodes exist),
+    /// or `None` when no agent is registered in the shown cluster.
+    pub fn slowest_heartbeat_ms(&self) -> Option<u64> {
+        let view = self.view.as_ref()?;
+        view.nodes
+            .iter()
+            .filter(|n| self.snap.nodes.contains_key(&n.name))
+            .filter_map(|n| n.status.as_ref().map(|s| s.agent.heartbeat_ms))
+            .max()
+    }
+
     pub fn move_cursor(&mut self, delta: isize) {
         let len = self.view.as_ref().map_or(0, |v| v.topology.len());
         if len == 0 {

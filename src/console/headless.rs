@@ -14,7 +14,7 @@ use super::app::{App, AppOptions};
 use super::event::Event;
 use super::runtime::Executor;
 use super::view;
-use crate::zk::session::{self, SessionConfig};
+use crate::zk::session::{self, SessionConfig, ZkHandle};
 
 pub struct Headless {
     pub app: App,
@@ -22,6 +22,7 @@ pub struct Headless {
     rx: UnboundedReceiver<Event>,
     tx: UnboundedSender<Event>,
     executor: Executor,
+    zk: ZkHandle,
     cancel: CancellationToken,
     session_task: JoinHandle<()>,
 }
@@ -38,8 +39,13 @@ impl Headless {
             let _ = zk_tx.send(Event::Zk(ev));
         });
         let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
-        let executor = Executor::new(zk, tx.clone(), &opts.root, opts.read_only);
-        Ok(Headless { app: App::new(opts), terminal, rx, tx, executor, cancel, session_task })
+        let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, opts.read_only);
+        Ok(Headless { app: App::new(opts), terminal, rx, tx, executor, zk, cancel, session_task })
+    }
+
+    /// The console's current ZooKeeper session id, while it has a session.
+    pub fn session_id(&self) -> Option<i64> {
+        self.zk.client().map(|c| c.session_id().0)
     }
 
     /// Sends an event as if it came from the terminal or the clock.

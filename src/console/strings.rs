@@ -34,6 +34,11 @@ pub fn stale_since(hms: &str) -> String {
     format!(" stale since {hms} UTC ")
 }
 
+/// Agents are registered but the watch has said nothing for longer than their heartbeat.
+pub fn watch_silent_since(hms: &str) -> String {
+    format!(" no watch events since {hms} UTC: view may be stale ")
+}
+
 pub fn truncated_notice(shown_lines: usize, total: &str) -> String {
     format!("… cut for display after {shown_lines} lines; the znode holds {total}")
 }

@@ -290,6 +290,51 @@ pub async fn restart_mysql(state_dir: &Path, name: &str) -> Result<MysqlServer> 
     Ok(server)
 }
 
+/// Starts ZooKeeper member `id` again from its folder after a crash or a `kill -9` (it is
+/// stopped first if still running), waits until it serves, and records its new pid.
+pub async fn restart_zk(state_dir: &Path, id: u32) -> Result<ZkServer> {
+    let dir = open_state_dir(state_dir)?;
+    let mut current = status(&dir)?;
+    let index = current
+        .zk_servers
+        .iter()
+        .position(|z| z.id == id)
+        .with_context(|| format!("no ZooKeeper member {id} in {}", dir.display()))?;
+    if let Some(pid) = current.zk_servers[index].pid {
+        process::stop(vec![pid]).await?;
+    }
+    let tools = tools::find(false)?;
+    let server = zookeeper::restart(&dir, &tools, &current.zk_servers[index]).await?;
+    current.zk_servers[index] = server.clone();
+    write_status(&dir, &current)?;
+    Ok(server)
+}
+
+/// The member a ZooKeeper session is connected to, from each member's `cons` answer; `None`
+/// when no member lists it (between connections) or a member does not answer.
+pub async fn zk_member_of_session(status: &SandboxStatus, session_id: i64) -> Option<ZkServer> {
+    for server in &status.zk_servers {
+        if let Ok(cons) = zookeeper::four_letter(server.port, "cons").await {
+            if zookeeper::cons_session_ids(&cons).contains(&session_id) {
+                return Some(server.clone());
+            }
+        }
+    }
+    None
+}
+
+/// The member whose `srvr` says `Mode: leader` (or `standalone` for a single member).
+pub async fn zk_leader(status: &SandboxStatus) -> Option<ZkServer> {
+    for server in &status.zk_servers {
+        if let Ok(srvr) = zookeeper::srvr(server.port).await {
+            if matches!(zookeeper::mode(&srvr), Some("leader" | "standalone")) {
+                return Some(server.clone());
+            }
+        }
+    }
+    None
+}
+
 /// Creates the folder and returns its absolute form: the form in every command line, which is
 /// what tells our processes apart from others.
 fn open_state_dir(state_dir: &Path) -> Result<PathBuf> {

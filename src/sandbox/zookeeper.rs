@@ -255,17 +255,59 @@ pub fn has_mode(srvr_output: &str) -> bool {
 
 /// Sends the `srvr` four-letter word to a loopback client port and returns the answer.
 pub async fn srvr(port: u16) -> Result<String> {
+    four_letter(port, "srvr").await
+}
+
+/// Sends a four-letter word (`srvr`, `cons`, `mntr`, `wchc` …) to a loopback client port and
+/// returns the answer.
+pub async fn four_letter(port: u16, word: &str) -> Result<String> {
     let ask = async {
         let mut stream = TcpStream::connect((LOOPBACK, port)).await?;
-        stream.write_all(b"srvr").await?;
+        stream.write_all(word.as_bytes()).await?;
         let mut out = String::new();
         stream.read_to_string(&mut out).await?;
         Ok::<_, std::io::Error>(out)
     };
     tokio::time::timeout(Duration::from_millis(SRVR_TIMEOUT_MS), ask)
         .await
-        .context("srvr timed out")?
-        .with_context(|| format!("srvr to {LOOPBACK}:{port}"))
+        .with_context(|| format!("{word} timed out"))?
+        .with_context(|| format!("{word} to {LOOPBACK}:{port}"))
+}
+
+/// The session ids in a `cons` answer (`…,sid=0x100007f3c2a0001,…` per connection).
+pub fn cons_session_ids(cons_output: &str) -> Vec<i64> {
+    cons_output
+        .split("sid=0x")
+        .skip(1)
+        .filter_map(|rest| {
+            let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+            u64::from_str_radix(&hex, 16).ok().map(|v| v as i64)
+        })
+        .collect()
+}
+
+/// The `Mode:` line of a `srvr` answer (`leader`, `follower`, `standalone`).
+pub fn mode(srvr_output: &str) -> Option<&str> {
+    srvr_output.lines().find_map(|l| l.strip_prefix("Mode:")).map(str::trim)
+}
+
+/// Starts member `id` again from its existing folder (configuration and data kept), after a
+/// crash or a `kill -9`, and waits until it serves requests (it rejoins the quorum).
+pub async fn restart(state_dir: &Path, tools: &Tools, server: &ZkServer) -> Result<ZkServer> {
+    let dir = state_dir.join(dir_name(server.id));
+    let cfg = dir.join("zoo.cfg");
+    anyhow::ensure!(cfg.is_file(), "{} has no zoo.cfg; is it a sandbox member?", dir.display());
+    let args = jvm_args(&dir, &dir.join("log4j.properties"), &cfg, &classpath(&tools.zookeeper_jar));
+    let child = process::spawn_detached(&tools.java, &args, &log_path(state_dir, server.id), &dir.join(PID_FILE))?;
+    let member = ZkMember { id: server.id, client_port: server.port, peer_port: 0, election_port: 0 };
+    let pid = child.id();
+    if let Err(e) = wait_ready(state_dir, &mut [(&member, child)]).await {
+        if let Err(stop) = process::stop(vec![pid]).await {
+            tracing::warn!("stopping ZooKeeper member {} after a failed restart: {stop:#}", server.id);
+        }
+        return Err(e);
+    }
+    Ok(ZkServer { pid: Some(pid), ..server.clone() })
 }
 
 #[cfg(test)]
@@ -274,6 +316,17 @@ mod tests {
 
     fn member(id: u32) -> ZkMember {
         ZkMember { id, client_port: 2000 + id as u16, peer_port: 3000 + id as u16, election_port: 4000 + id as u16 }
+    }
+
+    #[test]
+    fn four_letter_answers_parse() {
+        let cons = " /127.0.0.1:40934[1](queued=0,recved=12,sent=12,sid=0x100012f4e7a0002,lop=PING,est=1,to=10000)\n                     /127.0.0.1:40950[0](queued=0,recved=1,sent=0)\n                     /127.0.0.1:40936[1](queued=0,recved=3,sent=3,sid=0x300012f4e7a0000,lop=GETD)\n";
+        assert_eq!(cons_session_ids(cons), vec![0x100012f4e7a0002, 0x300012f4e7a0000]);
+        assert_eq!(
+            mode("Zookeeper version: 3.8.4\nLatency min/avg/max: 0/0.5/3\nMode: follower\nNode count: 5\n"),
+            Some("follower")
+        );
+        assert_eq!(mode("This ZooKeeper instance is not currently serving requests\n"), None);
     }
 
     #[test]

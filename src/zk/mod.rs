@@ -81,6 +81,9 @@ pub enum ZkEvent {
     /// A usable session exists (the first one, a reconnect, or a replacement after expiry):
     /// everything visible must be reloaded because events may have been lost.
     Ready { generation: u64 },
+    /// The watch delivered notifications (any path, read or not) up to `at`; sent at most once
+    /// per [`watch::HEARD_EVERY_MS`], so a silent watch can be told from a quiet ensemble.
+    WatchHeard { at: SystemTime },
     /// The children of `parent` with each child's stat and data, plus the parent itself;
     /// children that could not be read (NoAuth …) come in `failed` with the reason.
     Children { parent: NodeInfo, children: Vec<NodeInfo>, failed: Vec<(String, String)> },

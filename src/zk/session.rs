@@ -96,11 +96,16 @@ async fn run(
         tracing::info!(session = ?client.session_id(), generation, "ZooKeeper session established");
         let _ = tx.send(Some(client.clone()));
         let watch_cancel = cancel.child_token();
-        let watcher =
-            tokio::spawn(super::watch::run(client.clone(), sink.clone(), watch_cancel.clone(), interest.clone()));
+        let watcher = tokio::spawn(super::watch::run(
+            client.clone(),
+            sink.clone(),
+            watch_cancel.clone(),
+            interest.clone(),
+            generation,
+        ));
         badge(&sink, SessionBadge::Connected);
         sink(ZkEvent::Ready { generation });
-        follow_state(&client, &sink, &cancel, generation).await;
+        follow_state(&client, &sink, &cancel).await;
         watch_cancel.cancel();
         let _ = watcher.await;
         let _ = tx.send(None);
@@ -108,9 +113,10 @@ async fn run(
 }
 
 /// Reports state changes until the session ends (expired, closed, auth failed) or we stop.
-async fn follow_state(client: &Client, sink: &Sink, cancel: &CancellationToken, generation: u64) {
+/// A reconnect within the session is announced by the watch (`watch::run`), which sees every
+/// state change in order; this channel keeps only the latest and may skip a short disconnect.
+async fn follow_state(client: &Client, sink: &Sink, cancel: &CancellationToken) {
     let mut states = client.state_watcher();
-    let mut was_disconnected = false;
     loop {
         let state = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -118,24 +124,9 @@ async fn follow_state(client: &Client, sink: &Sink, cancel: &CancellationToken, 
         };
         tracing::info!(?state, "ZooKeeper session state");
         match state {
-            SessionState::Disconnected => {
-                was_disconnected = true;
-                badge(sink, SessionBadge::Disconnected);
-            }
-            SessionState::SyncConnected | SessionState::ConnectedReadOnly => {
-                let b = if state == SessionState::SyncConnected {
-                    SessionBadge::Connected
-                } else {
-                    SessionBadge::ConnectedReadOnly
-                };
-                badge(sink, b);
-                if was_disconnected {
-                    // Same session, but changes made while we were away may not have been
-                    // delivered: reload what is visible.
-                    sink(ZkEvent::Ready { generation });
-                    was_disconnected = false;
-                }
-            }
+            SessionState::Disconnected => badge(sink, SessionBadge::Disconnected),
+            SessionState::SyncConnected => badge(sink, SessionBadge::Connected),
+            SessionState::ConnectedReadOnly => badge(sink, SessionBadge::ConnectedReadOnly),
             SessionState::Expired => {
                 badge(sink, SessionBadge::Expired);
                 return;

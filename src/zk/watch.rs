@@ -10,16 +10,19 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::stream::{FuturesOrdered, StreamExt};
 use tokio_util::sync::CancellationToken;
-use zookeeper_client::{AddWatchMode, Client, Error as ZkError, EventType};
+use zookeeper_client::{AddWatchMode, Client, Error as ZkError, EventType, SessionState};
 
 use super::session::Sink;
 use super::{describe_error, parent_path, NodeInfo, NodeStat, ZkEvent};
 
 /// Path the watch covers: everything this client can see (the chroot's root under a chroot).
 pub const WATCH_ROOT: &str = "/";
+/// At most one [`ZkEvent::WatchHeard`] per this many ms, however busy the ensemble.
+pub const HEARD_EVERY_MS: u64 = 1_000;
 
 /// Which znodes' changes are worth a read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,7 +54,13 @@ fn wanted(filter: &InterestFilter, path: &str) -> bool {
     }
 }
 
-pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: InterestFilter) {
+/// Runs the watch for one session (`generation`) until `cancel` fires or the session ends.
+///
+/// The watch also sees the session's state changes, in order and none lost (the client queues
+/// them on the watch itself). A reconnect within the same session — to another member after the
+/// one we were on died, or to the same one after a pause — is announced as [`ZkEvent::Ready`]:
+/// ZooKeeper re-registers the watch but does not replay what changed while we were away.
+pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: InterestFilter, generation: u64) {
     let mut watcher = match client.watch(WATCH_ROOT, AddWatchMode::PersistentRecursive).await {
         Ok(w) => w,
         Err(e) => {
@@ -61,14 +70,29 @@ pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: 
         }
     };
     let mut pending = FuturesOrdered::new();
+    let mut heard = Heard::default();
+    let mut disconnected = false;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
             ev = watcher.changed() => {
+                if ev.event_type != EventType::Session {
+                    heard.notification(&sink);
+                }
                 match ev.event_type {
-                    EventType::Session => {
-                        if ev.session_state.is_terminated() { return; }
-                    }
+                    EventType::Session => match ev.session_state {
+                        state if state.is_terminated() => return,
+                        SessionState::Disconnected => disconnected = true,
+                        SessionState::SyncConnected | SessionState::ConnectedReadOnly if disconnected => {
+                            disconnected = false;
+                            tracing::info!(
+                                session = %client.session_id(), generation,
+                                "ZooKeeper reconnected within the same session; re-reading what is shown"
+                            );
+                            sink(ZkEvent::Ready { generation });
+                        }
+                        _ => {}
+                    },
                     EventType::NodeDeleted => {
                         sink(ZkEvent::Deleted { path: ev.path.clone() });
                         let parent = parent_path(&ev.path);
@@ -94,6 +118,24 @@ pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: 
             }
             Some(result) = pending.next(), if !pending.is_empty() => sink(result),
         }
+    }
+}
+
+/// Rate-limits [`ZkEvent::WatchHeard`]: the first notification after a quiet second is
+/// reported at once, later ones at most every [`HEARD_EVERY_MS`].
+#[derive(Default)]
+struct Heard {
+    last_sent: Option<Instant>,
+}
+
+impl Heard {
+    fn notification(&mut self, sink: &Sink) {
+        let now = Instant::now();
+        if self.last_sent.is_some_and(|at| now.duration_since(at) < Duration::from_millis(HEARD_EVERY_MS)) {
+            return;
+        }
+        self.last_sent = Some(now);
+        sink(ZkEvent::WatchHeard { at: SystemTime::now() });
     }
 }
 

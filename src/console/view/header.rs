@@ -1,4 +1,5 @@
-//! The header line: profile, root, ZooKeeper session badge, "stale since", read-only badge.
+//! The header line: profile, root, ZooKeeper session badge, "stale since", a silent watch,
+//! read-only badge.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -25,6 +26,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     if let Some(since) = app.stale_since {
         let ms = since.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         spans.push(Span::styled(strings::stale_since(&utc_time(ms)), t.badge_warn));
+    }
+    if let Some(heard) = app.watch_silent_since {
+        let ms = heard.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        spans.push(Span::styled(strings::watch_silent_since(&utc_time(ms)), t.badge_error));
     }
     if let Some(c) = &app.clusters.selected {
         let production = app.clusters.view.as_ref().and_then(|v| v.config.as_ref()).is_some_and(|c| c.is_production());
