@@ -24,7 +24,9 @@ use myzoo::sandbox::{self, SandboxOptions, SandboxStatus, ZkServer};
 use support::percentile;
 use zookeeper_client::{Acls, Client, CreateMode, SessionState};
 
-const RUNS_EACH: usize = 6;
+/// Runs for the console and for the peer each; the killed member is the leader in some of
+/// them and a follower in the others, as it happens, and the figures are split by that.
+const RUNS_EACH: usize = 10;
 const SESSION_TIMEOUT: Duration = Duration::from_secs(8);
 const WAIT: Duration = Duration::from_secs(30);
 const ROOT: &str = "/bench";
@@ -47,13 +49,15 @@ async fn run() {
     assert!(h.pump_until(WAIT, |a| a.tree.node(ROOT).is_some()).await, "console never loaded {ROOT}");
     let peer = connect(&sb.zk()).await;
 
-    let (mut console_ms, mut peer_ms) = (Vec::new(), Vec::new());
+    // [console, peer] × [follower killed, leader killed]
+    let mut ms: [[Vec<f64>; 2]; 2] = Default::default();
     for run in 0..RUNS_EACH * 2 {
         let status = sandbox::status(sb.dir.path()).unwrap();
         let value = format!("{run}");
         let console_run = run % 2 == 0;
         let session = if console_run { h.session_id().unwrap() } else { peer.session_id().0 };
         let victim = member_of(&status, session).await;
+        let leader = sandbox::zk_leader(&status).await.is_some_and(|l| l.id == victim.id);
         let writer = writer_avoiding(&status, victim.id).await;
         let started = Instant::now();
         unsafe { libc::kill(victim.pid.unwrap() as i32, libc::SIGKILL) };
@@ -66,7 +70,7 @@ async fn run() {
         if console_run {
             let seen = h.pump_until(WAIT, |a| a.tree.node(ROOT).is_some_and(|n| n.data == value.as_bytes())).await;
             assert!(seen, "run {run}: the console never showed the change");
-            console_ms.push(started.elapsed().as_secs_f64() * 1e3);
+            ms[0][usize::from(leader)].push(started.elapsed().as_secs_f64() * 1e3);
         } else {
             // ZooKeeper does not replay persistent-watch events missed while disconnected, so
             // the peer, like the console, must read again after its reconnect.
@@ -84,19 +88,36 @@ async fn run() {
             })
             .await;
             assert!(seen.is_ok(), "run {run}: the peer's watch never reported the change");
-            peer_ms.push(started.elapsed().as_secs_f64() * 1e3);
+            ms[1][usize::from(leader)].push(started.elapsed().as_secs_f64() * 1e3);
         }
         sandbox::restart_zk(sb.dir.path(), victim.id).await.unwrap();
     }
-    let show = |name: &str, v: &mut Vec<f64>| {
-        let (p50, max) = (percentile(v, 0.5), percentile(v, 1.0));
-        println!("{name:<60} median {p50:>7.1} ms   min {:>7.1} ms   max {max:>7.1} ms   ({} runs)", v[0], v.len());
-        p50
-    };
     println!("reconnect after kill -9 of the connected member (3-member ensemble, session timeout 8 s)");
-    let c = show("console: kill -> change made at the kill is on the console", &mut console_ms);
-    let p = show("peer: kill -> bare zookeeper-client reconnected, reads it", &mut peer_ms);
-    println!("console / peer: {:.2}x", c / p);
+    let mut medians = [[None; 2]; 2];
+    for (who, name) in
+        ["console: kill -> the change made at the kill is shown", "peer: kill -> bare client reconnected, reads it"]
+            .iter()
+            .enumerate()
+    {
+        for (kind, victim) in ["a follower", "the leader"].iter().enumerate() {
+            let v = &mut ms[who][kind];
+            if v.is_empty() {
+                println!("{name}, {victim} killed: no run");
+                continue;
+            }
+            let (p50, min, max) = (percentile(v, 0.5), percentile(v, 0.0), percentile(v, 1.0));
+            medians[who][kind] = Some(p50);
+            println!(
+                "{name}, {victim} killed: median {p50:.1} ms, min {min:.1} ms, max {max:.1} ms ({} runs)",
+                v.len()
+            );
+        }
+    }
+    for (kind, victim) in ["a follower", "the leader"].iter().enumerate() {
+        if let (Some(c), Some(p)) = (medians[0][kind], medians[1][kind]) {
+            println!("console / peer, {victim} killed: {:.2}x", c / p);
+        }
+    }
     h.shutdown().await;
 }
 
@@ -121,4 +142,3 @@ async fn member_of(status: &SandboxStatus, session: i64) -> ZkServer {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
-
