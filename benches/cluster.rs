@@ -147,7 +147,7 @@ async fn bench_scale() {
         .unwrap();
     let mut h = Headless::start(common::app_opts((120, 40), "/myzoo"), sb.session(Duration::from_secs(10))).unwrap();
     let shown = |a: &myzoo::console::app::App| {
-        a.clusters
+        a.clusters()
             .view
             .as_ref()
             .is_some_and(|v| v.nodes.iter().filter(|n| n.status.is_some()).count() == NODES_PER_CLUSTER)
@@ -159,10 +159,10 @@ async fn bench_scale() {
     let mut samples: Vec<f64> = Vec::new();
     let (cpu0, t0) = (cpu_ns("self"), Instant::now());
     h.pump_until(Duration::from_secs(RUN_SECONDS), |a| {
-        if a.dirty {
+        if a.dirty() {
             return false;
         }
-        let Some(v) = &a.clusters.view else { return false };
+        let Some(v) = &a.clusters().view else { return false };
         let now = now_us();
         for (i, n) in v.nodes.iter().enumerate().take(NODES_PER_CLUSTER) {
             if let Some(s) = &n.status {
@@ -197,7 +197,7 @@ async fn bench_detect() {
     use myzoo::cluster::health::NodeState;
     let sb = common::Sandbox::with_agents(DETECT_INTERVAL_MS, 2_000).await;
     let mut h = Headless::start(common::app_opts((120, 40), "/myzoo"), sb.session(Duration::from_secs(10))).unwrap();
-    let state = |a: &myzoo::console::app::App| a.clusters.view.as_ref().and_then(|v| v.node("db3")).map(|n| n.state);
+    let state = |a: &myzoo::console::app::App| a.clusters().view.as_ref().and_then(|v| v.node("db3")).map(|n| n.state);
     assert!(h.pump_until(Duration::from_secs(20), |a| state(a) == Some(NodeState::Ok)).await, "db3 never ok");
     let mut samples = Vec::new();
     for run in 0..DETECT_RUNS {
@@ -206,7 +206,7 @@ async fn bench_detect() {
         let t = Instant::now();
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         assert!(
-            h.pump_until(Duration::from_secs(10), |a| !a.dirty && state(a) == Some(NodeState::ServerDown)).await,
+            h.pump_until(Duration::from_secs(10), |a| !a.dirty() && state(a) == Some(NodeState::ServerDown)).await,
             "run {run}: never down"
         );
         samples.push(t.elapsed().as_secs_f64() * 1000.0);

@@ -195,26 +195,29 @@ async fn bench_watch(zk: &str) {
     let _ = client.create("/latency", &json_data(0), &create).await;
     let session = SessionConfig { connect: zk.into(), session_timeout: Duration::from_secs(10) };
     let mut h = Headless::start(opts((200, 60), "/bench/big"), session).unwrap();
-    let loaded =
-        |a: &App| a.tree.node("/bench/big").and_then(|n| n.children.as_ref()).is_some_and(|c| c.len() == BIG_CHILDREN);
+    let loaded = |a: &App| {
+        a.tree().node("/bench/big").and_then(|n| n.children.as_ref()).is_some_and(|c| c.len() == BIG_CHILDREN)
+    };
     assert!(h.pump_until(Duration::from_secs(30), loaded).await, "10,000 children not loaded");
     for c in ":goto /latency\n".chars() {
         let code = if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) };
         h.send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
     }
-    assert!(h.pump_until(Duration::from_secs(10), |a| a.tree.selected_path() == Some("/latency")).await);
+    assert!(h.pump_until(Duration::from_secs(10), |a| a.tree().selected_path() == Some("/latency")).await);
     let mut samples = Vec::with_capacity(WATCH_SAMPLES);
     for i in 1..=WATCH_SAMPLES {
         let data = json_data(1_000_000 + i);
         let t = Instant::now();
         client.set_data("/latency", &data, None).await.unwrap();
         let shown = h
-            .pump_until(Duration::from_secs(5), |a| !a.dirty && a.tree.node("/latency").is_some_and(|n| n.data == data))
+            .pump_until(Duration::from_secs(5), |a| {
+                !a.dirty() && a.tree().node("/latency").is_some_and(|n| n.data == data)
+            })
             .await;
         assert!(shown, "change {i} never drawn");
         samples.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    let rows = h.app.tree.rows().len();
+    let rows = h.app.tree().rows().len();
     h.shutdown().await;
     let (p50, p99, max) =
         (percentile(&mut samples, 0.5), percentile(&mut samples, 0.99), percentile(&mut samples, 1.0));

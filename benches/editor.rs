@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use myzoo::console::app::{App, AppOptions, Mode};
+use myzoo::console::app::{App, AppOptions};
 use myzoo::console::event::Event;
 use myzoo::console::keymap::KeyMap;
 use myzoo::console::theme::Theme;
@@ -59,7 +59,7 @@ fn editor_on(doc: &str) -> App {
         data: doc.as_bytes().to_vec(),
     };
     app.update(Event::EditorOpened { node, draft: None, draft_error: None });
-    assert!(matches!(app.mode, Mode::Editor(_)));
+    assert!(app.editor().is_some());
     app
 }
 
@@ -86,15 +86,15 @@ fn keystrokes(mut app: App) -> Vec<f64> {
 }
 
 fn app_lines(app: &App) -> usize {
-    match &app.mode {
-        Mode::Editor(e) => e.textarea.lines().len(),
+    match app.editor() {
+        Some(e) => e.textarea.lines().len(),
         _ => 0,
     }
 }
 
 fn app_cursor_line(app: &App) -> usize {
-    match &app.mode {
-        Mode::Editor(e) => e.textarea.cursor().0,
+    match app.editor() {
+        Some(e) => e.textarea.cursor().0,
         _ => 0,
     }
 }

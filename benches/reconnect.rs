@@ -46,7 +46,7 @@ async fn run() {
     writer.create(ROOT, b"0", &persistent).await.unwrap();
 
     let mut h = Headless::start(common::app_opts((120, 40), ROOT), sb.session(SESSION_TIMEOUT)).unwrap();
-    assert!(h.pump_until(WAIT, |a| a.tree.node(ROOT).is_some()).await, "console never loaded {ROOT}");
+    assert!(h.pump_until(WAIT, |a| a.tree().node(ROOT).is_some()).await, "console never loaded {ROOT}");
     let peer = connect(&sb.zk()).await;
 
     // [console, peer] × [follower killed, leader killed]
@@ -68,7 +68,7 @@ async fn run() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         if console_run {
-            let seen = h.pump_until(WAIT, |a| a.tree.node(ROOT).is_some_and(|n| n.data == value.as_bytes())).await;
+            let seen = h.pump_until(WAIT, |a| a.tree().node(ROOT).is_some_and(|n| n.data == value.as_bytes())).await;
             assert!(seen, "run {run}: the console never showed the change");
             ms[0][usize::from(leader)].push(started.elapsed().as_secs_f64() * 1e3);
         } else {

@@ -16,7 +16,7 @@ const SESSION_TIMEOUT_MS: u64 = 2_000;
 const WAIT: Duration = Duration::from_secs(20);
 
 fn state(a: &App, node: &str) -> Option<NodeState> {
-    a.clusters.view.as_ref()?.node(node).map(|n| n.state)
+    a.clusters().view.as_ref()?.node(node).map(|n| n.state)
 }
 
 fn status_cmd(sb: &common::Sandbox, json: bool) -> std::process::Output {
@@ -33,8 +33,8 @@ async fn cluster_screen_and_status_follow_real_agents() {
     let sb = common::Sandbox::with_agents(INTERVAL_MS, SESSION_TIMEOUT_MS).await;
     let mut h = Headless::start(common::app_opts((120, 40), "/myzoo"), sb.session(Duration::from_secs(10))).unwrap();
     let all_ok = |a: &App| ["db1", "db2", "db3"].iter().all(|n| state(a, n) == Some(NodeState::Ok));
-    assert!(h.pump_until(WAIT, all_ok).await, "nodes never all ok: {:?}", h.app.clusters.view);
-    let view = h.app.clusters.view.clone().unwrap();
+    assert!(h.pump_until(WAIT, all_ok).await, "nodes never all ok: {:?}", h.app.clusters().view);
+    let view = h.app.clusters().view.clone().unwrap();
     assert_eq!(view.verdict, Verdict::Healthy, "{:?}", view.problems);
     let topo: Vec<(&str, u16)> = view.topology.iter().map(|t| (t.node.as_str(), t.depth)).collect();
     assert_eq!(topo, [("db1", 0), ("db2", 1), ("db3", 1)]);
@@ -51,7 +51,7 @@ async fn cluster_screen_and_status_follow_real_agents() {
     // A replica's server dies: down within two probe intervals (plus the watch), with the error.
     unsafe { libc::kill(sb.mysql_pid("db2"), libc::SIGKILL) };
     assert!(h.pump_until(WAIT, |a| state(a, "db2") == Some(NodeState::ServerDown)).await);
-    let err = h.app.clusters.view.as_ref().unwrap().node("db2").unwrap().status.as_ref().unwrap().error.clone();
+    let err = h.app.clusters().view.as_ref().unwrap().node("db2").unwrap().status.as_ref().unwrap().error.clone();
     assert!(err.is_some_and(|e| !e.is_empty()), "no error shown for the down server");
     myzoo::sandbox::restart_mysql(sb.dir.path(), "db2").await.expect("restart db2");
     assert!(h.pump_until(WAIT, |a| state(a, "db2") == Some(NodeState::Ok)).await, "db2 never came back");
@@ -59,7 +59,7 @@ async fn cluster_screen_and_status_follow_real_agents() {
     // The primary's agent stops cleanly: its znode goes at once, the cluster is unhealthy.
     unsafe { libc::kill(sb.agent_pid("db1"), libc::SIGTERM) };
     assert!(h.pump_until(Duration::from_secs(3), |a| state(a, "db1") == Some(NodeState::AgentGone)).await);
-    assert_eq!(h.app.clusters.view.as_ref().unwrap().verdict, Verdict::Unhealthy);
+    assert_eq!(h.app.clusters().view.as_ref().unwrap().verdict, Verdict::Unhealthy);
     let out = status_cmd(&sb, true);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
     let views: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status --json");

@@ -6,9 +6,11 @@ mod common;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use myzoo::console::app::{App, Mode, Pane};
+use myzoo::console::app::App;
 use myzoo::console::event::Event;
 use myzoo::console::headless::Headless;
+use myzoo::console::overlays::Overlay;
+use myzoo::console::screens::ScreenId;
 use zookeeper_client::{Acls, Client, CreateMode};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -27,7 +29,7 @@ fn send_keys(h: &Headless, keys: &str) {
 }
 
 fn notice(a: &App) -> String {
-    a.notices.iter().map(|n| n.text.clone()).collect::<Vec<_>>().join(" | ")
+    a.notices().iter().map(|n| n.text.clone()).collect::<Vec<_>>().join(" | ")
 }
 
 async fn setup(read_only: bool) -> (common::Sandbox, Client, Headless) {
@@ -40,7 +42,8 @@ async fn setup(read_only: bool) -> (common::Sandbox, Client, Headless) {
     let opts = myzoo::console::app::AppOptions { read_only, ..common::app_opts((120, 40), "/work") };
     let mut h = Headless::start(opts, sb.session(Duration::from_secs(10))).unwrap();
     assert!(
-        h.pump_until(WAIT, |a| a.tree.selected_path() == Some("/work") && a.tree.node("/work/tree").is_some()).await
+        h.pump_until(WAIT, |a| a.tree().selected_path() == Some("/work") && a.tree().node("/work/tree").is_some())
+            .await
     );
     (sb, zk, h)
 }
@@ -50,38 +53,38 @@ async fn create_delete_and_audit_from_the_console() {
     let (_sb, zk, mut h) = setup(false).await;
     // n: a child of /work, persistent, with a JSON template.
     send_keys(&h, "nnew-child\t\t→\n");
-    assert!(h.pump_until(WAIT, |a| a.tree.node("/work/new-child").is_some()).await, "{}", notice(&h.app));
+    assert!(h.pump_until(WAIT, |a| a.tree().node("/work/new-child").is_some()).await, "{}", notice(&h.app));
     assert_eq!(zk.get_data("/work/new-child").await.unwrap().0, b"{}\n");
 
     // d on a leaf: y deletes it.
     send_keys(&h, ":goto /work/leaf\n");
-    assert!(h.pump_until(WAIT, |a| a.tree.selected_path() == Some("/work/leaf")).await);
+    assert!(h.pump_until(WAIT, |a| a.tree().selected_path() == Some("/work/leaf")).await);
     send_keys(&h, "d");
-    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Delete(_))).await);
+    assert!(h.pump_until(WAIT, |a| matches!(a.overlay(), Some(Overlay::Delete(_)))).await);
     send_keys(&h, "y");
-    assert!(h.pump_until(WAIT, |a| a.tree.node("/work/leaf").is_none()).await, "{}", notice(&h.app));
+    assert!(h.pump_until(WAIT, |a| a.tree().node("/work/leaf").is_none()).await, "{}", notice(&h.app));
 
     // d on a subtree: the name must be typed; a wrong name deletes nothing.
     send_keys(&h, ":goto /work/tree\n");
-    assert!(h.pump_until(WAIT, |a| a.tree.selected_path() == Some("/work/tree")).await);
+    assert!(h.pump_until(WAIT, |a| a.tree().selected_path() == Some("/work/tree")).await);
     send_keys(&h, "d");
-    assert!(h.pump_until(WAIT, |a| matches!(&a.mode, Mode::Delete(d) if d.plan.descendants == 2)).await);
+    assert!(h.pump_until(WAIT, |a| matches!(a.overlay(), Some(Overlay::Delete(d)) if d.plan.descendants == 2)).await);
     send_keys(&h, "y\n");
     h.pump_until(Duration::from_millis(300), |_| false).await;
     assert!(zk.check_stat("/work/tree").await.unwrap().is_some(), "a wrong name deleted the subtree");
     send_keys(&h, "\x1b");
-    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Normal)).await);
+    assert!(h.pump_until(WAIT, |a| a.overlay().is_none()).await);
     send_keys(&h, "d");
-    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Delete(_))).await);
+    assert!(h.pump_until(WAIT, |a| matches!(a.overlay(), Some(Overlay::Delete(_)))).await);
     send_keys(&h, "tree\n");
-    assert!(h.pump_until(WAIT, |a| a.tree.node("/work/tree").is_none()).await, "{}", notice(&h.app));
+    assert!(h.pump_until(WAIT, |a| a.tree().node("/work/tree").is_none()).await, "{}", notice(&h.app));
     assert!(zk.check_stat("/work/tree").await.unwrap().is_none());
 
     // A: the audit screen for /work lists all three, newest first.
     send_keys(&h, ":audit /work\n");
-    assert!(h.pump_until(WAIT, |a| a.focus == Pane::Audit && a.audit.is_some()).await);
+    assert!(h.pump_until(WAIT, |a| a.screen() == ScreenId::Audit && a.screens().audit.view().is_some()).await);
     let actions: Vec<(String, String)> =
-        h.app.audit.as_ref().unwrap().records.iter().map(|(_, r)| (r.action.clone(), r.path.clone())).collect();
+        h.app.screens().audit.view().unwrap().records.iter().map(|(_, r)| (r.action.clone(), r.path.clone())).collect();
     assert_eq!(
         actions,
         [
@@ -100,15 +103,15 @@ async fn read_only_console_refuses_every_change() {
     let (_sb, zk, mut h) = setup(true).await;
     let before = zk.get_children("/work").await.unwrap();
     // create, delete, reveal: refused at the key, with a notice.
-    for keys in ["n", "d", "3R"] {
+    let refusals = |a: &App| a.notices().iter().filter(|n| n.text.contains("read-only")).count();
+    for (i, keys) in ["n", "d", "3R"].into_iter().enumerate() {
         send_keys(&h, keys);
-        assert!(h.pump_until(WAIT, |a| notice(a).contains("read-only")).await, "{keys}: {}", notice(&h.app));
-        assert!(matches!(h.app.mode, Mode::Normal));
-        h.app.notices.clear();
+        assert!(h.pump_until(WAIT, |a| refusals(a) == i + 1).await, "{keys}: {}", notice(&h.app));
+        assert!(h.app.overlay().is_none());
     }
     // edit: the editor opens for viewing; saving is refused.
     send_keys(&h, "2e");
-    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Editor(_))).await);
+    assert!(h.pump_until(WAIT, |a| a.editor().is_some()).await);
     send_keys(&h, "zz");
     h.send(Event::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
     assert!(h.pump_until(WAIT, |a| notice(a).contains("read-only")).await, "{}", notice(&h.app));

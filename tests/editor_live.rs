@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use myzoo::console::app::{App, Mode};
+use myzoo::console::app::App;
 use myzoo::console::editor::Stage;
 use myzoo::console::event::Event;
 use myzoo::console::headless::Headless;
@@ -27,15 +27,15 @@ fn typed(h: &Headless, s: &str) {
 }
 
 fn stage(a: &App) -> Option<&Stage> {
-    match &a.mode {
-        Mode::Editor(e) => Some(&e.stage),
+    match a.editor() {
+        Some(e) => Some(&e.stage),
         _ => None,
     }
 }
 
 fn editor_text(a: &App) -> String {
-    match &a.mode {
-        Mode::Editor(e) => e.text(),
+    match a.editor() {
+        Some(e) => e.text(),
         _ => String::new(),
     }
 }
@@ -44,7 +44,7 @@ fn editor_text(a: &App) -> String {
 /// another client in between.
 async fn into_conflict(h: &mut Headless, zk: &Client, theirs: &[u8]) {
     key(h, KeyCode::Char('e'), KeyModifiers::NONE);
-    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Editor(_))).await, "editor did not open");
+    assert!(h.pump_until(WAIT, |a| a.editor().is_some()).await, "editor did not open");
     typed(h, "mine ");
     zk.set_data(PATH, theirs, None).await.unwrap();
     key(h, KeyCode::Char('s'), KeyModifiers::CONTROL);
@@ -64,7 +64,7 @@ async fn conflicts_and_every_way_out() {
         ..common::app_opts((120, 40), PATH)
     };
     let mut h = Headless::start(opts, sb.session(Duration::from_secs(10))).unwrap();
-    assert!(h.pump_until(WAIT, |a| a.tree.selected_path() == Some(PATH)).await);
+    assert!(h.pump_until(WAIT, |a| a.tree().selected_path() == Some(PATH)).await);
     key(&h, KeyCode::Char('2'), KeyModifiers::NONE);
 
     // 1. Keep editing: nothing written, the edit intact; the draft is on disk.
@@ -86,7 +86,7 @@ async fn conflicts_and_every_way_out() {
     key(&h, KeyCode::Char('s'), KeyModifiers::CONTROL);
     assert!(h.pump_until(WAIT, |a| matches!(stage(a), Some(Stage::ConfirmSave { .. }))).await);
     typed(&h, "y");
-    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Normal)).await, "save after re-base failed");
+    assert!(h.pump_until(WAIT, |a| a.overlay().is_none()).await, "save after re-base failed");
     let (data, stat) = zk.get_data(PATH).await.unwrap();
     assert_eq!((data.as_slice(), stat.version), (b"mine v0".as_slice(), 2));
     assert!(myzoo::console::draft::load(drafts.path(), PATH).unwrap().is_none(), "draft removed after save");
@@ -96,19 +96,19 @@ async fn conflicts_and_every_way_out() {
     typed(&h, "o");
     assert!(h.pump_until(WAIT, |a| matches!(stage(a), Some(Stage::ConfirmOverwrite { .. }))).await);
     typed(&h, "y");
-    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Normal)).await, "overwrite failed");
+    assert!(h.pump_until(WAIT, |a| a.overlay().is_none()).await, "overwrite failed");
     assert_eq!(zk.get_data(PATH).await.unwrap().0, b"mine mine v0");
 
     // 4. Close with changes and keep the draft: e brings it back.
     key(&h, KeyCode::Char('e'), KeyModifiers::NONE);
-    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Editor(_))).await);
+    assert!(h.pump_until(WAIT, |a| a.editor().is_some()).await);
     typed(&h, "draft ");
     key(&h, KeyCode::Esc, KeyModifiers::NONE);
     assert!(h.pump_until(WAIT, |a| matches!(stage(a), Some(Stage::ConfirmClose))).await);
     typed(&h, "k");
-    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Normal)).await);
+    assert!(h.pump_until(WAIT, |a| a.overlay().is_none()).await);
     key(&h, KeyCode::Char('e'), KeyModifiers::NONE);
-    assert!(h.pump_until(WAIT, |a| matches!(a.mode, Mode::Editor(_))).await);
+    assert!(h.pump_until(WAIT, |a| a.editor().is_some()).await);
     assert_eq!(editor_text(&h.app), "draft mine mine v0");
     h.shutdown().await;
 }

@@ -144,14 +144,14 @@ async fn console_stays_live_across_member_faults() {
 
     let mut h = Headless::start(common::app_opts((120, 40), ROOT), sb.session(SESSION_TIMEOUT)).expect("console");
     let gtid = |a: &myzoo::console::app::App| {
-        a.clusters.view.as_ref().and_then(|v| v.node("db1")).and_then(|n| n.status.as_ref()?.gtid.current.clone())
+        a.clusters().view.as_ref().and_then(|v| v.node("db1")).and_then(|n| n.status.as_ref()?.gtid.current.clone())
     };
     assert!(h.pump_until(WAIT, |a| gtid(a).as_deref() == Some("0-1-1")).await, "cluster screen never showed db1");
-    assert!(h.pump_until(WAIT, |a| a.tree.node(ROOT).is_some_and(|n| n.children.is_some())).await, "root not loaded");
+    assert!(h.pump_until(WAIT, |a| a.tree().node(ROOT).is_some_and(|n| n.children.is_some())).await, "root not loaded");
 
     for (round, fault) in [Fault::KillConnected, Fault::KillLeader, Fault::FreezeConnected].into_iter().enumerate() {
         let session = h.session_id().expect("console session");
-        let reloads = h.app.reloads;
+        let reloads = h.app.reloads();
         let status = sandbox::status(sb.dir.path()).expect("sandbox status");
         let connected = serving(&status, session).await;
         let victim = match fault {
@@ -179,11 +179,11 @@ async fn console_stays_live_across_member_faults() {
         // watch can tell it about changes.
         let reread = h
             .pump_until(WAIT, |a| {
-                a.reloads > reloads && a.tree.node(ROOT).is_some_and(|n| !n.loading && n.children.is_some())
+                a.reloads() > reloads && a.tree().node(ROOT).is_some_and(|n| !n.loading && n.children.is_some())
             })
             .await;
-        assert!(reread, "{fault:?}: the console never re-read after the reconnect (reloads {})", h.app.reloads);
-        assert_eq!(h.app.generation, 1, "{fault:?}: a reconnect within the session, not a new session");
+        assert!(reread, "{fault:?}: the console never re-read after the reconnect (reloads {})", h.app.reloads());
+        assert_eq!(h.app.generation(), 1, "{fault:?}: a reconnect within the session, not a new session");
 
         // Made after the console moved: only a live watch (or the re-read) can show them.
         let created = format!("{ROOT}/after-{round}");
@@ -195,17 +195,18 @@ async fn console_stays_live_across_member_faults() {
         let data = node_status("db1", seq);
         retry("status change", None, || agent.set_data(&paths.node("db1"), &data, None)).await;
         let want = format!("0-1-{seq}");
-        let seen =
-            h.pump_until(WAIT, |a| a.tree.node(&created).is_some() && gtid(a).as_deref() == Some(want.as_str())).await;
+        let seen = h
+            .pump_until(WAIT, |a| a.tree().node(&created).is_some() && gtid(a).as_deref() == Some(want.as_str()))
+            .await;
         assert!(
             seen,
             "{fault:?}: after the reconnect the console never showed {created} (shown: {}) and db1 at {want} (shown: \
              {:?})",
-            h.app.tree.node(&created).is_some(),
+            h.app.tree().node(&created).is_some(),
             gtid(&h.app)
         );
-        assert_eq!(h.app.session, SessionBadge::Connected);
-        assert!(h.app.watch_silent_since.is_none(), "{fault:?}: silent-watch warning while events flow");
+        assert_eq!(h.app.session(), SessionBadge::Connected);
+        assert!(h.app.watch_silent_since().is_none(), "{fault:?}: silent-watch warning while events flow");
 
         if matches!(fault, Fault::KillConnected | Fault::KillLeader) {
             sandbox::restart_zk(sb.dir.path(), victim.id).await.expect("restart the killed member");

@@ -92,7 +92,7 @@ fn populated(size: (u16, u16)) -> App {
             children: vec![node("/myzoo/audit", b"", 0), node("/myzoo/clusters", b"", 1)],
         },
     );
-    assert_eq!(a.tree.selected_path(), Some("/myzoo"), "start-up selects the root");
+    assert_eq!(a.tree().selected_path(), Some("/myzoo"), "start-up selects the root");
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Down);
     assert_eq!(io(key(&mut a, KeyCode::Right)), vec![Effect::LoadChildren("/myzoo/clusters".into())]);
@@ -105,7 +105,7 @@ fn populated(size: (u16, u16)) -> App {
         },
     );
     // A cluster exists, so the cluster screen comes first; the tree is one key away.
-    assert_eq!(a.focus, myzoo::console::app::Pane::Cluster);
+    assert_eq!(a.screen(), myzoo::console::screens::ScreenId::Cluster);
     key(&mut a, KeyCode::Char('2'));
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Right);
@@ -124,14 +124,14 @@ fn populated(size: (u16, u16)) -> App {
 }
 
 fn render(app: &App) -> String {
-    let (w, h) = app.size;
+    let (w, h) = app.shared().size;
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal.draw(|f| view::draw(f, app)).unwrap();
     format!("{}", terminal.backend())
 }
 
 fn snap(name: &str, app: &App) {
-    let (w, h) = app.size;
+    let (w, h) = app.shared().size;
     insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(app));
 }
 
@@ -159,7 +159,7 @@ fn empty_state() {
 fn populated_state_shows_the_selected_json() {
     for size in SIZES {
         let a = populated(size);
-        assert_eq!(a.tree.selected_path(), Some("/myzoo/clusters/sandbox/config"));
+        assert_eq!(a.tree().selected_path(), Some("/myzoo/clusters/sandbox/config"));
         let screen = render(&a);
         assert!(screen.contains("\"tier\": \"development\""), "{screen}");
         snap("populated", &a);

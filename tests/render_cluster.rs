@@ -6,9 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use myzoo::cluster::health::NodeState;
 use myzoo::cluster::status::*;
-use myzoo::console::app::{App, AppOptions, Pane};
+use myzoo::console::app::{App, AppOptions};
 use myzoo::console::event::Event;
 use myzoo::console::keymap::KeyMap;
+use myzoo::console::screens::ScreenId;
 use myzoo::console::theme::Theme;
 use myzoo::console::view;
 use myzoo::zk::{NodeInfo, NodeStat, SessionBadge, ZkEvent};
@@ -98,7 +99,7 @@ fn app(size: (u16, u16), tier: &str, nodes: &[(&str, Option<Vec<u8>>)]) -> App {
         .filter_map(|(n, d)| d.clone().map(|d| info(&format!("/myzoo/clusters/main/nodes/{n}"), d)))
         .collect();
     ev(&mut a, ZkEvent::Children { parent: info("/myzoo/clusters/main/nodes", vec![]), children, failed: vec![] });
-    assert_eq!(a.focus, Pane::Cluster);
+    assert_eq!(a.screen(), ScreenId::Cluster);
     a
 }
 
@@ -107,7 +108,7 @@ fn json(s: &NodeStatus) -> Option<Vec<u8>> {
 }
 
 fn render(app: &App) -> String {
-    let (w, h) = app.size;
+    let (w, h) = app.shared().size;
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal.draw(|f| view::draw(f, app)).unwrap();
     format!("{}", terminal.backend())
@@ -123,7 +124,7 @@ fn healthy() -> Vec<NodeStatus> {
 }
 
 fn state(a: &App, node: &str) -> NodeState {
-    a.clusters.view.as_ref().unwrap().node(node).unwrap().state
+    a.clusters().view.as_ref().unwrap().node(node).unwrap().state
 }
 
 #[test]
@@ -209,21 +210,21 @@ fn a_silent_watch_is_flagged_while_agents_are_registered() {
     let heartbeat = Duration::from_millis(st[0].agent.heartbeat_ms);
     let grace = Duration::from_millis(myzoo::console::app::WATCH_SILENCE_GRACE_MS);
     a.update(Event::Tick(now() + heartbeat));
-    assert!(a.watch_silent_since.is_none(), "flagged within the heartbeat");
+    assert!(a.watch_silent_since().is_none(), "flagged within the heartbeat");
     assert!(!render(&a).contains("no watch events"));
 
     a.update(Event::Tick(now() + heartbeat + grace + Duration::from_secs(1)));
-    assert_eq!(a.watch_silent_since, Some(now()), "silence not flagged, or flagged with the wrong time");
+    assert_eq!(a.watch_silent_since(), Some(now()), "silence not flagged, or flagged with the wrong time");
     let screen = render(&a);
     assert!(screen.contains("no watch events since"), "{screen}");
 
     let heard = now() + heartbeat + grace + Duration::from_secs(2);
     a.update(Event::Zk(ZkEvent::WatchHeard { at: heard }));
-    assert!(a.watch_silent_since.is_none(), "warning kept after the watch spoke again");
+    assert!(a.watch_silent_since().is_none(), "warning kept after the watch spoke again");
     assert!(!render(&a).contains("no watch events"));
 
     // Without registered agents there is no heartbeat to expect: never flagged.
     let mut quiet = app((120, 40), "development", &[("db1", None), ("db2", None), ("db3", None), ("db4", None)]);
     quiet.update(Event::Tick(now() + Duration::from_secs(3600)));
-    assert!(quiet.watch_silent_since.is_none());
+    assert!(quiet.watch_silent_since().is_none());
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use myzoo::console::app::{App, AppOptions, Mode};
+use myzoo::console::app::{App, AppOptions};
 use myzoo::console::editor::Stage;
 use myzoo::console::event::{Effect, Event, SaveResult};
 use myzoo::console::keymap::KeyMap;
@@ -47,7 +47,7 @@ fn app() -> App {
     a.update(Event::Zk(ZkEvent::Session { badge: SessionBadge::Connected, at: now }));
     a.update(Event::Zk(ZkEvent::Ready { generation: 1 }));
     a.update(Event::EditorOpened { node: node(CONFIG, 3), draft: None, draft_error: None });
-    assert!(matches!(a.mode, Mode::Editor(_)));
+    assert!(a.editor().is_some());
     a
 }
 
@@ -62,7 +62,7 @@ fn typed(a: &mut App, s: &str) {
 }
 
 fn render(a: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(a.size.0, a.size.1)).unwrap();
+    let mut terminal = Terminal::new(TestBackend::new(a.shared().size.0, a.shared().size.1)).unwrap();
     terminal.draw(|f| view::draw(f, a)).unwrap();
     format!("{}", terminal.backend())
 }
@@ -123,7 +123,7 @@ fn masked_error_diff_and_conflict() {
         path: "/myzoo/clusters/main/config".into(),
         result: SaveResult::Conflict(node(&theirs, 4)),
     });
-    let Mode::Editor(e) = &a.mode else { panic!() };
+    let Some(e) = a.editor() else { panic!() };
     assert!(matches!(e.stage, Stage::Conflict { .. }));
     let screen = render(&a);
     assert!(screen.contains("now version 4") && screen.contains("10.0.0.9") && !screen.contains("hunter2"), "{screen}");

@@ -25,30 +25,33 @@ async fn type_command(h: &mut Headless, cmd: &str) {
 async fn changes_by_another_client_appear_without_input() {
     let sb = common::Sandbox::zk_only().await;
     let mut h = Headless::start(common::app_opts((120, 40), "/"), sb.session(Duration::from_secs(10))).unwrap();
-    assert!(h.pump_until(WAIT, |a| a.tree.node("/").is_some_and(|n| n.children.is_some())).await, "root never loaded");
+    assert!(
+        h.pump_until(WAIT, |a| a.tree().node("/").is_some_and(|n| n.children.is_some())).await,
+        "root never loaded"
+    );
 
     let other = Client::connect(&sb.zk()).await.unwrap();
     let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
     other.create("/live", br#"{"v":1}"#, &persistent).await.unwrap();
     assert!(
-        h.pump_until(WAIT, |a| a.tree.node("/live").is_some_and(|n| n.data == br#"{"v":1}"#)).await,
+        h.pump_until(WAIT, |a| a.tree().node("/live").is_some_and(|n| n.data == br#"{"v":1}"#)).await,
         "created znode never appeared"
     );
     type_command(&mut h, "goto /live").await;
-    assert!(h.pump_until(WAIT, |a| a.tree.selected_path() == Some("/live")).await);
+    assert!(h.pump_until(WAIT, |a| a.tree().selected_path() == Some("/live")).await);
 
     other.set_data("/live", br#"{"v":2}"#, None).await.unwrap();
-    assert!(h.pump_until(WAIT, |a| a.tree.node("/live").is_some_and(|n| n.data == br#"{"v":2}"#)).await);
+    assert!(h.pump_until(WAIT, |a| a.tree().node("/live").is_some_and(|n| n.data == br#"{"v":2}"#)).await);
     h.draw();
     assert!(h.screen().contains("\"v\": 2"), "new data not on screen:\n{}", h.screen());
 
     // A child created under an expanded znode shows up under it.
     other.create("/live/child", b"x", &persistent).await.unwrap();
-    assert!(h.pump_until(WAIT, |a| a.tree.rows().iter().any(|r| r.path == "/live/child")).await);
+    assert!(h.pump_until(WAIT, |a| a.tree().rows().iter().any(|r| r.path == "/live/child")).await);
 
     other.delete("/live/child", None).await.unwrap();
     other.delete("/live", None).await.unwrap();
-    assert!(h.pump_until(WAIT, |a| a.tree.node("/live").is_none()).await, "deleted znode still shown");
+    assert!(h.pump_until(WAIT, |a| a.tree().node("/live").is_none()).await, "deleted znode still shown");
     h.draw();
     assert!(!h.screen().contains("live"), "deleted znode still on screen:\n{}", h.screen());
     h.shutdown().await;
@@ -63,8 +66,8 @@ async fn unreadable_znodes_show_noauth_in_place() {
     other.create("/open", b"visible", &CreateMode::Persistent.with_acls(Acls::anyone_all())).await.unwrap();
 
     let mut h = Headless::start(common::app_opts((120, 40), "/"), sb.session(Duration::from_secs(10))).unwrap();
-    assert!(h.pump_until(WAIT, |a| a.tree.node("/open").is_some()).await, "tree never loaded");
-    let secret = h.app.tree.node("/secret").expect("unreadable znode is still listed");
+    assert!(h.pump_until(WAIT, |a| a.tree().node("/open").is_some()).await, "tree never loaded");
+    let secret = h.app.tree().node("/secret").expect("unreadable znode is still listed");
     assert!(secret.error.as_deref().is_some_and(|e| e.contains("NoAuth")), "{:?}", secret.error);
     h.draw();
     assert!(h.screen().contains("NoAuth"), "{}", h.screen());
@@ -77,14 +80,14 @@ async fn a_lost_session_is_replaced_and_the_tree_reloaded() {
     let timeout = Duration::from_secs(2);
     let mut h = Headless::start(common::app_opts((120, 40), "/"), sb.session(timeout)).unwrap();
     assert!(h.pump_until(WAIT, root_loaded_app).await);
-    assert_eq!(h.app.generation, 1);
+    assert_eq!(h.app.generation(), 1);
 
     // Freeze the server for longer than the session timeout: the client sees the connection
     // drop (data marked stale), and when the server comes back the session has expired.
     let pid = sb.zk_pid();
     unsafe { libc::kill(pid, libc::SIGSTOP) };
-    let saw_disconnect = h.pump_until(WAIT, |a| a.session == SessionBadge::Disconnected).await;
-    let stale = h.app.stale_since.is_some();
+    let saw_disconnect = h.pump_until(WAIT, |a| a.session() == SessionBadge::Disconnected).await;
+    let stale = h.app.stale_since().is_some();
     std::thread::sleep(timeout * 2);
     unsafe { libc::kill(pid, libc::SIGCONT) };
     assert!(saw_disconnect, "disconnect not reported");
@@ -93,18 +96,18 @@ async fn a_lost_session_is_replaced_and_the_tree_reloaded() {
     assert!(h.screen().contains("stale since"), "{}", h.screen());
 
     assert!(
-        h.pump_until(Duration::from_secs(20), |a| a.generation >= 2 && a.session == SessionBadge::Connected).await,
+        h.pump_until(Duration::from_secs(20), |a| a.generation() >= 2 && a.session() == SessionBadge::Connected).await,
         "no new session after expiry (generation {}, badge {:?})",
-        h.app.generation,
-        h.app.session
+        h.app.generation(),
+        h.app.session()
     );
     // A change made after recovery is seen: the watch was set up again on the new session.
     let other = Client::connect(&sb.zk()).await.unwrap();
     other.create("/after", b"1", &CreateMode::Persistent.with_acls(Acls::anyone_all())).await.unwrap();
-    assert!(h.pump_until(WAIT, |a| a.tree.node("/after").is_some() && a.stale_since.is_none()).await);
+    assert!(h.pump_until(WAIT, |a| a.tree().node("/after").is_some() && a.stale_since().is_none()).await);
     h.shutdown().await;
 }
 
 fn root_loaded_app(a: &myzoo::console::app::App) -> bool {
-    a.tree.node("/").is_some_and(|n| n.children.is_some())
+    a.tree().node("/").is_some_and(|n| n.children.is_some())
 }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::app::{App, AppOptions};
 use super::event::Event;
-use super::runtime::Executor;
+use super::runtime::{Executor, TICK_INTERVAL_MS};
 use super::view;
 use crate::zk::session::{self, SessionConfig, ZkHandle};
 
@@ -23,6 +23,7 @@ pub struct Headless {
     tx: UnboundedSender<Event>,
     executor: Executor,
     zk: ZkHandle,
+    last_tick: SystemTime,
     cancel: CancellationToken,
     session_task: JoinHandle<()>,
 }
@@ -40,7 +41,17 @@ impl Headless {
         });
         let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
         let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, opts.read_only);
-        Ok(Headless { app: App::new(opts), terminal, rx, tx, executor, zk, cancel, session_task })
+        Ok(Headless {
+            app: App::new(opts),
+            terminal,
+            rx,
+            tx,
+            executor,
+            zk,
+            last_tick: SystemTime::now(),
+            cancel,
+            session_task,
+        })
     }
 
     /// The console's current ZooKeeper session id, while it has a session.
@@ -58,9 +69,10 @@ impl Headless {
     pub async fn pump_until(&mut self, timeout: Duration, mut done: impl FnMut(&App) -> bool) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if self.app.dirty {
+            if self.app.dirty() {
                 self.draw();
             }
+            self.tick_if_due();
             if done(&self.app) {
                 return true;
             }
@@ -85,8 +97,16 @@ impl Headless {
     pub fn draw(&mut self) {
         let app = &self.app;
         let _ = self.terminal.draw(|f| view::draw(f, app));
-        self.app.dirty = false;
-        self.app.now = SystemTime::now();
+        self.app.frame_drawn();
+    }
+
+    /// Sends the clock tick the real loop sends every second, so ages and notices move.
+    fn tick_if_due(&mut self) {
+        let now = SystemTime::now();
+        if now.duration_since(self.last_tick).is_ok_and(|d| d >= Duration::from_millis(TICK_INTERVAL_MS)) {
+            self.last_tick = now;
+            self.apply(Event::Tick(now));
+        }
     }
 
     /// The last drawn screen as text, one line per row.

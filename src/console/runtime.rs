@@ -87,7 +87,7 @@ impl Executor {
             Effect::Validate { text, generation, schema } => {
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let problems = super::app::validate_text(&text, schema.as_deref());
+                    let problems = super::overlays::editor::validate_text(&text, schema.as_deref());
                     let _ = tx.send(Event::Validated { generation, problems });
                 });
             }
@@ -288,7 +288,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         tokio::spawn(tick(tx.clone(), cancel.clone())),
         tokio::spawn(signals(tx.clone(), cancel.clone())),
     ];
-    let executor = Executor::new(zk, tx, &app.root, app.read_only).with_clipboard();
+    let executor = Executor::new(zk, tx, &app.shared().root, app.shared().read_only).with_clipboard();
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
 
     cancel.cancel();
@@ -311,12 +311,12 @@ where
     let frame_interval = Duration::from_millis(FRAME_INTERVAL_MS);
     let mut next_frame = Instant::now();
     loop {
-        if app.dirty && Instant::now() >= next_frame {
+        if app.dirty() && Instant::now() >= next_frame {
             terminal.draw(|f| view::draw(f, app))?;
-            app.dirty = false;
+            app.frame_drawn();
             next_frame = Instant::now() + frame_interval;
         }
-        let event = if app.dirty {
+        let event = if app.dirty() {
             tokio::select! {
                 ev = rx.recv() => ev,
                 _ = tokio::time::sleep_until(next_frame) => continue,
@@ -332,7 +332,7 @@ where
                 Err(_) => break,
             }
         }
-        if app.should_quit {
+        if app.should_quit() {
             return Ok(());
         }
     }

@@ -6,13 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use crate::console::app::App;
+use crate::console::screens::audit::AuditView;
 use crate::console::strings;
+use crate::console::theme::Theme;
 use crate::zk::format::utc_timestamp;
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let t = &app.theme;
-    let Some(view) = &app.audit else {
+pub fn draw(frame: &mut Frame<'_>, t: &Theme, view: Option<&AuditView>, area: Rect) {
+    let Some(view) = view else {
         frame.render_widget(Paragraph::new(Line::styled(strings::LOADING, t.muted)), area);
         return;
     };

@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use crate::cluster::health::{ClusterView, NodeState, Verdict};
 use crate::cluster::table::{node_cells, HEADERS};
-use crate::console::app::App;
+use crate::console::clusters::ClusterStore;
 use crate::console::strings;
 use crate::console::theme::Theme;
 
@@ -40,9 +40,7 @@ fn verdict_span(t: &Theme, v: Verdict) -> Span<'static> {
     }
 }
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let t = &app.theme;
-    let store = &app.clusters;
+pub fn draw(frame: &mut Frame<'_>, t: &Theme, store: &ClusterStore, area: Rect) {
     let title = match &store.selected {
         Some(c) => format!(" {} {c} ", strings::CLUSTER_TITLE),
         None => format!(" {} ", strings::CLUSTER_TITLE),
@@ -76,7 +74,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let head = lines.len() as u16 + 1;
     frame.render_widget(Paragraph::new(lines), Rect { height: head.min(inner.height), ..inner });
     let table_area = Rect { y: inner.y + head, height: inner.height.saturating_sub(head), ..inner };
-    draw_table(frame, app, view, table_area);
+    draw_table(frame, t, store, view, table_area);
 }
 
 fn summary<'a>(t: &Theme, v: &'a ClusterView) -> Line<'a> {
@@ -95,15 +93,14 @@ fn summary<'a>(t: &Theme, v: &'a ClusterView) -> Line<'a> {
     Line::from(spans)
 }
 
-fn draw_table(frame: &mut Frame<'_>, app: &App, view: &ClusterView, area: Rect) {
-    let t = &app.theme;
+fn draw_table(frame: &mut Frame<'_>, t: &Theme, store: &ClusterStore, view: &ClusterView, area: Rect) {
     let shown = |c: &usize| area.width >= WIDE_COLS || !NARROW_DROPPED.contains(c);
     let header =
         Row::new(HEADERS.iter().enumerate().filter(|(c, _)| shown(c)).map(|(_, h)| Cell::from(*h))).style(t.title);
     let rows = view.topology.iter().enumerate().filter_map(|(i, line)| {
         let n = view.node(&line.node)?;
         let cells = node_cells(view, n);
-        let style = if i == app.clusters.cursor { t.selected } else { Style::default() };
+        let style = if i == store.cursor { t.selected } else { Style::default() };
         Some(
             Row::new(cells.into_iter().enumerate().filter(|(c, _)| shown(c)).map(|(c, text)| {
                 let s = match c {
@@ -123,8 +120,7 @@ fn draw_table(frame: &mut Frame<'_>, app: &App, view: &ClusterView, area: Rect) 
 }
 
 /// The popup with one node's full status: derived flags first, then the published JSON.
-pub fn node_popup(frame: &mut Frame<'_>, app: &App, node: &str, scroll: u16, area: Rect) {
-    let t = &app.theme;
+pub fn node_popup(frame: &mut Frame<'_>, t: &Theme, store: &ClusterStore, node: &str, scroll: u16, area: Rect) {
     let width = area.width.saturating_sub(8).max(20);
     let height = area.height.saturating_sub(4).max(5);
     let popup = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
@@ -134,7 +130,7 @@ pub fn node_popup(frame: &mut Frame<'_>, app: &App, node: &str, scroll: u16, are
         .border_style(t.border_focused)
         .title(Span::styled(format!(" {} {node} ", strings::NODE_TITLE), t.title));
     let mut lines: Vec<Line<'_>> = Vec::new();
-    match app.clusters.view.as_ref().and_then(|v| v.node(node)) {
+    match store.view.as_ref().and_then(|v| v.node(node)) {
         None => lines.push(Line::styled(strings::LOADING, t.muted)),
         Some(n) => {
             lines.push(Line::from(vec![

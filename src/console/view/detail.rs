@@ -6,15 +6,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use crate::console::app::{App, Pane};
+use crate::console::screens::tree::{AclState, TreeFocus, TreeScreen};
+use crate::console::shared::Shared;
 use crate::console::strings;
+use crate::console::theme::Theme;
 use crate::zk::format::{human_bytes, utc_timestamp};
 use crate::zk::NodeStat;
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let t = &app.theme;
-    let focused = app.focus == Pane::Detail;
-    let path = app.tree.selected_path().unwrap_or(strings::NOTHING_SELECTED);
+pub fn draw(frame: &mut Frame<'_>, sh: &Shared, s: &TreeScreen, area: Rect) {
+    let t = &sh.theme;
+    let focused = s.focus() == TreeFocus::Detail;
+    let path = s.selected_path().unwrap_or(strings::NOTHING_SELECTED);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(if focused { t.border_focused } else { t.border })
@@ -25,7 +27,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let node = app.tree.node(path);
+    let node = s.tree().node(path);
     let mut lines: Vec<Line<'_>> = Vec::new();
     if let Some(err) = node.and_then(|n| n.error.as_deref()) {
         lines.push(Line::styled(format!("⚠ {err}"), t.error));
@@ -37,35 +39,35 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(lines), inner);
         return;
     };
-    stat_lines(app, &stat, &mut lines);
-    acl_lines(app, path, &mut lines);
-    data_lines(app, path, &stat, usize::from(inner.height), &mut lines);
+    stat_lines(t, &stat, &mut lines);
+    acl_lines(t, s, path, &mut lines);
+    data_lines(t, s, path, &stat, usize::from(inner.height), &mut lines);
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn kv<'a>(app: &App, pairs: &[(&'a str, String)]) -> Line<'a> {
+fn kv<'a>(t: &Theme, pairs: &[(&'a str, String)]) -> Line<'a> {
     let mut spans = Vec::new();
     for (k, v) in pairs {
-        spans.push(Span::styled(format!("{k} "), app.theme.label));
-        spans.push(Span::styled(format!("{v:<6}  "), app.theme.text));
+        spans.push(Span::styled(format!("{k} "), t.label));
+        spans.push(Span::styled(format!("{v:<6}  "), t.text));
     }
     Line::from(spans)
 }
 
-fn stat_lines(app: &App, s: &NodeStat, lines: &mut Vec<Line<'_>>) {
-    lines.push(Line::styled(strings::STAT_HEADING, app.theme.title));
+fn stat_lines(t: &Theme, s: &NodeStat, lines: &mut Vec<Line<'_>>) {
+    lines.push(Line::styled(strings::STAT_HEADING, t.title));
     lines.push(kv(
-        app,
+        t,
         &[
             ("version", s.version.to_string()),
             ("cversion", s.cversion.to_string()),
             ("aversion", s.aversion.to_string()),
         ],
     ));
-    lines.push(kv(app, &[("ctime", utc_timestamp(s.ctime_ms))]));
-    lines.push(kv(app, &[("mtime", utc_timestamp(s.mtime_ms))]));
+    lines.push(kv(t, &[("ctime", utc_timestamp(s.ctime_ms))]));
+    lines.push(kv(t, &[("mtime", utc_timestamp(s.mtime_ms))]));
     lines.push(kv(
-        app,
+        t,
         &[
             ("czxid", format!("{:#x}", s.czxid)),
             ("mzxid", format!("{:#x}", s.mzxid)),
@@ -74,30 +76,28 @@ fn stat_lines(app: &App, s: &NodeStat, lines: &mut Vec<Line<'_>>) {
     ));
     let owner =
         if s.ephemeral_owner == 0 { "none (persistent)".to_string() } else { format!("{:#x}", s.ephemeral_owner) };
-    lines.push(kv(app, &[("ephemeral owner", owner)]));
+    lines.push(kv(t, &[("ephemeral owner", owner)]));
     lines.push(kv(
-        app,
+        t,
         &[("data length", human_bytes(s.data_length.max(0) as usize)), ("children", s.num_children.to_string())],
     ));
 }
 
-fn acl_lines(app: &App, path: &str, lines: &mut Vec<Line<'_>>) {
-    let t = &app.theme;
+fn acl_lines(t: &Theme, s: &TreeScreen, path: &str, lines: &mut Vec<Line<'_>>) {
     let mut spans = vec![Span::styled(format!("{} ", strings::ACL_HEADING), t.title)];
-    match app.acls.get(path).map(|(_, r)| r) {
-        Some(Ok(acl)) => {
+    match s.acl(path) {
+        Some(AclState::Read { acl: Ok(acl), .. }) => {
             let text: Vec<String> = acl.iter().map(|a| format!("{}:{}:{}", a.scheme, a.id, a.perms)).collect();
             spans.push(Span::styled(text.join("  "), t.text));
         }
-        Some(Err(e)) => spans.push(Span::styled(e.clone(), t.muted)),
-        None => spans.push(Span::styled(strings::LOADING, t.muted)),
+        Some(AclState::Read { acl: Err(e), .. }) => spans.push(Span::styled(e.clone(), t.muted)),
+        Some(AclState::Asked) | None => spans.push(Span::styled(strings::LOADING, t.muted)),
     }
     lines.push(Line::from(spans));
 }
 
-fn data_lines<'a>(app: &'a App, path: &str, stat: &NodeStat, height: usize, lines: &mut Vec<Line<'a>>) {
-    let t = &app.theme;
-    let Some(cache) = app.detail.as_ref().filter(|d| d.path == path) else {
+fn data_lines<'a>(t: &Theme, s: &'a TreeScreen, path: &str, stat: &NodeStat, height: usize, lines: &mut Vec<Line<'a>>) {
+    let Some(cache) = s.detail().filter(|d| d.path == path) else {
         return;
     };
     let view = &cache.view;
@@ -106,7 +106,7 @@ fn data_lines<'a>(app: &'a App, path: &str, stat: &NodeStat, height: usize, line
         Span::styled(format!("{} · {}", view.kind.label(), human_bytes(stat.data_length.max(0) as usize)), t.muted),
     ]));
     let room = height.saturating_sub(lines.len());
-    let skip = usize::from(app.detail_scroll).min(view.lines.len().saturating_sub(1));
+    let skip = usize::from(s.detail_scroll()).min(view.lines.len().saturating_sub(1));
     for l in view.lines.iter().skip(skip).take(room) {
         lines.push(Line::styled(l.as_str(), t.text));
     }

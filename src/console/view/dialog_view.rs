@@ -5,11 +5,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::console::app::App;
 use crate::console::dialogs::{CreateField, CreateForm, DeleteConfirm, CREATE_MODES, TEMPLATES};
+use crate::console::theme::Theme;
 
-fn frame_popup(frame: &mut Frame<'_>, app: &App, area: Rect, title: &str, lines: Vec<Line<'_>>) {
-    let t = &app.theme;
+fn frame_popup(frame: &mut Frame<'_>, t: &Theme, area: Rect, title: &str, lines: Vec<Line<'_>>) {
     let width = 72.min(area.width.saturating_sub(4));
     let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
     let rect = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
@@ -19,8 +18,7 @@ fn frame_popup(frame: &mut Frame<'_>, app: &App, area: Rect, title: &str, lines:
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Default::default()), rect);
 }
 
-pub fn create(frame: &mut Frame<'_>, app: &App, f: &CreateForm, area: Rect) {
-    let t = &app.theme;
+pub fn create(frame: &mut Frame<'_>, t: &Theme, f: &CreateForm, area: Rect) {
     let field = |label: &str, value: String, which: CreateField| {
         let style = if f.field == which { t.selected } else { t.text };
         Line::from(vec![Span::styled(format!("{label:<10}"), t.label), Span::styled(value, style)])
@@ -40,11 +38,10 @@ pub fn create(frame: &mut Frame<'_>, app: &App, f: &CreateForm, area: Rect) {
     if let Some(e) = &f.error {
         lines.push(Line::styled(e.as_str(), t.error));
     }
-    frame_popup(frame, app, area, " Create ", lines);
+    frame_popup(frame, t, area, " Create ", lines);
 }
 
-pub fn delete(frame: &mut Frame<'_>, app: &App, d: &DeleteConfirm, area: Rect) {
-    let t = &app.theme;
+pub fn delete(frame: &mut Frame<'_>, t: &Theme, d: &DeleteConfirm, area: Rect) {
     let mut lines = vec![Line::styled(format!("Delete {} (version {})?", d.plan.path, d.plan.version), t.input)];
     if d.plan.descendants > 0 {
         lines.push(Line::styled(
@@ -72,5 +69,5 @@ pub fn delete(frame: &mut Frame<'_>, app: &App, d: &DeleteConfirm, area: Rect) {
     if let Some(e) = &d.error {
         lines.push(Line::styled(e.as_str(), t.error));
     }
-    frame_popup(frame, app, area, " Delete ", lines);
+    frame_popup(frame, t, area, " Delete ", lines);
 }

@@ -6,7 +6,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::console::app::App;
 use crate::console::editor::{Editor, EditorKind, Stage};
 use crate::console::theme::Theme;
 use crate::diff::{DiffLine, Tag};
@@ -14,8 +13,7 @@ use crate::diff::{DiffLine, Tag};
 /// Problem lines shown under the text before "…and N more".
 const MAX_PROBLEM_LINES: usize = 4;
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, e: &Editor, area: Rect) {
-    let t = &app.theme;
+pub fn draw(frame: &mut Frame<'_>, t: &Theme, e: &Editor, area: Rect) {
     let kind = match e.kind {
         EditorKind::Json => "json",
         EditorKind::Text => "text",

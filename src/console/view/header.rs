@@ -12,8 +12,9 @@ use crate::zk::format::utc_time;
 use crate::zk::SessionBadge;
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let t = &app.theme;
-    let badge_style = match app.session {
+    let sh = app.shared();
+    let t = &sh.theme;
+    let badge_style = match sh.session {
         SessionBadge::Connected => t.badge_ok,
         SessionBadge::Connecting | SessionBadge::ConnectedReadOnly | SessionBadge::Disconnected => t.badge_warn,
         SessionBadge::Expired | SessionBadge::AuthFailed => t.badge_error,
@@ -21,25 +22,26 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     // Badges first: at 80 columns a long profile label is what gets cut, not the state.
     let mut spans = vec![
         Span::styled(format!(" {} ", strings::APP_NAME), t.header),
-        Span::styled(strings::badge_text(app.session), badge_style),
+        Span::styled(strings::badge_text(sh.session), badge_style),
     ];
-    if let Some(since) = app.stale_since {
+    if let Some(since) = sh.stale_since {
         let ms = since.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         spans.push(Span::styled(strings::stale_since(&utc_time(ms)), t.badge_warn));
     }
-    if let Some(heard) = app.watch_silent_since {
+    if let Some(heard) = app.watch_silent_since() {
         let ms = heard.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         spans.push(Span::styled(strings::watch_silent_since(&utc_time(ms)), t.badge_error));
     }
-    if let Some(c) = &app.clusters.selected {
-        let production = app.clusters.view.as_ref().and_then(|v| v.config.as_ref()).is_some_and(|c| c.is_production());
-        let tier = app.clusters.view.as_ref().and_then(|v| v.config.as_ref()).map_or("", |c| c.tier.as_str());
+    let clusters = app.clusters();
+    if let Some(c) = &clusters.selected {
+        let production = clusters.view.as_ref().and_then(|v| v.config.as_ref()).is_some_and(|c| c.is_production());
+        let tier = clusters.view.as_ref().and_then(|v| v.config.as_ref()).map_or("", |c| c.tier.as_str());
         let style = if production { t.header_production } else { t.header };
         spans.push(Span::styled(format!(" cluster {c} {tier} "), style));
     }
-    if app.read_only {
+    if sh.read_only {
         spans.push(Span::styled(strings::BADGE_READ_ONLY, t.badge_readonly));
     }
-    spans.push(Span::styled(format!(" {} │ root {} ", app.label, app.root), t.header));
+    spans.push(Span::styled(format!(" {} │ root {} ", sh.label, sh.root), t.header));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
 }

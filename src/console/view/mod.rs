@@ -1,13 +1,13 @@
 //! Drawing: a pure function of [`App`] onto a ratatui frame. No I/O, no state changes.
 
-mod audit_pane;
-mod cluster_pane;
-mod detail;
-mod dialog_view;
-mod editor_view;
-mod header;
-mod overlay;
-mod tree_pane;
+pub mod audit_pane;
+pub mod cluster_pane;
+pub mod detail;
+pub mod dialog_view;
+pub mod editor_view;
+pub mod header;
+pub mod overlay;
+pub mod tree_pane;
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::Frame;
@@ -24,6 +24,8 @@ const TREE_WIDTH_PERCENT: u16 = 42;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
     pub header: Rect,
+    /// Where the shown screen draws: the tree and znode panes together.
+    pub body: Rect,
     pub tree: Rect,
     pub detail: Rect,
     pub status: Rect,
@@ -44,6 +46,7 @@ pub fn layout((w, h): (u16, u16)) -> Areas {
         .split(rows[1]);
     Areas {
         header: rows[0],
+        body: rows[1],
         tree: cols[0],
         detail: cols[1],
         status: rows[2],
@@ -56,32 +59,33 @@ pub fn too_small((w, h): (u16, u16)) -> bool {
     w < MIN_WIDTH_COLS || h < MIN_HEIGHT_ROWS
 }
 
-/// Draws the whole console.
+/// The tree screen's two panes within the body.
+pub fn split_tree(body: Rect) -> (Rect, Rect) {
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Percentage(TREE_WIDTH_PERCENT), Constraint::Min(10)])
+        .split(body);
+    (cols[0], cols[1])
+}
+
+/// Draws the whole console: header, the shown screen (or the editor over it), status line,
+/// hints, and a floating overlay last.
 pub fn draw(frame: &mut Frame<'_>, app: &App) {
     let size = frame.area();
+    let sh = app.shared();
     if too_small((size.width, size.height)) {
-        overlay::too_small(frame, app, size);
+        overlay::too_small(frame, &sh.theme, size);
         return;
     }
     let areas = layout((size.width, size.height));
     header::draw(frame, app, areas.header);
-    if let super::app::Mode::Editor(e) = &app.mode {
-        editor_view::draw(frame, app, e, areas.tree.union(areas.detail));
-    } else if app.focus == super::app::Pane::Audit {
-        audit_pane::draw(frame, app, areas.tree.union(areas.detail));
-    } else if app.focus == super::app::Pane::Cluster {
-        cluster_pane::draw(frame, app, areas.tree.union(areas.detail));
-    } else {
-        tree_pane::draw(frame, app, areas.tree);
-        detail::draw(frame, app, areas.detail);
+    match app.overlay() {
+        Some(o) if o.covers_screen() => o.draw(frame, app, size, areas.body),
+        _ => app.screens().get(app.screen()).draw(frame, areas.body, sh),
     }
     overlay::status_line(frame, app, areas.status);
     overlay::hint_bar(frame, app, areas.hints);
-    match &app.mode {
-        super::app::Mode::Help => overlay::help(frame, app, size),
-        super::app::Mode::NodeDetail { node, scroll } => cluster_pane::node_popup(frame, app, node, *scroll, size),
-        super::app::Mode::Create(form) => dialog_view::create(frame, app, form, size),
-        super::app::Mode::Delete(confirm) => dialog_view::delete(frame, app, confirm, size),
-        _ => {}
+    if let Some(o) = app.overlay().filter(|o| !o.covers_screen()) {
+        o.draw(frame, app, size, areas.body);
     }
 }

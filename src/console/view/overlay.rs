@@ -1,72 +1,41 @@
 //! The status line (input, notices), the hint bar, the help popup and the too-small notice.
 
-use ratatui::layout::{Alignment, Position, Rect};
+use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::console::app::{App, InputKind, Mode, NoticeLevel};
-use crate::console::keymap::Key;
+use crate::console::app::App;
+use crate::console::keymap::{Key, KeyMap, Scope};
+use crate::console::shared::NoticeLevel;
 use crate::console::strings;
+use crate::console::theme::Theme;
 
+/// The status line: an open input line, else the newest notice, else the screen's own line.
 pub fn status_line(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let t = &app.theme;
-    let line = match &app.mode {
-        Mode::Input { kind, text } => {
-            let prompt = if *kind == InputKind::Command { strings::command_prompt() } else { strings::filter_prompt() };
-            let x = area.x + (prompt.chars().count() + text.chars().count()) as u16;
-            frame.set_cursor_position(Position::new(x.min(area.right().saturating_sub(1)), area.y));
-            Line::from(vec![Span::styled(prompt, t.hint_key), Span::styled(text.as_str(), t.input)])
+    if app.overlay().is_some_and(|o| o.status_line(frame, app, area)) {
+        return;
+    }
+    let t = &app.shared().theme;
+    let line = match app.notices().latest() {
+        Some(n) => {
+            let style = if n.level == NoticeLevel::Error { t.notice_error } else { t.notice_info };
+            Line::styled(n.text.as_str(), style)
         }
-        _ => match app.notices.back() {
-            Some(n) => {
-                let style = if n.level == NoticeLevel::Error { t.notice_error } else { t.notice_info };
-                Line::styled(n.text.as_str(), style)
-            }
-            None if app.focus == crate::console::app::Pane::Cluster => {
-                let store = &app.clusters;
-                let total = store.view.as_ref().map_or(0, |v| v.topology.len());
-                let name = store.selected.as_deref().unwrap_or("-");
-                let node = store.cursor_node().unwrap_or("-");
-                let pos = if total == 0 { 0 } else { store.cursor + 1 };
-                Line::styled(format!("cluster {name} · node {node} {pos}/{total}"), t.muted)
-            }
-            None => {
-                let rows = app.tree.rows().len();
-                let pos = if rows == 0 { 0 } else { app.tree.selected_index() + 1 };
-                Line::styled(format!("{} · {pos}/{rows}", app.tree.selected_path().unwrap_or("")), t.muted)
-            }
-        },
+        None => Line::styled(app.screens().get(app.screen()).status_line(), t.muted),
     };
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// The keys that work now: the overlay's, else the focused screen's from the keymap.
 pub fn hint_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let t = &app.theme;
-    let mut spans = Vec::new();
-    let hints = match app.mode {
-        Mode::Editor(_) => vec![
-            ("ctrl-s".to_string(), "save"),
-            ("ctrl-g".to_string(), "find"),
-            ("f3".to_string(), "next"),
-            ("ctrl-u/ctrl-r".to_string(), "undo/redo"),
-            ("esc".to_string(), "close"),
-        ],
-        Mode::Create(_) => vec![
-            ("tab".to_string(), "next field"),
-            ("←/→".to_string(), "choose"),
-            ("enter".to_string(), "create"),
-            ("esc".to_string(), "cancel"),
-        ],
-        Mode::Delete(_) => vec![("enter/y".to_string(), "delete"), ("esc".to_string(), "cancel")],
-        Mode::Help | Mode::NodeDetail { .. } => {
-            vec![("esc".to_string(), strings::action_label(crate::console::keymap::Action::Back))]
-        }
-        Mode::Input { .. } => vec![("enter".to_string(), "apply"), ("esc".to_string(), "cancel")],
-        Mode::Normal => {
-            app.keymap.hints(app.focus.scope()).into_iter().map(|(k, a)| (k, strings::action_label(a))).collect()
-        }
+    let sh = app.shared();
+    let t = &sh.theme;
+    let hints: Vec<(String, &str)> = match app.overlay() {
+        Some(o) => o.hints(),
+        None => sh.keymap.hints(app.scope()).into_iter().map(|(k, a)| (k, strings::action_label(a))).collect(),
     };
+    let mut spans = Vec::new();
     for (k, label) in hints {
         spans.push(Span::styled(k, t.hint_key));
         spans.push(Span::styled(format!(" {label}  "), t.hint_text));
@@ -74,9 +43,8 @@ pub fn hint_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-pub fn help(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let t = &app.theme;
-    let bindings: Vec<_> = app.keymap.for_pane(app.focus.scope()).collect();
+pub fn help(frame: &mut Frame<'_>, t: &Theme, keymap: &KeyMap, scope: Scope, area: Rect) {
+    let bindings: Vec<_> = keymap.for_pane(scope).collect();
     let width = 78.min(area.width.saturating_sub(2));
     let max_height = area.height.saturating_sub(2);
     // Two columns when one does not fit (80×24 has room for about 18 rows).
@@ -114,8 +82,7 @@ pub fn help(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), popup);
 }
 
-pub fn too_small(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let t = &app.theme;
+pub fn too_small(frame: &mut Frame<'_>, t: &Theme, area: Rect) {
     let lines = vec![
         Line::styled(strings::TOO_SMALL, t.notice_error),
         Line::styled(format!("{}×{}", area.width, area.height), t.text),

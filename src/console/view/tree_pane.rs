@@ -6,19 +6,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use crate::console::app::{App, Pane};
+use crate::console::screens::tree::{TreeFocus, TreeScreen};
+use crate::console::shared::Shared;
 use crate::console::strings;
+use crate::console::theme::Theme;
+use crate::console::tree::TreeModel;
 use crate::zk::base_name;
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let t = &app.theme;
-    let focused = app.focus == Pane::Tree;
+pub fn draw(frame: &mut Frame<'_>, sh: &Shared, s: &TreeScreen, area: Rect) {
+    let t = &sh.theme;
+    let tree = s.tree();
+    let focused = s.focus() == TreeFocus::Tree;
     let mut title = vec![Span::styled(format!(" {} ", strings::TREE_TITLE), t.title)];
-    title.push(Span::styled(format!("{} znodes ", app.tree.len()), t.muted));
-    if let Some(f) = app.tree.filter() {
+    title.push(Span::styled(format!("{} znodes ", tree.len()), t.muted));
+    if let Some(f) = tree.filter() {
         title.push(Span::styled(format!("filter: {f} "), t.input));
     }
-    if app.stale_since.is_some() {
+    if sh.stale_since.is_some() {
         title.push(Span::styled(" stale ", t.badge_warn));
     }
     let block = Block::default()
@@ -28,30 +32,29 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let rows = app.tree.rows();
+    let rows = tree.rows();
     let height = usize::from(inner.height);
-    let selected = app.tree.selected_index();
+    let selected = tree.selected_index();
     let mut lines = Vec::with_capacity(height);
-    for (i, row) in rows.iter().enumerate().skip(app.tree_offset).take(height) {
-        let mut line = row_line(app, &row.path, row.depth);
+    for (i, row) in rows.iter().enumerate().skip(s.offset()).take(height) {
+        let mut line = row_line(t, tree, &row.path, row.depth);
         if i == selected {
             line = line.style(if focused { t.selected } else { t.selected_unfocused });
         }
         lines.push(line);
     }
-    if app.tree.filter().is_some() && rows.len() <= 1 {
+    if tree.filter().is_some() && rows.len() <= 1 {
         lines.push(Line::styled(strings::NO_MATCHES, t.muted));
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn row_line<'a>(app: &'a App, path: &'a str, depth: u16) -> Line<'a> {
-    let t = &app.theme;
-    let node = app.tree.node(path);
+fn row_line<'a>(t: &Theme, tree: &'a TreeModel, path: &'a str, depth: u16) -> Line<'a> {
+    let node = tree.node(path);
     let expanded = node.is_some_and(|n| n.expanded);
     let marker = match node {
         Some(n) if n.loading => "… ",
-        _ if !app.tree.has_children(path) => "  ",
+        _ if !tree.has_children(path) => "  ",
         _ if expanded => "▾ ",
         _ => "▸ ",
     };

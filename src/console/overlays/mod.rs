@@ -1,0 +1,111 @@
+//! What opens on top of a screen and takes the keys first: help, a node's full status, the
+//! command line and filter, the create and delete dialogs, the editor. Each is one file that
+//! owns its state, keys, hints and drawing and answers with a [`Layer`]; this enum is the
+//! registration.
+
+pub mod dialog;
+pub mod editor;
+pub mod help;
+pub mod input;
+pub mod node_detail;
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+pub use input::Input;
+pub use node_detail::NodeDetail;
+
+use super::app::App;
+use super::dialogs::{CreateForm, DeleteConfirm};
+use super::editor::Editor;
+use super::screens::Nav;
+use super::shared::Cx;
+
+pub enum Overlay {
+    Help,
+    NodeDetail(NodeDetail),
+    Input(Input),
+    Create(CreateForm),
+    Delete(DeleteConfirm),
+    /// Editing (or viewing read-only) a znode's data.
+    Editor(Box<Editor>),
+}
+
+/// What an overlay wants after a key.
+pub enum Layer {
+    Stay,
+    Close,
+    /// Close, then navigate.
+    Then(Nav),
+    /// The live filter text changed (`None`: filter cleared).
+    Filter(Option<String>),
+    /// The same, and close.
+    FilterClosed(Option<String>),
+    /// Close, then run this `:` command line.
+    Command(String),
+}
+
+impl Overlay {
+    pub fn on_key(&mut self, key: KeyEvent, cx: &mut Cx<'_>) -> Layer {
+        match self {
+            Overlay::Help => help::on_key(key, cx),
+            Overlay::NodeDetail(d) => d.on_key(key, cx),
+            Overlay::Input(i) => i.on_key(key),
+            Overlay::Create(form) => {
+                let result = form.on_key(key);
+                dialog::finish(result, cx)
+            }
+            Overlay::Delete(confirm) => {
+                let result = confirm.on_key(key);
+                dialog::finish(result, cx)
+            }
+            Overlay::Editor(e) => editor::on_key(e, key, cx),
+        }
+    }
+
+    /// Key hints for the hint bar.
+    pub fn hints(&self) -> Vec<(String, &'static str)> {
+        let h = |pairs: &[(&str, &'static str)]| pairs.iter().map(|(k, l)| (k.to_string(), *l)).collect();
+        match self {
+            Overlay::Editor(_) => editor::hints(),
+            Overlay::Create(_) => {
+                h(&[("tab", "next field"), ("←/→", "choose"), ("enter", "create"), ("esc", "cancel")])
+            }
+            Overlay::Delete(_) => h(&[("enter/y", "delete"), ("esc", "cancel")]),
+            Overlay::Help | Overlay::NodeDetail(_) => {
+                h(&[("esc", super::strings::action_label(super::keymap::Action::Back))])
+            }
+            Overlay::Input(_) => h(&[("enter", "apply"), ("esc", "cancel")]),
+        }
+    }
+
+    /// Whether it replaces the screen's content (the editor) rather than floating over it.
+    pub fn covers_screen(&self) -> bool {
+        matches!(self, Overlay::Editor(_))
+    }
+
+    /// Draws over `area` (the whole terminal); `screen` is where the screens draw.
+    pub fn draw(&self, frame: &mut Frame<'_>, app: &App, area: Rect, screen: Rect) {
+        let sh = app.shared();
+        match self {
+            Overlay::Help => help::draw(frame, app, area),
+            Overlay::NodeDetail(d) => d.draw(frame, sh, app.screens().cluster.store(), area),
+            Overlay::Input(_) => {}
+            Overlay::Create(form) => super::view::dialog_view::create(frame, &sh.theme, form, area),
+            Overlay::Delete(confirm) => super::view::dialog_view::delete(frame, &sh.theme, confirm, area),
+            Overlay::Editor(e) => super::view::editor_view::draw(frame, &sh.theme, e, screen),
+        }
+    }
+
+    /// Draws the status line instead of the notices when it owns it (the input line).
+    pub fn status_line(&self, frame: &mut Frame<'_>, app: &App, area: Rect) -> bool {
+        match self {
+            Overlay::Input(i) => {
+                i.draw(frame, &app.shared().theme, area);
+                true
+            }
+            _ => false,
+        }
+    }
+}
