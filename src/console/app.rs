@@ -125,8 +125,16 @@ impl App {
         }
     }
 
-    /// The keymap scope of what has the focus (help and the hint bar follow it).
+    /// The keymap scope of what has the keys: the overlay, else the shown screen's focused
+    /// pane (the hint bar follows it).
     pub fn scope(&self) -> Scope {
+        match &self.overlay {
+            Some(o) => o.scope(),
+            None => self.screen_scope(),
+        }
+    }
+
+    fn screen_scope(&self) -> Scope {
         self.screens.get(self.screen).scope()
     }
 
@@ -337,7 +345,7 @@ impl App {
             self.on_layer(layer, effects);
             return;
         }
-        let Some(action) = self.shared.keymap.lookup(k, self.scope()) else { return };
+        let Some(action) = self.shared.keymap.lookup(k, self.screen_scope()) else { return };
         let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
         let nav = self.screens.get_mut(self.screen).on_action(action, &mut cx);
         match nav {
@@ -350,7 +358,7 @@ impl App {
     fn on_common_action(&mut self, action: Action, effects: &mut Vec<Effect>) {
         match action {
             Action::Quit | Action::ForceQuit => self.should_quit = true,
-            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Help => self.overlay = Some(Overlay::Help(self.screen_scope())),
             Action::CommandLine => self.overlay = Some(Overlay::Input(Input::command())),
             Action::NextPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
@@ -426,7 +434,7 @@ impl App {
         match cmd {
             "" => {}
             "q" | "quit" | "q!" => self.should_quit = true,
-            "help" => self.overlay = Some(Overlay::Help),
+            "help" => self.overlay = Some(Overlay::Help(self.screen_scope())),
             "theme" => match Theme::builtin(arg) {
                 Ok(t) => {
                     self.notify(NoticeLevel::Info, strings::theme_switched(&t.name));

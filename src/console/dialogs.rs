@@ -2,7 +2,10 @@
 //! steps — this confirmation, then a separate confirmed effect — and the mutation service
 //! checks everything again where it writes.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
+
+use super::editor::typed_char;
+use super::keymap::{Action, Key, KeyMap, Scope};
 
 use crate::ops::{DeletePlan, NodeMode};
 use crate::zk::{base_name, child_path};
@@ -57,30 +60,33 @@ impl CreateForm {
         child_path(&self.parent, &self.name)
     }
 
-    pub fn on_key(&mut self, key: KeyEvent) -> DialogResult {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Esc => return DialogResult::Cancel,
-            KeyCode::Tab => self.field = self.next_field(),
-            KeyCode::Enter => return self.submit(),
-            KeyCode::Left | KeyCode::Right if self.field == CreateField::Mode => {
-                self.mode = cycle(self.mode, CREATE_MODES.len(), key.code == KeyCode::Right);
+    /// A key: named actions from the keymap's `Dialog` scope; characters type into the field.
+    pub fn on_key(&mut self, key: KeyEvent, keymap: &KeyMap) -> DialogResult {
+        let action = keymap.lookup(Key::from_event(&key), Scope::Dialog);
+        match (action, typed_char(&key)) {
+            (_, Some(c)) => match self.field {
+                CreateField::Name => self.name.push(c),
+                CreateField::Ttl if c.is_ascii_digit() => self.ttl_ms.push(c),
+                _ => {}
+            },
+            (Some(Action::Cancel), _) => return DialogResult::Cancel,
+            (Some(Action::NextField), _) => self.field = self.next_field(),
+            (Some(Action::Submit), _) => return self.submit(),
+            (Some(a @ (Action::PrevChoice | Action::NextChoice)), _) => {
+                let forward = a == Action::NextChoice;
+                match self.field {
+                    CreateField::Mode => self.mode = cycle(self.mode, CREATE_MODES.len(), forward),
+                    CreateField::Template => self.template = cycle(self.template, TEMPLATES.len(), forward),
+                    _ => {}
+                }
             }
-            KeyCode::Left | KeyCode::Right if self.field == CreateField::Template => {
-                self.template = cycle(self.template, TEMPLATES.len(), key.code == KeyCode::Right);
-            }
-            KeyCode::Backspace => {
+            (Some(Action::DeleteChar), _) => {
                 match self.field {
                     CreateField::Name => self.name.pop(),
                     CreateField::Ttl => self.ttl_ms.pop(),
                     _ => None,
                 };
             }
-            KeyCode::Char(c) if !ctrl => match self.field {
-                CreateField::Name => self.name.push(c),
-                CreateField::Ttl if c.is_ascii_digit() => self.ttl_ms.push(c),
-                _ => {}
-            },
             _ => {}
         }
         self.error = None;
@@ -157,29 +163,41 @@ impl DeleteConfirm {
         self.cluster.clone().or_else(|| (self.plan.descendants > 0).then(|| base_name(&self.plan.path).to_string()))
     }
 
-    pub fn on_key(&mut self, key: KeyEvent) -> DialogResult {
+    /// The keymap scope: a yes/no question for a leaf (where only an explicit yes deletes), a
+    /// typed confirmation otherwise.
+    pub fn scope(&self) -> Scope {
+        if self.must_type().is_some() {
+            Scope::Dialog
+        } else {
+            Scope::Danger
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, keymap: &KeyMap) -> DialogResult {
+        let action = keymap.lookup(Key::from_event(&key), self.scope());
         let Some(expected) = self.must_type() else {
-            return match key.code {
-                KeyCode::Char('y') => self.confirmed(None),
+            // Anything but a yes cancels: a delete is never the default.
+            return match action {
+                Some(Action::Confirm) => self.confirmed(None),
                 _ => DialogResult::Cancel,
             };
         };
-        match key.code {
-            KeyCode::Esc => DialogResult::Cancel,
-            KeyCode::Enter if self.typed == expected => {
+        match (action, typed_char(&key)) {
+            (_, Some(c)) => {
+                self.typed.push(c);
+                DialogResult::Stay
+            }
+            (Some(Action::Cancel), _) => DialogResult::Cancel,
+            (Some(Action::Submit), _) if self.typed == expected => {
                 let confirm = self.cluster.clone();
                 self.confirmed(confirm)
             }
-            KeyCode::Enter => {
+            (Some(Action::Submit), _) => {
                 self.error = Some(format!("type {expected:?} exactly; nothing was deleted"));
                 DialogResult::Stay
             }
-            KeyCode::Backspace => {
+            (Some(Action::DeleteChar), _) => {
                 self.typed.pop();
-                DialogResult::Stay
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.typed.push(c);
                 DialogResult::Stay
             }
             _ => DialogResult::Stay,
@@ -200,6 +218,8 @@ impl DeleteConfirm {
 mod tests {
     use super::*;
 
+    use crossterm::event::{KeyCode, KeyModifiers};
+
     fn key(c: KeyCode) -> KeyEvent {
         KeyEvent::new(c, KeyModifiers::NONE)
     }
@@ -212,25 +232,26 @@ mod tests {
 
     #[test]
     fn create_validates_names_and_refuses_ephemeral() {
+        let km = KeyMap::default();
         let mut f = CreateForm::new("/a");
-        assert_eq!(f.on_key(key(KeyCode::Enter)), DialogResult::Stay);
+        assert_eq!(f.on_key(key(KeyCode::Enter), &km), DialogResult::Stay);
         assert!(f.error.is_some());
-        typed(&mut |k| f.on_key(k), "..");
-        assert_eq!(f.on_key(key(KeyCode::Enter)), DialogResult::Stay);
+        typed(&mut |k| f.on_key(k, &km), "..");
+        assert_eq!(f.on_key(key(KeyCode::Enter), &km), DialogResult::Stay);
         assert!(f.error.is_some(), "'..' refused");
         f.name = "child".into();
         f.field = CreateField::Mode;
         for _ in 0..4 {
-            f.on_key(key(KeyCode::Right));
+            f.on_key(key(KeyCode::Right), &km);
         }
         assert_eq!(CREATE_MODES[f.mode], "ephemeral");
-        assert_eq!(f.on_key(key(KeyCode::Enter)), DialogResult::Stay);
+        assert_eq!(f.on_key(key(KeyCode::Enter), &km), DialogResult::Stay);
         assert!(f.error.as_deref().unwrap().contains("vanish"));
-        f.on_key(key(KeyCode::Left)); // ttl
+        f.on_key(key(KeyCode::Left), &km); // ttl
         f.field = CreateField::Template;
-        f.on_key(key(KeyCode::Right));
+        f.on_key(key(KeyCode::Right), &km);
         assert_eq!(
-            f.on_key(key(KeyCode::Enter)),
+            f.on_key(key(KeyCode::Enter), &km),
             DialogResult::Create {
                 path: "/a/child".into(),
                 data: b"{}\n".to_vec(),
@@ -239,7 +260,7 @@ mod tests {
         );
         let mut z = CreateForm::new("/");
         z.name = "zookeeper".into();
-        z.on_key(key(KeyCode::Enter));
+        z.on_key(key(KeyCode::Enter), &km);
         assert!(z.error.is_some(), "nothing under /zookeeper");
     }
 
@@ -249,24 +270,29 @@ mod tests {
 
     #[test]
     fn deleting_a_leaf_needs_y_a_subtree_its_name_production_the_cluster() {
+        let km = KeyMap::default();
         let mut d = DeleteConfirm::new(plan(0), None);
+        assert_eq!(d.on_key(key(KeyCode::Enter), &km), DialogResult::Cancel, "enter must not delete");
         assert_eq!(
-            d.on_key(key(KeyCode::Char('y'))),
+            d.on_key(key(KeyCode::Char('y')), &km),
             DialogResult::Delete { path: "/a/victim".into(), version: 7, recursive: false, confirm: None }
         );
         let mut d = DeleteConfirm::new(plan(3), None);
-        assert_eq!(d.on_key(key(KeyCode::Char('y'))), DialogResult::Stay);
+        assert_eq!(d.on_key(key(KeyCode::Char('y')), &km), DialogResult::Stay);
         d.typed.clear();
-        typed(&mut |k| d.on_key(k), "victim");
-        assert!(matches!(d.on_key(key(KeyCode::Enter)), DialogResult::Delete { recursive: true, confirm: None, .. }));
+        typed(&mut |k| d.on_key(k, &km), "victim");
+        assert!(matches!(
+            d.on_key(key(KeyCode::Enter), &km),
+            DialogResult::Delete { recursive: true, confirm: None, .. }
+        ));
         let mut d = DeleteConfirm::new(plan(0), Some("prod-eu".into()));
-        typed(&mut |k| d.on_key(k), "victim");
-        assert_eq!(d.on_key(key(KeyCode::Enter)), DialogResult::Stay);
+        typed(&mut |k| d.on_key(k, &km), "victim");
+        assert_eq!(d.on_key(key(KeyCode::Enter), &km), DialogResult::Stay);
         assert!(d.error.is_some());
         d.typed.clear();
-        typed(&mut |k| d.on_key(k), "prod-eu");
+        typed(&mut |k| d.on_key(k, &km), "prod-eu");
         assert!(
-            matches!(d.on_key(key(KeyCode::Enter)), DialogResult::Delete { confirm: Some(c), .. } if c == "prod-eu")
+            matches!(d.on_key(key(KeyCode::Enter), &km), DialogResult::Delete { confirm: Some(c), .. } if c == "prod-eu")
         );
     }
 }

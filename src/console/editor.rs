@@ -3,6 +3,8 @@
 //! `App` turns its requests into effects.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keymap::{Action, Key, KeyMap, Scope};
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 
@@ -190,29 +192,42 @@ impl Editor {
         }
     }
 
-    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Request> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    /// The keymap scope of the current stage (the hint bar and the help follow it).
+    pub fn scope(&self) -> Scope {
+        match self.stage {
+            Stage::Editing | Stage::Saving => Scope::Editor,
+            Stage::Search(_) | Stage::TypeName { .. } => Scope::Input,
+            Stage::ConfirmSave { .. } | Stage::ConfirmOverwrite { .. } => Scope::Confirm,
+            Stage::Conflict { .. } => Scope::Conflict,
+            Stage::ConfirmClose => Scope::CloseEdit,
+        }
+    }
+
+    /// A key: named actions through the keymap in the stage's scope; in text stages, the
+    /// other keys edit the text (the text area's own editing keys) or the typed line.
+    pub fn on_key(&mut self, key: KeyEvent, keymap: &KeyMap) -> Vec<Request> {
+        let action = keymap.lookup(Key::from_event(&key), self.scope());
         match std::mem::replace(&mut self.stage, Stage::Editing) {
-            Stage::Editing => self.on_editing_key(key, ctrl),
+            Stage::Editing => self.on_editing_key(key, action),
             Stage::Search(mut q) => {
-                match key.code {
-                    KeyCode::Esc => {}
-                    KeyCode::Enter => self.search(&q),
-                    KeyCode::Backspace => {
-                        q.pop();
+                match (action, typed_char(&key)) {
+                    (_, Some(c)) => {
+                        q.push(c);
                         self.stage = Stage::Search(q);
                     }
-                    KeyCode::Char(c) if !ctrl => {
-                        q.push(c);
+                    (Some(Action::Cancel), _) => {}
+                    (Some(Action::Submit), _) => self.search(&q),
+                    (Some(Action::DeleteChar), _) => {
+                        q.pop();
                         self.stage = Stage::Search(q);
                     }
                     _ => self.stage = Stage::Search(q),
                 }
                 Vec::new()
             }
-            Stage::ConfirmSave { diff, stats } => match key.code {
-                KeyCode::Char('y') | KeyCode::Enter => self.save_request(self.base_version),
-                KeyCode::Esc | KeyCode::Char('n') => Vec::new(),
+            Stage::ConfirmSave { diff, stats } => match action {
+                Some(Action::Confirm) => self.save_request(self.base_version),
+                Some(Action::Cancel) => Vec::new(),
                 _ => {
                     self.stage = Stage::ConfirmSave { diff, stats };
                     Vec::new()
@@ -222,8 +237,8 @@ impl Editor {
                 self.stage = Stage::Saving;
                 Vec::new()
             }
-            Stage::Conflict { theirs, theirs_text, yours_vs_theirs, theirs_vs_original } => match key.code {
-                KeyCode::Char('r') => {
+            Stage::Conflict { theirs, theirs_text, yours_vs_theirs, theirs_vs_original } => match action {
+                Some(Action::ReloadTheirs) => {
                     // Re-base on their version: the edit stays, the comparison and the version
                     // check now start from theirs.
                     self.base_version = theirs.stat.version;
@@ -235,11 +250,11 @@ impl Editor {
                     ));
                     Vec::new()
                 }
-                KeyCode::Char('o') => {
+                Some(Action::Overwrite) => {
                     self.stage = Stage::ConfirmOverwrite { theirs };
                     Vec::new()
                 }
-                KeyCode::Char('k') | KeyCode::Esc => {
+                Some(Action::KeepEditing) => {
                     self.message = Some("kept editing; the save will conflict again until you reload (r)".into());
                     Vec::new()
                 }
@@ -248,15 +263,19 @@ impl Editor {
                     Vec::new()
                 }
             },
-            Stage::ConfirmOverwrite { theirs } => match key.code {
+            Stage::ConfirmOverwrite { theirs } => match action {
                 // Still version-checked: against the version the operator has just seen.
-                KeyCode::Char('y') => self.save_request(theirs.stat.version),
+                Some(Action::Confirm) => self.save_request(theirs.stat.version),
                 _ => Vec::new(),
             },
             Stage::TypeName { cluster, mut typed, expected_version } => {
-                match key.code {
-                    KeyCode::Esc => {}
-                    KeyCode::Enter if typed == cluster => {
+                match (action, typed_char(&key)) {
+                    (_, Some(c)) => {
+                        typed.push(c);
+                        self.stage = Stage::TypeName { cluster, typed, expected_version };
+                    }
+                    (Some(Action::Cancel), _) => {}
+                    (Some(Action::Submit), _) if typed == cluster => {
                         self.stage = Stage::Saving;
                         return vec![Request::Save {
                             data: self.text().into_bytes(),
@@ -264,32 +283,28 @@ impl Editor {
                             confirm: Some(typed),
                         }];
                     }
-                    KeyCode::Enter => {
+                    (Some(Action::Submit), _) => {
                         self.message = Some(format!("that is not {cluster:?}; nothing was written"));
                     }
-                    KeyCode::Backspace => {
+                    (Some(Action::DeleteChar), _) => {
                         typed.pop();
-                        self.stage = Stage::TypeName { cluster, typed, expected_version };
-                    }
-                    KeyCode::Char(c) if !ctrl => {
-                        typed.push(c);
                         self.stage = Stage::TypeName { cluster, typed, expected_version };
                     }
                     _ => self.stage = Stage::TypeName { cluster, typed, expected_version },
                 }
                 Vec::new()
             }
-            Stage::ConfirmClose => match key.code {
-                KeyCode::Char('k') | KeyCode::Char('y') => vec![Request::CloseKeepDraft],
-                KeyCode::Char('d') => vec![Request::CloseDiscard],
+            Stage::ConfirmClose => match action {
+                Some(Action::KeepDraft) => vec![Request::CloseKeepDraft],
+                Some(Action::Discard) => vec![Request::CloseDiscard],
                 _ => Vec::new(),
             },
         }
     }
 
-    fn on_editing_key(&mut self, key: KeyEvent, ctrl: bool) -> Vec<Request> {
-        match key.code {
-            KeyCode::Esc => {
+    fn on_editing_key(&mut self, key: KeyEvent, action: Option<Action>) -> Vec<Request> {
+        match action {
+            Some(Action::Back) => {
                 if self.modified() {
                     self.stage = Stage::ConfirmClose;
                     Vec::new()
@@ -297,14 +312,21 @@ impl Editor {
                     vec![Request::CloseDiscard]
                 }
             }
-            KeyCode::Char('s') if ctrl => self.begin_save(),
-            KeyCode::Char('g') if ctrl => {
+            Some(Action::Save) => self.begin_save(),
+            Some(Action::Find) => {
                 self.stage = Stage::Search(String::new());
                 Vec::new()
             }
-            KeyCode::F(3) => {
+            Some(Action::FindNext) => {
                 if !self.textarea.search_forward(false) {
                     self.message = Some("no further match".into());
+                }
+                Vec::new()
+            }
+            Some(Action::Undo | Action::Redo) if !self.read_only => {
+                let changed = if action == Some(Action::Undo) { self.textarea.undo() } else { self.textarea.redo() };
+                if changed {
+                    self.edited();
                 }
                 Vec::new()
             }
@@ -322,18 +344,23 @@ impl Editor {
             }
             _ => {
                 if self.textarea.input(key) {
-                    self.generation += 1;
-                    self.draft_dirty = true;
-                    self.changed = true;
-                    self.message = None;
+                    self.edited();
                 }
                 Vec::new()
             }
         }
     }
 
+    fn edited(&mut self) {
+        self.generation += 1;
+        self.draft_dirty = true;
+        self.changed = true;
+        self.message = None;
+    }
+
     fn search(&mut self, q: &str) {
-        let pattern = regex_escape(q);
+        // Searches are literal text, not regular expressions.
+        let pattern = regex::escape(q);
         match self.textarea.set_search_pattern(&pattern) {
             Ok(()) if self.textarea.search_forward(true) => self.message = Some(format!("/{q}  (F3: next)")),
             Ok(()) => self.message = Some(format!("{q:?} not found")),
@@ -387,18 +414,6 @@ impl Editor {
     }
 }
 
-/// Searches are literal text, not regular expressions.
-fn regex_escape(q: &str) -> String {
-    let mut out = String::with_capacity(q.len());
-    for c in q.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// JSON syntax check with the position of the first error (1-based line and column).
 pub fn json_problems(text: &str) -> Vec<Problem> {
     match serde_json::from_str::<serde::de::IgnoredAny>(text) {
@@ -430,7 +445,7 @@ mod tests {
 
     fn typed(e: &mut Editor, s: &str) {
         for c in s.chars() {
-            e.on_key(key(KeyCode::Char(c)));
+            e.on_key(key(KeyCode::Char(c)), &KeyMap::default());
         }
     }
 
@@ -446,14 +461,14 @@ mod tests {
         let n = node("{\"a\": 1}", 4);
         let mut e = Editor::open(&n, "{\"a\": 1}".into(), EditorKind::Json, None, false);
         e.textarea.move_cursor(ratatui_textarea::CursorMove::End);
-        e.on_key(key(KeyCode::Backspace));
+        e.on_key(key(KeyCode::Backspace), &KeyMap::default());
         typed(&mut e, " }");
         assert!(e.modified());
-        assert!(e.on_key(ctrl('s')).is_empty());
+        assert!(e.on_key(ctrl('s'), &KeyMap::default()).is_empty());
         let Stage::ConfirmSave { stats, .. } = &e.stage else { panic!("{:?}", e.stage) };
         assert_eq!((stats.added, stats.removed), (1, 1));
         assert_eq!(
-            e.on_key(key(KeyCode::Enter)),
+            e.on_key(key(KeyCode::Enter), &KeyMap::default()),
             vec![Request::Save { data: b"{\"a\": 1 }".to_vec(), expected_version: 4, confirm: None }]
         );
         assert_eq!(e.stage, Stage::Saving);
@@ -466,7 +481,7 @@ mod tests {
         let text = e.text();
         e.apply_validation(e.generation, json_problems(&text));
         assert!(e.has_errors());
-        e.on_key(ctrl('s'));
+        e.on_key(ctrl('s'), &KeyMap::default());
         assert_eq!(e.stage, Stage::Editing);
         assert!(e.message.as_deref().unwrap().contains("fix the errors"));
     }
@@ -476,28 +491,28 @@ mod tests {
         let n = node("v1", 1);
         let mut e = Editor::open(&n, "v1".into(), EditorKind::Text, None, false);
         typed(&mut e, "mine ");
-        e.on_key(ctrl('s'));
-        e.on_key(key(KeyCode::Char('y')));
+        e.on_key(ctrl('s'), &KeyMap::default());
+        e.on_key(key(KeyCode::Char('y')), &KeyMap::default());
         e.conflict(node("theirs", 2));
         // keep editing: nothing lost, base unchanged
-        e.on_key(key(KeyCode::Char('k')));
+        e.on_key(key(KeyCode::Char('k')), &KeyMap::default());
         assert_eq!(e.stage, Stage::Editing);
         assert_eq!(e.base_version, 1);
         assert_eq!(e.text(), "mine v1");
         // reload and re-apply: base is theirs, the edit stays
-        e.on_key(ctrl('s'));
-        e.on_key(key(KeyCode::Char('y')));
+        e.on_key(ctrl('s'), &KeyMap::default());
+        e.on_key(key(KeyCode::Char('y')), &KeyMap::default());
         e.conflict(node("theirs", 2));
-        e.on_key(key(KeyCode::Char('r')));
+        e.on_key(key(KeyCode::Char('r')), &KeyMap::default());
         assert_eq!((e.base_version, e.original.as_str(), e.text().as_str()), (2, "theirs", "mine v1"));
         // overwrite needs a second yes and is checked against their version
-        e.on_key(ctrl('s'));
-        e.on_key(key(KeyCode::Char('y')));
+        e.on_key(ctrl('s'), &KeyMap::default());
+        e.on_key(key(KeyCode::Char('y')), &KeyMap::default());
         e.conflict(node("theirs again", 3));
-        e.on_key(key(KeyCode::Char('o')));
+        e.on_key(key(KeyCode::Char('o')), &KeyMap::default());
         assert!(matches!(e.stage, Stage::ConfirmOverwrite { .. }));
         assert_eq!(
-            e.on_key(key(KeyCode::Char('y'))),
+            e.on_key(key(KeyCode::Char('y')), &KeyMap::default()),
             vec![Request::Save { data: b"mine v1".to_vec(), expected_version: 3, confirm: None }]
         );
     }
@@ -505,25 +520,59 @@ mod tests {
     #[test]
     fn closing_with_changes_asks_and_read_only_never_changes_text() {
         let mut e = Editor::open(&node("x", 1), "x".into(), EditorKind::Text, None, false);
-        assert_eq!(e.on_key(key(KeyCode::Esc)), vec![Request::CloseDiscard]);
+        assert_eq!(e.on_key(key(KeyCode::Esc), &KeyMap::default()), vec![Request::CloseDiscard]);
         typed(&mut e, "y");
-        assert!(e.on_key(key(KeyCode::Esc)).is_empty());
+        assert!(e.on_key(key(KeyCode::Esc), &KeyMap::default()).is_empty());
         assert_eq!(e.stage, Stage::ConfirmClose);
-        assert_eq!(e.on_key(key(KeyCode::Char('k'))), vec![Request::CloseKeepDraft]);
+        assert_eq!(e.on_key(key(KeyCode::Char('k')), &KeyMap::default()), vec![Request::CloseKeepDraft]);
 
         let mut ro = Editor::open(&node("x", 1), "x".into(), EditorKind::HexReadOnly, None, false);
         typed(&mut ro, "zzz");
         assert_eq!(ro.text(), "x");
-        assert!(matches!(ro.on_key(ctrl('s'))[0], Request::Notice(_)));
+        assert!(matches!(ro.on_key(ctrl('s'), &KeyMap::default())[0], Request::Notice(_)));
     }
 
     #[test]
     fn search_is_literal() {
-        let mut e = Editor::open(&node("a.b\nxyz", 1), "a.b\nxyz".into(), EditorKind::Text, None, false);
-        e.on_key(ctrl('g'));
+        let text = "axb\nxyz\na.b*";
+        let mut e = Editor::open(&node(text, 1), text.into(), EditorKind::Text, None, false);
+        e.on_key(ctrl('g'), &KeyMap::default());
         typed(&mut e, "y");
-        e.on_key(key(KeyCode::Enter));
+        e.on_key(key(KeyCode::Enter), &KeyMap::default());
         assert_eq!(e.textarea.cursor(), ratatui_textarea::DataCursor(1, 1));
-        assert_eq!(regex_escape("a.b*"), "a\\.b\\*");
+        // "a.b*" as a pattern would match "axb" on the first line; as text only the last line.
+        e.on_key(ctrl('g'), &KeyMap::default());
+        typed(&mut e, "a.b*");
+        e.on_key(key(KeyCode::Enter), &KeyMap::default());
+        assert_eq!(e.textarea.cursor(), ratatui_textarea::DataCursor(2, 0));
+    }
+
+    #[test]
+    fn rebound_keys_reach_the_editor_and_typed_letters_stay_text() {
+        let mut o = std::collections::BTreeMap::new();
+        o.insert("save".to_string(), vec!["ctrl-w".to_string()]);
+        o.insert("undo".to_string(), vec!["ctrl-z".to_string()]);
+        let km = KeyMap::default().with_overrides(&o).unwrap();
+        let mut e = Editor::open(&node("{}", 1), "{}".into(), EditorKind::Json, None, false);
+        // q and ? are quit and help on the screens; in the editor they are text.
+        for c in ['q', '?'] {
+            e.on_key(key(KeyCode::Char(c)), &km);
+        }
+        assert_eq!(e.text(), "q?{}");
+        e.on_key(ctrl('z'), &km);
+        assert_eq!(e.text(), "q{}", "undo rebound to ctrl-z");
+        e.on_key(ctrl('s'), &km);
+        assert_eq!(e.scope(), Scope::Editor, "ctrl-s no longer saves once save is rebound");
+        e.on_key(ctrl('w'), &km);
+        assert!(matches!(e.stage, Stage::ConfirmSave { .. }), "ctrl-w did not begin the save");
+        assert_eq!(e.scope(), Scope::Confirm);
+    }
+}
+
+/// A printable character typed without ctrl or alt: text for a typed line, never an action.
+pub fn typed_char(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => Some(c),
+        _ => None,
     }
 }

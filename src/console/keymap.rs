@@ -40,15 +40,61 @@ pub enum Action {
     DeleteNode,
     CopyPath,
     ShowAudit,
+    // The editor.
+    Save,
+    Find,
+    FindNext,
+    Undo,
+    Redo,
+    // A conflict on save.
+    ReloadTheirs,
+    KeepEditing,
+    Overwrite,
+    // Closing the editor with changes.
+    KeepDraft,
+    Discard,
+    // Confirmations, forms and input lines.
+    Confirm,
+    Cancel,
+    Submit,
+    NextField,
+    PrevChoice,
+    NextChoice,
+    DeleteChar,
 }
 
-/// Which pane a binding belongs to; `Global` works everywhere.
+/// Which screen pane or overlay a binding belongs to. `Global` bindings also work in the
+/// screens' scopes; an overlay's scope has only its own bindings (and `ctrl-c`), so a key
+/// like `q` typed into the editor is text, not "quit".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Global,
     Cluster,
     Tree,
     Detail,
+    /// Help and the node popup (scrolling and closing only).
+    Popup,
+    /// The editor while editing text (other keys edit the text).
+    Editor,
+    /// The editor after a save found someone else's newer version.
+    Conflict,
+    /// Yes/no questions: the diff before a save, the overwrite.
+    Confirm,
+    /// Yes/no before a destructive step (a leaf's delete): only an explicit yes.
+    Danger,
+    /// Closing the editor with unsaved changes.
+    CloseEdit,
+    /// Forms: create, typed confirmations (other keys type into the field).
+    Dialog,
+    /// One-line input: the command line, the filter, the editor's search.
+    Input,
+}
+
+impl Scope {
+    /// Whether `Global` bindings apply here too.
+    pub fn with_globals(self) -> bool {
+        matches!(self, Scope::Global | Scope::Cluster | Scope::Tree | Scope::Detail)
+    }
 }
 
 /// A key with its modifiers, printable for the hint bar (`ctrl-c`, `tab`, `?`).
@@ -203,24 +249,57 @@ impl Default for KeyMap {
                 b(&[Key::ch('y')], CopyPath, Tree, false),
                 b(&[Key::ch('y')], CopyPath, Detail, false),
                 b(&[Key::ch('A')], ShowAudit, Global, false),
+                b(&[p(K::Esc), Key::ch('q')], Back, Popup, true),
+                b(&[Key::ch('?')], Help, Popup, false),
+                b(&[p(K::Up), Key::ch('k')], Up, Popup, false),
+                b(&[p(K::Down), Key::ch('j')], Down, Popup, false),
+                b(&[p(K::PageUp), Key::ctrl('b')], PageUp, Popup, false),
+                b(&[p(K::PageDown), Key::ctrl('f')], PageDown, Popup, false),
+                b(&[Key::ctrl('s')], Save, Editor, true),
+                b(&[Key::ctrl('g')], Find, Editor, true),
+                b(&[p(K::F(3))], FindNext, Editor, true),
+                b(&[Key::ctrl('u')], Undo, Editor, true),
+                b(&[Key::ctrl('r')], Redo, Editor, true),
+                b(&[p(K::Esc)], Back, Editor, true),
+                b(&[Key::ch('r')], ReloadTheirs, Conflict, true),
+                b(&[Key::ch('k'), p(K::Esc)], KeepEditing, Conflict, true),
+                b(&[Key::ch('o')], Overwrite, Conflict, true),
+                b(&[Key::ch('y'), p(K::Enter)], Action::Confirm, Scope::Confirm, true),
+                b(&[Key::ch('n'), p(K::Esc)], Cancel, Scope::Confirm, true),
+                b(&[Key::ch('y')], Action::Confirm, Danger, true),
+                b(&[Key::ch('n'), p(K::Esc)], Cancel, Danger, true),
+                b(&[Key::ch('k'), Key::ch('y')], KeepDraft, CloseEdit, true),
+                b(&[Key::ch('d')], Discard, CloseEdit, true),
+                b(&[p(K::Esc)], Cancel, CloseEdit, true),
+                b(&[p(K::Tab)], NextField, Dialog, true),
+                b(&[p(K::Left)], PrevChoice, Dialog, false),
+                b(&[p(K::Right)], NextChoice, Dialog, true),
+                b(&[p(K::Enter)], Submit, Dialog, true),
+                b(&[p(K::Backspace)], DeleteChar, Dialog, false),
+                b(&[p(K::Esc)], Cancel, Dialog, true),
+                b(&[p(K::Enter)], Submit, Input, true),
+                b(&[p(K::Backspace)], DeleteChar, Input, false),
+                b(&[p(K::Esc)], Cancel, Input, true),
             ],
         }
     }
 }
 
 impl KeyMap {
-    /// The action for a key in a pane; pane bindings win over global ones.
+    /// The action for a key in a scope; the scope's bindings win over global ones, which
+    /// apply only where [`Scope::with_globals`] says so.
     pub fn lookup(&self, key: Key, pane: Scope) -> Option<Action> {
         let find = |scope: Scope| {
             self.bindings.iter().find(|bd| bd.scope == scope && bd.keys.contains(&key)).map(|bd| bd.action)
         };
-        find(pane).or_else(|| find(Scope::Global))
+        find(pane).or_else(|| if pane.with_globals() { find(Scope::Global) } else { None })
     }
 
     /// Bindings that work in `pane`, pane-specific first: the help popup lists these.
     pub fn for_pane(&self, pane: Scope) -> impl Iterator<Item = &Binding> {
         let pane_first = self.bindings.iter().filter(move |bd| bd.scope == pane);
-        pane_first.chain(self.bindings.iter().filter(|bd| bd.scope == Scope::Global))
+        let globals = pane.with_globals() && pane != Scope::Global;
+        pane_first.chain(self.bindings.iter().filter(move |bd| globals && bd.scope == Scope::Global))
     }
 
     /// `(keys, action)` pairs for the hint bar; help first, so it survives a narrow terminal.
@@ -232,6 +311,11 @@ impl KeyMap {
             .collect();
         hints.sort_by_key(|(_, a)| *a != Action::Help);
         hints
+    }
+
+    /// The hint bar's `(keys, label)` pairs for a scope, labelled for that scope.
+    pub fn hint_labels(&self, pane: Scope) -> Vec<(String, &'static str)> {
+        self.hints(pane).into_iter().map(|(k, a)| (k, super::strings::action_label_in(a, pane))).collect()
     }
 
     /// Applies `[keys]` overrides: `action-name = ["key", …]` replaces that action's keys.

@@ -1,6 +1,6 @@
 //! Every piece of text the console shows, in one place.
 
-use super::keymap::Action;
+use super::keymap::{Action, Scope};
 
 pub const APP_NAME: &str = "myzoo";
 pub const TREE_TITLE: &str = "Tree";
@@ -107,5 +107,31 @@ pub fn action_label(action: Action) -> &'static str {
         Action::DeleteNode => "delete",
         Action::CopyPath => "copy path",
         Action::ShowAudit => "audit log",
+        Action::Save => "save",
+        Action::Find => "find",
+        Action::FindNext => "next match",
+        Action::Undo => "undo",
+        Action::Redo => "redo",
+        Action::ReloadTheirs => "reload theirs, re-apply yours",
+        Action::KeepEditing => "keep editing",
+        Action::Overwrite => "overwrite",
+        Action::KeepDraft => "keep the draft",
+        Action::Discard => "discard",
+        Action::Confirm => "yes",
+        Action::Cancel => "cancel",
+        Action::Submit => "apply",
+        Action::NextField => "next field",
+        Action::PrevChoice => "previous choice",
+        Action::NextChoice => "choose",
+        Action::DeleteChar => "delete a character",
+    }
+}
+
+/// The label of an action where it is used (esc closes the editor, backs out of a popup).
+pub fn action_label_in(action: Action, scope: Scope) -> &'static str {
+    match (action, scope) {
+        (Action::Back, Scope::Editor) => "close",
+        (Action::Submit, Scope::Dialog) => "create / confirm",
+        _ => action_label(action),
     }
 }

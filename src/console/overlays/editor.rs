@@ -73,7 +73,7 @@ fn config_cluster(root: &str, path: &str) -> Option<String> {
 }
 
 pub fn on_key(e: &mut Editor, key: KeyEvent, cx: &mut Cx<'_>) -> Layer {
-    let requests = e.on_key(key);
+    let requests = e.on_key(key, &cx.shared.keymap);
     on_requests(e, requests, cx)
 }
 
@@ -187,13 +187,6 @@ pub fn keep_draft(e: &mut Editor, cx: &mut Cx<'_>) {
         saved_at_ms: cx.shared.now_ms(),
     };
     cx.effect(Effect::SaveDraft { dir: cx.shared.drafts_dir.clone(), draft });
-}
-
-pub fn hints() -> Vec<(String, &'static str)> {
-    [("ctrl-s", "save"), ("ctrl-g", "find"), ("f3", "next"), ("ctrl-u/ctrl-r", "undo/redo"), ("esc", "close")]
-        .iter()
-        .map(|(k, l)| (k.to_string(), *l))
-        .collect()
 }
 
 /// JSON syntax first; a cluster config is then checked field by field against its schema.

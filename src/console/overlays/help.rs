@@ -11,12 +11,12 @@ use crate::console::keymap::{Action, Key, Scope};
 use crate::console::shared::Cx;
 
 pub fn on_key(key: KeyEvent, cx: &mut Cx<'_>) -> Layer {
-    match cx.shared.keymap.lookup(Key::from_event(&key), Scope::Global) {
+    match cx.shared.keymap.lookup(Key::from_event(&key), Scope::Popup) {
         Some(Action::Back | Action::Help | Action::Quit) => Layer::Close,
         _ => Layer::Stay,
     }
 }
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    crate::console::view::overlay::help(frame, &app.shared().theme, &app.shared().keymap, app.scope(), area);
+pub fn draw(frame: &mut Frame<'_>, app: &App, scope: Scope, area: Rect) {
+    crate::console::view::overlay::help(frame, &app.shared().theme, &app.shared().keymap, scope, area);
 }

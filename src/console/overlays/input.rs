@@ -1,13 +1,16 @@
 //! The one-line input at the bottom: the `:` command line, and the `/` filter that applies
-//! as it is typed.
+//! as it is typed. Enter, esc and backspace come from the keymap's `Input` scope; other
+//! characters are text.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::Layer;
+use crate::console::editor::typed_char;
+use crate::console::keymap::{Action, Key, KeyMap, Scope};
 use crate::console::strings;
 use crate::console::theme::Theme;
 
@@ -32,30 +35,24 @@ impl Input {
         Input { kind: InputKind::Filter, text }
     }
 
-    pub fn on_key(&mut self, key: KeyEvent) -> Layer {
+    pub fn on_key(&mut self, key: KeyEvent, keymap: &KeyMap) -> Layer {
         let filter = self.kind == InputKind::Filter;
-        match key.code {
-            KeyCode::Esc if filter => Layer::FilterClosed(None),
-            KeyCode::Esc => Layer::Close,
-            KeyCode::Enter if filter => Layer::Close,
-            KeyCode::Enter => Layer::Command(std::mem::take(&mut self.text)),
-            KeyCode::Backspace => {
-                self.text.pop();
-                if filter {
-                    Layer::Filter(Some(self.text.clone()))
-                } else {
-                    Layer::Stay
-                }
-            }
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+        let changed = match (keymap.lookup(Key::from_event(&key), Scope::Input), typed_char(&key)) {
+            (_, Some(c)) => {
                 self.text.push(c);
-                if filter {
-                    Layer::Filter(Some(self.text.clone()))
-                } else {
-                    Layer::Stay
-                }
+                true
             }
-            _ => Layer::Stay,
+            (Some(Action::Cancel), _) if filter => return Layer::FilterClosed(None),
+            (Some(Action::Cancel), _) => return Layer::Close,
+            (Some(Action::Submit), _) if filter => return Layer::Close,
+            (Some(Action::Submit), _) => return Layer::Command(std::mem::take(&mut self.text)),
+            (Some(Action::DeleteChar), _) => self.text.pop().is_some(),
+            _ => false,
+        };
+        if changed && filter {
+            Layer::Filter(Some(self.text.clone()))
+        } else {
+            Layer::Stay
         }
     }
 

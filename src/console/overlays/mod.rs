@@ -19,11 +19,13 @@ pub use node_detail::NodeDetail;
 use super::app::App;
 use super::dialogs::{CreateForm, DeleteConfirm};
 use super::editor::Editor;
+use super::keymap::Scope;
 use super::screens::Nav;
 use super::shared::Cx;
 
 pub enum Overlay {
-    Help,
+    /// The help for this scope (the one under the popup).
+    Help(Scope),
     NodeDetail(NodeDetail),
     Input(Input),
     Create(CreateForm),
@@ -48,35 +50,31 @@ pub enum Layer {
 
 impl Overlay {
     pub fn on_key(&mut self, key: KeyEvent, cx: &mut Cx<'_>) -> Layer {
+        let keymap = &cx.shared.keymap;
         match self {
-            Overlay::Help => help::on_key(key, cx),
+            Overlay::Help(_) => help::on_key(key, cx),
             Overlay::NodeDetail(d) => d.on_key(key, cx),
-            Overlay::Input(i) => i.on_key(key),
+            Overlay::Input(i) => i.on_key(key, keymap),
             Overlay::Create(form) => {
-                let result = form.on_key(key);
+                let result = form.on_key(key, keymap);
                 dialog::finish(result, cx)
             }
             Overlay::Delete(confirm) => {
-                let result = confirm.on_key(key);
+                let result = confirm.on_key(key, keymap);
                 dialog::finish(result, cx)
             }
             Overlay::Editor(e) => editor::on_key(e, key, cx),
         }
     }
 
-    /// Key hints for the hint bar.
-    pub fn hints(&self) -> Vec<(String, &'static str)> {
-        let h = |pairs: &[(&str, &'static str)]| pairs.iter().map(|(k, l)| (k.to_string(), *l)).collect();
+    /// The keymap scope it reads its keys in: the hint bar and `?` follow it.
+    pub fn scope(&self) -> Scope {
         match self {
-            Overlay::Editor(_) => editor::hints(),
-            Overlay::Create(_) => {
-                h(&[("tab", "next field"), ("←/→", "choose"), ("enter", "create"), ("esc", "cancel")])
-            }
-            Overlay::Delete(_) => h(&[("enter/y", "delete"), ("esc", "cancel")]),
-            Overlay::Help | Overlay::NodeDetail(_) => {
-                h(&[("esc", super::strings::action_label(super::keymap::Action::Back))])
-            }
-            Overlay::Input(_) => h(&[("enter", "apply"), ("esc", "cancel")]),
+            Overlay::Help(_) | Overlay::NodeDetail(_) => Scope::Popup,
+            Overlay::Input(_) => Scope::Input,
+            Overlay::Create(_) => Scope::Dialog,
+            Overlay::Delete(confirm) => confirm.scope(),
+            Overlay::Editor(e) => e.scope(),
         }
     }
 
@@ -89,7 +87,7 @@ impl Overlay {
     pub fn draw(&self, frame: &mut Frame<'_>, app: &App, area: Rect, screen: Rect) {
         let sh = app.shared();
         match self {
-            Overlay::Help => help::draw(frame, app, area),
+            Overlay::Help(scope) => help::draw(frame, app, *scope, area),
             Overlay::NodeDetail(d) => d.draw(frame, sh, app.screens().cluster.store(), area),
             Overlay::Input(_) => {}
             Overlay::Create(form) => super::view::dialog_view::create(frame, &sh.theme, form, area),

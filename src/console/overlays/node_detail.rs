@@ -23,7 +23,7 @@ impl NodeDetail {
 
     pub fn on_key(&mut self, key: KeyEvent, cx: &mut Cx<'_>) -> Layer {
         let s = &mut self.scroll;
-        match cx.shared.keymap.lookup(Key::from_event(&key), Scope::Global) {
+        match cx.shared.keymap.lookup(Key::from_event(&key), Scope::Popup) {
             Some(Action::Back | Action::Quit) => return Layer::Close,
             Some(Action::Down) => *s = s.saturating_add(1),
             Some(Action::Up) => *s = s.saturating_sub(1),

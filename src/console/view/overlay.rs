@@ -27,14 +27,11 @@ pub fn status_line(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// The keys that work now: the overlay's, else the focused screen's from the keymap.
+/// The keys that work now (the overlay's, else the focused screen's), from the keymap.
 pub fn hint_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let sh = app.shared();
     let t = &sh.theme;
-    let hints: Vec<(String, &str)> = match app.overlay() {
-        Some(o) => o.hints(),
-        None => sh.keymap.hints(app.scope()).into_iter().map(|(k, a)| (k, strings::action_label(a))).collect(),
-    };
+    let hints = sh.keymap.hint_labels(app.scope());
     let mut spans = Vec::new();
     for (k, label) in hints {
         spans.push(Span::styled(k, t.hint_key));
