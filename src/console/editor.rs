@@ -422,6 +422,14 @@ pub fn json_problems(text: &str) -> Vec<Problem> {
     }
 }
 
+/// A printable character typed without ctrl or alt: text for a typed line, never an action.
+pub fn typed_char(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => Some(c),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,13 +574,5 @@ mod tests {
         e.on_key(ctrl('w'), &km);
         assert!(matches!(e.stage, Stage::ConfirmSave { .. }), "ctrl-w did not begin the save");
         assert_eq!(e.scope(), Scope::Confirm);
-    }
-}
-
-/// A printable character typed without ctrl or alt: text for a typed line, never an action.
-pub fn typed_char(key: &KeyEvent) -> Option<char> {
-    match key.code {
-        KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => Some(c),
-        _ => None,
     }
 }

@@ -123,7 +123,7 @@ fn draw_table(frame: &mut Frame<'_>, t: &Theme, store: &ClusterStore, view: &Clu
 pub fn node_popup(frame: &mut Frame<'_>, t: &Theme, store: &ClusterStore, node: &str, scroll: u16, area: Rect) {
     let width = area.width.saturating_sub(8).max(20);
     let height = area.height.saturating_sub(4).max(5);
-    let popup = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)

@@ -1,6 +1,6 @@
 //! The create and delete dialogs, drawn over the current screen.
 
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
@@ -11,7 +11,7 @@ use crate::console::theme::Theme;
 fn frame_popup(frame: &mut Frame<'_>, t: &Theme, area: Rect, title: &str, lines: Vec<Line<'_>>) {
     let width = 72.min(area.width.saturating_sub(4));
     let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
-    let rect = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
+    let rect = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, rect);
     let block =
         Block::default().borders(Borders::ALL).border_style(t.border_focused).title(Span::styled(title, t.title));

@@ -1,7 +1,7 @@
 //! The editor screen: the text with line numbers, validation problems under it, and the save
 //! flow's popups (diff to confirm, conflict with both diffs, overwrite, close).
 
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
@@ -109,7 +109,7 @@ fn popup(frame: &mut Frame<'_>, t: &Theme, area: Rect, title: &str, head: &str, 
     let width = area.width.saturating_sub(4).max(20);
     let wanted: usize = 2 + parts.iter().map(|(_, d)| d.len() + 1).sum::<usize>() + 2;
     let height = (wanted as u16).clamp(5, area.height.saturating_sub(2));
-    let rect = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
+    let rect = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, rect);
     let block =
         Block::default().borders(Borders::ALL).border_style(t.border_focused).title(Span::styled(title, t.title));

@@ -1,6 +1,6 @@
 //! The status line (input, notices), the hint bar, the help popup and the too-small notice.
 
-use ratatui::layout::{Alignment, Rect};
+use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
@@ -48,7 +48,7 @@ pub fn help(frame: &mut Frame<'_>, t: &Theme, keymap: &KeyMap, scope: Scope, are
     let columns = if bindings.len() as u16 + 4 > max_height { 2 } else { 1 };
     let per_column = bindings.len().div_ceil(columns);
     let height = (per_column as u16 + 4).min(max_height);
-    let popup = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)
