@@ -175,6 +175,7 @@ fn error_state_is_shown_in_place() {
             ZkEvent::Failed {
                 path: "/myzoo/clusters/sandbox/config".into(),
                 error: "NoAuth: not permitted by the znode's ACL".into(),
+                transient: false,
             },
         );
         let screen = render(&a);

@@ -111,3 +111,27 @@ async fn a_lost_session_is_replaced_and_the_tree_reloaded() {
 fn root_loaded_app(a: &myzoo::console::app::App) -> bool {
     a.tree().node("/").is_some_and(|n| n.children.is_some())
 }
+
+/// `:goto` typed before the session is ready: the reads it triggers fail for want of a
+/// connection, and the target must survive them (it used to be dropped about one run in seven).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goto_typed_at_start_up_reaches_its_target() {
+    let sb = common::Sandbox::zk_only().await;
+    let other = Client::connect(&sb.zk()).await.unwrap();
+    let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    other.mkdir("/a/b/c", &persistent).await.unwrap();
+    for run in 0..5 {
+        let mut h = Headless::start(common::app_opts((120, 40), "/"), sb.session(Duration::from_secs(10))).unwrap();
+        // Queued before any ZooKeeper event: applied while there is no session yet.
+        type_command(&mut h, "goto /a/b").await;
+        let reached = h.pump_until(WAIT, |a| a.tree().selected_path() == Some("/a/b")).await;
+        assert!(
+            reached,
+            "run {run}: selection on {:?}, notices {:?}",
+            h.app.tree().selected_path(),
+            h.app.notices().iter().map(|n| n.text.clone()).collect::<Vec<_>>()
+        );
+        assert!(h.app.tree().is_expanded("/a/b"), "run {run}: the target's children are shown");
+        h.shutdown().await;
+    }
+}

@@ -104,7 +104,11 @@ impl Executor {
     }
 
     fn not_connected(&self, path: String) {
-        let _ = self.tx.send(Event::Zk(ZkEvent::Failed { path, error: strings::NOT_CONNECTED.to_string() }));
+        let _ = self.tx.send(Event::Zk(ZkEvent::Failed {
+            path,
+            error: strings::NOT_CONNECTED.to_string(),
+            transient: true,
+        }));
     }
 
     fn read(&self, effect: Effect) {
@@ -119,7 +123,7 @@ impl Executor {
             let ev = match effect {
                 Effect::LoadChildren(path) => match load::load_children(&client, &path).await {
                     Ok(c) => ZkEvent::Children { parent: c.parent, children: c.children, failed: c.failed },
-                    Err(e) => ZkEvent::Failed { path, error: e.message },
+                    Err(e) => ZkEvent::Failed { path, transient: e.transient(), error: e.message },
                 },
                 Effect::FetchNode(path) => match load::fetch_node(&client, &path).await {
                     Ok(node) => ZkEvent::Node(node),
@@ -127,7 +131,7 @@ impl Executor {
                     Err(load::LoadError { source: Some(zookeeper_client::Error::NoNode), .. }) => {
                         ZkEvent::Deleted { path }
                     }
-                    Err(e) => ZkEvent::Failed { path, error: e.message },
+                    Err(e) => ZkEvent::Failed { path, transient: e.transient(), error: e.message },
                 },
                 Effect::FetchAcl(path) => {
                     let acl = load::fetch_acl(&client, &path).await.map_err(|e| e.message);
@@ -153,7 +157,7 @@ impl Executor {
                     let _ = tx.send(Event::EditorOpened { node, draft, draft_error });
                 }
                 Err(e) => {
-                    let _ = tx.send(Event::Zk(ZkEvent::Failed { path, error: e.message }));
+                    let _ = tx.send(Event::Zk(ZkEvent::Failed { path, transient: e.transient(), error: e.message }));
                 }
             }
         });

@@ -25,6 +25,11 @@ pub struct LoadError {
 }
 
 impl LoadError {
+    /// The read failed for want of a connection (see [`super::is_transient`]).
+    pub fn transient(&self) -> bool {
+        self.source.as_ref().is_some_and(super::is_transient)
+    }
+
     fn zk(path: &str, e: ZkError) -> Self {
         LoadError { path: path.to_string(), message: describe_error(&e), source: Some(e) }
     }

@@ -92,7 +92,9 @@ pub enum ZkEvent {
     /// A znode was deleted.
     Deleted { path: String },
     /// Reading `path` failed (NoNode, NoAuth, connection loss …); shown in place.
-    Failed { path: String, error: String },
+    /// `transient`: the read failed for want of a connection and is made again once the
+    /// session is back (not an answer about the znode).
+    Failed { path: String, error: String, transient: bool },
     /// The ACL of `path`, or why it could not be read.
     Acl { path: String, acl: Result<Vec<AclEntry>, String> },
 }
@@ -120,6 +122,13 @@ pub fn base_name(path: &str) -> &str {
         return "/";
     }
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Whether an error says nothing about the znode, only that the connection or session was
+/// not there: the read is worth making again after a reconnect.
+pub fn is_transient(e: &zookeeper_client::Error) -> bool {
+    use zookeeper_client::Error as E;
+    matches!(e, E::ConnectionLoss | E::SessionExpired | E::SessionMoved | E::Timeout | E::ClientClosed)
 }
 
 /// A short, operator-facing name for a client error.

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use zookeeper_client::{AddWatchMode, Client, Error as ZkError, EventType, SessionState};
 
 use super::session::Sink;
-use super::{describe_error, parent_path, NodeInfo, NodeStat, ZkEvent};
+use super::{describe_error, is_transient, parent_path, NodeInfo, NodeStat, ZkEvent};
 
 /// Path the watch covers: everything this client can see (the chroot's root under a chroot).
 pub const WATCH_ROOT: &str = "/";
@@ -65,7 +65,11 @@ pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: 
         Ok(w) => w,
         Err(e) => {
             tracing::warn!(error = %e, "cannot add the recursive watch");
-            sink(ZkEvent::Failed { path: WATCH_ROOT.to_string(), error: format!("watch: {e}") });
+            sink(ZkEvent::Failed {
+                path: WATCH_ROOT.to_string(),
+                error: format!("watch: {e}"),
+                transient: is_transient(&e),
+            });
             return;
         }
     };
@@ -146,7 +150,7 @@ fn read(client: &Client, path: String) -> impl std::future::Future<Output = ZkEv
         match request.await {
             Ok((data, stat)) => ZkEvent::Node(NodeInfo { path, stat: NodeStat::from(&stat), data }),
             Err(ZkError::NoNode) => ZkEvent::Deleted { path },
-            Err(e) => ZkEvent::Failed { path, error: describe_error(&e) },
+            Err(e) => ZkEvent::Failed { path, error: describe_error(&e), transient: is_transient(&e) },
         }
     }
 }

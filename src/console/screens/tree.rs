@@ -310,8 +310,12 @@ impl Screen for TreeScreen {
                 self.acls.remove(path);
                 true
             }
-            ZkEvent::Failed { path, error } => {
-                if self.pending_goto.as_deref().is_some_and(|g| g == path || g.starts_with(&format!("{path}/"))) {
+            ZkEvent::Failed { path, error, transient } => {
+                // A read that failed for want of a connection is made again on reconnect: the
+                // goto waits for it. Only an answer about the znode (NoNode, NoAuth) ends it.
+                let on_the_way =
+                    self.pending_goto.as_deref().is_some_and(|g| g == path || g.starts_with(&format!("{path}/")));
+                if on_the_way && !transient {
                     self.pending_goto = None;
                     cx.error(format!("{path}: {error}"));
                 }
