@@ -15,6 +15,13 @@ use crate::zk::NodeInfo;
 /// background task, so typing in a 1 MB document never waits for a parse.
 pub const SYNC_VALIDATE_MAX_BYTES: usize = 64 * 1024;
 
+/// The lines a three-way merge marks overlapping changes with (diff3 style: yours, the
+/// original, theirs).
+pub const CONFLICT_START: &str = "<<<<<<<";
+pub const CONFLICT_BASE: &str = "|||||||";
+pub const CONFLICT_SPLIT: &str = "=======";
+pub const CONFLICT_END: &str = ">>>>>>>";
+
 /// One validation finding, 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -239,15 +246,7 @@ impl Editor {
             }
             Stage::Conflict { theirs, theirs_text, yours_vs_theirs, theirs_vs_original } => match action {
                 Some(Action::ReloadTheirs) => {
-                    // Re-base on their version: the edit stays, the comparison and the version
-                    // check now start from theirs.
-                    self.base_version = theirs.stat.version;
-                    self.original = theirs_text;
-                    self.generation += 1;
-                    self.message = Some(format!(
-                        "now based on version {}: review your edit against theirs, then ctrl-s",
-                        theirs.stat.version
-                    ));
+                    self.merge_theirs(theirs.stat.version, theirs_text);
                     Vec::new()
                 }
                 Some(Action::Overwrite) => {
@@ -351,6 +350,43 @@ impl Editor {
         }
     }
 
+    /// Three-way merge onto their version (base: the text the edit started from): both sides'
+    /// separate changes are kept; changes to the same lines are marked in the text and block
+    /// the save until resolved. From here on the diff and the version check start from theirs.
+    fn merge_theirs(&mut self, their_version: i32, theirs_text: String) {
+        let yours = self.text();
+        let merged = diffy::merge(&self.original, &yours, &theirs_text);
+        self.base_version = their_version;
+        self.original = theirs_text;
+        let (text, conflicts) = match merged {
+            Ok(text) => (text, 0),
+            Err(text) => {
+                let n = text.lines().filter(|l| l.starts_with(CONFLICT_START)).count();
+                (text, n)
+            }
+        };
+        self.set_text(&text);
+        self.edited();
+        self.message = Some(if conflicts == 0 {
+            format!("merged your edit onto version {their_version}: review the diff, then ctrl-s")
+        } else {
+            format!(
+                "{conflicts} overlapping change(s) marked {CONFLICT_START} … {CONFLICT_END}: keep what should stay, \
+                 delete the markers, then ctrl-s"
+            )
+        });
+    }
+
+    /// Whether the text still holds merge conflict markers.
+    pub fn has_conflict_markers(&self) -> bool {
+        self.textarea.lines().iter().any(|l| {
+            l.starts_with(CONFLICT_START)
+                || l.starts_with(CONFLICT_END)
+                || l.starts_with(CONFLICT_BASE)
+                || l == CONFLICT_SPLIT
+        })
+    }
+
     fn edited(&mut self) {
         self.generation += 1;
         self.draft_dirty = true;
@@ -375,6 +411,10 @@ impl Editor {
             } else {
                 "read-only mode: saving is disabled".into()
             })];
+        }
+        if self.has_conflict_markers() {
+            self.message = Some(format!("resolve the marked conflicts first ({CONFLICT_START} … {CONFLICT_END})"));
+            return Vec::new();
         }
         if self.has_errors() {
             self.message = Some("fix the errors first (listed below the text)".into());

@@ -112,7 +112,7 @@ pub fn action_label(action: Action) -> &'static str {
         Action::FindNext => "next match",
         Action::Undo => "undo",
         Action::Redo => "redo",
-        Action::ReloadTheirs => "reload theirs, re-apply yours",
+        Action::ReloadTheirs => "merge yours onto theirs",
         Action::KeepEditing => "keep editing",
         Action::Overwrite => "overwrite",
         Action::KeepDraft => "keep the draft",

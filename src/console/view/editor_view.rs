@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame<'_>, t: &Theme, e: &Editor, area: Rect) {
         }
         Stage::Conflict { theirs, yours_vs_theirs, theirs_vs_original, .. } => {
             let head = format!(
-                "Someone changed {} (now version {}) since you opened it at version {}. r reload theirs and re-apply yours · k keep editing · o overwrite",
+                "Someone changed {} (now version {}) since you opened it at version {}. r merge yours onto theirs · k keep editing · o overwrite",
                 e.path, theirs.stat.version, e.base_version
             );
             let parts: [(&str, &Vec<DiffLine>); 2] =
