@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use myzoo::console::app::App;
-use myzoo::console::editor::Stage;
+use myzoo::console::editor::{Remote, Stage};
 use myzoo::console::event::Event;
 use myzoo::console::headless::Headless;
 use zookeeper_client::{Acls, Client, CreateMode};
@@ -46,7 +46,13 @@ async fn into_conflict(h: &mut Headless, zk: &Client, theirs: &[u8]) {
     key(h, KeyCode::Char('e'), KeyModifiers::NONE);
     assert!(h.pump_until(WAIT, |a| a.editor().is_some()).await, "editor did not open");
     typed(h, "mine ");
-    zk.set_data(PATH, theirs, None).await.unwrap();
+    let version = zk.set_data(PATH, theirs, None).await.unwrap().version;
+    // The watch tells the editor before any save is tried.
+    let told = h.pump_until(WAIT, |a| a.editor().is_some_and(|e| e.remote == Remote::ChangedTo(version))).await;
+    assert!(told, "the editor never showed their write (version {version})");
+    h.draw();
+    let want = format!("changed by someone else, now version {version}");
+    assert!(h.screen().contains(&want), "{}", h.screen());
     key(h, KeyCode::Char('s'), KeyModifiers::CONTROL);
     assert!(h.pump_until(WAIT, |a| matches!(stage(a), Some(Stage::ConfirmSave { .. }))).await);
     typed(h, "y");

@@ -318,6 +318,16 @@ impl App {
             ZkEvent::Children { parent, .. } if parent.path == "/" => self.shared.stale_since = None,
             _ => {}
         }
+        if let Some(Overlay::Editor(e)) = &mut self.overlay {
+            // The editor shows at once when someone else writes or deletes its znode.
+            let before = e.remote;
+            match &ev {
+                ZkEvent::Node(info) if info.path == e.path => e.remote_change(Some(info.stat.version)),
+                ZkEvent::Deleted { path } if *path == e.path => e.remote_change(None),
+                _ => {}
+            }
+            self.dirty |= e.remote != before;
+        }
         let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
         let mut changed = false;
         for (_, screen) in self.screens.all_mut() {

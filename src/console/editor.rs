@@ -119,6 +119,18 @@ pub struct Editor {
     pub read_only: bool,
     /// When secrets are masked in the text: the stored text with them, to put them back on save.
     pub unmasked_original: Option<String>,
+    /// What the watch reported about the znode since the edit started from `base_version`.
+    pub remote: Remote,
+}
+
+/// The znode under the editor, as the watch last reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remote {
+    /// Nothing newer than the version the edit is based on.
+    Unchanged,
+    /// Someone else wrote it: now at this version.
+    ChangedTo(i32),
+    Deleted,
 }
 
 impl Editor {
@@ -144,6 +156,7 @@ impl Editor {
             changed: false,
             read_only: read_only || kind == EditorKind::HexReadOnly,
             unmasked_original: None,
+            remote: Remote::Unchanged,
         }
     }
 
@@ -358,6 +371,7 @@ impl Editor {
         let merged = diffy::merge(&self.original, &yours, &theirs_text);
         self.base_version = their_version;
         self.original = theirs_text;
+        self.remote = Remote::Unchanged;
         let (text, conflicts) = match merged {
             Ok(text) => (text, 0),
             Err(text) => {
@@ -375,6 +389,15 @@ impl Editor {
                  delete the markers, then ctrl-s"
             )
         });
+    }
+
+    /// The watch saw the znode written (`Some(version)`) or deleted (`None`) under the edit.
+    pub fn remote_change(&mut self, version: Option<i32>) {
+        self.remote = match version {
+            Some(v) if v > self.base_version => Remote::ChangedTo(v),
+            Some(_) => Remote::Unchanged,
+            None => Remote::Deleted,
+        };
     }
 
     /// Whether the text still holds merge conflict markers.

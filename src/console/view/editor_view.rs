@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::console::editor::{Editor, EditorKind, Stage};
+use crate::console::editor::{Editor, EditorKind, Remote, Stage};
 use crate::console::theme::Theme;
 use crate::diff::{DiffLine, Tag};
 
@@ -26,6 +26,13 @@ pub fn draw(frame: &mut Frame<'_>, t: &Theme, e: &Editor, area: Rect) {
     ];
     if e.schema.is_some() {
         title.push(Span::styled("· cluster config schema ", t.muted));
+    }
+    match e.remote {
+        Remote::Unchanged => {}
+        Remote::ChangedTo(v) => {
+            title.push(Span::styled(format!(" changed by someone else, now version {v} "), t.badge_warn))
+        }
+        Remote::Deleted => title.push(Span::styled(" deleted by someone else ", t.badge_error)),
     }
     let block = Block::default().borders(Borders::ALL).border_style(t.border_focused).title(Line::from(title));
     let inner = block.inner(area);
