@@ -233,6 +233,10 @@ fn bench_idle(zk: &str) {
     cmd.args(["--zk", zk, "--root", "/bench/big", "--log-file"]);
     cmd.arg(dir.path().join("log"));
     cmd.env("MYZOO_CONFIG", dir.path().join("config.toml"));
+    std::fs::create_dir_all(dir.path().join("home")).unwrap();
+    cmd.cwd(dir.path());
+    cmd.env("HOME", dir.path().join("home"));
+    cmd.env("XDG_STATE_HOME", dir.path().join("state"));
     cmd.env("TERM", "xterm-256color");
     let mut child = pair.slave.spawn_command(cmd).unwrap();
     drop(pair.slave);

@@ -61,6 +61,13 @@ fn spawn_console(sb: &common::Sandbox) -> (Child, Screen, Box<dyn Write + Send>,
     cmd.args(["--zk", &sb.zk(), "--log-file"]);
     cmd.arg(sb.dir.path().join("console.log"));
     cmd.env("MYZOO_CONFIG", sb.dir.path().join("config.toml"));
+    // Drafts and logs go to the test's own folder, never the real user's home (portable-pty
+    // starts the child in $HOME, so it must exist).
+    std::fs::create_dir_all(sb.dir.path().join("home")).unwrap();
+    cmd.cwd(sb.dir.path());
+    cmd.env("HOME", sb.dir.path().join("home"));
+    cmd.env("XDG_STATE_HOME", sb.dir.path().join("state"));
+    cmd.env("XDG_CONFIG_HOME", sb.dir.path().join("config"));
     cmd.env("TERM", "xterm-256color");
     let child = pair.slave.spawn_command(cmd).unwrap();
     drop(pair.slave);
@@ -195,6 +202,16 @@ async fn edit_a_cluster_config_and_read_it_back() {
     }
     send(b"staging\",");
     screen.wait_for("\"tier\": \"staging\",", Duration::from_secs(5));
+    // The unsaved edit is kept as a draft (written on the next tick) in this ensemble's
+    // folder under the test's own state folder.
+    let drafts = myzoo::console::draft::ensemble_dir(&sb.dir.path().join("state/myzoo/drafts"), &sb.zk());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while myzoo::console::draft::load(&drafts, "/myzoo/clusters/sandbox/config").ok().flatten().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no draft in {}", drafts.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let label = std::fs::read_to_string(drafts.join(myzoo::console::draft::ENSEMBLE_LABEL_FILE)).unwrap();
+    assert_eq!(label.trim(), sb.zk());
     send(b"\x13"); // ctrl-s
     screen.wait_for("Review the change", Duration::from_secs(5));
     send(b"y");

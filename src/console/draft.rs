@@ -17,6 +17,39 @@ pub struct Draft {
     pub saved_at_ms: i64,
 }
 
+/// The drafts folder of one ensemble: `<drafts>/<key>/`, where the key is a digest of the
+/// connect string with its hosts in sorted order and its chroot, so the same path on another
+/// ensemble (or under another chroot) never picks up this one's draft. The folder records the
+/// connect string in `ensemble.txt` for whoever looks inside.
+pub fn ensemble_dir(drafts: &Path, connect: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let (hosts, chroot) = match connect.find('/') {
+        Some(i) => (&connect[..i], connect[i..].trim_end_matches('/')),
+        None => (connect, ""),
+    };
+    let mut members: Vec<String> =
+        hosts.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
+    members.sort();
+    members.dedup();
+    let normalized = format!("{}{chroot}", members.join(","));
+    let digest = Sha256::digest(normalized.as_bytes());
+    let key: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    drafts.join(key)
+}
+
+/// Writes `ensemble.txt` (the connect string) into an ensemble's drafts folder, once.
+pub fn label_ensemble_dir(dir: &Path, connect: &str) -> std::io::Result<()> {
+    let label = dir.join(ENSEMBLE_LABEL_FILE);
+    if label.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(label, format!("{connect}\n"))
+}
+
+/// Names the ensemble a drafts folder belongs to.
+pub const ENSEMBLE_LABEL_FILE: &str = "ensemble.txt";
+
 /// `drafts/%2Fmyzoo%2Fclusters%2Fmain%2Fconfig.json`: the path, reversibly escaped.
 pub fn file_for(dir: &Path, znode: &str) -> PathBuf {
     let mut name = String::with_capacity(znode.len() + 8);
@@ -65,6 +98,17 @@ pub fn remove(dir: &Path, znode: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drafts_are_kept_per_ensemble_and_chroot() {
+        let d = Path::new("/state/drafts");
+        let a = ensemble_dir(d, "zk1:2181,zk2:2181,zk3:2181");
+        assert_eq!(a, ensemble_dir(d, "ZK3:2181, zk1:2181,zk2:2181"), "member order and case do not matter");
+        assert_ne!(a, ensemble_dir(d, "zk9:2181,zk2:2181,zk3:2181"), "another ensemble");
+        assert_ne!(a, ensemble_dir(d, "zk1:2181,zk2:2181,zk3:2181/mysql"), "a chroot is another tree");
+        assert_eq!(ensemble_dir(d, "zk1:2181/mysql/"), ensemble_dir(d, "zk1:2181/mysql"));
+        assert!(a.starts_with(d));
+    }
 
     #[test]
     fn round_trip_and_escaping() {

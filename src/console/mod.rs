@@ -37,6 +37,10 @@ pub fn run(rt: &tokio::runtime::Runtime, args: ConsoleArgs) -> anyhow::Result<Ex
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = theme::Theme::initial(r.theme.as_deref(), no_color)?;
     let keymap = keymap::KeyMap::default().with_overrides(&r.keys)?;
+    let drafts_dir = draft::ensemble_dir(&config::state_dir().join("drafts"), &r.connect);
+    if let Err(e) = draft::label_ensemble_dir(&drafts_dir, &r.connect) {
+        tracing::warn!(error = %e, dir = %drafts_dir.display(), "cannot label the drafts folder");
+    }
     let opts = app::AppOptions {
         label: r.label,
         root: r.root,
@@ -45,7 +49,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: ConsoleArgs) -> anyhow::Result<Ex
         keymap,
         size: (0, 0),
         now: SystemTime::now(),
-        drafts_dir: config::state_dir().join("drafts"),
+        drafts_dir,
     };
     let session_cfg =
         SessionConfig { connect: r.connect, session_timeout: Duration::from_millis(r.session_timeout_ms) };
