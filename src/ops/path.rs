@@ -4,6 +4,15 @@
 /// ZooKeeper's own subtree (quotas, config): never written from myzoo.
 pub const ZK_SYSTEM_PATH: &str = "/zookeeper";
 
+/// Whether `path` is ZooKeeper's own subtree (read-only for myzoo).
+pub fn is_system(path: &str) -> bool {
+    path == ZK_SYSTEM_PATH || path.starts_with("/zookeeper/")
+}
+
+/// Why ZooKeeper's own znodes are shown read-only.
+pub const SYSTEM_READ_ONLY_REASON: &str =
+    "/zookeeper is ZooKeeper's own subtree (quotas, ensemble config): read-only in myzoo";
+
 /// Checks a path for any mutation; `Err` carries the reason for the operator.
 pub fn validate_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') {
@@ -26,7 +35,7 @@ pub fn validate_path(path: &str) -> Result<(), String> {
             return Err(format!("{path:?} has a control character"));
         }
     }
-    if path == ZK_SYSTEM_PATH || path.starts_with("/zookeeper/") {
+    if is_system(path) {
         return Err(format!("{path:?} is under {ZK_SYSTEM_PATH}, ZooKeeper's own subtree"));
     }
     Ok(())

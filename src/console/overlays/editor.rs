@@ -34,7 +34,8 @@ pub fn open(node: NodeInfo, draft: Option<Draft>, draft_error: Option<String>, s
         Some(m) => (m, Some(text)),
         None => (text, None),
     };
-    let mut e = Editor::open(&node, text, kind, schema, sh.read_only);
+    let system = crate::ops::path::is_system(&node.path);
+    let mut e = Editor::open(&node, text, kind, schema, sh.read_only || system);
     e.set_styles(sh.theme.text, sh.theme.label, sh.theme.selected);
     e.unmasked_original = unmasked;
     if let Some(d) = draft.filter(|_| kind != EditorKind::HexReadOnly) {
@@ -54,7 +55,9 @@ pub fn open(node: NodeInfo, draft: Option<Draft>, draft_error: Option<String>, s
     if let Some(err) = draft_error {
         e.message = Some(format!("could not read the kept draft: {err}"));
     }
-    if sh.read_only && kind != EditorKind::HexReadOnly {
+    if system {
+        e.message = Some(crate::ops::path::SYSTEM_READ_ONLY_REASON.to_string());
+    } else if sh.read_only && kind != EditorKind::HexReadOnly {
         e.message.get_or_insert_with(|| "read-only mode: viewing only".to_string());
     }
     if let Some(Request::Validate { text, generation }) = e.validation_request() {
@@ -201,4 +204,39 @@ pub fn validate_text(text: &str, schema: Option<&str>) -> Vec<editor::Problem> {
             message: p.message,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::keymap::KeyMap;
+    use crate::console::theme::Theme;
+    use crate::zk::NodeStat;
+
+    fn shared() -> Shared {
+        Shared {
+            label: "t".into(),
+            root: "/myzoo".into(),
+            read_only: false,
+            drafts_dir: std::env::temp_dir(),
+            theme: Theme::builtin("dark").unwrap(),
+            keymap: KeyMap::default(),
+            size: (120, 40),
+            now: std::time::SystemTime::now(),
+            session: crate::zk::SessionBadge::Connected,
+            stale_since: None,
+            generation: 1,
+            revealed: Default::default(),
+        }
+    }
+
+    #[test]
+    fn zookeepers_own_znodes_open_read_only_with_the_reason() {
+        let node = |path: &str| NodeInfo { path: path.into(), stat: NodeStat::default(), data: b"server.1=a".to_vec() };
+        let e = open(node("/zookeeper/config"), None, None, &shared());
+        assert!(e.read_only);
+        assert!(e.message.as_deref().is_some_and(|m| m.contains("ZooKeeper's own")), "{:?}", e.message);
+        let e = open(node("/zookeeperish"), None, None, &shared());
+        assert!(!e.read_only, "only /zookeeper itself and below");
+    }
 }

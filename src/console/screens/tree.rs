@@ -251,6 +251,11 @@ impl Screen for TreeScreen {
                 }
             }
             Action::NewChild | Action::DeleteNode | Action::Reveal if read_only => cx.error(strings::READ_ONLY_REFUSED),
+            Action::NewChild | Action::DeleteNode
+                if self.tree.selected_path().is_some_and(crate::ops::path::is_system) =>
+            {
+                cx.error(crate::ops::path::SYSTEM_READ_ONLY_REASON)
+            }
             Action::NewChild => {
                 if let Some(path) = self.selected() {
                     return Nav::Open(Overlay::Create(CreateForm::new(&path)));
