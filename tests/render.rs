@@ -221,3 +221,48 @@ fn binary_and_truncated_data() {
     let screen = render(&a);
     assert!(screen.contains("cut for display"), "{screen}");
 }
+
+/// The audit screen gives the path the width the other columns leave (it was cut at 24
+/// characters at 120 columns), shortened in the middle only when it is longer still.
+#[test]
+fn audit_paths_take_the_remaining_width() {
+    let long = "/myzoo/clusters/production-eu-west/nodes/db-replica-17";
+    let record = |path: &str, result: &str| {
+        let r = myzoo::audit::AuditRecord {
+            schema: 1,
+            time_ms: 1_795_640_000_000,
+            user: "alice".into(),
+            host: "bastion".into(),
+            ssh_client: None,
+            action: "set".into(),
+            path: path.into(),
+            version_before: Some(3),
+            version_after: Some(4),
+            digest_before: None,
+            digest_after: None,
+            result: result.into(),
+            origin: "console".into(),
+            detail: None,
+        };
+        ("entry-0000000001".to_string(), r)
+    };
+    for size in [(80, 24), (120, 40), (160, 40)] {
+        let mut a = app(size);
+        let records = vec![record(long, "ok"), record("/short", "refused: read-only mode")];
+        a.update(Event::AuditLoaded { filter: None, result: Ok(records) });
+        let screen = render(&a);
+        let row = screen.lines().find(|l| l.contains("replica-17")).expect("the long path's row");
+        let shown = row.split_whitespace().find(|w| w.starts_with("/myzoo")).expect("the path cell");
+        match size.0 {
+            160 => assert_eq!(shown, long, "the whole path fits at 160 columns:\n{screen}"),
+            120 => assert!(shown.chars().count() >= 36 && shown.contains('…'), "{shown:?} at 120 columns:\n{screen}"),
+            _ => assert!(shown.chars().count() >= 20 && shown.contains('…'), "{shown:?} at 80 columns:\n{screen}"),
+        }
+        if size.0 >= 120 {
+            assert!(screen.contains("refused: read-only mode") && screen.contains("alice@bastion"), "{screen}");
+        }
+        if size != (160, 40) {
+            snap("audit", &a);
+        }
+    }
+}
