@@ -228,3 +228,24 @@ fn a_silent_watch_is_flagged_while_agents_are_registered() {
     quiet.update(Event::Tick(now() + Duration::from_secs(3600)));
     assert!(quiet.watch_silent_since().is_none());
 }
+
+/// The reported reading: the primary's status taken a moment before the replicas' made it
+/// look behind them (primary 0-1-141, replicas 0-1-142). Replicas are shown against it.
+#[test]
+fn the_primary_never_looks_behind_its_replicas() {
+    let mut st = healthy();
+    st[0].gtid.current = Some("0-1-141".into());
+    st[1].gtid.current = Some("0-1-142".into());
+    st[2].gtid.current = Some("0-1-141".into());
+    st[3].gtid.current = Some("0-1-130".into());
+    let a = app((120, 40), "development", &st.iter().map(|s| (s.node.as_str(), json(s))).collect::<Vec<_>>());
+    let screen = render(&a);
+    let row = |node: &str| {
+        let first = |l: &&str| l.trim_start_matches(['"', '│']).split_whitespace().next() == Some(node);
+        screen.lines().find(first).unwrap_or_default().to_string()
+    };
+    assert!(row("db1").contains("0-1-141"), "{screen}");
+    assert!(row("db2").contains("= primary") && !screen.contains("0-1-142"), "{screen}");
+    assert!(row("db3").contains("= primary"), "{screen}");
+    assert!(row("db4").contains("-11"), "{screen}");
+}

@@ -4,7 +4,7 @@
 //! otherwise every `heartbeat` so a stuck agent shows as stale. It only ever *reads* the latest
 //! status from a `watch` channel, so a slow or refused ZooKeeper never delays a probe.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use tokio::sync::watch;
@@ -106,6 +106,14 @@ async fn connect(cfg: &PublisherConfig, cancel: &CancellationToken, backoff: &mu
     }
 }
 
+/// Time from `now` to the next multiple of `period` since the epoch (a whole period when
+/// `now` is exactly on one).
+pub fn until_next_boundary(now: SystemTime, period: Duration) -> Duration {
+    let period_ms = u64::try_from(period.as_millis()).unwrap_or(u64::MAX).max(1);
+    let now_ms = now.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    Duration::from_millis(period_ms - now_ms % period_ms)
+}
+
 fn request_timeout() -> Duration {
     Duration::from_millis(ZK_REQUEST_TIMEOUT_MS)
 }
@@ -136,7 +144,10 @@ struct Registration<'a> {
     /// Data version of our znode; `None` until created in this session.
     version: Option<i32>,
     last_published: Option<NodeStatus>,
-    last_write: Instant,
+    /// When the slow heartbeat is due: the next wall-clock multiple of `heartbeat` after the
+    /// last write, so every agent's routine write lands at the same moments and the positions
+    /// they publish (GTIDs above all) are equally fresh and comparable.
+    heartbeat_due: Instant,
     retry_at: Option<Instant>,
     /// Last failure logged, so a persistent one is logged once.
     last_error: Option<String>,
@@ -151,7 +162,7 @@ impl<'a> Registration<'a> {
             heartbeat: cfg.heartbeat,
             version: None,
             last_published: None,
-            last_write: Instant::now(),
+            heartbeat_due: Instant::now(),
             retry_at: None,
             last_error: None,
         }
@@ -199,7 +210,7 @@ impl<'a> Registration<'a> {
         let now = Instant::now();
         let due = self.version.is_none()
             || self.last_published.as_ref().is_none_or(|p| change::significant(p, status))
-            || now >= self.last_write + self.heartbeat;
+            || now >= self.heartbeat_due;
         let may_try = self.retry_at.is_none_or(|at| now >= at);
         if due && may_try {
             match tokio::time::timeout(request_timeout(), self.publish(status)).await {
@@ -211,7 +222,7 @@ impl<'a> Registration<'a> {
         // A past retry time (the status went back to what was published) must not spin.
         match self.retry_at {
             Some(at) if at > Instant::now() => Some(at),
-            _ => Some(self.last_write + self.heartbeat),
+            _ => Some(self.heartbeat_due),
         }
     }
 
@@ -220,7 +231,7 @@ impl<'a> Registration<'a> {
             tracing::info!(path = %self.path, "publishing again");
         }
         self.last_published = Some(status.clone());
-        self.last_write = Instant::now();
+        self.heartbeat_due = Instant::now() + until_next_boundary(SystemTime::now(), self.heartbeat);
         self.retry_at = None;
     }
 
@@ -323,5 +334,23 @@ impl<'a> Registration<'a> {
             Ok(Err(e)) => tracing::warn!(path = %self.path, "removing the znode: {e}"),
             Err(_) => tracing::warn!(path = %self.path, "removing the znode timed out"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heartbeats_land_on_wall_clock_multiples() {
+        let period = Duration::from_millis(5_000);
+        let at = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
+        assert_eq!(until_next_boundary(at(1_795_640_001_200), period), Duration::from_millis(3_800));
+        assert_eq!(until_next_boundary(at(1_795_640_004_999), period), Duration::from_millis(1));
+        assert_eq!(until_next_boundary(at(1_795_640_005_000), period), period, "on a boundary: the next one");
+        // Two agents writing at different moments next meet at the same instant.
+        let a = at(1_795_640_001_200) + until_next_boundary(at(1_795_640_001_200), period);
+        let b = at(1_795_640_003_900) + until_next_boundary(at(1_795_640_003_900), period);
+        assert_eq!(a, b);
     }
 }

@@ -45,7 +45,7 @@ pub fn node_cells(view: &ClusterView, n: &NodeView) -> [String; 11] {
         Some(r) => r.seconds_behind.map_or("null".to_string(), |v| format!("{v}s")),
         None => "-".to_string(),
     };
-    let gtid = s.gtid.position().unwrap_or("-").to_string();
+    let gtid = gtid_cell(view, n);
     let semi = match &s.semi_sync {
         Some(ss) if ss.source_active => "on",
         Some(ss) if ss.source_enabled || ss.replica_enabled => "wait",
@@ -56,6 +56,53 @@ pub fn node_cells(view: &ClusterView, n: &NodeView) -> [String; 11] {
     let age = n.age_ms.map_or("-".to_string(), |a| millis(a.max(0)));
     let err = last_error(n);
     [name, role.into(), n.state.label().into(), ro.into(), hb, sbm, gtid, semi.into(), version, age, err]
+}
+
+/// The GTID column: the recorded primary's position; for a replica, how many transactions it
+/// is behind the primary (`-N`) or `= primary`. Raw positions read side by side mislead: the
+/// heartbeat commits a transaction every interval, so a replica whose status was taken a
+/// moment after the primary's shows a higher number and the primary looks behind.
+/// Falls back to the node's own position when there is nothing to compare with (no primary
+/// status, MySQL GTID sets, or a domain the primary does not have — an errant transaction).
+pub fn gtid_cell(view: &ClusterView, n: &NodeView) -> String {
+    let Some(own) = n.status.as_ref().and_then(|s| s.gtid.position()) else { return "-".to_string() };
+    if n.recorded_primary {
+        return own.to_string();
+    }
+    let primary = view.nodes.iter().find(|p| p.recorded_primary).and_then(|p| p.status.as_ref()?.gtid.current.clone());
+    let (Some(primary), Some(replica)) = (primary, n.status.as_ref().and_then(|s| s.gtid.current.clone())) else {
+        return own.to_string();
+    };
+    match transactions_behind(&primary, &replica) {
+        Some(0) => GTID_SAME_AS_PRIMARY.to_string(),
+        Some(behind) => format!("-{behind}"),
+        None => own.to_string(),
+    }
+}
+
+/// Shown for a replica that has everything the primary had when their statuses were taken.
+pub const GTID_SAME_AS_PRIMARY: &str = "= primary";
+
+/// MariaDB positions (`domain-server-seq`, comma-separated): the transactions the replica
+/// lacks, summed over the primary's domains; `None` when the replica has a domain the primary
+/// has not (not comparable: an errant transaction) or a position does not parse.
+pub fn transactions_behind(primary: &str, replica: &str) -> Option<u64> {
+    fn parse(pos: &str) -> Option<std::collections::BTreeMap<u64, u64>> {
+        let mut out = std::collections::BTreeMap::new();
+        for part in pos.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let mut it = part.split('-');
+            let (Some(domain), Some(_server), Some(seq), None) = (it.next(), it.next(), it.next(), it.next()) else {
+                return None;
+            };
+            out.insert(domain.parse().ok()?, seq.parse().ok()?);
+        }
+        Some(out)
+    }
+    let (p, r) = (parse(primary)?, parse(replica)?);
+    if r.keys().any(|d| !p.contains_key(d)) {
+        return None;
+    }
+    Some(p.iter().map(|(d, seq)| seq.saturating_sub(r.get(d).copied().unwrap_or(0))).sum())
 }
 
 /// The error an operator most needs: server unreachable, then SQL, then IO, then flags.
@@ -125,6 +172,16 @@ pub fn render_text(view: &ClusterView) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replicas_are_shown_against_the_primary() {
+        assert_eq!(transactions_behind("0-1-141", "0-1-142"), Some(0), "a fresher replica is not ahead");
+        assert_eq!(transactions_behind("0-1-141", "0-1-141"), Some(0));
+        assert_eq!(transactions_behind("0-1-141", "0-1-130"), Some(11));
+        assert_eq!(transactions_behind("0-1-141,1-3-20", "0-1-141"), Some(20), "a missing domain counts whole");
+        assert_eq!(transactions_behind("0-1-141", "0-1-141,2-9-1"), None, "an errant domain is not comparable");
+        assert_eq!(transactions_behind("3e11fa47-71ca:1-100", "0-1-1"), None);
+    }
 
     #[test]
     fn durations_and_versions() {
