@@ -68,6 +68,21 @@ pub struct ConsoleArgs {
     pub log_file: Option<PathBuf>,
 }
 
+impl ConsoleArgs {
+    /// The plain options the services take.
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            zk: self.zk.clone(),
+            profile: self.profile.clone(),
+            session_timeout_ms: self.session_timeout_ms,
+            root: self.root.clone(),
+            read_only: self.read_only,
+            theme: self.theme.clone(),
+            log_file: self.log_file.clone(),
+        }
+    }
+}
+
 /// `myzoo agent`: which server to probe and where to publish. ZooKeeper comes from the global
 /// `--zk`/`--profile`/`--root`/`--session-timeout`. The MySQL password comes from
 /// `--mysql-password-file` or `$MYZOO_MYSQL_PASSWORD`, never from the command line.
@@ -146,8 +161,8 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     let result = match cli.command {
-        None => crate::console::run(&runtime, cli.console),
-        Some(Command::Console(args)) => crate::console::run(&runtime, merge(cli.console, args)),
+        None => crate::console::run(&runtime, cli.console.overrides()),
+        Some(Command::Console(args)) => crate::console::run(&runtime, merge(cli.console, args).overrides()),
         Some(Command::Agent(args)) => crate::agent::run(&runtime, cli.console, args),
         Some(Command::Status { cluster, json }) => {
             crate::logging::to_stderr();

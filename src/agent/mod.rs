@@ -54,7 +54,7 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: ConsoleArgs, args: AgentArgs) -> Re
         Some(path) => crate::logging::to_file(path)?,
         None => log_to_stderr(),
     }
-    let resolved = crate::config::resolve(&zk)?;
+    let resolved = crate::config::resolve(&zk.overrides())?;
     let password = read_password(args.mysql_password_file.as_deref())?;
     let cfg = AgentConfig {
         publisher: PublisherConfig {

@@ -23,7 +23,7 @@ pub fn run(
     cluster: Option<String>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let r = crate::config::resolve(&zk)?;
+    let r = crate::config::resolve(&zk.overrides())?;
     let views = rt.block_on(async {
         tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), collect(&r.connect, &r.root, cluster))
             .await

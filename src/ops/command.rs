@@ -143,7 +143,7 @@ impl DataArgs {
 
 /// Runs one `myzoo zk …` command.
 pub fn run(rt: &tokio::runtime::Runtime, zk: ConsoleArgs, action: ZkAction) -> anyhow::Result<ExitCode> {
-    let r = crate::config::resolve(&zk)?;
+    let r = crate::config::resolve(&zk.overrides())?;
     rt.block_on(async {
         let connector = Client::connector().with_session_timeout(Duration::from_millis(r.session_timeout_ms));
         let client = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connector.connect(&r.connect))
