@@ -1,11 +1,9 @@
-//! Command-line definitions (clap) and the dispatch from a parsed command to the library.
+//! Command-line definitions (clap) for every subcommand, and nothing else: a leaf that imports
+//! no service. `crate::commands` turns what is parsed here into the services' plain options.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-
-use crate::sandbox::{self, SandboxOptions};
 
 #[derive(Debug, Parser)]
 #[command(name = "myzoo", version, about = "Operator console for MySQL/MariaDB clusters coordinated through ZooKeeper")]
@@ -68,21 +66,6 @@ pub struct ConsoleArgs {
     pub log_file: Option<PathBuf>,
 }
 
-impl ConsoleArgs {
-    /// The plain options the services take.
-    pub fn overrides(&self) -> crate::config::Overrides {
-        crate::config::Overrides {
-            zk: self.zk.clone(),
-            profile: self.profile.clone(),
-            session_timeout_ms: self.session_timeout_ms,
-            root: self.root.clone(),
-            read_only: self.read_only,
-            theme: self.theme.clone(),
-            log_file: self.log_file.clone(),
-        }
-    }
-}
-
 /// `myzoo agent`: which server to probe and where to publish. ZooKeeper comes from the global
 /// `--zk`/`--profile`/`--root`/`--session-timeout`. The MySQL password comes from
 /// `--mysql-password-file` or `$MYZOO_MYSQL_PASSWORD`, never from the command line.
@@ -143,112 +126,4 @@ pub struct StateDirArg {
     /// Folder for the sandbox's data, logs and pid files.
     #[arg(long, env = "MYZOO_SANDBOX_DIR")]
     pub state_dir: Option<PathBuf>,
-}
-
-impl StateDirArg {
-    fn path(&self) -> PathBuf {
-        self.state_dir.clone().unwrap_or_else(sandbox::default_state_dir)
-    }
-}
-
-/// Runs the parsed command; errors are printed to stderr with their causes.
-pub fn run(cli: Cli) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("myzoo: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = match cli.command {
-        None => crate::console::run(&runtime, cli.console.overrides()),
-        Some(Command::Console(args)) => crate::console::run(&runtime, merge(cli.console, args).overrides()),
-        Some(Command::Agent(args)) => crate::agent::run(&runtime, cli.console, args),
-        Some(Command::Status { cluster, json }) => {
-            crate::logging::to_stderr();
-            crate::cluster::report::run(&runtime, cli.console, cluster, json)
-        }
-        Some(Command::Sandbox { action }) => {
-            crate::logging::to_stderr();
-            runtime.block_on(run_sandbox(action))
-        }
-        Some(Command::Zk { action }) => {
-            crate::logging::to_stderr();
-            crate::ops::command::run(&runtime, cli.console, action)
-        }
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("myzoo: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// `myzoo --zk X console` and `myzoo console --zk X` mean the same.
-fn merge(outer: ConsoleArgs, inner: ConsoleArgs) -> ConsoleArgs {
-    ConsoleArgs {
-        zk: inner.zk.or(outer.zk),
-        profile: inner.profile.or(outer.profile),
-        session_timeout_ms: inner.session_timeout_ms.or(outer.session_timeout_ms),
-        root: inner.root.or(outer.root),
-        read_only: inner.read_only || outer.read_only,
-        theme: inner.theme.or(outer.theme),
-        log_file: inner.log_file.or(outer.log_file),
-    }
-}
-
-async fn run_sandbox(action: SandboxAction) -> anyhow::Result<ExitCode> {
-    match action {
-        SandboxAction::Up { dir, zk_ensemble, no_mysql } => {
-            let opts = SandboxOptions {
-                state_dir: dir.path(),
-                zk_ensemble: usize::from(zk_ensemble),
-                with_mysql: !no_mysql,
-                seed: true,
-                write_profile: true,
-                agent_binary: std::env::current_exe().ok(),
-                agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
-                agent_session_timeout_ms: None,
-            };
-            let status = sandbox::up(&opts).await?;
-            out(&format!("{}Open the console with: myzoo\n", sandbox_text(&status)));
-            Ok(ExitCode::SUCCESS)
-        }
-        SandboxAction::Down { dir } => {
-            sandbox::down(&dir.path()).await?;
-            out("sandbox stopped\n");
-            Ok(ExitCode::SUCCESS)
-        }
-        SandboxAction::Status { dir, json } => {
-            let status = sandbox::status(&dir.path())?;
-            if json {
-                out(&format!("{}\n", serde_json::to_string_pretty(&status)?));
-            } else {
-                out(&sandbox_text(&status));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-/// Writes to stdout; a closed pipe (`myzoo … | head`) is not an error worth a panic.
-pub fn out(text: &str) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
-}
-
-fn sandbox_text(status: &sandbox::SandboxStatus) -> String {
-    let mut out = format!("state folder  {}\nzookeeper     {}\n", status.state_dir.display(), status.zk);
-    for m in &status.mysql {
-        let pid = m.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
-        out.push_str(&format!("mariadb       {:<10} {:<8} {}:{}  {}\n", m.name, m.role, m.host, m.port, pid));
-    }
-    for a in &status.agents {
-        let pid = a.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
-        out.push_str(&format!("agent         {:<10} {pid}\n", a.name));
-    }
-    out
 }

@@ -24,6 +24,7 @@ pub mod agent;
 pub mod audit;
 pub mod cli;
 pub mod cluster;
+pub mod commands;
 pub mod config;
 pub mod console;
 pub mod diff;

@@ -4,5 +4,5 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = myzoo::cli::Cli::parse();
-    myzoo::cli::run(cli)
+    myzoo::commands::run(cli)
 }

@@ -25,9 +25,10 @@ use anyhow::{Context, Result};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{AgentArgs, ConsoleArgs};
+use crate::cli::AgentArgs;
 use crate::cluster::status::{AgentInfo, Endpoint};
 use crate::cluster::ClusterPaths;
+use crate::config::Overrides;
 use crate::mysql::probe::Prober;
 use crate::mysql::Target;
 use probe_loop::StatusBase;
@@ -49,12 +50,12 @@ pub struct AgentConfig {
 }
 
 /// Entry point of `myzoo agent`: exits 0 after a clean shutdown on SIGTERM/SIGINT.
-pub fn run(rt: &tokio::runtime::Runtime, zk: ConsoleArgs, args: AgentArgs) -> Result<ExitCode> {
+pub fn run(rt: &tokio::runtime::Runtime, zk: Overrides, args: AgentArgs) -> Result<ExitCode> {
     match &zk.log_file {
         Some(path) => crate::logging::to_file(path)?,
         None => log_to_stderr(),
     }
-    let resolved = crate::config::resolve(&zk.overrides())?;
+    let resolved = crate::config::resolve(&zk)?;
     let password = read_password(args.mysql_password_file.as_deref())?;
     let cfg = AgentConfig {
         publisher: PublisherConfig {

@@ -10,7 +10,7 @@ use zookeeper_client::Client;
 
 use super::health::{evaluate, ClusterView, Verdict};
 use super::{snapshot, table};
-use crate::cli::ConsoleArgs;
+use crate::config::Overrides;
 
 /// Exit code for an unhealthy cluster (distinct from 1, "could not find out").
 pub const EXIT_UNHEALTHY: u8 = 2;
@@ -19,20 +19,20 @@ const CONNECT_TIMEOUT_MS: u64 = 10_000;
 
 pub fn run(
     rt: &tokio::runtime::Runtime,
-    zk: ConsoleArgs,
+    zk: Overrides,
     cluster: Option<String>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let r = crate::config::resolve(&zk.overrides())?;
+    let r = crate::config::resolve(&zk)?;
     let views = rt.block_on(async {
         tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), collect(&r.connect, &r.root, cluster))
             .await
             .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))?
     })?;
     if json {
-        crate::cli::out(&format!("{}\n", serde_json::to_string_pretty(&views)?));
+        crate::commands::out(&format!("{}\n", serde_json::to_string_pretty(&views)?));
     } else {
-        crate::cli::out(&render(&views));
+        crate::commands::out(&render(&views));
     }
     let worst = views.iter().map(|v| v.verdict).max().unwrap_or(Verdict::Healthy);
     Ok(if worst == Verdict::Unhealthy { ExitCode::from(EXIT_UNHEALTHY) } else { ExitCode::SUCCESS })

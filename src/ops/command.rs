@@ -15,7 +15,8 @@ use serde_json::json;
 use zookeeper_client::Client;
 
 use super::{Mutation, NodeMode, OpError, Ops, Origin, Outcome};
-use crate::cli::{out, ConsoleArgs};
+use crate::commands::out;
+use crate::config::Overrides;
 use crate::secrets;
 use crate::zk::load::fetch_node;
 use crate::zk::NodeInfo;
@@ -142,8 +143,8 @@ impl DataArgs {
 }
 
 /// Runs one `myzoo zk …` command.
-pub fn run(rt: &tokio::runtime::Runtime, zk: ConsoleArgs, action: ZkAction) -> anyhow::Result<ExitCode> {
-    let r = crate::config::resolve(&zk.overrides())?;
+pub fn run(rt: &tokio::runtime::Runtime, zk: Overrides, action: ZkAction) -> anyhow::Result<ExitCode> {
+    let r = crate::config::resolve(&zk)?;
     rt.block_on(async {
         let connector = Client::connector().with_session_timeout(Duration::from_millis(r.session_timeout_ms));
         let client = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connector.connect(&r.connect))
