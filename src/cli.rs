@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "myzoo", version, about = "Operator console for MySQL/MariaDB clusters coordinated through ZooKeeper")]
@@ -36,7 +36,7 @@ pub enum Command {
     /// Read and change znodes from scripts: the console's operations, guards and audit.
     Zk {
         #[command(subcommand)]
-        action: crate::ops::command::ZkAction,
+        action: ZkAction,
     },
 }
 
@@ -126,4 +126,103 @@ pub struct StateDirArg {
     /// Folder for the sandbox's data, logs and pid files.
     #[arg(long, env = "MYZOO_SANDBOX_DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// Shown under every `myzoo zk` help page (the codes are `commands::zk`'s).
+const ZK_EXIT_HELP: &str = "Exit codes: 0 done, 1 error, 3 BadVersion (changed by someone else), 4 refused: read-only.";
+
+#[derive(Debug, Subcommand)]
+#[command(after_help = ZK_EXIT_HELP)]
+pub enum ZkAction {
+    /// Print a znode's data; secrets in JSON are masked unless --reveal (which is audited).
+    #[command(after_help = ZK_EXIT_HELP)]
+    Get {
+        /// The znode's absolute path.
+        path: String,
+        /// `{path, stat, data_text | data_hex, masked}` instead of the raw data.
+        #[arg(long)]
+        json: bool,
+        /// Show secrets unmasked (recorded in the audit log; refused in read-only mode).
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Replace a znode's data, checked against the version you read (or --force to overwrite).
+    #[command(after_help = ZK_EXIT_HELP)]
+    Set {
+        /// The znode's absolute path.
+        path: String,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        version: VersionArgs,
+        /// The cluster's name, required for destructive changes on a production cluster.
+        #[arg(long, value_name = "CLUSTER")]
+        confirm: Option<String>,
+        /// Print the outcome as one JSON object (also on failure).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a znode (its parent must exist); prints the created path.
+    #[command(after_help = ZK_EXIT_HELP)]
+    Create {
+        /// The znode's absolute path.
+        path: String,
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long, value_enum, default_value_t = ModeArg::Persistent)]
+        mode: ModeArg,
+        /// Time to live for `--mode ttl`.
+        #[arg(long, value_name = "MS", required_if_eq("mode", "ttl"))]
+        ttl_ms: Option<u64>,
+        /// Print the outcome as one JSON object (also on failure).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a znode, checked against its version (or --force); --recursive for a subtree.
+    #[command(after_help = ZK_EXIT_HELP)]
+    Delete {
+        /// The znode's absolute path.
+        path: String,
+        #[command(flatten)]
+        version: VersionArgs,
+        /// Delete every descendant too.
+        #[arg(long)]
+        recursive: bool,
+        /// The cluster's name, required for deletes in a production cluster.
+        #[arg(long, value_name = "CLUSTER")]
+        confirm: Option<String>,
+        /// Print the outcome as one JSON object (also on failure).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// The data, as given.
+    #[arg(long, conflicts_with = "file")]
+    pub data: Option<String>,
+    /// Read the data from a file; `-` reads standard input.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VersionArgs {
+    /// Write only if the znode is still at this version.
+    #[arg(long, value_name = "N", required_unless_present = "force", conflicts_with = "force")]
+    pub expect_version: Option<i32>,
+    /// Write whatever the version is.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Persistent,
+    PersistentSequential,
+    Container,
+    Ttl,
+    /// Refused (the znode would vanish when this command exits); listed to say why.
+    Ephemeral,
 }

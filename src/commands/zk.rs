@@ -1,14 +1,193 @@
-//! `myzoo zk get | set | create | delete`.
+//! `myzoo zk get | set | create | delete`: the console's znode operations for scripts, through
+//! the same [`Ops::apply`] (same guards, same audit) with `Origin::Cli`. The mutations and their
+//! guards live in `ops`; this file reads the arguments, prints, and chooses the exit code.
+//!
+//! Exit codes: 0 done, 1 error, 3 BadVersion (someone else changed the znode), 4 refused by
+//! read-only mode. (2 is clap's usage error.)
 
+use std::io::Read;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use crate::cli::ConsoleArgs;
+use anyhow::Context;
+use serde_json::json;
+use zookeeper_client::Client;
 
-pub fn run(
-    rt: &tokio::runtime::Runtime,
-    args: &ConsoleArgs,
-    action: crate::ops::command::ZkAction,
-) -> anyhow::Result<ExitCode> {
+use super::{out, out_bytes};
+use crate::cli::{ConsoleArgs, DataArgs, ModeArg, VersionArgs, ZkAction};
+use crate::ops::{Mutation, NodeMode, OpError, Ops, Origin, Outcome};
+use crate::secrets;
+use crate::zk::load::fetch_node;
+use crate::zk::NodeInfo;
+
+/// Exit code when the znode's version was not the expected one.
+pub const EXIT_BAD_VERSION: u8 = 3;
+/// Exit code when read-only mode refused the action.
+pub const EXIT_READ_ONLY: u8 = 4;
+/// How long a command waits for ZooKeeper before giving up.
+const CONNECT_TIMEOUT_MS: u64 = 10_000;
+
+/// The data from `--data`, `--file PATH` or `--file -` (standard input); none if neither.
+fn read_data(args: &DataArgs) -> anyhow::Result<Option<Vec<u8>>> {
+    match (&args.data, &args.file) {
+        (Some(d), _) => Ok(Some(d.clone().into_bytes())),
+        (None, Some(f)) if f.as_os_str() == "-" => {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf).context("reading standard input")?;
+            Ok(Some(buf))
+        }
+        (None, Some(f)) => Ok(Some(std::fs::read(f).with_context(|| format!("reading {}", f.display()))?)),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Runs one `myzoo zk …` command.
+pub fn run(rt: &tokio::runtime::Runtime, args: &ConsoleArgs, action: ZkAction) -> anyhow::Result<ExitCode> {
     crate::logging::to_stderr();
-    crate::ops::command::run(rt, super::overrides(args), action)
+    let r = crate::config::resolve(&super::overrides(args))?;
+    rt.block_on(async {
+        let connector = Client::connector().with_session_timeout(Duration::from_millis(r.session_timeout_ms));
+        let client = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connector.connect(&r.connect))
+            .await
+            .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))?
+            .with_context(|| format!("connecting to ZooKeeper at {}", r.connect))?;
+        let ops = Ops::new(client, &r.root, Origin::Cli).with_read_only(r.read_only);
+        execute(&ops, action).await
+    })
+}
+
+async fn execute(ops: &Ops, action: ZkAction) -> anyhow::Result<ExitCode> {
+    match action {
+        ZkAction::Get { path, json, reveal } => get(ops, &path, json, reveal).await,
+        ZkAction::Set { path, data, version, confirm, json } => {
+            let data = read_data(&data)?.context("give the data with --data TEXT or --file PATH (- for stdin)")?;
+            let m = Mutation::Set { path: path.clone(), data, expected_version: expected(&version) };
+            Ok(report(json, "set", &path, ops.apply(m, confirm.as_deref()).await))
+        }
+        ZkAction::Create { path, data, mode, ttl_ms, json } => {
+            let mode = match mode {
+                ModeArg::Persistent => NodeMode::Persistent,
+                ModeArg::PersistentSequential => NodeMode::PersistentSequential,
+                ModeArg::Container => NodeMode::Container,
+                ModeArg::Ephemeral => NodeMode::Ephemeral,
+                ModeArg::Ttl => NodeMode::PersistentWithTtl { ttl_ms: ttl_ms.unwrap_or(0) },
+            };
+            let m = Mutation::Create { path: path.clone(), data: read_data(&data)?.unwrap_or_default(), mode };
+            Ok(report(json, "create", &path, ops.apply(m, None).await))
+        }
+        ZkAction::Delete { path, version, recursive, confirm, json } => {
+            let m = Mutation::Delete { path: path.clone(), expected_version: expected(&version), recursive };
+            Ok(report(json, "delete", &path, ops.apply(m, confirm.as_deref()).await))
+        }
+    }
+}
+
+fn expected(v: &VersionArgs) -> Option<i32> {
+    if v.force {
+        None
+    } else {
+        v.expect_version
+    }
+}
+
+async fn get(ops: &Ops, path: &str, json: bool, reveal: bool) -> anyhow::Result<ExitCode> {
+    let node = match fetch_node(ops.client(), path).await {
+        Ok(n) => n,
+        Err(e) => return Ok(fail(json, "get", path, &e.to_string(), "zookeeper", 1)),
+    };
+    let masked = std::str::from_utf8(&node.data).ok().and_then(secrets::mask_json);
+    let shown = match (masked, reveal) {
+        (Some(m), false) => Some(m.into_bytes()),
+        (Some(_), true) => {
+            if let Err(e) = ops.apply(Mutation::RevealSecret { path: path.to_string() }, None).await {
+                return Ok(report(json, "get", path, Err(e)));
+            }
+            None
+        }
+        (None, _) => None,
+    };
+    let is_masked = shown.is_some();
+    let data = shown.unwrap_or_else(|| node.data.clone());
+    if json {
+        out(&format!("{}\n", get_json(&node, &data, is_masked)));
+    } else {
+        out_bytes(&data);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `data_text` when the data is UTF-8, else `data_hex`.
+fn get_json(node: &NodeInfo, data: &[u8], masked: bool) -> serde_json::Value {
+    let mut v = json!({ "path": node.path, "stat": node.stat, "masked": masked });
+    match std::str::from_utf8(data) {
+        Ok(text) => v["data_text"] = json!(text),
+        Err(_) => v["data_hex"] = json!(data.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+    }
+    v
+}
+
+/// Prints the outcome (text or JSON) and chooses the exit code.
+fn report(json: bool, action: &str, path: &str, result: Result<Outcome, OpError>) -> ExitCode {
+    match result {
+        Ok(o) => {
+            if json {
+                let v = json!({
+                    "ok": true, "action": action, "path": o.path,
+                    "version_before": o.version_before, "version_after": o.version_after,
+                    "audit_path": o.audit_path, "audit_error": o.audit_error,
+                });
+                out(&format!("{v}\n"));
+            } else {
+                out(&format!("{}\n", o.path));
+            }
+            if let Some(e) = &o.audit_error {
+                eprintln!("myzoo: warning: {e}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let code = match e {
+                OpError::BadVersion { .. } => EXIT_BAD_VERSION,
+                OpError::ReadOnly { .. } => EXIT_READ_ONLY,
+                _ => 1,
+            };
+            if json {
+                let current = match &e {
+                    OpError::BadVersion { current, .. } => current.as_ref().map(|n| n.stat.version),
+                    _ => None,
+                };
+                let v = json!({
+                    "ok": false, "action": action, "path": path, "kind": e.kind(), "error": e.to_string(),
+                    "current_version": current,
+                });
+                out(&format!("{v}\n"));
+            }
+            eprintln!("myzoo: {e}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn fail(json: bool, action: &str, path: &str, message: &str, kind: &str, code: u8) -> ExitCode {
+    if json {
+        out(&format!("{}\n", json!({ "ok": false, "action": action, "path": path, "kind": kind, "error": message })));
+    }
+    eprintln!("myzoo: {message}");
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// The help text lives with the clap types; it must name the codes this file returns.
+    #[test]
+    fn help_names_the_exit_codes() {
+        let mut cli = crate::cli::Cli::command();
+        let help = cli.find_subcommand_mut("zk").expect("zk").render_long_help().to_string();
+        assert!(help.contains(&format!("{EXIT_BAD_VERSION} BadVersion")), "{help}");
+        assert!(help.contains(&format!("{EXIT_READ_ONLY} refused: read-only")), "{help}");
+    }
 }
