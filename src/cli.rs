@@ -20,7 +20,8 @@ pub enum Command {
     Console(ConsoleArgs),
     /// The daemon beside one MySQL/MariaDB server: probes it and publishes its status.
     Agent(AgentArgs),
-    /// Cluster status as text (or `--json`); exits non-zero when the cluster is unhealthy.
+    /// Cluster status as text (or `--json`); exits 0 healthy, 1 degraded, 2 unhealthy, 3 unknown.
+    #[command(after_help = STATUS_EXIT_HELP)]
     Status {
         /// Cluster name (default: every cluster under the root).
         #[arg(long)]
@@ -39,6 +40,13 @@ pub enum Command {
         action: ZkAction,
     },
 }
+
+/// Shown under `myzoo status --help` (the codes and the time limit are `commands::status`'s).
+const STATUS_EXIT_HELP: &str = "Exit codes, as monitoring plugins use them (Nagios, Icinga, Sensu): \
+0 healthy, 1 degraded (a replica down, lagging or stale …), 2 unhealthy (no usable primary, broken \
+replication, a writable replica), 3 unknown (ZooKeeper unreachable or silent for 5 s, no such \
+cluster, no clusters at all; the reason is printed on stderr). With several clusters the worst \
+wins; --json gives the same code.";
 
 /// How to reach ZooKeeper and how the console behaves.
 #[derive(Debug, Clone, Args, Default)]
