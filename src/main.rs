@@ -1,4 +1,4 @@
-//! Thin entry point: parse arguments, dispatch to the library.
+//! Thin entry point: parse the arguments and hand them to `myzoo::commands::run`.
 
 use clap::Parser;
 
