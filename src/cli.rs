@@ -1,11 +1,9 @@
-//! Command-line definitions (clap) and the dispatch from a parsed command to the library.
+//! Command-line definitions (clap) for every subcommand, and nothing else: a leaf that imports
+//! no service. `crate::commands` turns what is parsed here into the services' plain options.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-
-use crate::sandbox::{self, SandboxOptions};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "myzoo", version, about = "Operator console for MySQL/MariaDB clusters coordinated through ZooKeeper")]
@@ -22,7 +20,8 @@ pub enum Command {
     Console(ConsoleArgs),
     /// The daemon beside one MySQL/MariaDB server: probes it and publishes its status.
     Agent(AgentArgs),
-    /// Cluster status as text (or `--json`); exits non-zero when the cluster is unhealthy.
+    /// Cluster status as text (or `--json`); exits 0 healthy, 1 degraded, 2 unhealthy, 3 unknown.
+    #[command(after_help = STATUS_EXIT_HELP)]
     Status {
         /// Cluster name (default: every cluster under the root).
         #[arg(long)]
@@ -38,9 +37,16 @@ pub enum Command {
     /// Read and change znodes from scripts: the console's operations, guards and audit.
     Zk {
         #[command(subcommand)]
-        action: crate::ops::command::ZkAction,
+        action: ZkAction,
     },
 }
+
+/// Shown under `myzoo status --help` (the codes and the time limit are `commands::status`'s).
+const STATUS_EXIT_HELP: &str = "Exit codes, as monitoring plugins use them (Nagios, Icinga, Sensu): \
+0 healthy, 1 degraded (a replica down, lagging or stale …), 2 unhealthy (no usable primary, broken \
+replication, a writable replica), 3 unknown (ZooKeeper unreachable or silent for 5 s, no such \
+cluster, no clusters at all; the reason is printed on stderr). With several clusters the worst \
+wins; --json gives the same code.";
 
 /// How to reach ZooKeeper and how the console behaves.
 #[derive(Debug, Clone, Args, Default)]
@@ -130,110 +136,101 @@ pub struct StateDirArg {
     pub state_dir: Option<PathBuf>,
 }
 
-impl StateDirArg {
-    fn path(&self) -> PathBuf {
-        self.state_dir.clone().unwrap_or_else(sandbox::default_state_dir)
-    }
+/// Shown under every `myzoo zk` help page (the codes are `commands::zk`'s).
+const ZK_EXIT_HELP: &str = "Exit codes: 0 done, 1 error, 3 BadVersion (changed by someone else), 4 refused: read-only.";
+
+#[derive(Debug, Subcommand)]
+#[command(after_help = ZK_EXIT_HELP)]
+pub enum ZkAction {
+    /// Print a znode's data; secrets in JSON are masked unless --reveal (which is audited).
+    #[command(after_help = ZK_EXIT_HELP)]
+    Get {
+        /// The znode's absolute path.
+        path: String,
+        /// `{path, stat, data_text | data_hex, masked}` instead of the raw data.
+        #[arg(long)]
+        json: bool,
+        /// Show secrets unmasked (recorded in the audit log; refused in read-only mode).
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Replace a znode's data, checked against the version you read (or --force to overwrite).
+    #[command(after_help = ZK_EXIT_HELP)]
+    Set {
+        /// The znode's absolute path.
+        path: String,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        version: VersionArgs,
+        /// The cluster's name, required for destructive changes on a production cluster.
+        #[arg(long, value_name = "CLUSTER")]
+        confirm: Option<String>,
+        /// Print the outcome as one JSON object (also on failure).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a znode (its parent must exist); prints the created path.
+    #[command(after_help = ZK_EXIT_HELP)]
+    Create {
+        /// The znode's absolute path.
+        path: String,
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long, value_enum, default_value_t = ModeArg::Persistent)]
+        mode: ModeArg,
+        /// Time to live for `--mode ttl`.
+        #[arg(long, value_name = "MS", required_if_eq("mode", "ttl"))]
+        ttl_ms: Option<u64>,
+        /// Print the outcome as one JSON object (also on failure).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a znode, checked against its version (or --force); --recursive for a subtree.
+    #[command(after_help = ZK_EXIT_HELP)]
+    Delete {
+        /// The znode's absolute path.
+        path: String,
+        #[command(flatten)]
+        version: VersionArgs,
+        /// Delete every descendant too.
+        #[arg(long)]
+        recursive: bool,
+        /// The cluster's name, required for deletes in a production cluster.
+        #[arg(long, value_name = "CLUSTER")]
+        confirm: Option<String>,
+        /// Print the outcome as one JSON object (also on failure).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-/// Runs the parsed command; errors are printed to stderr with their causes.
-pub fn run(cli: Cli) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("myzoo: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = match cli.command {
-        None => crate::console::run(&runtime, cli.console),
-        Some(Command::Console(args)) => crate::console::run(&runtime, merge(cli.console, args)),
-        Some(Command::Agent(args)) => crate::agent::run(&runtime, cli.console, args),
-        Some(Command::Status { cluster, json }) => {
-            crate::logging::to_stderr();
-            crate::cluster::report::run(&runtime, cli.console, cluster, json)
-        }
-        Some(Command::Sandbox { action }) => {
-            crate::logging::to_stderr();
-            runtime.block_on(run_sandbox(action))
-        }
-        Some(Command::Zk { action }) => {
-            crate::logging::to_stderr();
-            crate::ops::command::run(&runtime, cli.console, action)
-        }
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("myzoo: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// The data, as given.
+    #[arg(long, conflicts_with = "file")]
+    pub data: Option<String>,
+    /// Read the data from a file; `-` reads standard input.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
 }
 
-/// `myzoo --zk X console` and `myzoo console --zk X` mean the same.
-fn merge(outer: ConsoleArgs, inner: ConsoleArgs) -> ConsoleArgs {
-    ConsoleArgs {
-        zk: inner.zk.or(outer.zk),
-        profile: inner.profile.or(outer.profile),
-        session_timeout_ms: inner.session_timeout_ms.or(outer.session_timeout_ms),
-        root: inner.root.or(outer.root),
-        read_only: inner.read_only || outer.read_only,
-        theme: inner.theme.or(outer.theme),
-        log_file: inner.log_file.or(outer.log_file),
-    }
+#[derive(Debug, Clone, Args)]
+pub struct VersionArgs {
+    /// Write only if the znode is still at this version.
+    #[arg(long, value_name = "N", required_unless_present = "force", conflicts_with = "force")]
+    pub expect_version: Option<i32>,
+    /// Write whatever the version is.
+    #[arg(long)]
+    pub force: bool,
 }
 
-async fn run_sandbox(action: SandboxAction) -> anyhow::Result<ExitCode> {
-    match action {
-        SandboxAction::Up { dir, zk_ensemble, no_mysql } => {
-            let opts = SandboxOptions {
-                state_dir: dir.path(),
-                zk_ensemble: usize::from(zk_ensemble),
-                with_mysql: !no_mysql,
-                seed: true,
-                write_profile: true,
-                agent_binary: std::env::current_exe().ok(),
-                agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
-                agent_session_timeout_ms: None,
-            };
-            let status = sandbox::up(&opts).await?;
-            out(&format!("{}Open the console with: myzoo\n", sandbox_text(&status)));
-            Ok(ExitCode::SUCCESS)
-        }
-        SandboxAction::Down { dir } => {
-            sandbox::down(&dir.path()).await?;
-            out("sandbox stopped\n");
-            Ok(ExitCode::SUCCESS)
-        }
-        SandboxAction::Status { dir, json } => {
-            let status = sandbox::status(&dir.path())?;
-            if json {
-                out(&format!("{}\n", serde_json::to_string_pretty(&status)?));
-            } else {
-                out(&sandbox_text(&status));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-/// Writes to stdout; a closed pipe (`myzoo … | head`) is not an error worth a panic.
-pub fn out(text: &str) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
-}
-
-fn sandbox_text(status: &sandbox::SandboxStatus) -> String {
-    let mut out = format!("state folder  {}\nzookeeper     {}\n", status.state_dir.display(), status.zk);
-    for m in &status.mysql {
-        let pid = m.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
-        out.push_str(&format!("mariadb       {:<10} {:<8} {}:{}  {}\n", m.name, m.role, m.host, m.port, pid));
-    }
-    for a in &status.agents {
-        let pid = a.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
-        out.push_str(&format!("agent         {:<10} {pid}\n", a.name));
-    }
-    out
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Persistent,
+    PersistentSequential,
+    Container,
+    Ttl,
+    /// Refused (the znode would vanish when this command exits); listed to say why.
+    Ephemeral,
 }

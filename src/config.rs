@@ -147,9 +147,26 @@ pub struct Resolved {
     pub keys: BTreeMap<String, Vec<String>>,
 }
 
-/// Combines `--zk`/`--profile`/`--root`/`--session-timeout`/`--read-only`/`--theme` with the
-/// config file: flags win over the profile, the profile over defaults.
-pub fn resolve(args: &crate::cli::ConsoleArgs) -> Result<Resolved> {
+/// What a caller (the command line, a test) sets over the config file; `None` and `false` leave
+/// the profile's value. Built by the front end, so this module never depends on the command line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// ZooKeeper connect string; replaces the profile's (and its name in the label).
+    pub zk: Option<String>,
+    /// Profile to use instead of the default one.
+    pub profile: Option<String>,
+    pub session_timeout_ms: Option<u64>,
+    pub root: Option<String>,
+    /// Only ever turns read-only on: a profile's `read_only = true` cannot be undone from here.
+    pub read_only: bool,
+    pub theme: Option<String>,
+    /// Where the console or the agent logs (each has its own default).
+    pub log_file: Option<PathBuf>,
+}
+
+/// Combines the overrides (`--zk`/`--profile`/`--root`/`--session-timeout`/`--read-only`/`--theme`)
+/// with the config file: overrides win over the profile, the profile over defaults.
+pub fn resolve(args: &Overrides) -> Result<Resolved> {
     let path = config_path();
     let cfg = ConfigFile::load(&path)?;
     let profile = cfg.profile(args.profile.as_deref())?;

@@ -1,8 +1,12 @@
 //! myzoo: an operator console for MySQL/MariaDB clusters coordinated through Apache ZooKeeper.
 //!
-//! Layout (services never import the console; the console is one front end over them):
-//! - [`cli`]      — command-line definitions (clap) shared by every subcommand.
-//! - [`config`]   — connection profiles and the state folder (TOML in the XDG folders).
+//! Layout (services never import the console or the command line; the console and the
+//! commands are front ends over them):
+//! - [`cli`]      — command-line definitions (clap) for every subcommand; imports nothing else.
+//! - [`commands`] — the scriptable front ends, one file per command (`zk`, `status`, `sandbox`,
+//!   `agent`, `console`): clap arguments → a service's plain options → output and exit code.
+//! - [`config`]   — connection profiles and the state folder (TOML in the XDG folders);
+//!   `resolve` combines a profile with plain `Overrides`.
 //! - [`logging`]  — tracing to a file (console, agent) or stderr (scripts).
 //! - [`zk`]       — ZooKeeper access: sessions that replace themselves, tree loading, watches,
 //!   znode data formatting.
@@ -18,12 +22,13 @@
 //! - [`console`]  — the interactive terminal UI: event loop, `App::update`, keymap, themes, views.
 //!   Only this module uses ratatui; nothing outside it imports it.
 //!
-//! The binary in `src/main.rs` only parses arguments and dispatches here.
+//! The binary in `src/main.rs` only parses arguments and calls [`commands::run`].
 
 pub mod agent;
 pub mod audit;
 pub mod cli;
 pub mod cluster;
+pub mod commands;
 pub mod config;
 pub mod console;
 pub mod diff;

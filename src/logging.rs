@@ -1,6 +1,9 @@
 //! Where `tracing` goes: a file in console mode (never the screen), stderr for the other
-//! commands. `MYZOO_LOG` sets the filter (`info`, `myzoo=debug` …).
+//! commands. `MYZOO_LOG` sets the filter (`info`, `myzoo=debug` …). Colours only for a person
+//! at a terminal, and never with `NO_COLOR` set.
 
+use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::Context;
@@ -37,5 +40,30 @@ pub fn to_stderr() {
 
 /// Stderr at another default level (daemons under a service manager log `info`).
 pub fn to_stderr_at(default_filter: &str) {
-    let _ = tracing_subscriber::fmt().with_env_filter(filter(default_filter)).with_writer(std::io::stderr).try_init();
+    let ansi = colours_wanted(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter(default_filter))
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Escape codes belong on a terminal: in a pipe, a file or a service manager's journal they
+/// are noise. `NO_COLOR` (<https://no-color.org>) turns them off when set to anything non-empty.
+fn colours_wanted(is_terminal: bool, no_color: Option<OsString>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        assert!(colours_wanted(true, None));
+        assert!(colours_wanted(true, Some("".into())));
+        assert!(!colours_wanted(true, Some("1".into())));
+        assert!(!colours_wanted(false, None));
+        assert!(!colours_wanted(false, Some("".into())));
+    }
 }

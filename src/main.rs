@@ -1,8 +1,8 @@
-//! Thin entry point: parse arguments, dispatch to the library.
+//! Thin entry point: parse the arguments and hand them to `myzoo::commands::run`.
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = myzoo::cli::Cli::parse();
-    myzoo::cli::run(cli)
+    myzoo::commands::run(cli)
 }

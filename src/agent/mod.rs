@@ -17,30 +17,23 @@ pub mod primary;
 pub mod probe_loop;
 pub mod publisher;
 
-use std::path::Path;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{AgentArgs, ConsoleArgs};
 use crate::cluster::status::{AgentInfo, Endpoint};
-use crate::cluster::ClusterPaths;
 use crate::mysql::probe::Prober;
 use crate::mysql::Target;
 use probe_loop::StatusBase;
 use publisher::PublisherConfig;
 
-/// Environment variable holding the MySQL password when no `--mysql-password-file` is given.
-pub const PASSWORD_ENV: &str = "MYZOO_MYSQL_PASSWORD";
 /// A probe may take at most this share of the interval, so probes never overlap.
 pub const PROBE_TIMEOUT_PERCENT: u32 = 80;
-/// Log filter when `MYZOO_LOG` is not set: a daemon reports its state changes.
-const DEFAULT_LOG_FILTER: &str = "info";
 
-/// Everything the agent needs, resolved from flags, profile and environment.
+/// Everything the agent needs, resolved from flags, profile and environment by its front end
+/// (`commands::agent`).
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
     pub publisher: PublisherConfig,
@@ -48,33 +41,14 @@ pub struct AgentConfig {
     pub interval: Duration,
 }
 
-/// Entry point of `myzoo agent`: exits 0 after a clean shutdown on SIGTERM/SIGINT.
-pub fn run(rt: &tokio::runtime::Runtime, zk: ConsoleArgs, args: AgentArgs) -> Result<ExitCode> {
-    match &zk.log_file {
-        Some(path) => crate::logging::to_file(path)?,
-        None => log_to_stderr(),
-    }
-    let resolved = crate::config::resolve(&zk)?;
-    let password = read_password(args.mysql_password_file.as_deref())?;
-    let cfg = AgentConfig {
-        publisher: PublisherConfig {
-            connect: resolved.connect,
-            session_timeout: Duration::from_millis(resolved.session_timeout_ms),
-            paths: ClusterPaths::new(&resolved.root, &args.cluster),
-            node: args.node.clone(),
-            heartbeat: Duration::from_millis(args.heartbeat_ms),
-        },
-        target: Target { host: args.mysql_host, port: args.mysql_port, user: args.mysql_user, password },
-        interval: Duration::from_millis(args.interval_ms),
-    };
-    rt.block_on(async {
-        let cancel = CancellationToken::new();
-        let signals = tokio::spawn(stop_on_signal(cancel.clone()));
-        let result = run_agent(cfg, cancel).await;
-        signals.abort();
-        result
-    })?;
-    Ok(ExitCode::SUCCESS)
+/// Runs the agent until SIGTERM or SIGINT, then returns after a clean shutdown (znode removed,
+/// session closed).
+pub async fn run_until_signal(cfg: AgentConfig) -> Result<()> {
+    let cancel = CancellationToken::new();
+    let signals = tokio::spawn(stop_on_signal(cancel.clone()));
+    let result = run_agent(cfg, cancel).await;
+    signals.abort();
+    result
 }
 
 /// Runs the agent until `cancel` fires; returns once the znode is removed and the session
@@ -134,27 +108,12 @@ async fn stop_on_signal(cancel: CancellationToken) {
     cancel.cancel();
 }
 
-/// The password from the file's first line, else from [`PASSWORD_ENV`], else none.
-fn read_password(file: Option<&Path>) -> Result<Option<String>> {
-    if let Some(path) = file {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading the password file {}", path.display()))?;
-        return Ok(Some(text.lines().next().unwrap_or_default().to_string()));
-    }
-    Ok(std::env::var(PASSWORD_ENV).ok())
-}
-
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown".to_string())
-}
-
-/// Without `--log-file`, info and above go to stderr (a service manager keeps them).
-fn log_to_stderr() {
-    crate::logging::to_stderr_at(DEFAULT_LOG_FILTER);
 }
 
 #[cfg(test)]
@@ -165,14 +124,5 @@ mod tests {
     fn probe_timeout_is_shorter_than_the_interval() {
         assert_eq!(probe_timeout(Duration::from_millis(1000)), Duration::from_millis(800));
         assert!(probe_timeout(Duration::from_millis(100)) < Duration::from_millis(100));
-    }
-
-    #[test]
-    fn password_file_first_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("pw");
-        std::fs::write(&path, "s3cret\nignored\n").unwrap();
-        assert_eq!(read_password(Some(&path)).unwrap().as_deref(), Some("s3cret"));
-        assert!(read_password(Some(&dir.path().join("missing"))).is_err());
     }
 }

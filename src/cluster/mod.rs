@@ -1,6 +1,7 @@
 //! Clusters as myzoo sees them: the znode layout under the root, the node status document
 //! agents publish, the config and primary records, and the pure health verdicts that the
-//! console and `myzoo status` share. No I/O here except in `snapshot` (one-shot reads).
+//! console and `myzoo status` share. No I/O here except the one-shot reads of `snapshot` and
+//! `report`.
 
 pub mod config;
 pub mod health;

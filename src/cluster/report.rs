@@ -1,48 +1,20 @@
-//! `myzoo status`: one-shot read of every cluster (or one), the same verdicts and table as the
-//! console, printed as text or JSON. Exit code: 0 healthy or degraded, 2 unhealthy, 1 when
-//! ZooKeeper cannot be read.
+//! One-shot cluster reports, for `myzoo status`: read every cluster (or one) and judge it with
+//! the console's verdicts ([`collect`]), and the text form of the result ([`render`]). The
+//! command's front end (arguments, connecting, exit codes) is `commands::status`.
 
-use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
 use zookeeper_client::Client;
 
 use super::health::{evaluate, ClusterView, Verdict};
 use super::{snapshot, table};
-use crate::cli::ConsoleArgs;
 
-/// Exit code for an unhealthy cluster (distinct from 1, "could not find out").
-pub const EXIT_UNHEALTHY: u8 = 2;
-/// How long `myzoo status` waits for ZooKeeper before giving up.
-const CONNECT_TIMEOUT_MS: u64 = 10_000;
-
-pub fn run(
-    rt: &tokio::runtime::Runtime,
-    zk: ConsoleArgs,
-    cluster: Option<String>,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    let r = crate::config::resolve(&zk)?;
-    let views = rt.block_on(async {
-        tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), collect(&r.connect, &r.root, cluster))
-            .await
-            .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))?
-    })?;
-    if json {
-        crate::cli::out(&format!("{}\n", serde_json::to_string_pretty(&views)?));
-    } else {
-        crate::cli::out(&render(&views));
-    }
-    let worst = views.iter().map(|v| v.verdict).max().unwrap_or(Verdict::Healthy);
-    Ok(if worst == Verdict::Unhealthy { ExitCode::from(EXIT_UNHEALTHY) } else { ExitCode::SUCCESS })
-}
-
-async fn collect(connect: &str, root: &str, cluster: Option<String>) -> anyhow::Result<Vec<ClusterView>> {
-    let client = Client::connect(connect).await.with_context(|| format!("connecting to ZooKeeper at {connect}"))?;
+/// Reads and judges the named cluster, or every cluster under `root`; no cluster to report on
+/// (none at all, or none by that name) is an error.
+pub async fn collect(client: &Client, root: &str, cluster: Option<&str>) -> anyhow::Result<Vec<ClusterView>> {
     let names = match cluster {
-        Some(c) => vec![c],
-        None => snapshot::list_clusters(&client, root).await?,
+        Some(c) => vec![c.to_string()],
+        None => snapshot::list_clusters(client, root).await?,
     };
     if names.is_empty() {
         anyhow::bail!("no clusters under {root}/clusters");
@@ -50,7 +22,7 @@ async fn collect(connect: &str, root: &str, cluster: Option<String>) -> anyhow::
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
     let mut views = Vec::with_capacity(names.len());
     for name in names {
-        let snap = snapshot::read_cluster(&client, root, &name).await?;
+        let snap = snapshot::read_cluster(client, root, &name).await?;
         if snap.config.is_none() && snap.primary.is_none() && snap.nodes.is_empty() {
             anyhow::bail!("no cluster named {name:?} under {root}/clusters");
         }

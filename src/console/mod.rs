@@ -25,12 +25,11 @@ pub mod view;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use crate::cli::ConsoleArgs;
 use crate::config;
 use crate::zk::session::SessionConfig;
 
 /// Resolves the connection, sets up logging to a file, and runs the console.
-pub fn run(rt: &tokio::runtime::Runtime, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
+pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Result<ExitCode> {
     let r = config::resolve(&args)?;
     let log_file = args.log_file.clone().unwrap_or_else(|| config::state_dir().join("myzoo.log"));
     crate::logging::to_file(&log_file)?;

@@ -11,7 +11,6 @@
 //! - a set of a production cluster's `config` that takes it out of production.
 
 pub mod actor;
-pub mod command;
 mod delete;
 pub mod guard;
 pub mod path;

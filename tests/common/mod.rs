@@ -106,3 +106,19 @@ pub fn app_opts(size: (u16, u16), root: &str) -> AppOptions {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
     }
 }
+
+/// The real binary with a home of its own under `home`: config, state and `$HOME` point there,
+/// so a test never reads or writes the user's files, and no connection, profile, log level or
+/// colour setting leaks in from the environment the tests run in.
+pub fn isolated_myzoo(home: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_myzoo"));
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("MYZOO_CONFIG", home.join("config.toml"))
+        .env_remove("MYZOO_ZK")
+        .env_remove("MYZOO_PROFILE")
+        .env_remove("MYZOO_LOG")
+        .env_remove("NO_COLOR");
+    cmd
+}

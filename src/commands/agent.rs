@@ -1,0 +1,66 @@
+//! `myzoo agent`: turns the flags, the profile and the password into an [`AgentConfig`] and runs
+//! the agent service until SIGTERM/SIGINT (exit 0 after a clean shutdown).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::agent::publisher::PublisherConfig;
+use crate::agent::AgentConfig;
+use crate::cli::{AgentArgs, ConsoleArgs};
+use crate::cluster::ClusterPaths;
+use crate::mysql::Target;
+
+/// Environment variable holding the MySQL password when no `--mysql-password-file` is given.
+pub const PASSWORD_ENV: &str = "MYZOO_MYSQL_PASSWORD";
+/// Log filter when `MYZOO_LOG` is not set: a daemon reports its state changes.
+const DEFAULT_LOG_FILTER: &str = "info";
+
+pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> Result<ExitCode> {
+    // Without `--log-file`, info and above go to stderr (a service manager keeps them).
+    match &zk.log_file {
+        Some(path) => crate::logging::to_file(path)?,
+        None => crate::logging::to_stderr_at(DEFAULT_LOG_FILTER),
+    }
+    let resolved = crate::config::resolve(&super::overrides(zk))?;
+    let password = read_password(args.mysql_password_file.as_deref())?;
+    let cfg = AgentConfig {
+        publisher: PublisherConfig {
+            connect: resolved.connect,
+            session_timeout: Duration::from_millis(resolved.session_timeout_ms),
+            paths: ClusterPaths::new(&resolved.root, &args.cluster),
+            node: args.node,
+            heartbeat: Duration::from_millis(args.heartbeat_ms),
+        },
+        target: Target { host: args.mysql_host, port: args.mysql_port, user: args.mysql_user, password },
+        interval: Duration::from_millis(args.interval_ms),
+    };
+    rt.block_on(crate::agent::run_until_signal(cfg))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The password from the file's first line, else from [`PASSWORD_ENV`], else none.
+fn read_password(file: Option<&Path>) -> Result<Option<String>> {
+    if let Some(path) = file {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading the password file {}", path.display()))?;
+        return Ok(Some(text.lines().next().unwrap_or_default().to_string()));
+    }
+    Ok(std::env::var(PASSWORD_ENV).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_file_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "s3cret\nignored\n").unwrap();
+        assert_eq!(read_password(Some(&path)).unwrap().as_deref(), Some("s3cret"));
+        assert!(read_password(Some(&dir.path().join("missing"))).is_err());
+    }
+}

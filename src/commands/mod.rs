@@ -1,0 +1,67 @@
+//! The scriptable front ends, one file per command: each turns its parsed arguments
+//! ([`crate::cli`]) into the plain options a service takes, calls the service, and prints the
+//! result with its exit code. Services never import this module or `cli`.
+//!
+//! A new command is a variant in [`crate::cli::Command`], a file here and one arm in [`run`].
+
+pub mod agent;
+pub mod console;
+pub mod sandbox;
+pub mod status;
+pub mod zk;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, ConsoleArgs};
+use crate::config;
+
+/// Runs the parsed command; errors are printed to stderr with their causes.
+pub fn run(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("myzoo: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        None => console::run(&runtime, cli.console, None),
+        Some(Command::Console(args)) => console::run(&runtime, cli.console, Some(args)),
+        Some(Command::Agent(args)) => agent::run(&runtime, &cli.console, args),
+        Some(Command::Status { cluster, json }) => status::run(&runtime, &cli.console, cluster, json),
+        Some(Command::Sandbox { action }) => sandbox::run(&runtime, action),
+        Some(Command::Zk { action }) => zk::run(&runtime, &cli.console, action),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("myzoo: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The connection options as the services take them.
+pub fn overrides(args: &ConsoleArgs) -> config::Overrides {
+    config::Overrides {
+        zk: args.zk.clone(),
+        profile: args.profile.clone(),
+        session_timeout_ms: args.session_timeout_ms,
+        root: args.root.clone(),
+        read_only: args.read_only,
+        theme: args.theme.clone(),
+        log_file: args.log_file.clone(),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`myzoo … | head`) is not an error worth a panic.
+pub fn out(text: &str) {
+    out_bytes(text.as_bytes());
+}
+
+/// [`out`] for data that may not be text.
+pub fn out_bytes(data: &[u8]) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(data).and_then(|()| stdout.flush());
+}

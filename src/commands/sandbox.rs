@@ -1,0 +1,65 @@
+//! `myzoo sandbox up | down | status`: the local playground from the command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::out;
+use crate::cli::{SandboxAction, StateDirArg};
+use crate::sandbox::{self, SandboxOptions, SandboxStatus};
+
+pub fn run(rt: &tokio::runtime::Runtime, action: SandboxAction) -> anyhow::Result<ExitCode> {
+    crate::logging::to_stderr();
+    rt.block_on(execute(action))
+}
+
+/// `--state-dir`, else `$MYZOO_SANDBOX_DIR` (clap reads it), else the default state folder.
+fn state_dir(arg: StateDirArg) -> PathBuf {
+    arg.state_dir.unwrap_or_else(sandbox::default_state_dir)
+}
+
+async fn execute(action: SandboxAction) -> anyhow::Result<ExitCode> {
+    match action {
+        SandboxAction::Up { dir, zk_ensemble, no_mysql } => {
+            let opts = SandboxOptions {
+                state_dir: state_dir(dir),
+                zk_ensemble: usize::from(zk_ensemble),
+                with_mysql: !no_mysql,
+                seed: true,
+                write_profile: true,
+                agent_binary: std::env::current_exe().ok(),
+                agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
+                agent_session_timeout_ms: None,
+            };
+            let status = sandbox::up(&opts).await?;
+            out(&format!("{}Open the console with: myzoo\n", text(&status)));
+            Ok(ExitCode::SUCCESS)
+        }
+        SandboxAction::Down { dir } => {
+            sandbox::down(&state_dir(dir)).await?;
+            out("sandbox stopped\n");
+            Ok(ExitCode::SUCCESS)
+        }
+        SandboxAction::Status { dir, json } => {
+            let status = sandbox::status(&state_dir(dir))?;
+            if json {
+                out(&format!("{}\n", serde_json::to_string_pretty(&status)?));
+            } else {
+                out(&text(&status));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn text(status: &SandboxStatus) -> String {
+    let mut out = format!("state folder  {}\nzookeeper     {}\n", status.state_dir.display(), status.zk);
+    for m in &status.mysql {
+        let pid = m.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
+        out.push_str(&format!("mariadb       {:<10} {:<8} {}:{}  {}\n", m.name, m.role, m.host, m.port, pid));
+    }
+    for a in &status.agents {
+        let pid = a.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
+        out.push_str(&format!("agent         {:<10} {pid}\n", a.name));
+    }
+    out
+}
