@@ -367,8 +367,10 @@ impl Editor {
     /// separate changes are kept; changes to the same lines are marked in the text and block
     /// the save until resolved. From here on the diff and the version check start from theirs.
     fn merge_theirs(&mut self, their_version: i32, theirs_text: String) {
-        let yours = self.text();
-        let merged = diffy::merge(&self.original, &yours, &theirs_text);
+        // Every line must end with a newline, or diffy glues a conflict marker to the last line
+        // of a side ("mine v1|||||||"); the editor's text never has a trailing one.
+        let line_ended = |t: &str| if t.ends_with('\n') { t.to_string() } else { format!("{t}\n") };
+        let merged = diffy::merge(&line_ended(&self.original), &line_ended(&self.text()), &line_ended(&theirs_text));
         self.base_version = their_version;
         self.original = theirs_text;
         self.remote = Remote::Unchanged;
@@ -575,7 +577,17 @@ mod tests {
         e.on_key(key(KeyCode::Char('y')), &KeyMap::default());
         e.conflict(node("theirs", 2));
         e.on_key(key(KeyCode::Char('r')), &KeyMap::default());
-        assert_eq!((e.base_version, e.original.as_str(), e.text().as_str()), (2, "theirs", "mine v1"));
+        // Both changed the one line: marked, each marker on its own line, the save refused.
+        assert_eq!((e.base_version, e.original.as_str()), (2, "theirs"));
+        let lines: Vec<String> = e.textarea.lines().to_vec();
+        assert!(lines.iter().any(|l| l.starts_with(CONFLICT_START)), "{lines:?}");
+        assert!(lines.contains(&"mine v1".to_string()) && lines.contains(&"theirs".to_string()), "{lines:?}");
+        assert!(lines.contains(&CONFLICT_SPLIT.to_string()), "{lines:?}");
+        assert!(e.has_conflict_markers());
+        e.on_key(ctrl('s'), &KeyMap::default());
+        assert_eq!(e.stage, Stage::Editing, "a save with markers must not start");
+        assert!(e.message.as_deref().is_some_and(|m| m.contains("resolve")), "{:?}", e.message);
+        e.set_text("mine v1");
         // overwrite needs a second yes and is checked against their version
         e.on_key(ctrl('s'), &KeyMap::default());
         e.on_key(key(KeyCode::Char('y')), &KeyMap::default());
@@ -586,6 +598,20 @@ mod tests {
             e.on_key(key(KeyCode::Char('y')), &KeyMap::default()),
             vec![Request::Save { data: b"mine v1".to_vec(), expected_version: 3, confirm: None }]
         );
+    }
+
+    #[test]
+    fn separate_changes_merge_cleanly() {
+        let base = "{\n  \"a\": 1,\n  \"b\": 2,\n  \"c\": 3,\n  \"d\": 4\n}";
+        let mut e = Editor::open(&node(base, 1), base.into(), EditorKind::Json, None, false);
+        e.set_text(&base.replace("\"a\": 1", "\"a\": 10"));
+        e.on_key(ctrl('s'), &KeyMap::default());
+        e.on_key(key(KeyCode::Char('y')), &KeyMap::default());
+        e.conflict(node(&base.replace("\"d\": 4", "\"d\": 40"), 2));
+        e.on_key(key(KeyCode::Char('r')), &KeyMap::default());
+        assert_eq!(e.text(), base.replace("\"a\": 1", "\"a\": 10").replace("\"d\": 4", "\"d\": 40"));
+        assert!(!e.has_conflict_markers());
+        assert_eq!(e.base_version, 2);
     }
 
     #[test]
