@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use myzoo::cluster::health::{NodeState, Verdict};
@@ -20,8 +19,8 @@ fn state(a: &App, node: &str) -> Option<NodeState> {
 }
 
 fn status_cmd(sb: &common::Sandbox, json: bool) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_myzoo"));
-    cmd.args(["--zk", &sb.zk(), "status"]).env("MYZOO_CONFIG", sb.dir.path().join("none.toml"));
+    let mut cmd = common::isolated_myzoo(&sb.dir.path().join("home"));
+    cmd.args(["--zk", &sb.zk(), "status"]);
     if json {
         cmd.arg("--json");
     }

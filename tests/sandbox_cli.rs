@@ -1,13 +1,13 @@
 //! The `myzoo sandbox` commands as an operator runs them: up, status --json, replication
 //! working end to end, the seeded tree and profile, down leaving nothing behind.
 
-use std::process::Command;
+mod common;
 
 use mysql_async::prelude::Queryable;
 use myzoo::sandbox::{self, SandboxStatus};
 
 fn myzoo(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_myzoo"))
+    common::isolated_myzoo(&dir.join("home"))
         .args(args)
         .arg("--state-dir")
         .arg(dir.join("sb"))

@@ -6,13 +6,14 @@ mod common;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use myzoo::audit;
 use serde_json::Value;
 
 fn myzoo(config: &Path, zk: &str, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_myzoo"))
+    let home = config.parent().expect("the config's folder").join("home");
+    let mut child = common::isolated_myzoo(&home)
         .arg("--zk")
         .arg(zk)
         .args(args)
@@ -95,7 +96,7 @@ async fn scripts_set_get_create_delete_with_the_same_guards() {
     assert_eq!(json(&out)["kind"], "read-only");
     assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"));
     std::fs::write(&cfg, format!("[profiles.ro]\nzk = \"{zk}\"\nread_only = true\n")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_myzoo"))
+    let out = common::isolated_myzoo(&cfg.parent().expect("the config's folder").join("home"))
         .args(["--profile", "ro", "zk", "delete", "/app/cfg", "--force"])
         .env("MYZOO_CONFIG", &cfg)
         .env("USER", "cli-tester")
