@@ -137,6 +137,10 @@ pub struct StateDirArg {
 }
 
 /// Shown under every `myzoo zk` help page (the codes are `commands::zk`'s).
+const ZK_FIND_EXIT_HELP: &str =
+    "Exit codes: 0 something matched, 1 nothing matched (like grep), 2 usage or bad regex, 3 error; \
+     unreadable znodes are listed, and counted in the summary.";
+
 const ZK_EXIT_HELP: &str = "Exit codes: 0 done, 1 error, 3 BadVersion (changed by someone else), 4 refused: read-only.";
 
 #[derive(Debug, Subcommand)]
@@ -183,6 +187,23 @@ pub enum ZkAction {
         #[arg(long, value_name = "MS", required_if_eq("mode", "ttl"))]
         ttl_ms: Option<u64>,
         /// Print the outcome as one JSON object (also on failure).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search a subtree's names and data (regular expressions); lists matches and the znodes
+    /// that could not be read. Secrets are masked before matching.
+    #[command(after_help = ZK_FIND_EXIT_HELP)]
+    Find {
+        /// Where to start (the whole subtree below it is searched).
+        #[arg(default_value = "/")]
+        path: String,
+        /// Regular expression matched against each znode's name.
+        #[arg(long, value_name = "REGEX")]
+        name: Option<String>,
+        /// Regular expression matched against each znode's data (as text).
+        #[arg(long, value_name = "REGEX")]
+        data: Option<String>,
+        /// One JSON object per line as results arrive (`match`, `unreadable`), then a `summary`.
         #[arg(long)]
         json: bool,
     },

@@ -1,4 +1,4 @@
-//! `myzoo zk get | set | create | delete`: the console's znode operations for scripts, through
+//! `myzoo zk get | set | create | delete | find`: the console's znode operations for scripts, through
 //! the same [`Ops::apply`] (same guards, same audit) with `Origin::Cli`. The mutations and their
 //! guards live in `ops`; this file reads the arguments, prints, and chooses the exit code.
 //!
@@ -17,6 +17,7 @@ use super::{out, out_bytes};
 use crate::cli::{ConsoleArgs, DataArgs, ModeArg, VersionArgs, ZkAction};
 use crate::ops::{Mutation, NodeMode, OpError, Ops, Origin, Outcome};
 use crate::secrets;
+use crate::zk::find::{FindQuery, Found};
 use crate::zk::load::fetch_node;
 use crate::zk::NodeInfo;
 
@@ -24,6 +25,12 @@ use crate::zk::NodeInfo;
 pub const EXIT_BAD_VERSION: u8 = 3;
 /// Exit code when read-only mode refused the action.
 pub const EXIT_READ_ONLY: u8 = 4;
+/// `zk find`: nothing matched (as grep).
+pub const EXIT_FIND_NO_MATCH: u8 = 1;
+/// `zk find`: a bad regular expression (clap's usage errors exit 2 too).
+pub const EXIT_FIND_USAGE: u8 = 2;
+/// `zk find`: the walk stopped on an error (a lost connection).
+pub const EXIT_FIND_ERROR: u8 = 3;
 /// How long a command waits for ZooKeeper before giving up.
 const CONNECT_TIMEOUT_MS: u64 = 10_000;
 
@@ -45,12 +52,24 @@ fn read_data(args: &DataArgs) -> anyhow::Result<Option<Vec<u8>>> {
 pub fn run(rt: &tokio::runtime::Runtime, args: &ConsoleArgs, action: ZkAction) -> anyhow::Result<ExitCode> {
     crate::logging::to_stderr();
     let r = crate::config::resolve(&super::overrides(args))?;
+    // For find, 1 means "nothing matched": its errors need a code of their own.
+    let is_find = matches!(action, ZkAction::Find { .. });
     rt.block_on(async {
-        let connector = Client::connector().with_session_timeout(Duration::from_millis(r.session_timeout_ms));
-        let client = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connector.connect(&r.connect))
+        // Give up at once when every server refuses, instead of cycling until the timeout.
+        let connector =
+            Client::connector().with_session_timeout(Duration::from_millis(r.session_timeout_ms)).with_fail_eagerly();
+        let connected = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connector.connect(&r.connect))
             .await
-            .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))?
-            .with_context(|| format!("connecting to ZooKeeper at {}", r.connect))?;
+            .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))
+            .and_then(|c| c.with_context(|| format!("connecting to ZooKeeper at {}", r.connect)));
+        let client = match connected {
+            Ok(c) => c,
+            Err(e) if is_find => {
+                eprintln!("myzoo: {e:#}");
+                return Ok(ExitCode::from(EXIT_FIND_ERROR));
+            }
+            Err(e) => return Err(e),
+        };
         let ops = Ops::new(client, &r.root, Origin::Cli).with_read_only(r.read_only);
         execute(&ops, action).await
     })
@@ -75,11 +94,60 @@ async fn execute(ops: &Ops, action: ZkAction) -> anyhow::Result<ExitCode> {
             let m = Mutation::Create { path: path.clone(), data: read_data(&data)?.unwrap_or_default(), mode };
             Ok(report(json, "create", &path, ops.apply(m, None).await))
         }
+        ZkAction::Find { path, name, data, json } => find(ops, &path, name.as_deref(), data.as_deref(), json).await,
         ZkAction::Delete { path, version, recursive, confirm, json } => {
             let m = Mutation::Delete { path: path.clone(), expected_version: expected(&version), recursive };
             Ok(report(json, "delete", &path, ops.apply(m, confirm.as_deref()).await))
         }
     }
+}
+
+/// `myzoo zk find`: streams matches as they are read (memory stays flat however big the tree),
+/// then a summary. Exit 0 when something matched, 1 when nothing did, 3 on an error.
+async fn find(ops: &Ops, root: &str, name: Option<&str>, data: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let regex = |what: &str, re: Option<&str>| -> anyhow::Result<Option<regex::Regex>> {
+        re.map(|r| regex::Regex::new(r).with_context(|| format!("--{what} is not a valid regular expression")))
+            .transpose()
+    };
+    let query = match (regex("name", name), regex("data", data)) {
+        (Ok(name), Ok(data)) => FindQuery { name, data },
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("myzoo: {e:#}");
+            return Ok(ExitCode::from(EXIT_FIND_USAGE));
+        }
+    };
+    let started = std::time::Instant::now();
+    let print = |f: Found| match (f, json) {
+        (Found::Match { path, stat, snippet }, true) => {
+            out(&format!("{}\n", json!({"kind": "match", "path": path, "version": stat.version, "snippet": snippet})))
+        }
+        (Found::Match { path, snippet, .. }, false) if snippet.is_empty() => out(&format!("{path}\n")),
+        (Found::Match { path, snippet, .. }, false) => out(&format!("{path}\t{snippet}\n")),
+        (Found::Unreadable { path, reason }, true) => {
+            out(&format!("{}\n", json!({"kind": "unreadable", "path": path, "reason": reason})))
+        }
+        (Found::Unreadable { path, reason }, false) => eprintln!("myzoo: {path}: not read: {reason}"),
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let counts = match crate::zk::find::find(ops.client(), root, &query, &cancel, print, |_| {}).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("myzoo: find under {root} stopped: {e}");
+            return Ok(ExitCode::from(EXIT_FIND_ERROR));
+        }
+    };
+    let ms = started.elapsed().as_millis();
+    if json {
+        let summary = json!({"kind": "summary", "read": counts.read, "matched": counts.matched,
+            "unreadable": counts.unreadable, "elapsed_ms": ms});
+        out(&format!("{summary}\n"));
+    } else {
+        eprintln!(
+            "myzoo: {} znodes read, {} matched, {} unreadable, in {ms} ms",
+            counts.read, counts.matched, counts.unreadable
+        );
+    }
+    Ok(if counts.matched > 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FIND_NO_MATCH) })
 }
 
 fn expected(v: &VersionArgs) -> Option<i32> {
