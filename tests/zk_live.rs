@@ -135,3 +135,58 @@ async fn goto_typed_at_start_up_reaches_its_target() {
         h.shutdown().await;
     }
 }
+
+/// `:find` in the console: the search runs in the background with counts, `enter` on a result
+/// selects it in the tree, and `esc` stops a search under way (its end still arrives).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn find_in_the_console_jumps_to_results_and_stops_on_esc() {
+    use myzoo::console::screens::find::FindState;
+    use myzoo::console::screens::ScreenId;
+    let sb = common::Sandbox::zk_only().await;
+    let other = Client::connect(&sb.zk()).await.unwrap();
+    let open = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    other.mkdir("/f/deep/er", &open).await.unwrap();
+    other.create("/f/deep/er/target", b"host=db7.internal", &open).await.unwrap();
+    other.create("/f/other", b"nothing", &open).await.unwrap();
+    // A tree big enough that a search over it is still running when esc arrives.
+    other.create("/big", b"", &open).await.unwrap();
+    let paths: Vec<String> = (0..20_000).map(|i| format!("/big/n{i:05}")).collect();
+    for chunk in paths.chunks(1_000) {
+        let mut w = other.new_multi_writer();
+        for p in chunk {
+            w.add_create(p, b"{}", &open).unwrap();
+        }
+        w.commit().await.unwrap();
+    }
+
+    let mut h = Headless::start(common::app_opts((120, 40), "/"), sb.session(Duration::from_secs(10))).unwrap();
+    assert!(h.pump_until(WAIT, root_loaded_app).await);
+    type_command(&mut h, "find /f db7").await;
+    let done = h.pump_until(WAIT, |a| a.screens().find.state == FindState::Done).await;
+    assert!(done, "the search never finished: {:?}", h.app.screens().find.state);
+    let f = &h.app.screens().find;
+    assert_eq!(f.progress.matched, 1, "{:?}", f.results);
+    assert_eq!(f.progress.read, 5, "/f, deep, er, target, other");
+    assert_eq!(h.app.screen(), ScreenId::Find);
+    h.draw();
+    assert!(h.screen().contains("/f/deep/er/target") && h.screen().contains("db7.internal"), "{}", h.screen());
+    h.send(Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let jumped = h.pump_until(WAIT, |a| a.tree().selected_path() == Some("/f/deep/er/target")).await;
+    assert!(jumped, "enter did not select the result: {:?}", h.app.tree().selected_path());
+    assert_eq!(h.app.screen(), ScreenId::Tree);
+
+    // esc stops a search under way: sent once the first level has been read.
+    type_command(&mut h, "find /big n1").await;
+    let under_way = h
+        .pump_until(WAIT, |a| a.screens().find.state == FindState::Running && a.screens().find.progress.read >= 1)
+        .await;
+    assert!(under_way, "the search never started: {:?}", h.app.screens().find.state);
+    h.send(Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    let stopped = h.pump_until(WAIT, |a| a.screens().find.state == FindState::Cancelled).await;
+    assert!(stopped, "esc did not stop the search: {:?}", h.app.screens().find.state);
+    // Give a finished-but-ignored job time to report, then check it was really cut short.
+    let _ = h.pump_until(Duration::from_millis(500), |_| false).await;
+    let read = h.app.screens().find.progress.read;
+    assert!(read < 20_001, "the search ran to the end ({read} read) despite esc");
+    h.shutdown().await;
+}

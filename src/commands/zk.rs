@@ -110,7 +110,7 @@ async fn find(ops: &Ops, root: &str, name: Option<&str>, data: Option<&str>, jso
             .transpose()
     };
     let query = match (regex("name", name), regex("data", data)) {
-        (Ok(name), Ok(data)) => FindQuery { name, data },
+        (Ok(name), Ok(data)) => FindQuery { name, data, any: None },
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("myzoo: {e:#}");
             return Ok(ExitCode::from(EXIT_FIND_USAGE));

@@ -237,6 +237,15 @@ impl App {
                 }
                 Err(e) => self.notify(NoticeLevel::Error, format!("audit log: {e}")),
             },
+            Event::Found { id, items, progress, elapsed_ms } => {
+                self.dirty |= self.screens.find.found(id, items, progress, elapsed_ms) && self.screen == ScreenId::Find;
+            }
+            Event::FindFinished { id, result, elapsed_ms } => {
+                if let Err(e) = &result {
+                    self.notify(NoticeLevel::Error, format!("find stopped: {e}"));
+                }
+                self.dirty |= self.screens.find.finished(id, result, elapsed_ms);
+            }
             Event::Revealed { path, result } => match result {
                 Ok(()) => {
                     self.notify(NoticeLevel::Info, format!("secrets of {path} revealed (recorded in the audit log)"));
@@ -372,11 +381,11 @@ impl App {
             Action::CommandLine => self.overlay = Some(Overlay::Input(Input::command())),
             Action::NextPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
-                ScreenId::Cluster | ScreenId::Audit => self.show_tree(TreeFocus::Tree, effects),
+                ScreenId::Cluster | ScreenId::Audit | ScreenId::Find => self.show_tree(TreeFocus::Tree, effects),
             },
             Action::PrevPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
-                ScreenId::Cluster | ScreenId::Audit => self.show_tree(TreeFocus::Detail, effects),
+                ScreenId::Cluster | ScreenId::Audit | ScreenId::Find => self.show_tree(TreeFocus::Detail, effects),
             },
             Action::ShowClusters => self.show(ScreenId::Cluster, effects),
             Action::FocusTree => self.show_tree(TreeFocus::Tree, effects),
@@ -459,6 +468,9 @@ impl App {
                 }
             }
             _ => {
+                // `:find PATTERN` searches under the znode selected in the tree.
+                let here = self.screens.tree.selected_path().unwrap_or(&self.shared.root).to_string();
+                self.screens.find.set_default_root(&here);
                 let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
                 let nav = self.screens.all_mut().into_iter().find_map(|(_, s)| s.command(cmd, arg, &mut cx));
                 match nav {

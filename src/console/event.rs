@@ -35,6 +35,11 @@ pub enum Event {
     AuditLoaded { filter: Option<String>, result: Result<Vec<(String, crate::audit::AuditRecord)>, String> },
     /// The audited reveal of a znode's masked secrets: allowed, or why not.
     Revealed { path: String, result: Result<(), String> },
+    /// A search (`:find`, job `id`) moved on: what it found since the last report, the counts
+    /// so far and the time since it started.
+    Found { id: u64, items: Vec<crate::zk::find::Found>, progress: crate::zk::find::FindProgress, elapsed_ms: u64 },
+    /// The search ended: finished (or cancelled) with its counts, or why it stopped.
+    FindFinished { id: u64, result: Result<crate::zk::find::FindProgress, String>, elapsed_ms: u64 },
 }
 
 /// The outcome of a write, as the editor needs it.
@@ -96,6 +101,15 @@ pub enum Effect {
     /// Put text on the operator's clipboard (OSC 52: works over SSH and through tmux).
     Copy(String),
     LoadAudit(Option<String>),
+    /// Search the subtree at `root` for `pattern` (a regular expression, checked already)
+    /// in names and data, as job `id`.
+    Find {
+        id: u64,
+        root: String,
+        pattern: String,
+    },
+    /// Stop search job `id` (its finished event still comes).
+    CancelFind(u64),
     SaveDraft {
         dir: std::path::PathBuf,
         draft: Draft,

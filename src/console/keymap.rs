@@ -72,6 +72,8 @@ pub enum Scope {
     Cluster,
     Tree,
     Detail,
+    /// The search screen's results.
+    Find,
     /// Help and the node popup (scrolling and closing only).
     Popup,
     /// The editor while editing text (other keys edit the text).
@@ -93,7 +95,7 @@ pub enum Scope {
 impl Scope {
     /// Whether `Global` bindings apply here too.
     pub fn with_globals(self) -> bool {
-        matches!(self, Scope::Global | Scope::Cluster | Scope::Tree | Scope::Detail)
+        matches!(self, Scope::Global | Scope::Cluster | Scope::Tree | Scope::Detail | Scope::Find)
     }
 }
 
@@ -249,6 +251,9 @@ impl Default for KeyMap {
                 b(&[Key::ch('y')], CopyPath, Tree, false),
                 b(&[Key::ch('y')], CopyPath, Detail, false),
                 b(&[Key::ch('A')], ShowAudit, Global, false),
+                b(&[p(K::Enter)], Toggle, Scope::Find, true),
+                b(&[p(K::Esc)], Back, Scope::Find, true),
+                b(&[Key::ch('r')], Reload, Scope::Find, true),
                 b(&[p(K::Esc), Key::ch('q')], Back, Popup, true),
                 b(&[Key::ch('?')], Help, Popup, false),
                 b(&[p(K::Up), Key::ch('k')], Up, Popup, false),
@@ -256,7 +261,7 @@ impl Default for KeyMap {
                 b(&[p(K::PageUp), Key::ctrl('b')], PageUp, Popup, false),
                 b(&[p(K::PageDown), Key::ctrl('f')], PageDown, Popup, false),
                 b(&[Key::ctrl('s')], Save, Editor, true),
-                b(&[Key::ctrl('g')], Find, Editor, true),
+                b(&[Key::ctrl('g')], Action::Find, Editor, true),
                 b(&[p(K::F(3))], FindNext, Editor, true),
                 b(&[Key::ctrl('u')], Undo, Editor, true),
                 b(&[Key::ctrl('r')], Redo, Editor, true),

@@ -43,6 +43,8 @@ pub struct Executor {
     read_only: bool,
     /// Whether copies go to the terminal (not in headless runs).
     clipboard: bool,
+    /// Running searches by job id, to cancel them.
+    finds: Arc<std::sync::Mutex<std::collections::HashMap<u64, CancellationToken>>>,
 }
 
 /// Records the audit screen reads at a time.
@@ -57,7 +59,7 @@ fn with_audit_warning(text: String, audit_error: Option<String>) -> String {
 
 impl Executor {
     pub fn new(zk: ZkHandle, tx: UnboundedSender<Event>, root: &str, read_only: bool) -> Executor {
-        Executor { zk, tx, root: root.to_string(), read_only, clipboard: false }
+        Executor { zk, tx, root: root.to_string(), read_only, clipboard: false, finds: Arc::default() }
     }
 
     /// Copies go to the real terminal.
@@ -100,6 +102,12 @@ impl Executor {
             Effect::Delete { path, version, recursive, confirm } => self.delete(path, version, recursive, confirm),
             Effect::Copy(text) => self.copy(&text),
             Effect::LoadAudit(filter) => self.load_audit(filter),
+            Effect::Find { id, root, pattern } => self.find(id, root, pattern),
+            Effect::CancelFind(id) => {
+                if let Some(token) = self.finds.lock().ok().and_then(|mut f| f.remove(&id)) {
+                    token.cancel();
+                }
+            }
         }
     }
 
@@ -253,6 +261,51 @@ impl Executor {
                 .await
                 .map_err(|e| e.to_string());
             let _ = tx.send(Event::AuditLoaded { filter, result });
+        });
+    }
+
+    /// A search job: results and counts come back after every batch of reads (one event per
+    /// batch, not per match), then exactly one finished event.
+    fn find(&self, id: u64, root: String, pattern: String) {
+        let tx = self.tx.clone();
+        let Some(client) = self.zk.client() else {
+            let _ = tx.send(Event::FindFinished { id, result: Err(strings::NOT_CONNECTED.into()), elapsed_ms: 0 });
+            return;
+        };
+        let query = match regex::Regex::new(&pattern) {
+            Ok(re) => crate::zk::find::FindQuery { any: Some(re), ..Default::default() },
+            Err(e) => {
+                let _ = tx.send(Event::FindFinished { id, result: Err(e.to_string()), elapsed_ms: 0 });
+                return;
+            }
+        };
+        let cancel = CancellationToken::new();
+        if let Ok(mut finds) = self.finds.lock() {
+            finds.insert(id, cancel.clone());
+        }
+        let finds = self.finds.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let elapsed = |s: Instant| u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX);
+            // Both callbacks touch the list; a plain mutex keeps the task `Send` (never contended).
+            let items = std::sync::Mutex::new(Vec::new());
+            let result = crate::zk::find::find(
+                &client,
+                &root,
+                &query,
+                &cancel,
+                |f| items.lock().map(|mut i| i.push(f)).unwrap_or_default(),
+                |progress| {
+                    let items = items.lock().map(|mut i| std::mem::take(&mut *i)).unwrap_or_default();
+                    let _ = tx.send(Event::Found { id, items, progress, elapsed_ms: elapsed(started) });
+                },
+            )
+            .await
+            .map_err(|e| e.to_string());
+            if let Ok(mut f) = finds.lock() {
+                f.remove(&id);
+            }
+            let _ = tx.send(Event::FindFinished { id, result, elapsed_ms: elapsed(started) });
         });
     }
 

@@ -132,6 +132,12 @@ pub fn action_label_in(action: Action, scope: Scope) -> &'static str {
     match (action, scope) {
         (Action::Back, Scope::Editor) => "close",
         (Action::Submit, Scope::Dialog) => "create / confirm",
+        (Action::Toggle, Scope::Find) => "go to znode",
+        (Action::Back, Scope::Find) => "stop / back",
+        (Action::Reload, Scope::Find) => "search again",
         _ => action_label(action),
     }
 }
+
+/// `:find` without a pattern.
+pub const FIND_USAGE: &str = "usage: :find PATTERN (names and data under the selected znode) or :find /path PATTERN";

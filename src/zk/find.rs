@@ -21,6 +21,8 @@ pub struct FindQuery {
     pub name: Option<Regex>,
     /// Matched against the data as text (lossy UTF-8).
     pub data: Option<Regex>,
+    /// Matched against the name or the data (either will do): the console's `:find`.
+    pub any: Option<Regex>,
 }
 
 impl FindQuery {
@@ -31,17 +33,25 @@ impl FindQuery {
                 return None;
             }
         }
-        match &self.data {
-            None => Some(String::new()),
-            Some(re) => {
-                // Secrets are masked before matching: a search must not show them, nor
-                // confirm a guess of one.
-                let text = String::from_utf8_lossy(data);
-                let text = crate::secrets::mask_json(&text).map_or(text, std::borrow::Cow::Owned);
-                re.find(&text).map(|m| snippet(&text, m.start(), m.end()))
+        if let Some(re) = &self.any {
+            if re.is_match(super::base_name(path)) {
+                return self.data.as_ref().map_or(Some(String::new()), |d| data_match(d, data));
             }
+            data_match(re, data)?;
+        }
+        match &self.data {
+            None => Some(self.any.as_ref().and_then(|re| data_match(re, data)).unwrap_or_default()),
+            Some(re) => data_match(re, data),
         }
     }
+}
+
+/// The snippet where `re` matches the data. Secrets are masked before matching: a search must
+/// not show them, nor confirm a guess of one.
+fn data_match(re: &Regex, data: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(data);
+    let text = crate::secrets::mask_json(&text).map_or(text, std::borrow::Cow::Owned);
+    re.find(&text).map(|m| snippet(&text, m.start(), m.end()))
 }
 
 /// The matched text with a little context, on one line.
@@ -195,11 +205,16 @@ mod tests {
 
     #[test]
     fn name_and_data_queries() {
-        let q = FindQuery { name: Some(Regex::new("^db").unwrap()), data: Some(Regex::new("3306").unwrap()) };
+        let q =
+            FindQuery { name: Some(Regex::new("^db").unwrap()), data: Some(Regex::new("3306").unwrap()), any: None };
         assert_eq!(q.matches("/c/nodes/db1", br#"{"port": 3306}"#).as_deref(), Some(r#"{"port": 3306}"#));
         assert_eq!(q.matches("/c/nodes/web1", br#"{"port": 3306}"#), None, "name does not match");
         assert_eq!(q.matches("/c/nodes/db1", br#"{"port": 3307}"#), None, "data does not match");
         assert_eq!(FindQuery::default().matches("/x", b""), Some(String::new()), "no query: everything");
+        let any = FindQuery { any: Some(Regex::new("db7").unwrap()), ..FindQuery::default() };
+        assert_eq!(any.matches("/c/db7", b"x").as_deref(), Some(""), "by name");
+        assert_eq!(any.matches("/c/x", b"host db7").as_deref(), Some("host db7"), "by data");
+        assert_eq!(any.matches("/c/x", b"host db8"), None);
         let secret = br#"{"user": "repl", "password": "hunter2"}"#;
         let q = |re: &str| FindQuery { data: Some(Regex::new(re).unwrap()), ..FindQuery::default() };
         assert_eq!(q("hunter2").matches("/x", secret), None, "a guess of a secret is not confirmed");

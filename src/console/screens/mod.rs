@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod find;
 pub mod tree;
 
 use ratatui::layout::Rect;
@@ -25,6 +26,7 @@ pub enum ScreenId {
     Cluster,
     Tree,
     Audit,
+    Find,
 }
 
 /// What a screen (or overlay) wants after handling something.
@@ -98,6 +100,7 @@ pub struct Screens {
     pub cluster: cluster::ClusterScreen,
     pub tree: tree::TreeScreen,
     pub audit: audit::AuditScreen,
+    pub find: find::FindScreen,
 }
 
 impl Screens {
@@ -106,6 +109,7 @@ impl Screens {
             cluster: cluster::ClusterScreen::new(root),
             tree: tree::TreeScreen::new(root),
             audit: audit::AuditScreen::default(),
+            find: find::FindScreen::new(root),
         }
     }
 
@@ -114,6 +118,7 @@ impl Screens {
             ScreenId::Cluster => &self.cluster,
             ScreenId::Tree => &self.tree,
             ScreenId::Audit => &self.audit,
+            ScreenId::Find => &self.find,
         }
     }
 
@@ -122,16 +127,22 @@ impl Screens {
             ScreenId::Cluster => &mut self.cluster,
             ScreenId::Tree => &mut self.tree,
             ScreenId::Audit => &mut self.audit,
+            ScreenId::Find => &mut self.find,
         }
     }
 
     /// Every screen with its id, for events every screen may care about. The tree comes
     /// first so that after a (re)connect `/` is the first read (the first frame needs it).
-    pub fn all_mut(&mut self) -> [(ScreenId, &mut dyn Screen); 3] {
-        [(ScreenId::Tree, &mut self.tree), (ScreenId::Cluster, &mut self.cluster), (ScreenId::Audit, &mut self.audit)]
+    pub fn all_mut(&mut self) -> [(ScreenId, &mut dyn Screen); 4] {
+        [
+            (ScreenId::Tree, &mut self.tree),
+            (ScreenId::Cluster, &mut self.cluster),
+            (ScreenId::Audit, &mut self.audit),
+            (ScreenId::Find, &mut self.find),
+        ]
     }
 
-    pub fn all(&self) -> [&dyn Screen; 3] {
-        [&self.tree, &self.cluster, &self.audit]
+    pub fn all(&self) -> [&dyn Screen; 4] {
+        [&self.tree, &self.cluster, &self.audit, &self.find]
     }
 }

@@ -5,6 +5,7 @@ pub mod cluster_pane;
 pub mod detail;
 pub mod dialog_view;
 pub mod editor_view;
+pub mod find_pane;
 pub mod header;
 pub mod overlay;
 pub mod tree_pane;
