@@ -80,7 +80,13 @@ async fn conflicts_and_every_way_out() {
     assert_eq!(editor_text(&h.app), "mine v0");
     assert_eq!(zk.get_data(PATH).await.unwrap().0, b"theirs-1");
     h.send(Event::Tick(std::time::SystemTime::now()));
-    assert!(h.pump_until(WAIT, |_| myzoo::console::draft::load(drafts.path(), PATH).ok().flatten().is_some()).await);
+    // The tick asks for the draft; the writer puts it on disk off the loop.
+    let _ = h.pump_until(Duration::from_millis(200), |_| false).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while myzoo::console::draft::load(drafts.path(), PATH).ok().flatten().is_none() {
+        assert!(std::time::Instant::now() < deadline, "the draft was never written");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(myzoo::console::draft::load(drafts.path(), PATH).unwrap().unwrap().text, "mine v0");
 
     // 2. Merge onto theirs: both changed the one line, so it is marked as a conflict and the
@@ -113,7 +119,11 @@ async fn conflicts_and_every_way_out() {
     assert!(h.pump_until(WAIT, |a| a.overlay().is_none()).await, "save after the merge failed");
     let (data, stat) = zk.get_data(PATH).await.unwrap();
     assert_eq!((data.as_slice(), stat.version), (b"mine theirs-1".as_slice(), 2));
-    assert!(myzoo::console::draft::load(drafts.path(), PATH).unwrap().is_none(), "draft removed after save");
+    let deadline = std::time::Instant::now() + WAIT;
+    while myzoo::console::draft::load(drafts.path(), PATH).unwrap().is_some() {
+        assert!(std::time::Instant::now() < deadline, "the draft was not removed after the save");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // 3. Overwrite after a second confirmation, checked against their version.
     into_conflict(&mut h, &zk, b"theirs-3").await;

@@ -123,6 +123,7 @@ impl Headless {
     }
 
     pub async fn shutdown(self) {
+        self.executor.flush_drafts().await;
         self.cancel.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(2), self.session_task).await;
     }

@@ -45,6 +45,45 @@ pub struct Executor {
     clipboard: bool,
     /// Running searches by job id, to cancel them.
     finds: Arc<std::sync::Mutex<std::collections::HashMap<u64, CancellationToken>>>,
+    /// The draft writer's queue.
+    drafts: UnboundedSender<DraftOp>,
+}
+
+/// One draft file operation, done in order by the draft writer.
+enum DraftOp {
+    Save(std::path::PathBuf, draft::Draft),
+    Drop(std::path::PathBuf, String),
+    /// Answers once everything queued before it is on disk.
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// The draft writer: one task taking operations in order, each on a blocking thread.
+fn spawn_draft_writer() -> UnboundedSender<DraftOp> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<DraftOp>();
+    tokio::spawn(async move {
+        while let Some(op) = rx.recv().await {
+            let done = tokio::task::spawn_blocking(move || match op {
+                DraftOp::Save(dir, d) => {
+                    if let Err(e) = draft::save(&dir, &d) {
+                        tracing::warn!(error = %e, path = %d.path, "cannot keep the draft");
+                    }
+                    None
+                }
+                DraftOp::Drop(dir, path) => {
+                    if let Err(e) = draft::remove(&dir, &path) {
+                        tracing::warn!(error = %e, %path, "cannot remove the draft");
+                    }
+                    None
+                }
+                DraftOp::Flush(reply) => Some(reply),
+            })
+            .await;
+            if let Ok(Some(reply)) = done {
+                let _ = reply.send(());
+            }
+        }
+    });
+    tx
 }
 
 /// Records the audit screen reads at a time.
@@ -59,7 +98,15 @@ fn with_audit_warning(text: String, audit_error: Option<String>) -> String {
 
 impl Executor {
     pub fn new(zk: ZkHandle, tx: UnboundedSender<Event>, root: &str, read_only: bool) -> Executor {
-        Executor { zk, tx, root: root.to_string(), read_only, clipboard: false, finds: Arc::default() }
+        Executor {
+            zk,
+            tx,
+            root: root.to_string(),
+            read_only,
+            clipboard: false,
+            finds: Arc::default(),
+            drafts: spawn_draft_writer(),
+        }
     }
 
     /// Copies go to the real terminal.
@@ -75,17 +122,10 @@ impl Executor {
     pub fn run(&self, effect: Effect) {
         match effect {
             Effect::Interest(i) => self.zk.set_interest(i),
-            // Drafts are small local files, written right away so a quit cannot lose one.
-            Effect::SaveDraft { dir, draft } => {
-                if let Err(e) = draft::save(&dir, &draft) {
-                    tracing::warn!(error = %e, path = %draft.path, "cannot keep the draft");
-                }
-            }
-            Effect::DropDraft { dir, path } => {
-                if let Err(e) = draft::remove(&dir, &path) {
-                    tracing::warn!(error = %e, %path, "cannot remove the draft");
-                }
-            }
+            // Drafts are written off the loop (a 1 MB draft is milliseconds of disk), in order,
+            // by one writer; quitting waits for it (`flush_drafts`).
+            Effect::SaveDraft { dir, draft } => self.draft_op(DraftOp::Save(dir, draft)),
+            Effect::DropDraft { dir, path } => self.draft_op(DraftOp::Drop(dir, path)),
             Effect::Validate { text, generation, schema } => {
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
@@ -108,6 +148,21 @@ impl Executor {
                     token.cancel();
                 }
             }
+        }
+    }
+
+    fn draft_op(&self, op: DraftOp) {
+        if self.drafts.send(op).is_err() {
+            tracing::warn!("the draft writer has stopped; a draft was not kept");
+        }
+    }
+
+    /// Waits (at most `SHUTDOWN_WAIT_MS`) until every queued draft operation is on disk.
+    pub async fn flush_drafts(&self) {
+        let (reply, done) = tokio::sync::oneshot::channel();
+        self.draft_op(DraftOp::Flush(reply));
+        if tokio::time::timeout(Duration::from_millis(SHUTDOWN_WAIT_MS), done).await.is_err() {
+            tracing::warn!("drafts not written within {SHUTDOWN_WAIT_MS} ms of quitting");
         }
     }
 
@@ -347,6 +402,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
     ];
     let executor = Executor::new(zk, tx, &app.shared().root, app.shared().read_only).with_clipboard();
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
+    executor.flush_drafts().await;
 
     cancel.cancel();
     let _ = tokio::time::timeout(Duration::from_millis(SHUTDOWN_WAIT_MS), futures::future::join_all(tasks)).await;
