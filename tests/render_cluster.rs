@@ -249,3 +249,77 @@ fn the_primary_never_looks_behind_its_replicas() {
     assert!(row("db3").contains("= primary"), "{screen}");
     assert!(row("db4").contains("-11"), "{screen}");
 }
+
+/// The overview with several clusters: worst first, each with its verdict, tier, primary and
+/// worst lag; `/` filters; `enter` opens the cluster screen on the chosen one.
+#[test]
+fn overview_lists_clusters_worst_first() {
+    let mut a = App::new(AppOptions {
+        label: "prod (zk1:2181)".into(),
+        root: "/myzoo".into(),
+        read_only: false,
+        theme: Theme::builtin("dark").unwrap(),
+        keymap: KeyMap::default(),
+        size: (120, 40),
+        now: now(),
+        drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
+    });
+    let ev = |a: &mut App, e: ZkEvent| a.update(Event::Zk(e));
+    ev(&mut a, ZkEvent::Session { badge: SessionBadge::Connected, at: now() });
+    ev(&mut a, ZkEvent::Ready { generation: 1 });
+    let names = ["alpha", "bravo", "charlie"];
+    let base = |c: &str| format!("/myzoo/clusters/{c}");
+    ev(
+        &mut a,
+        ZkEvent::Children {
+            parent: info("/myzoo/clusters", vec![]),
+            children: names.iter().map(|c| info(&base(c), vec![])).collect(),
+            failed: vec![],
+        },
+    );
+    assert_eq!(a.screen(), ScreenId::Overview, "several clusters: the overview comes first");
+    for (c, tier) in names.iter().zip(["development", "production", "staging"]) {
+        let config = CONFIG.replace("TIER", tier).replace("\"main\"", &format!("\"{c}\""));
+        ev(&mut a, ZkEvent::Node(info(&format!("{}/config", base(c)), config.into_bytes())));
+        ev(&mut a, ZkEvent::Node(info(&format!("{}/primary", base(c)), br#"{"node":"db1","epoch":4}"#.to_vec())));
+        let mut st = healthy();
+        match *c {
+            "bravo" => st[0].reachable = false, // the primary's server is down: unhealthy
+            "charlie" => st[2].heartbeat_lag_ms = Some(8_500), // a replica lags: degraded
+            _ => {}
+        }
+        if *c == "bravo" {
+            st[0].error = Some("Can't connect".into());
+        }
+        let children = st.iter().map(|s| info(&format!("{}/nodes/{}", base(c), s.node), json(s).unwrap())).collect();
+        ev(&mut a, ZkEvent::Children { parent: info(&format!("{}/nodes", base(c)), vec![]), children, failed: vec![] });
+    }
+    let rows: Vec<(String, String)> =
+        a.screens().overview.rows().iter().map(|r| (r.name.clone(), format!("{:?}", r.view.verdict))).collect();
+    assert_eq!(
+        rows,
+        [
+            ("bravo".into(), "Unhealthy".into()),
+            ("charlie".into(), "Degraded".into()),
+            ("alpha".into(), "Healthy".into())
+        ]
+    );
+    assert_eq!(a.screens().overview.rows()[1].worst_lag_ms, Some(8_500));
+    let screen = render(&a);
+    assert!(screen.contains("UNHEALTHY") && screen.contains("db1 (e4)") && screen.contains("8.5s"), "{screen}");
+    insta::assert_snapshot!("overview_120x40", screen);
+
+    let key = |a: &mut App, c: KeyCode| a.update(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    key(&mut a, KeyCode::Char('/'));
+    for c in "har".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    let shown: Vec<&str> = a.screens().overview.rows().iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(shown, ["charlie"], "the filter keeps matching names");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.screen(), ScreenId::Cluster);
+    assert_eq!(a.clusters().selected.as_deref(), Some("charlie"));
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.screen(), ScreenId::Overview, "esc on a cluster goes back to all clusters");
+}

@@ -190,3 +190,59 @@ async fn find_in_the_console_jumps_to_results_and_stops_on_esc() {
     assert!(read < 20_001, "the search ran to the end ({read} read) despite esc");
     h.shutdown().await;
 }
+
+/// The overview over 50 clusters of simulated agents: every cluster listed with its verdict,
+/// and a change in a cluster nobody has opened reaches it through the watch (marked, then read
+/// on the next tick), moving that cluster to the top.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overview_follows_fifty_clusters() {
+    use myzoo::cluster::health::Verdict;
+    use myzoo::console::screens::ScreenId;
+    let sb = common::Sandbox::zk_only().await;
+    let zk = Client::connect(&sb.zk()).await.unwrap();
+    let open = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    let ephemeral = CreateMode::Ephemeral.with_acls(Acls::anyone_all());
+    let now_ms = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let status = |c: &str, node: &str, primary: bool, reachable: bool| {
+        serde_json::to_vec(&serde_json::json!({
+            "schema": 1, "cluster": c, "node": node, "observed_at_ms": now_ms(),
+            "agent": {"host": "sim", "pid": 1, "version": "sim", "interval_ms": 1000, "heartbeat_ms": 5000},
+            "server": {"host": "127.0.0.1", "port": 3306}, "reachable": reachable,
+            "role": if primary { "primary" } else { "replica" }, "read_only": !primary,
+            "gtid": {"current": "0-1-10"},
+            "replication": if primary { serde_json::Value::Null } else {
+                serde_json::json!({"source_host": "127.0.0.1", "source_port": 3306, "io_running": "Yes", "sql_running": "Yes", "seconds_behind": 0})
+            },
+        }))
+        .unwrap()
+    };
+    for i in 0..50 {
+        let c = format!("c{i:02}");
+        let base = format!("/myzoo/clusters/{c}");
+        zk.mkdir(&format!("{base}/nodes"), &open).await.unwrap();
+        let config = format!(
+            r#"{{"schema":1,"name":"{c}","tier":"development","nodes":[{{"name":"db1","host":"127.0.0.1","port":3306}},{{"name":"db2","host":"127.0.0.1","port":3307}},{{"name":"db3","host":"127.0.0.1","port":3308}}]}}"#
+        );
+        zk.create(&format!("{base}/config"), config.as_bytes(), &open).await.unwrap();
+        zk.create(&format!("{base}/primary"), br#"{"node":"db1","epoch":1}"#, &open).await.unwrap();
+        for (n, primary) in [("db1", true), ("db2", false), ("db3", false)] {
+            zk.create(&format!("{base}/nodes/{n}"), &status(&c, n, primary, true), &ephemeral).await.unwrap();
+        }
+    }
+    let mut h = Headless::start(common::app_opts((120, 40), "/myzoo"), sb.session(Duration::from_secs(10))).unwrap();
+    let all_healthy = |a: &myzoo::console::app::App| {
+        let rows = a.screens().overview.rows();
+        rows.len() == 50 && rows.iter().all(|r| r.view.verdict == Verdict::Healthy)
+    };
+    assert!(h.pump_until(WAIT, all_healthy).await, "not all 50 clusters healthy on the overview");
+    assert_eq!(h.app.screen(), ScreenId::Overview);
+
+    zk.set_data("/myzoo/clusters/c37/nodes/db1", &status("c37", "db1", true, false), None).await.unwrap();
+    let top = |a: &myzoo::console::app::App| {
+        a.screens().overview.rows().first().is_some_and(|r| r.name == "c37" && r.view.verdict == Verdict::Unhealthy)
+    };
+    assert!(h.pump_until(WAIT, top).await, "the unhealthy cluster never reached the top of the overview");
+    h.draw();
+    assert!(h.screen().contains("c37") && h.screen().contains("UNHEALTHY"), "{}", h.screen());
+    h.shutdown().await;
+}

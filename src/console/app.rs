@@ -301,7 +301,7 @@ impl App {
 
     fn on_zk(&mut self, ev: ZkEvent, effects: &mut Vec<Effect>) {
         // A changed znode nobody shows must not cost a frame; everything else is rare.
-        let quiet = matches!(ev, ZkEvent::Node(_) | ZkEvent::WatchHeard { .. });
+        let quiet = matches!(ev, ZkEvent::Node(_) | ZkEvent::WatchHeard { .. } | ZkEvent::Touched { .. });
         self.dirty |= !quiet;
         match &ev {
             ZkEvent::Session { badge, at } => {
@@ -343,10 +343,11 @@ impl App {
             changed |= screen.on_zk(&ev, &mut cx);
         }
         self.dirty |= changed;
-        if !self.screen_chosen && !self.clusters().names.is_empty() {
-            // The cluster screen is the first screen when a cluster exists.
-            self.screen = ScreenId::Cluster;
-            self.screen_chosen = true;
+        if !self.screen_chosen && self.screens.overview.names_loaded() && self.screens.overview.cluster_count() > 0 {
+            // The first screen: the overview when there are several clusters, the cluster
+            // screen when there is one.
+            let first = if self.screens.overview.cluster_count() > 1 { ScreenId::Overview } else { ScreenId::Cluster };
+            self.show(first, effects);
         }
     }
 
@@ -381,12 +382,17 @@ impl App {
             Action::CommandLine => self.overlay = Some(Overlay::Input(Input::command())),
             Action::NextPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
-                ScreenId::Cluster | ScreenId::Audit | ScreenId::Find => self.show_tree(TreeFocus::Tree, effects),
+                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find => {
+                    self.show_tree(TreeFocus::Tree, effects)
+                }
             },
             Action::PrevPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
-                ScreenId::Cluster | ScreenId::Audit | ScreenId::Find => self.show_tree(TreeFocus::Detail, effects),
+                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find => {
+                    self.show_tree(TreeFocus::Detail, effects)
+                }
             },
+            Action::ShowOverview => self.show(ScreenId::Overview, effects),
             Action::ShowClusters => self.show(ScreenId::Cluster, effects),
             Action::FocusTree => self.show_tree(TreeFocus::Tree, effects),
             Action::FocusDetail => self.show_tree(TreeFocus::Detail, effects),
@@ -403,6 +409,12 @@ impl App {
             Nav::Done | Nav::Pass => {}
             Nav::Show(id) => self.show(id, effects),
             Nav::Open(overlay) => self.overlay = Some(overlay),
+            Nav::Cluster(name) => {
+                let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
+                if self.screens.cluster.select(&name, &mut cx) {
+                    self.show(ScreenId::Cluster, effects);
+                }
+            }
             Nav::Goto(path) => {
                 self.show(ScreenId::Tree, effects);
                 let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
@@ -434,6 +446,9 @@ impl App {
     }
 
     fn show(&mut self, id: ScreenId, effects: &mut Vec<Effect>) {
+        if self.screen != id {
+            self.screens.get_mut(self.screen).on_hide();
+        }
         self.screen = id;
         self.screen_chosen = true;
         let mut cx = Cx::new(&self.shared, effects, &mut self.notices);

@@ -79,6 +79,8 @@ impl Headless {
             let ev = tokio::select! {
                 ev = self.rx.recv() => ev,
                 _ = tokio::time::sleep_until(deadline) => return false,
+                // Nothing happening: still let the clock tick, as the real loop does.
+                _ = tokio::time::sleep(Duration::from_millis(TICK_INTERVAL_MS)) => continue,
             };
             let Some(ev) = ev else { return false };
             self.apply(ev);

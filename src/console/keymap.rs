@@ -18,6 +18,7 @@ pub enum Action {
     Filter,
     NextPane,
     PrevPane,
+    ShowOverview,
     ShowClusters,
     FocusTree,
     FocusDetail,
@@ -72,6 +73,10 @@ pub enum Scope {
     Cluster,
     Tree,
     Detail,
+    /// The cluster overview.
+    Overview,
+    /// The audit log screen.
+    Audit,
     /// The search screen's results.
     Find,
     /// Help and the node popup (scrolling and closing only).
@@ -95,7 +100,10 @@ pub enum Scope {
 impl Scope {
     /// Whether `Global` bindings apply here too.
     pub fn with_globals(self) -> bool {
-        matches!(self, Scope::Global | Scope::Cluster | Scope::Tree | Scope::Detail | Scope::Find)
+        matches!(
+            self,
+            Scope::Global | Scope::Overview | Scope::Cluster | Scope::Audit | Scope::Tree | Scope::Detail | Scope::Find
+        )
     }
 }
 
@@ -225,7 +233,12 @@ impl Default for KeyMap {
                 b(&[Key::ch('/')], Filter, Tree, true),
                 b(&[p(K::Tab)], NextPane, Global, true),
                 b(&[p(K::BackTab)], PrevPane, Global, false),
+                b(&[Key::ch('0')], ShowOverview, Global, false),
                 b(&[Key::ch('1')], ShowClusters, Global, false),
+                b(&[p(K::Enter)], Toggle, Overview, true),
+                b(&[Key::ch('/')], Filter, Overview, true),
+                b(&[Key::ch('r')], Reload, Overview, false),
+                b(&[Key::ch('r')], Reload, Audit, true),
                 b(&[Key::ch('2')], FocusTree, Global, false),
                 b(&[Key::ch('3')], FocusDetail, Global, false),
                 b(&[p(K::Enter)], Toggle, Cluster, true),

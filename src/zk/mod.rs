@@ -82,6 +82,9 @@ pub enum ZkEvent {
     /// A usable session exists (the first one, a reconnect, or a replacement after expiry):
     /// everything visible must be reloaded because events may have been lost.
     Ready { generation: u64 },
+    /// A znode under one of the interest's `touch_prefixes` changed and was not read: someone
+    /// wants to know that it changed (to read it later, coalesced), not what it holds now.
+    Touched { path: String },
     /// The watch delivered notifications (any path, read or not) up to `at`; sent at most once
     /// per [`watch::HEARD_EVERY_MS`], so a silent watch can be told from a quiet ensemble.
     WatchHeard { at: SystemTime },

@@ -31,16 +31,26 @@ pub struct Interest {
     pub parents: HashSet<String>,
     /// Everything at or below these paths is wanted.
     pub prefixes: Vec<String>,
+    /// Changes below these paths that are not wanted are reported as
+    /// [`ZkEvent::Touched`] (no read): the cluster overview refreshes those clusters itself,
+    /// at most once a second each.
+    pub touch_prefixes: Vec<String>,
+}
+
+fn under(path: &str, prefix: &str) -> bool {
+    path == prefix || path.strip_prefix(prefix).is_some_and(|r| r.starts_with('/'))
 }
 
 impl Interest {
     pub fn wants(&self, path: &str) -> bool {
         self.parents.contains(path)
             || self.parents.contains(parent_path(path))
-            || self
-                .prefixes
-                .iter()
-                .any(|p| path == p || path.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/')))
+            || self.prefixes.iter().any(|p| under(path, p))
+    }
+
+    /// Whether an unwanted change to `path` should be reported as touched.
+    pub fn touches(&self, path: &str) -> bool {
+        self.touch_prefixes.iter().any(|p| under(path, p))
     }
 }
 
@@ -51,6 +61,13 @@ fn wanted(filter: &InterestFilter, path: &str) -> bool {
     match filter.read() {
         Ok(guard) => guard.as_ref().is_none_or(|i| i.wants(path)),
         Err(_) => true,
+    }
+}
+
+fn touched(filter: &InterestFilter, path: &str) -> bool {
+    match filter.read() {
+        Ok(guard) => guard.as_ref().is_some_and(|i| i.touches(path)),
+        Err(_) => false,
     }
 }
 
@@ -82,6 +99,9 @@ pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: 
             ev = watcher.changed() => {
                 if ev.event_type != EventType::Session {
                     heard.notification(&sink);
+                    if !wanted(&filter, &ev.path) && touched(&filter, &ev.path) {
+                        sink(ZkEvent::Touched { path: ev.path.clone() });
+                    }
                 }
                 match ev.event_type {
                     EventType::Session => match ev.session_state {
@@ -164,7 +184,10 @@ mod tests {
         let i = Interest {
             parents: ["/".to_string(), "/a".to_string()].into_iter().collect(),
             prefixes: vec!["/myzoo/clusters/main".into()],
+            touch_prefixes: vec!["/myzoo/clusters".into()],
         };
+        assert!(i.touches("/myzoo/clusters/other/nodes/db1"));
+        assert!(!i.touches("/myzoo/clustersx"));
         assert!(i.wants("/a"));
         assert!(i.wants("/a/x"));
         assert!(!i.wants("/a/x/y"));

@@ -38,7 +38,7 @@ impl AuditScreen {
 
 impl Screen for AuditScreen {
     fn scope(&self) -> Scope {
-        Scope::Cluster
+        Scope::Audit
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx<'_>) -> Nav {

@@ -28,6 +28,20 @@ impl ClusterScreen {
     pub fn store(&self) -> &ClusterStore {
         &self.store
     }
+
+    /// Chooses the cluster shown (reads it); an unknown name is refused with a notice.
+    pub fn select(&mut self, name: &str, cx: &mut Cx<'_>) -> bool {
+        match self.store.select(name) {
+            Ok(more) => {
+                cx.effects(more);
+                true
+            }
+            Err(e) => {
+                cx.error(e);
+                false
+            }
+        }
+    }
 }
 
 impl Screen for ClusterScreen {
@@ -50,7 +64,8 @@ impl Screen for ClusterScreen {
                 }
             }
             Action::Reload => cx.effects(store.reload()),
-            Action::Back | Action::Collapse | Action::Filter => {}
+            Action::Back => return Nav::Show(super::ScreenId::Overview),
+            Action::Collapse | Action::Filter => {}
             _ => return Nav::Pass,
         }
         Nav::Done

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod cluster;
 pub mod find;
+pub mod overview;
 pub mod tree;
 
 use ratatui::layout::Rect;
@@ -23,6 +24,7 @@ use crate::zk::ZkEvent;
 /// Which screen is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScreenId {
+    Overview,
     Cluster,
     Tree,
     Audit,
@@ -41,6 +43,8 @@ pub enum Nav {
     Open(Overlay),
     /// Show the tree with this znode selected (read first where needed).
     Goto(String),
+    /// Show this cluster on the cluster screen.
+    Cluster(String),
     Quit,
 }
 
@@ -62,6 +66,9 @@ pub trait Screen {
 
     /// The screen became the shown one.
     fn on_show(&mut self, _cx: &mut Cx<'_>) {}
+
+    /// Another screen is shown instead.
+    fn on_hide(&mut self) {}
 
     /// Read again everything shown (`:reload`).
     fn reload(&mut self, _cx: &mut Cx<'_>) {}
@@ -97,6 +104,7 @@ pub trait Screen {
 
 /// Every screen, registered once.
 pub struct Screens {
+    pub overview: overview::OverviewScreen,
     pub cluster: cluster::ClusterScreen,
     pub tree: tree::TreeScreen,
     pub audit: audit::AuditScreen,
@@ -106,6 +114,7 @@ pub struct Screens {
 impl Screens {
     pub fn new(root: &str) -> Screens {
         Screens {
+            overview: overview::OverviewScreen::new(root),
             cluster: cluster::ClusterScreen::new(root),
             tree: tree::TreeScreen::new(root),
             audit: audit::AuditScreen::default(),
@@ -115,6 +124,7 @@ impl Screens {
 
     pub fn get(&self, id: ScreenId) -> &dyn Screen {
         match id {
+            ScreenId::Overview => &self.overview,
             ScreenId::Cluster => &self.cluster,
             ScreenId::Tree => &self.tree,
             ScreenId::Audit => &self.audit,
@@ -124,6 +134,7 @@ impl Screens {
 
     pub fn get_mut(&mut self, id: ScreenId) -> &mut dyn Screen {
         match id {
+            ScreenId::Overview => &mut self.overview,
             ScreenId::Cluster => &mut self.cluster,
             ScreenId::Tree => &mut self.tree,
             ScreenId::Audit => &mut self.audit,
@@ -133,16 +144,17 @@ impl Screens {
 
     /// Every screen with its id, for events every screen may care about. The tree comes
     /// first so that after a (re)connect `/` is the first read (the first frame needs it).
-    pub fn all_mut(&mut self) -> [(ScreenId, &mut dyn Screen); 4] {
+    pub fn all_mut(&mut self) -> [(ScreenId, &mut dyn Screen); 5] {
         [
             (ScreenId::Tree, &mut self.tree),
+            (ScreenId::Overview, &mut self.overview),
             (ScreenId::Cluster, &mut self.cluster),
             (ScreenId::Audit, &mut self.audit),
             (ScreenId::Find, &mut self.find),
         ]
     }
 
-    pub fn all(&self) -> [&dyn Screen; 4] {
-        [&self.tree, &self.cluster, &self.audit, &self.find]
+    pub fn all(&self) -> [&dyn Screen; 5] {
+        [&self.tree, &self.overview, &self.cluster, &self.audit, &self.find]
     }
 }

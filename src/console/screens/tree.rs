@@ -305,6 +305,11 @@ impl Screen for TreeScreen {
                 true
             }
             ZkEvent::Children { parent, children, failed } => {
+                // Other screens read children too (a cluster's nodes): the tree takes only the
+                // reads of znodes it shows, or it would make the watch read all of theirs.
+                if self.tree.node(&parent.path).is_none() {
+                    return false;
+                }
                 self.tree.apply_children(parent.clone(), children.clone(), failed.clone());
                 self.try_pending_goto(cx);
                 true
@@ -332,7 +337,7 @@ impl Screen for TreeScreen {
                 self.acls.insert(path.clone(), AclState::Read { aversion, acl: acl.clone() });
                 true
             }
-            ZkEvent::Session { .. } | ZkEvent::WatchHeard { .. } => false,
+            ZkEvent::Session { .. } | ZkEvent::WatchHeard { .. } | ZkEvent::Touched { .. } => false,
         }
     }
 

@@ -32,7 +32,7 @@ pub fn state_style(t: &Theme, s: NodeState) -> Style {
     }
 }
 
-fn verdict_span(t: &Theme, v: Verdict) -> Span<'static> {
+pub fn verdict_span(t: &Theme, v: Verdict) -> Span<'static> {
     match v {
         Verdict::Healthy => Span::styled(" HEALTHY ", t.badge_ok),
         Verdict::Degraded => Span::styled(" DEGRADED ", t.badge_warn),

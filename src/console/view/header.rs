@@ -33,7 +33,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         spans.push(Span::styled(strings::watch_silent_since(&utc_time(ms)), t.badge_error));
     }
     let clusters = app.clusters();
-    if let Some(c) = &clusters.selected {
+    // The overview shows every cluster: no one cluster in the header there.
+    let one_cluster = app.screen() != crate::console::screens::ScreenId::Overview;
+    if let Some(c) = clusters.selected.as_ref().filter(|_| one_cluster) {
         let production = clusters.view.as_ref().and_then(|v| v.config.as_ref()).is_some_and(|c| c.is_production());
         let tier = clusters.view.as_ref().and_then(|v| v.config.as_ref()).map_or("", |c| c.tier.as_str());
         let style = if production { t.header_production } else { t.header };

@@ -8,6 +8,7 @@ pub mod editor_view;
 pub mod find_pane;
 pub mod header;
 pub mod overlay;
+pub mod overview_pane;
 pub mod tree_pane;
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
