@@ -4,6 +4,9 @@
 //! - scale  — 50 clusters × 3 simulated agents (a child process) each publishing a status change
 //!   10 times a second; the headless console shows one cluster. Measures watch-to-screen latency
 //!   for the shown cluster's nodes and the console process's CPU.
+//! - overview — the same 50 busy clusters with the console on the cluster overview, which
+//!   follows every cluster through the watch with reads coalesced to one per cluster per tick:
+//!   the console's CPU, and how old the overview's data for a cluster nobody opened is.
 //! - detect — real agents at a 250 ms interval; `kill -9` of a replica's mariadbd until the
 //!   console's state shows it down, 12 runs (the server is restarted between runs).
 //! - agent  — one real agent at a 1 s interval for 30 s with nothing changing: its CPU, peak
@@ -37,6 +40,9 @@ fn main() {
     let which = args.first().cloned().unwrap_or_else(|| "all".into());
     if which == "all" || which == "scale" {
         rt.block_on(bench_scale());
+    }
+    if which == "all" || which == "overview" {
+        rt.block_on(bench_overview());
     }
     if which == "all" || which == "detect" {
         rt.block_on(bench_detect());
@@ -153,6 +159,13 @@ async fn bench_scale() {
             .is_some_and(|v| v.nodes.iter().filter(|n| n.status.is_some()).count() == NODES_PER_CLUSTER)
     };
     assert!(h.pump_until(Duration::from_secs(20), shown).await, "cluster c00 never showed its three nodes");
+    // With fifty clusters the console opens on the overview: this case is the cluster screen.
+    h.send(myzoo::console::event::Event::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('1'),
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    let on_cluster = |a: &myzoo::console::app::App| a.screen() == myzoo::console::screens::ScreenId::Cluster;
+    assert!(h.pump_until(Duration::from_secs(5), on_cluster).await, "never on the cluster screen");
     h.pump_until(Duration::from_secs(WARMUP_SECONDS), |_| false).await;
 
     let mut last_seq = [0u64; NODES_PER_CLUSTER];
@@ -188,6 +201,58 @@ async fn bench_scale() {
     );
     println!("watch to screen for the shown cluster: p50 {p50:.2} ms   p99 {p99:.2} ms   max {max:.2} ms   ({} frames sampled)", samples.len());
     println!("console CPU (watch, reads, update, draw): {:.1} % of a core", cpu_ms / wall_ms * 100.0);
+}
+
+async fn bench_overview() {
+    use myzoo::console::screens::ScreenId;
+    let sb = common::Sandbox::zk_only().await;
+    setup(&sb.zk()).await;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["simulate", &sb.zk(), &(RUN_SECONDS + WARMUP_SECONDS + 2).to_string()])
+        .spawn()
+        .unwrap();
+    let mut h = Headless::start(common::app_opts((120, 40), "/myzoo"), sb.session(Duration::from_secs(10))).unwrap();
+    let all = |a: &myzoo::console::app::App| {
+        a.screen() == ScreenId::Overview
+            && a.screens().overview.rows().len() == CLUSTERS
+            && a.screens().overview.rows().iter().all(|r| r.replicas == NODES_PER_CLUSTER - 1)
+    };
+    assert!(h.pump_until(Duration::from_secs(20), all).await, "the overview never listed every cluster");
+    h.pump_until(Duration::from_secs(WARMUP_SECONDS), |_| false).await;
+
+    // How old is what the overview shows for the last cluster? The simulated agents put their
+    // send time (µs) in `qps`.
+    let far = cluster_name(CLUSTERS - 1);
+    let mut ages_ms: Vec<f64> = Vec::new();
+    let (cpu0, t0) = (cpu_ns("self"), Instant::now());
+    let mut next_sample = Instant::now();
+    h.pump_until(Duration::from_secs(RUN_SECONDS), |a| {
+        if Instant::now() < next_sample {
+            return false;
+        }
+        next_sample = Instant::now() + Duration::from_millis(100);
+        let row = a.screens().overview.rows().iter().find(|r| r.name == far);
+        let newest = row.and_then(|r| r.view.nodes.iter().filter_map(|n| n.status.as_ref()?.qps).reduce(f64::max));
+        if let Some(sent_us) = newest {
+            ages_ms.push((now_us() - sent_us as i64) as f64 / 1000.0);
+        }
+        false
+    })
+    .await;
+    let cpu_ms = (cpu_ns("self") - cpu0) as f64 / 1e6;
+    let wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    h.shutdown().await;
+    let _ = child.wait();
+    let (p50, p99, max) =
+        (percentile(&mut ages_ms, 0.5), percentile(&mut ages_ms, 0.99), percentile(&mut ages_ms, 1.0));
+    println!(
+        "== overview: the same {CLUSTERS} busy clusters, console on the overview (coalesced reads), {RUN_SECONDS} s =="
+    );
+    println!(
+        "age of the overview's data for {far} (sampled every 100 ms): p50 {p50:.0} ms   p99 {p99:.0} ms   max {max:.0} ms   ({} samples)",
+        ages_ms.len()
+    );
+    println!("console CPU on the overview: {:.1} % of a core", cpu_ms / wall_ms * 100.0);
 }
 
 const DETECT_RUNS: usize = 12;

@@ -49,7 +49,7 @@ pub struct App {
     /// Once the operator picks a screen, start-up no longer switches it for them.
     screen_chosen: bool,
     /// The screens' interest versions the watch was last told about.
-    interest_sent: Option<Vec<u64>>,
+    interest_sent: Option<[u64; super::screens::SCREEN_COUNT]>,
     /// When the watch last delivered anything (or the session became ready).
     watch_heard: Option<SystemTime>,
     /// Set while agents are registered but the watch has been silent for longer than their
@@ -511,7 +511,7 @@ impl App {
         for (_, screen) in self.screens.all_mut() {
             screen.after_update(&mut cx);
         }
-        let versions: Vec<u64> = self.screens.all().iter().map(|s| s.interest_version()).collect();
+        let versions = self.screens.all().map(|s| s.interest_version());
         if self.interest_sent.as_ref() == Some(&versions) {
             return;
         }

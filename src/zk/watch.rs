@@ -23,6 +23,8 @@ use super::{describe_error, is_transient, parent_path, NodeInfo, NodeStat, ZkEve
 pub const WATCH_ROOT: &str = "/";
 /// At most one [`ZkEvent::WatchHeard`] per this many ms, however busy the ensemble.
 pub const HEARD_EVERY_MS: u64 = 1_000;
+/// Touched subtrees are reported at most about twice per this many ms each.
+pub const TOUCH_EVERY_MS: u64 = 1_000;
 
 /// Which znodes' changes are worth a read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,10 +66,52 @@ fn wanted(filter: &InterestFilter, path: &str) -> bool {
     }
 }
 
-fn touched(filter: &InterestFilter, path: &str) -> bool {
-    match filter.read() {
-        Ok(guard) => guard.as_ref().is_some_and(|i| i.touches(path)),
-        Err(_) => false,
+/// The touched subtree's key: the touch prefix plus the next segment (a cluster's folder).
+fn touch_key(filter: &InterestFilter, path: &str) -> Option<String> {
+    let guard = filter.read().ok()?;
+    let interest = guard.as_ref()?;
+    let prefix = interest.touch_prefixes.iter().find(|p| under(path, p))?;
+    let rest = path.strip_prefix(prefix.as_str())?.trim_start_matches('/');
+    let first = rest.split('/').next().filter(|s| !s.is_empty())?;
+    Some(format!("{prefix}/{first}"))
+}
+
+/// Coalesces [`ZkEvent::Touched`]: the first change of a subtree is reported at once, further
+/// ones within [`TOUCH_EVERY_MS`] once when that time is up, so a subtree changing a hundred
+/// times a second costs two events a second, and its last change is never lost.
+#[derive(Default)]
+struct Touches {
+    /// Subtrees reported in the current window, and whether they changed again since.
+    window: std::collections::HashMap<String, bool>,
+    window_ends: Option<tokio::time::Instant>,
+}
+
+impl Touches {
+    fn touch(&mut self, key: String, sink: &Sink) {
+        if self.window_ends.is_none() {
+            self.window_ends = Some(tokio::time::Instant::now() + Duration::from_millis(TOUCH_EVERY_MS));
+        }
+        match self.window.get_mut(&key) {
+            Some(again) => *again = true,
+            None => {
+                sink(ZkEvent::Touched { path: key.clone() });
+                self.window.insert(key, false);
+            }
+        }
+    }
+
+    fn flush_at(&self) -> Option<tokio::time::Instant> {
+        self.window_ends
+    }
+
+    /// The window is over: report what changed again in it, and start afresh.
+    fn flush(&mut self, sink: &Sink) {
+        for (key, again) in self.window.drain() {
+            if again {
+                sink(ZkEvent::Touched { path: key });
+            }
+        }
+        self.window_ends = None;
     }
 }
 
@@ -92,15 +136,22 @@ pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: 
     };
     let mut pending = FuturesOrdered::new();
     let mut heard = Heard::default();
+    let mut touches = Touches::default();
     let mut disconnected = false;
     loop {
+        let flush_at = touches.flush_at();
         tokio::select! {
             _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)), if flush_at.is_some() => {
+                touches.flush(&sink);
+            }
             ev = watcher.changed() => {
                 if ev.event_type != EventType::Session {
                     heard.notification(&sink);
-                    if !wanted(&filter, &ev.path) && touched(&filter, &ev.path) {
-                        sink(ZkEvent::Touched { path: ev.path.clone() });
+                    if !wanted(&filter, &ev.path) {
+                        if let Some(key) = touch_key(&filter, &ev.path) {
+                            touches.touch(key, &sink);
+                        }
                     }
                 }
                 match ev.event_type {

@@ -102,6 +102,9 @@ pub trait Screen {
     fn draw(&self, frame: &mut Frame<'_>, area: Rect, sh: &Shared);
 }
 
+/// How many screens there are (the length of [`Screens::all`]).
+pub const SCREEN_COUNT: usize = 5;
+
 /// Every screen, registered once.
 pub struct Screens {
     pub overview: overview::OverviewScreen,
@@ -144,7 +147,7 @@ impl Screens {
 
     /// Every screen with its id, for events every screen may care about. The tree comes
     /// first so that after a (re)connect `/` is the first read (the first frame needs it).
-    pub fn all_mut(&mut self) -> [(ScreenId, &mut dyn Screen); 5] {
+    pub fn all_mut(&mut self) -> [(ScreenId, &mut dyn Screen); SCREEN_COUNT] {
         [
             (ScreenId::Tree, &mut self.tree),
             (ScreenId::Overview, &mut self.overview),
@@ -154,7 +157,7 @@ impl Screens {
         ]
     }
 
-    pub fn all(&self) -> [&dyn Screen; 5] {
+    pub fn all(&self) -> [&dyn Screen; SCREEN_COUNT] {
         [&self.tree, &self.overview, &self.cluster, &self.audit, &self.find]
     }
 }

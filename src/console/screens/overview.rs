@@ -116,6 +116,30 @@ impl OverviewScreen {
         changed
     }
 
+    /// Re-judges one cluster after a read (the others keep their rows): a read of one cluster
+    /// must not re-parse every cluster's statuses.
+    fn refresh(&mut self, name: &str, now_ms: i64) -> bool {
+        let shown = self.filter.as_deref().is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase()));
+        let at = self.rows.iter().position(|r| r.name == name);
+        if !shown || !self.names.contains(name) {
+            return at.map(|i| self.rows.remove(i)).is_some();
+        }
+        let snap = self
+            .snaps
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| ClusterSnapshot { name: name.to_string(), ..ClusterSnapshot::default() });
+        let fresh = row(name, evaluate(&snap, now_ms));
+        match at {
+            Some(i) if self.rows[i] == fresh => return false,
+            Some(i) => self.rows[i] = fresh,
+            None => self.rows.push(fresh),
+        }
+        self.rows.sort_by(|a, b| rank(b.view.verdict).cmp(&rank(a.view.verdict)).then_with(|| a.name.cmp(&b.name)));
+        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+        true
+    }
+
     fn snap(&mut self, name: &str) -> &mut ClusterSnapshot {
         self.snaps
             .entry(name.to_string())
@@ -212,7 +236,7 @@ impl Screen for OverviewScreen {
                     snap.departed.insert(gone);
                 }
                 snap.nodes = fresh;
-                self.recompute(now_ms)
+                self.refresh(&cluster, now_ms)
             }
             ZkEvent::Node(info) => {
                 let Some((cluster, rest)) = split_cluster_path(&self.root, &info.path) else { return false };
@@ -229,7 +253,7 @@ impl Screen for OverviewScreen {
                         _ => return false,
                     },
                 }
-                self.recompute(now_ms)
+                self.refresh(&cluster, now_ms)
             }
             ZkEvent::Deleted { path } => {
                 let Some((cluster, rest)) = split_cluster_path(&self.root, path) else { return false };
@@ -237,6 +261,7 @@ impl Screen for OverviewScreen {
                 if rest.is_empty() {
                     self.names.remove(&cluster);
                     self.snaps.remove(&cluster);
+                    return self.refresh(&cluster, now_ms);
                 } else if let Some(snap) = self.snaps.get_mut(&cluster) {
                     match rest.as_str() {
                         "config" => snap.config = None,
@@ -250,7 +275,7 @@ impl Screen for OverviewScreen {
                         }
                     }
                 }
-                self.recompute(now_ms)
+                self.refresh(&cluster, now_ms)
             }
             ZkEvent::Touched { path } => {
                 if let Some((cluster, _)) = split_cluster_path(&self.root, path) {
