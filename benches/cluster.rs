@@ -144,14 +144,22 @@ async fn simulate(zk: &str, seconds: u64) {
     }
 }
 
-async fn bench_scale() {
+/// A sandbox with the 50 clusters, the simulated agents running in a child process, and a
+/// headless console on it.
+async fn busy_clusters() -> (common::Sandbox, std::process::Child, Headless) {
     let sb = common::Sandbox::zk_only().await;
     setup(&sb.zk()).await;
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["simulate", &sb.zk(), &(RUN_SECONDS + WARMUP_SECONDS + 2).to_string()])
         .spawn()
         .unwrap();
-    let mut h = Headless::start(common::app_opts((120, 40), "/myzoo"), sb.session(Duration::from_secs(10))).unwrap();
+    let h = Headless::start(common::app_opts((120, 40), "/myzoo"), sb.session(Duration::from_secs(10))).unwrap();
+    (sb, child, h)
+}
+
+async fn bench_scale() {
+    // The sandbox stays up until the end of the case (dropping it stops the servers).
+    let (_sandbox, mut child, mut h) = busy_clusters().await;
     let shown = |a: &myzoo::console::app::App| {
         a.clusters()
             .view
@@ -205,13 +213,8 @@ async fn bench_scale() {
 
 async fn bench_overview() {
     use myzoo::console::screens::ScreenId;
-    let sb = common::Sandbox::zk_only().await;
-    setup(&sb.zk()).await;
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["simulate", &sb.zk(), &(RUN_SECONDS + WARMUP_SECONDS + 2).to_string()])
-        .spawn()
-        .unwrap();
-    let mut h = Headless::start(common::app_opts((120, 40), "/myzoo"), sb.session(Duration::from_secs(10))).unwrap();
+    // The sandbox stays up until the end of the case (dropping it stops the servers).
+    let (_sandbox, mut child, mut h) = busy_clusters().await;
     let all = |a: &myzoo::console::app::App| {
         a.screen() == ScreenId::Overview
             && a.screens().overview.rows().len() == CLUSTERS

@@ -69,9 +69,9 @@ const CONFIG: &str = r#"{"schema":1,"name":"main","tier":"TIER","failover":{"aut
   "nodes":[{"name":"db1","host":"10.0.0.1","port":3306},{"name":"db2","host":"10.0.0.1","port":3307},
            {"name":"db3","host":"10.0.0.1","port":3308},{"name":"db4","host":"10.0.0.1","port":3309}]}"#;
 
-/// A console showing cluster `main` with the given node statuses (`None` = not registered).
-fn app(size: (u16, u16), tier: &str, nodes: &[(&str, Option<Vec<u8>>)]) -> App {
-    let mut a = App::new(AppOptions {
+/// A console at the test's clock, connected to nothing yet.
+fn new_app(size: (u16, u16)) -> App {
+    App::new(AppOptions {
         label: "prod (zk1:2181)".into(),
         root: "/myzoo".into(),
         read_only: false,
@@ -80,7 +80,12 @@ fn app(size: (u16, u16), tier: &str, nodes: &[(&str, Option<Vec<u8>>)]) -> App {
         size,
         now: now(),
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
-    });
+    })
+}
+
+/// A console showing cluster `main` with the given node statuses (`None` = not registered).
+fn app(size: (u16, u16), tier: &str, nodes: &[(&str, Option<Vec<u8>>)]) -> App {
+    let mut a = new_app(size);
     let ev = |a: &mut App, e: ZkEvent| a.update(Event::Zk(e));
     ev(&mut a, ZkEvent::Session { badge: SessionBadge::Connected, at: now() });
     ev(&mut a, ZkEvent::Ready { generation: 1 });
@@ -254,16 +259,7 @@ fn the_primary_never_looks_behind_its_replicas() {
 /// worst lag; `/` filters; `enter` opens the cluster screen on the chosen one.
 #[test]
 fn overview_lists_clusters_worst_first() {
-    let mut a = App::new(AppOptions {
-        label: "prod (zk1:2181)".into(),
-        root: "/myzoo".into(),
-        read_only: false,
-        theme: Theme::builtin("dark").unwrap(),
-        keymap: KeyMap::default(),
-        size: (120, 40),
-        now: now(),
-        drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
-    });
+    let mut a = new_app((120, 40));
     let ev = |a: &mut App, e: ZkEvent| a.update(Event::Zk(e));
     ev(&mut a, ZkEvent::Session { badge: SessionBadge::Connected, at: now() });
     ev(&mut a, ZkEvent::Ready { generation: 1 });
