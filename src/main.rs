@@ -3,6 +3,9 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = myzoo::cli::Cli::parse();
+    let cli = match myzoo::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return myzoo::commands::usage_error(e),
+    };
     myzoo::commands::run(cli)
 }

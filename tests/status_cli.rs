@@ -23,6 +23,8 @@ const POLL: Duration = Duration::from_millis(200);
 const SLACK: Duration = Duration::from_secs(3);
 
 struct Run {
+    /// Whether it ran with `--json`.
+    json: bool,
     code: i32,
     stdout: String,
     stderr: String,
@@ -43,6 +45,7 @@ fn status(home: &Path, zk: &str, args: &[&str]) -> Run {
     let started = Instant::now();
     let out = common::isolated_myzoo(home).args(["--zk", zk, "status"]).args(args).output().expect("run myzoo status");
     Run {
+        json: args.contains(&"--json"),
         code: out.status.code().expect("exit code, not a signal"),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -75,7 +78,14 @@ fn problems(run: &Run) -> String {
 
 fn assert_unknown(run: &Run, reason: &str) {
     assert_eq!(run.code, 3, "{}", run.describe());
-    assert!(run.stdout.is_empty(), "unknown prints nothing on stdout: {}", run.describe());
+    if run.json {
+        assert!(run.stdout.is_empty(), "unknown prints no JSON: {}", run.describe());
+    } else {
+        // Monitoring systems read the first line of stdout.
+        let first = run.stdout.lines().next().unwrap_or_default();
+        assert!(first.starts_with("UNKNOWN: ") && first.contains(reason), "stdout: {}", run.describe());
+        assert_eq!(run.stdout.lines().count(), 1, "{}", run.describe());
+    }
     // Log lines (warnings from the ZooKeeper client) may come first; the reason is one line.
     let reasons: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("myzoo: status unknown: ")).collect();
     assert_eq!(reasons.len(), 1, "one line of reason: {}", run.describe());
@@ -186,4 +196,18 @@ fn nothing_listening_is_unknown_at_once() {
     assert_unknown(&run, &format!("ZooKeeper at 127.0.0.1:{port}"));
     let bound = Duration::from_millis(ANSWER_TIMEOUT_MS) + SLACK;
     assert!(run.took < bound, "took {:?}, more than {bound:?}", run.took);
+}
+
+/// A bad command line for `myzoo status` is "unknown" (3) to a monitoring system, not clap's 2
+/// (which reads as critical); other commands keep 2.
+#[test]
+fn a_bad_status_command_line_is_unknown() {
+    let home = tempfile::tempdir().unwrap();
+    let out = common::isolated_myzoo(home.path()).args(["status", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("UNKNOWN: "));
+    let out = common::isolated_myzoo(home.path()).args(["zk", "get", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = common::isolated_myzoo(home.path()).args(["status", "--help"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "help is not an error");
 }

@@ -41,6 +41,24 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// A command line clap refused. Help and version go out as clap prints them; a usage error
+/// exits 2, except for `myzoo status`, whose callers are monitoring systems that read 2 as
+/// "critical": there it is 3, unknown.
+pub fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let _ = e.print();
+    let status = std::env::args().skip(1).any(|a| a == "status");
+    if status {
+        println!("UNKNOWN: bad command line");
+        return ExitCode::from(status::EXIT_UNKNOWN);
+    }
+    ExitCode::from(2)
+}
+
 /// The connection options as the services take them.
 pub fn overrides(args: &ConsoleArgs) -> config::Overrides {
     config::Overrides {

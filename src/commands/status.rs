@@ -37,7 +37,12 @@ pub fn run(
     let code = match rt.block_on(check(args, cluster.as_deref())).and_then(|views| print(&views, json)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("myzoo: status unknown: {}", one_line(&format!("{e:#}")));
+            let reason = one_line(&format!("{e:#}"));
+            // Monitoring systems read the first line of stdout as the service's state.
+            if !json {
+                super::out(&format!("UNKNOWN: {reason}\n"));
+            }
+            eprintln!("myzoo: status unknown: {reason}");
             EXIT_UNKNOWN
         }
     };
