@@ -4,8 +4,9 @@
 //!
 //! Unknown is anything that keeps us from judging: no connection to configure, ZooKeeper
 //! unreachable or not answering within [`ANSWER_TIMEOUT_MS`], no such cluster, no clusters at
-//! all. Its reason goes to stderr on one line; stdout stays empty, so `--json` never prints
-//! half an answer.
+//! all. Its reason goes to stderr on one line; in text mode stdout is `UNKNOWN: reason` (the
+//! first line is what monitoring systems read), with `--json` stdout stays empty, so it never
+//! prints half an answer. A bad command line is unknown too (`commands::usage_error`).
 
 use std::process::ExitCode;
 use std::time::Duration;
