@@ -313,11 +313,15 @@ impl KeyMap {
         find(pane).or_else(|| if pane.with_globals() { find(Scope::Global) } else { None })
     }
 
-    /// Bindings that work in `pane`, pane-specific first: the help popup lists these.
+    /// Bindings that work in `pane`, pane-specific first: the help popup lists these. A global
+    /// binding whose keys the pane binds to something else is left out (it does not work there).
     pub fn for_pane(&self, pane: Scope) -> impl Iterator<Item = &Binding> {
         let pane_first = self.bindings.iter().filter(move |bd| bd.scope == pane);
         let globals = pane.with_globals() && pane != Scope::Global;
-        pane_first.chain(self.bindings.iter().filter(move |bd| globals && bd.scope == Scope::Global))
+        let shadowed = move |g: &Binding| {
+            self.bindings.iter().any(|bd| bd.scope == pane && bd.keys.iter().any(|k| g.keys.contains(k)))
+        };
+        pane_first.chain(self.bindings.iter().filter(move |bd| globals && bd.scope == Scope::Global && !shadowed(bd)))
     }
 
     /// `(keys, action)` pairs for the hint bar; help first, so it survives a narrow terminal.
@@ -395,6 +399,14 @@ mod tests {
         assert_eq!(km.lookup(Key::ch('q'), Scope::Tree), None);
         o.insert("fly".to_string(), vec!["y".to_string()]);
         assert!(KeyMap::default().with_overrides(&o).is_err());
+    }
+
+    #[test]
+    fn a_key_the_scope_rebinds_is_not_also_shown_as_global() {
+        let hints = KeyMap::default().hints(Scope::Find);
+        assert_eq!(hints.iter().filter(|(k, _)| k == "esc").count(), 1, "{hints:?}");
+        // In the editor, letters are text: no global key leaks in.
+        assert!(KeyMap::default().hints(Scope::Editor).iter().all(|(k, _)| k != "q"));
     }
 
     #[test]
