@@ -2,7 +2,7 @@
 //! for the whole file; each test works in a chroot of its own). Before each key a test waits
 //! for the state that key needs — a header badge, a tree row that only exists once its znode
 //! is read, the selection in the status line — never for text that is on screen anyway. Every
-//! way out (q, SIGTERM, SIGINT, SIGHUP) is checked to restore the terminal: alternate
+//! way out (q, SIGTERM, SIGINT, SIGHUP, a panic) is checked to restore the terminal: alternate
 //! screen left, cursor shown, and raw mode off as the pty's own termios says.
 
 mod common;
@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use myzoo::console::runtime::{TEST_PANIC_KEY_ENV, TEST_PANIC_MESSAGE};
 use myzoo::console::strings;
 use myzoo::zk::SessionBadge;
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
@@ -42,6 +43,10 @@ struct Console {
 
 impl Console {
     fn start(connect: &str) -> Console {
+        Self::start_with(connect, &[])
+    }
+
+    fn start_with(connect: &str, env: &[(&str, &str)]) -> Console {
         let home = tempfile::Builder::new().prefix("myzoo-pty-").tempdir().expect("home folder");
         let pair = native_pty_system()
             .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
@@ -59,6 +64,9 @@ impl Console {
         }
         cmd.cwd(home.path());
         cmd.env("TERM", "xterm-256color");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         let child = pair.slave.spawn_command(cmd).expect("spawn the console");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
@@ -246,6 +254,33 @@ async fn sigterm_exits_cleanly_and_restores_the_terminal() {
 async fn sigint_and_sighup_exit_cleanly_and_restore_the_terminal() {
     signal_exits_cleanly(libc::SIGINT, "SIGINT").await;
     signal_exits_cleanly(libc::SIGHUP, "SIGHUP").await;
+}
+
+/// A panic in the event loop (made on purpose through the debug-build-only hook in
+/// `console::runtime`) leaves the terminal usable, exits non-zero, and says why on stderr
+/// (the terminal here) and in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_restores_the_terminal_and_exits_non_zero() {
+    if !cfg!(debug_assertions) {
+        panic!("the panic hook exists only in debug builds of the binary: run this test without --release");
+    }
+    let sb = common::Sandbox::shared_zk_only().await;
+    let connect = sb.chroot("panic").await;
+    let mut console = Console::start_with(&connect, &[(TEST_PANIC_KEY_ENV, "P")]);
+    console.wait_connected();
+    console.send(b"P");
+    let status = console.wait_exit();
+    assert!(!status.success(), "a panic must not exit 0: {status:?}");
+    console.assert_restored();
+    let output = console.output();
+    let left = output.rfind("\x1b[?1049l").expect("left the alternate screen");
+    assert!(
+        output[left..].contains(TEST_PANIC_MESSAGE),
+        "the panic message is not on the restored terminal:\n{:?}",
+        &output[left..]
+    );
+    let log = console.log();
+    assert!(log.contains("console panicked") && log.contains(TEST_PANIC_MESSAGE), "the console's log:\n{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,6 +33,14 @@ const MAX_EVENTS_PER_FRAME: usize = 4_096;
 /// How long shutdown waits for background tasks.
 const SHUTDOWN_WAIT_MS: u64 = 2_000;
 
+/// Test hook, for proving that a panic restores the terminal (tests/e2e_pty.rs): in a debug
+/// build of the binary — what `cargo test` runs — typing the one character this variable holds
+/// makes the event loop panic. Release builds never read it (the check is compiled only under
+/// `debug_assertions`), so an operator's environment cannot crash a production console.
+pub const TEST_PANIC_KEY_ENV: &str = "MYZOO_TEST_PANIC_KEY";
+/// The message of that panic.
+pub const TEST_PANIC_MESSAGE: &str = "panic on purpose (MYZOO_TEST_PANIC_KEY, debug builds only)";
+
 /// Runs effects as tasks whose results come back as events.
 #[derive(Clone)]
 pub struct Executor {
@@ -452,8 +460,27 @@ where
 }
 
 fn apply(app: &mut App, event: Event, executor: &Executor) {
+    #[cfg(debug_assertions)]
+    panic_if_asked(&event);
     for effect in app.update(event) {
         executor.run(effect);
+    }
+}
+
+/// The [`TEST_PANIC_KEY_ENV`] hook; in the loop itself (not a task), so the panic ends the
+/// process the way a real bug in `App::update` would.
+#[cfg(debug_assertions)]
+fn panic_if_asked(event: &Event) {
+    static KEY: std::sync::OnceLock<Option<char>> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let value = std::env::var(TEST_PANIC_KEY_ENV).ok()?;
+        let mut chars = value.chars();
+        chars.next().filter(|_| chars.next().is_none())
+    });
+    if let (Some(k), Event::Key(pressed)) = (key, event) {
+        if pressed.code == crossterm::event::KeyCode::Char(*k) {
+            panic!("{TEST_PANIC_MESSAGE}");
+        }
     }
 }
 
