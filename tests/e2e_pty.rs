@@ -129,6 +129,10 @@ impl Console {
         self.wait(&format!("{needle:?} on screen"), |rows| rows.iter().any(|r| r.contains(needle)));
     }
 
+    fn text_contains(&self, needle: &str) -> bool {
+        self.rows().iter().any(|r| r.contains(needle))
+    }
+
     fn wait_gone(&self, needle: &str) {
         self.wait(&format!("{needle:?} gone from the screen"), |rows| !rows.iter().any(|r| r.contains(needle)));
     }
@@ -149,10 +153,22 @@ impl Console {
         });
     }
 
+    /// Waits until the tree pane's rows (those not empty) are exactly `want`.
+    fn wait_tree_exactly(&self, want: &[&str]) {
+        self.wait(&format!("exactly the tree rows {want:?}"), |rows| {
+            pane(rows).iter().filter(|r| !r.is_empty()).map(String::as_str).eq(want.iter().copied())
+        });
+    }
+
     /// Waits until the status line names `path` as the tree's selection.
     fn wait_selected(&self, path: &str) {
         let want = format!("{path} · ");
         self.wait(&format!("selection on {path}"), |rows| status_line(rows).starts_with(&want));
+    }
+
+    fn resize(&self, rows: u16, cols: u16) {
+        self.parser.lock().unwrap().screen_mut().set_size(rows, cols);
+        self.master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("resize the pty");
     }
 
     /// Whether the pty is back in canonical mode with echo, as a shell needs it. The master's
@@ -386,4 +402,132 @@ async fn edit_a_cluster_config_and_read_it_back() {
     let status = console.wait_exit();
     assert!(status.success(), "exit status {status:?}");
     console.assert_restored();
+}
+
+/// `/` filters the tree live as it is typed (only matches and their ancestors stay), enter
+/// keeps the filter, esc clears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_keeps_matching_rows_and_esc_clears_it() {
+    let sb = common::Sandbox::shared_zk_only().await;
+    let connect = sb.chroot("filter").await;
+    let zk = Client::connect(&connect).await.unwrap();
+    for path in ["/apps/db/config", "/apps/db/users", "/apps/web/config", "/infra/dns"] {
+        zk.mkdir(path, &persistent()).await.unwrap();
+    }
+    let everything = ["▾ / (2)", "▾ apps (2)", "▾ db (2)", "config", "users", "▸ web (1)", "▸ infra (1)"];
+
+    let mut console = Console::start(&connect);
+    console.wait_connected();
+    console.send(b":goto /apps/db\r");
+    console.wait_selected("/apps/db");
+    console.wait_tree_exactly(&everything);
+    console.send(b"/users");
+    console.wait_text("filter: users");
+    console.wait_tree_exactly(&["▾ / (2)", "▾ apps (2)", "▾ db (2)", "users"]);
+    console.send(b"\r");
+    console.wait("the filter's input line closed", |rows| !status_line(rows).starts_with("/users"));
+    console.wait_tree_exactly(&["▾ / (2)", "▾ apps (2)", "▾ db (2)", "users"]);
+    console.send(b"\x1b");
+    console.wait_gone("filter: users");
+    console.wait_tree_exactly(&everything);
+    // A filter that matches nothing says so; esc typed into it clears it as well.
+    console.send(b"/nomatch");
+    console.wait_text(strings::NO_MATCHES);
+    console.send(b"\x1b");
+    console.wait_gone("filter: nomatch");
+    console.wait_tree_exactly(&everything);
+
+    console.send(b"q");
+    let status = console.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}
+
+/// A resize through the pty: the console redraws at the new size; below 80×24 it shows the
+/// too-small notice, and it recovers when the terminal grows again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resize_redraws_and_below_80x24_shows_the_too_small_notice() {
+    let sb = common::Sandbox::shared_zk_only().await;
+    let connect = sb.chroot("resize").await;
+    let zk = Client::connect(&connect).await.unwrap();
+    zk.create("/only-here", b"", &persistent()).await.unwrap();
+    // The panes' bottom border spans the whole width, one row above the status line.
+    let drawn_at = |rows: &[String], (h, w): (u16, u16)| {
+        rows.len() == usize::from(h)
+            && rows[usize::from(h) - 3].starts_with('└')
+            && rows[usize::from(h) - 3].chars().count() == usize::from(w)
+            && rows[usize::from(h) - 3].ends_with('┘')
+            && connected(rows)
+            && pane(rows).iter().any(|r| r == "only-here")
+    };
+    let too_small = |rows: &[String], (h, w): (u16, u16)| {
+        let size = format!("{w}×{h}");
+        rows.iter().any(|r| r.trim() == strings::TOO_SMALL)
+            && rows.iter().any(|r| r.trim() == size)
+            && !rows.iter().any(|r| r.starts_with('└'))
+    };
+
+    let mut console = Console::start(&connect);
+    console.wait_connected();
+    console.wait("the first frame at 100×30", |rows| drawn_at(rows, (ROWS, COLS)));
+    console.resize(40, 120);
+    console.wait("a frame at 120×40", |rows| drawn_at(rows, (40, 120)));
+    console.resize(20, 70);
+    console.wait("the too-small notice at 70×20", |rows| too_small(rows, (20, 70)));
+    console.resize(23, 100);
+    console.wait("the too-small notice at 100×23", |rows| too_small(rows, (23, 100)));
+    console.resize(24, 80);
+    console.wait("a frame at 80×24 (the smallest size drawn)", |rows| drawn_at(rows, (24, 80)));
+    assert!(!console.text_contains(strings::TOO_SMALL), "the notice stayed:\n{}", console.shown());
+
+    console.send(b"q");
+    let status = console.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}
+
+/// A chroot in the connect string: the console shows the chroot's tree as `/` (nothing from
+/// outside it), and `myzoo zk get`/`create` work inside it (the audit record too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chroot_connect_string_is_the_whole_tree_for_console_and_zk_commands() {
+    let sb = common::Sandbox::shared_zk_only().await;
+    let outer = sb.chroot("tenants").await;
+    let plain = Client::connect(&outer).await.unwrap();
+    plain.mkdir("/a/inside/deeper", &persistent()).await.unwrap();
+    plain.set_data("/a/inside", b"inside-data", None).await.unwrap();
+    plain.mkdir("/b/outside", &persistent()).await.unwrap();
+    let connect = format!("{outer}/a");
+
+    let mut console = Console::start(&connect);
+    console.wait_connected();
+    console.wait_tree_exactly(&["▾ / (1)", "▸ inside (1)"]);
+    console.send(b":goto /inside\r");
+    console.wait_selected("/inside");
+    console.wait_text("inside-data");
+    console.wait_tree_exactly(&["▾ / (1)", "▾ inside (1)", "deeper"]);
+    console.send(b"q");
+    let status = console.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+
+    let zk = |args: &[&str]| {
+        let out = common::isolated_myzoo(console.home.path()).args(["--zk", &connect, "zk"]).args(args).output();
+        out.expect("run myzoo zk")
+    };
+    let out = zk(&["get", "/inside"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("inside-data"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    // The path as seen from outside the chroot does not exist inside it.
+    let out = zk(&["get", "/a/inside"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = zk(&["create", "/made-in-chroot", "--data", "x"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(plain.get_data("/a/made-in-chroot").await.unwrap().0, b"x", "created inside the chroot");
+    assert!(plain.check_stat("/made-in-chroot").await.unwrap().is_none(), "created outside the chroot");
+    let inner = Client::connect(&connect).await.unwrap();
+    let audit = myzoo::audit::list(&inner, "/myzoo", 10, Some("/made-in-chroot")).await.unwrap();
+    assert!(
+        audit.iter().any(|(_, r)| r.action == "create" && r.result == "ok" && r.origin == "cli"),
+        "no audit record of the create under the chroot: {audit:?}"
+    );
 }
