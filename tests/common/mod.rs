@@ -45,6 +45,7 @@ impl Sandbox {
             agent_binary: None,
             agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
             agent_session_timeout_ms: None,
+            agent_heartbeat_ms: None,
         }
     }
 
@@ -130,6 +131,28 @@ impl Drop for Sandbox {
         })
         .join();
     }
+}
+
+/// Waits for `pid`, a child of this test process (the sandbox starts its agents as children),
+/// to exit; returns its wait status (`libc::WIFEXITED` …). Fails after `within`.
+pub async fn wait_exited(pid: i32, within: Duration) -> libc::c_int {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: waitpid(2) on our own child, without blocking.
+        let rc = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        assert!(rc >= 0, "waitpid({pid}): {}", std::io::Error::last_os_error());
+        if rc > 0 {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "process {pid} did not exit within {within:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A wait status that says: exited normally with status 0.
+pub fn exited_ok(status: libc::c_int) -> bool {
+    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
 }
 
 pub fn app_opts(size: (u16, u16), root: &str) -> AppOptions {
