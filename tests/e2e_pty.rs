@@ -160,10 +160,11 @@ impl Console {
         });
     }
 
-    /// Waits until the status line names `path` as the tree's selection.
+    /// Waits until the znode pane's title names `path`: the tree's selection. (The status line
+    /// names it too, but a notice takes its place for a few seconds.)
     fn wait_selected(&self, path: &str) {
-        let want = format!("{path} · ");
-        self.wait(&format!("selection on {path}"), |rows| status_line(rows).starts_with(&want));
+        let want = format!("┌ {} {path} ─", strings::DETAIL_TITLE);
+        self.wait(&format!("selection on {path}"), |rows| rows[1].contains(&want));
     }
 
     fn resize(&self, rows: u16, cols: u16) {
