@@ -389,6 +389,9 @@ impl Executor {
 
 /// Runs the console until the operator quits or a signal arrives.
 pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result<()> {
+    // Handlers first: a signal that arrives once the screen is up must never find the default
+    // action (which would leave the terminal in raw mode on the alternate screen).
+    let stop_signals = StopSignals::install();
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.hide_cursor()?;
@@ -406,7 +409,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         zk_task,
         tokio::spawn(read_terminal(tx.clone(), cancel.clone())),
         tokio::spawn(tick(tx.clone(), cancel.clone())),
-        tokio::spawn(signals(tx.clone(), cancel.clone())),
+        tokio::spawn(signals(stop_signals, tx.clone(), cancel.clone())),
     ];
     let executor = Executor::new(zk, tx, &app.shared().root, app.shared().read_only).with_clipboard();
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
@@ -520,14 +523,24 @@ async fn tick(tx: UnboundedSender<Event>, cancel: CancellationToken) {
     }
 }
 
-async fn signals(tx: UnboundedSender<Event>, cancel: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
-    else {
-        tracing::warn!("cannot install signal handlers");
-        return;
-    };
+/// SIGTERM, SIGINT and SIGHUP, listened for from the moment they are installed.
+struct StopSignals(Option<[tokio::signal::unix::Signal; 3]>);
+
+impl StopSignals {
+    fn install() -> StopSignals {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup())) {
+            (Ok(term), Ok(int), Ok(hup)) => StopSignals(Some([term, int, hup])),
+            _ => {
+                tracing::warn!("cannot install signal handlers");
+                StopSignals(None)
+            }
+        }
+    }
+}
+
+async fn signals(stop: StopSignals, tx: UnboundedSender<Event>, cancel: CancellationToken) {
+    let Some([mut term, mut int, mut hup]) = stop.0 else { return };
     tokio::select! {
         _ = cancel.cancelled() => return,
         _ = term.recv() => {}
