@@ -1,7 +1,7 @@
 //! End to end through a pseudo-terminal: the real binary against a real ZooKeeper (one server
 //! for the whole file; each test works in a chroot of its own). Before each key a test waits
 //! for the state that key needs — a header badge, a tree row that only exists once its znode
-//! is read, the selection in the status line — never for text that is on screen anyway. Every
+//! is read, the selection in the znode pane's title — never for text on screen anyway. Every
 //! way out (q, SIGTERM, SIGINT, SIGHUP, a panic) is checked to restore the terminal: alternate
 //! screen left, cursor shown, and raw mode off as the pty's own termios says.
 
