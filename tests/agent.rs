@@ -1,7 +1,11 @@
 //! `myzoo agent` against a real sandbox (ZooKeeper plus a MariaDB primary and two replicas, one
-//! agent process per server): registration with a full status, removal on SIGTERM at once and
-//! on SIGKILL after the session timeout, a killed server reported down and back, heartbeat lag
-//! following a stopped SQL thread, and a broken replication shown with its error.
+//! agent process per server): registration with a full status, removal on SIGTERM by the agent
+//! itself and on SIGKILL after the session timeout, a killed server reported down and back,
+//! heartbeat lag following a stopped SQL thread, and a broken replication shown with its error.
+//!
+//! Bounds here are generous (a loaded two-core machine must not fail them); how fast things
+//! happen is measured in `benches/cluster.rs`. What each check proves does not rest on a tight
+//! bound: see [`HEARTBEAT_MS`] and the SIGTERM check.
 
 mod common;
 
@@ -18,8 +22,12 @@ use zookeeper_client::{Acls, Client, CreateMode};
 const INTERVAL_MS: u64 = 250;
 /// Session timeout of the test agents (the sandbox's ZooKeeper allows down to 1 s).
 const SESSION_TIMEOUT_MS: u64 = 2_000;
-/// Longest any condition below may take to become true.
-const WAIT: Duration = Duration::from_secs(15);
+/// How often the test agents re-publish an unchanged status: far longer than any wait here, and
+/// the waits for a change-driven write keep clear of its wall-clock boundaries
+/// ([`clear_of_heartbeat`]), so a status that arrives in time was written because it changed.
+const HEARTBEAT_MS: u64 = 600_000;
+/// Longest any condition below may take to become true (a liveness bound, not a figure).
+const WAIT: Duration = Duration::from_secs(30);
 /// Pause between looks at ZooKeeper while polling.
 const POLL: Duration = Duration::from_millis(10);
 
@@ -37,6 +45,7 @@ impl Sandbox {
             agent_binary: Some(env!("CARGO_BIN_EXE_myzoo").into()),
             agent_interval_ms: INTERVAL_MS,
             agent_session_timeout_ms: Some(SESSION_TIMEOUT_MS),
+            agent_heartbeat_ms: Some(HEARTBEAT_MS),
             ..common::Sandbox::options(true)
         };
         let inner = common::Sandbox::start_with(opts).await;
@@ -80,13 +89,26 @@ impl Sandbox {
 
     /// Polls `node`'s znode until `pred` holds; panics with the last status seen after [`WAIT`].
     async fn wait_for(&self, node: &str, what: &str, pred: impl Fn(&NodeStatus) -> bool) -> NodeStatus {
-        let deadline = Instant::now() + WAIT;
+        self.wait_for_within(node, what, WAIT, pred).await
+    }
+
+    async fn wait_for_within(
+        &self,
+        node: &str,
+        what: &str,
+        within: Duration,
+        pred: impl Fn(&NodeStatus) -> bool,
+    ) -> NodeStatus {
+        let deadline = Instant::now() + within;
         loop {
             let seen = self.read(node).await;
             if let Some(s) = seen.as_ref().filter(|s| pred(s)) {
                 return s.clone();
             }
-            assert!(Instant::now() < deadline, "{node}: {what} never happened; last status: {seen:#?}");
+            assert!(
+                Instant::now() < deadline,
+                "{node}: {what} never happened within {within:?}; last status: {seen:#?}"
+            );
             tokio::time::sleep(POLL).await;
         }
     }
@@ -112,6 +134,18 @@ fn signal(pid: u32, sig: libc::c_int) {
     // SAFETY: kill(2) on a pid this test's sandbox started.
     let rc = unsafe { libc::kill(pid as libc::pid_t, sig) };
     assert_eq!(rc, 0, "kill({pid}, {sig}) failed");
+}
+
+/// Returns once the next wall-clock boundary of the agents' slow heartbeat is more than
+/// `window` away (sleeping past it if need be), so nothing written within `window` from now is
+/// a heartbeat.
+async fn clear_of_heartbeat(window: Duration) {
+    let period = Duration::from_millis(HEARTBEAT_MS);
+    let until = myzoo::agent::publisher::until_next_boundary(std::time::SystemTime::now(), period);
+    if until <= window {
+        eprintln!("waiting {until:?} for the heartbeat boundary to pass");
+        tokio::time::sleep(until + Duration::from_secs(1)).await;
+    }
 }
 
 fn replication_ok(s: &NodeStatus) -> bool {
@@ -170,10 +204,16 @@ async fn sigterm_removes_at_once_a_lost_session_re_registers_sigkill_expires() {
     sb.wait_for("db3", "registered", |s| s.reachable).await;
     sb.wait_for("db2", "registered", |s| s.reachable).await;
 
+    // SIGTERM: the agent deletes its znode and closes its session *before* it exits, so once
+    // it has exited (with status 0) the znode must already be gone. An agent that merely died
+    // would leave it to the session's expiry, SESSION_TIMEOUT_MS later, and fail here — no
+    // matter how slow the machine.
     let killed = Instant::now();
     signal(sb.agent_pid("db3"), libc::SIGTERM);
-    let took = sb.wait_gone("db3", killed, Duration::from_secs(1)).await;
-    eprintln!("SIGTERM: znode gone after {took:?}");
+    let status = common::wait_exited(sb.agent_pid("db3") as i32, WAIT).await;
+    assert!(common::exited_ok(status), "agent exit status {status:#x}");
+    assert!(sb.read("db3").await.is_none(), "the agent exited but left its znode to the session's expiry");
+    eprintln!("SIGTERM: exited, znode gone, after {:?}", killed.elapsed());
     let log = sandbox::agents::agent_log(sb.state(), "db3");
     let deadline = Instant::now() + WAIT;
     while !std::fs::read_to_string(&log).unwrap_or_default().contains("agent stopped") {
@@ -186,7 +226,7 @@ async fn sigterm_removes_at_once_a_lost_session_re_registers_sigkill_expires() {
     let (_, before) = sb.zk.get_data(&sb.path("db1")).await.unwrap();
     signal(sb.agent_pid("db1"), libc::SIGSTOP);
     let frozen = Instant::now();
-    sb.wait_gone("db1", frozen, Duration::from_millis(SESSION_TIMEOUT_MS) + Duration::from_millis(2_500)).await;
+    sb.wait_gone("db1", frozen, WAIT).await;
     signal(sb.agent_pid("db1"), libc::SIGCONT);
     sb.wait_for("db1", "registered again", |s| s.reachable).await;
     let (_, after) = sb.zk.get_data(&sb.path("db1")).await.unwrap();
@@ -196,8 +236,7 @@ async fn sigterm_removes_at_once_a_lost_session_re_registers_sigkill_expires() {
     let killed = Instant::now();
     signal(sb.agent_pid("db2"), libc::SIGKILL);
     assert!(sb.read("db2").await.is_some(), "znode vanished right after SIGKILL");
-    let margin = Duration::from_millis(2_500);
-    let took = sb.wait_gone("db2", killed, Duration::from_millis(SESSION_TIMEOUT_MS) + margin).await;
+    let took = sb.wait_gone("db2", killed, WAIT).await;
     eprintln!("SIGKILL: znode gone after {took:?} (session timeout {SESSION_TIMEOUT_MS} ms)");
     assert!(took >= Duration::from_millis(SESSION_TIMEOUT_MS / 2), "gone too early for a session expiry: {took:?}");
 }
@@ -208,12 +247,15 @@ async fn a_killed_server_is_reported_down_then_back() {
     sb.wait_for("db2", "replicating", |s| s.reachable && replication_ok(s)).await;
 
     let mysqld = sb.status.mysql[1].pid.expect("db2 pid");
+    // Reported within REPORT_WAIT with no heartbeat due in it: the agent wrote because the
+    // status changed, not because a heartbeat came round (how fast: benches/cluster.rs).
+    const REPORT_WAIT: Duration = Duration::from_secs(20);
+    clear_of_heartbeat(REPORT_WAIT).await;
     let killed = Instant::now();
     signal(mysqld, libc::SIGKILL);
-    let down = sb.wait_for("db2", "reported down", |s| !s.reachable).await;
+    let down = sb.wait_for_within("db2", "reported down", REPORT_WAIT, |s| !s.reachable).await;
     let took = killed.elapsed();
     eprintln!("kill -9: reported down after {took:?} (interval {INTERVAL_MS} ms)");
-    assert!(took <= Duration::from_millis(2 * INTERVAL_MS + 100), "took {took:?}");
     assert!(down.error.as_deref().is_some_and(|e| !e.is_empty()), "{down:#?}");
     assert_eq!(down.role, ServerRole::Unknown);
     assert_eq!(down.replication, None);

@@ -70,7 +70,16 @@ async fn create_delete_and_audit_from_the_console() {
     send_keys(&h, "d");
     assert!(h.pump_until(WAIT, |a| matches!(a.overlay(), Some(Overlay::Delete(d)) if d.plan.descendants == 2)).await);
     send_keys(&h, "y\n");
-    h.pump_until(Duration::from_millis(300), |_| false).await;
+    // The dialog refuses at once and stays open; only then is it safe to look at ZooKeeper.
+    let refused = |a: &App| match a.overlay() {
+        Some(Overlay::Delete(d)) => d.error.as_deref().is_some_and(|e| e.contains("nothing was deleted")),
+        _ => false,
+    };
+    assert!(
+        h.pump_until(WAIT, refused).await,
+        "a wrong name was not refused in the dialog; notices: {}",
+        notice(&h.app)
+    );
     assert!(zk.check_stat("/work/tree").await.unwrap().is_some(), "a wrong name deleted the subtree");
     send_keys(&h, "\x1b");
     assert!(h.pump_until(WAIT, |a| a.overlay().is_none()).await);
@@ -109,12 +118,15 @@ async fn read_only_console_refuses_every_change() {
         assert!(h.pump_until(WAIT, |a| refusals(a) == i + 1).await, "{keys}: {}", notice(&h.app));
         assert!(h.app.overlay().is_none());
     }
-    // edit: the editor opens for viewing; saving is refused.
+    // edit: the editor opens for viewing; typing changes nothing and saving is refused. (The
+    // refusals above are still on the notice list, so wait for this one's own text.)
     send_keys(&h, "2e");
     assert!(h.pump_until(WAIT, |a| a.editor().is_some()).await);
     send_keys(&h, "zz");
     h.send(Event::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
-    assert!(h.pump_until(WAIT, |a| notice(a).contains("read-only")).await, "{}", notice(&h.app));
+    let save_refused = |a: &App| a.notices().iter().any(|n| n.text == "read-only mode: saving is disabled");
+    assert!(h.pump_until(WAIT, save_refused).await, "{}", notice(&h.app));
+    assert_eq!(h.app.editor().map(|e| e.text()).as_deref(), Some("x"), "typing changed a read-only editor's text");
     let after = zk.get_children("/work").await.unwrap();
     assert_eq!(before.0, after.0);
     assert_eq!(before.1.cversion, after.1.cversion);

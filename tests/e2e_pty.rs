@@ -1,221 +1,393 @@
-//! End to end through a pseudo-terminal: the real binary against a real ZooKeeper. Waits for
-//! text on screen before each key, opens a JSON znode, quits, and checks the terminal was
-//! restored (alternate screen left, cursor shown, raw mode off).
+//! End to end through a pseudo-terminal: the real binary against a real ZooKeeper (one server
+//! for the whole file; each test works in a chroot of its own). Before each key a test waits
+//! for the state that key needs — a header badge, a tree row that only exists once its znode
+//! is read, the selection in the znode pane's title — never for text on screen anyway. Every
+//! way out (q, SIGTERM, SIGINT, SIGHUP, a panic) is checked to restore the terminal: alternate
+//! screen left, cursor shown, and raw mode off as the pty's own termios says.
 
 mod common;
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use myzoo::console::runtime::{TEST_PANIC_KEY_ENV, TEST_PANIC_MESSAGE};
+use myzoo::console::strings;
+use myzoo::zk::SessionBadge;
+use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 use zookeeper_client::{Acls, Client, CreateMode};
 
 const ROWS: u16 = 30;
 const COLS: u16 = 100;
+/// Longest any awaited screen may take (start-up, ZooKeeper reads) on a loaded machine.
+const WAIT: Duration = Duration::from_secs(20);
+/// Longest the console may take to exit once told to.
+const EXIT_WAIT: Duration = Duration::from_secs(15);
+/// Pause between two looks at the screen.
+const POLL: Duration = Duration::from_millis(25);
 
-struct Screen {
+/// The real binary in a pseudo-terminal, its output mirrored into a vt100 screen and a raw
+/// byte log, with a home of its own.
+struct Console {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
     parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
+    /// Set when the reader saw the end of the output (the console and its terminal are gone).
+    eof: Arc<AtomicBool>,
+    writer: Box<dyn Write + Send>,
+    /// Must outlive the test: dropping it hangs up the console's terminal.
+    master: Box<dyn MasterPty + Send>,
+    home: tempfile::TempDir,
 }
 
-impl Screen {
-    fn text(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
+impl Console {
+    fn start(connect: &str) -> Console {
+        Self::start_with(connect, &[])
     }
 
-    fn wait_for(&self, needle: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.text().contains(needle) {
+    fn start_with(connect: &str, env: &[(&str, &str)]) -> Console {
+        let home = tempfile::Builder::new().prefix("myzoo-pty-").tempdir().expect("home folder");
+        let pair = native_pty_system()
+            .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
+            .expect("open a pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_myzoo"));
+        cmd.args(["--zk", connect, "--log-file"]);
+        cmd.arg(home.path().join("console.log"));
+        // The same isolation as `common::isolated_myzoo`: config, state, drafts and $HOME in
+        // the test's own folder, nothing inherited that changes connection, logs or colours.
+        for (key, value) in common::isolated_myzoo(home.path()).get_envs() {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            }
+        }
+        cmd.cwd(home.path());
+        cmd.env("TERM", "xterm-256color");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        let child = pair.slave.spawn_command(cmd).expect("spawn the console");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let writer = pair.master.take_writer().expect("pty writer");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let eof = Arc::new(AtomicBool::new(false));
+        let (p, r, e) = (parser.clone(), raw.clone(), eof.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            // Ends with EIO once the console has exited and its side of the pty is closed.
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+            e.store(true, Ordering::SeqCst);
+        });
+        Console { child, parser, raw, eof, writer, master: pair.master, home }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.process_id().expect("console pid") as i32
+    }
+
+    fn send(&mut self, keys: &[u8]) {
+        self.writer.write_all(keys).expect("write to the pty");
+        self.writer.flush().expect("flush the pty");
+    }
+
+    /// The screen, one string per row.
+    fn rows(&self) -> Vec<String> {
+        let parser = self.parser.lock().unwrap();
+        let (_, cols) = parser.screen().size();
+        parser.screen().rows(0, cols).collect()
+    }
+
+    fn shown(&self) -> String {
+        self.rows().iter().enumerate().map(|(i, r)| format!("{i:2}|{r}\n")).collect()
+    }
+
+    /// Waits until `ready` holds on the screen; else fails naming what never came, with the
+    /// screen as it was.
+    fn wait(&self, what: &str, ready: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if ready(&self.rows()) {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            assert!(Instant::now() < deadline, "{what} never came within {WAIT:?}; the screen:\n{}", self.shown());
+            std::thread::sleep(POLL);
         }
-        panic!("timed out waiting for {needle:?}; screen:\n{}", self.text());
     }
 
-    fn wait_until_gone(&self, needle: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if !self.text().contains(needle) {
-                return;
+    /// Waits for text that appears only with the state awaited (never for text that is on
+    /// screen anyway).
+    fn wait_text(&self, needle: &str) {
+        self.wait(&format!("{needle:?} on screen"), |rows| rows.iter().any(|r| r.contains(needle)));
+    }
+
+    fn text_contains(&self, needle: &str) -> bool {
+        self.rows().iter().any(|r| r.contains(needle))
+    }
+
+    fn wait_gone(&self, needle: &str) {
+        self.wait(&format!("{needle:?} gone from the screen"), |rows| !rows.iter().any(|r| r.contains(needle)));
+    }
+
+    /// Waits for the header's session badge to say connected, and checks the terminal is in
+    /// raw mode then (which is what makes the "restored" check after exit mean something).
+    fn wait_connected(&self) {
+        self.wait("the header's \"connected\" badge", connected);
+        assert!(!self.cooked(), "raw mode is not on while the console runs");
+    }
+
+    /// Waits until the tree pane holds exactly `want` (trimmed rows, with their markers and
+    /// child counts) as a contiguous run.
+    fn wait_tree(&self, want: &[&str]) {
+        self.wait(&format!("tree rows {want:?}"), |rows| {
+            let pane = pane(rows);
+            pane.windows(want.len()).any(|w| w.iter().zip(want).all(|(a, b)| a == b))
+        });
+    }
+
+    /// Waits until the tree pane's rows (those not empty) are exactly `want`.
+    fn wait_tree_exactly(&self, want: &[&str]) {
+        self.wait(&format!("exactly the tree rows {want:?}"), |rows| {
+            pane(rows).iter().filter(|r| !r.is_empty()).map(String::as_str).eq(want.iter().copied())
+        });
+    }
+
+    /// Waits until the znode pane's title names `path`: the tree's selection. (The status line
+    /// names it too, but a notice takes its place for a few seconds.)
+    fn wait_selected(&self, path: &str) {
+        let want = format!("┌ {} {path} ─", strings::DETAIL_TITLE);
+        self.wait(&format!("selection on {path}"), |rows| rows[1].contains(&want));
+    }
+
+    fn resize(&self, rows: u16, cols: u16) {
+        self.parser.lock().unwrap().screen_mut().set_size(rows, cols);
+        self.master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("resize the pty");
+    }
+
+    /// Whether the pty is back in canonical mode with echo, as a shell needs it. The master's
+    /// termios is the terminal's (Linux answers for the slave side).
+    fn cooked(&self) -> bool {
+        let fd = self.master.as_raw_fd().expect("pty master fd");
+        // SAFETY: an all-zero termios is a valid value for tcgetattr to fill.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: tcgetattr on an open fd, writing into `t`.
+        let rc = unsafe { libc::tcgetattr(fd, &mut t) };
+        assert_eq!(rc, 0, "tcgetattr on the pty: {}", std::io::Error::last_os_error());
+        t.c_lflag & libc::ICANON != 0 && t.c_lflag & libc::ECHO != 0
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + EXIT_WAIT;
+        loop {
+            if let Some(s) = self.child.try_wait().expect("try_wait") {
+                return s;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            assert!(Instant::now() < deadline, "the console did not exit within {EXIT_WAIT:?}:\n{}", self.shown());
+            std::thread::sleep(POLL);
         }
-        panic!("{needle:?} still on screen:\n{}", self.text());
+    }
+
+    /// Everything the console wrote to its terminal, once the reader has seen the end of it.
+    fn output(&self) -> String {
+        let deadline = Instant::now() + EXIT_WAIT;
+        while !self.eof.load(Ordering::SeqCst) {
+            assert!(Instant::now() < deadline, "the console's terminal output never ended");
+            std::thread::sleep(POLL);
+        }
+        String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned()
+    }
+
+    /// The terminal is back to normal: after the last time the console entered the alternate
+    /// screen it left it and showed the cursor again, and raw mode is off.
+    fn assert_restored(&self) {
+        let text = self.output();
+        let entered = text.rfind("\x1b[?1049h").expect("entered the alternate screen");
+        let left = text.rfind("\x1b[?1049l").expect("left the alternate screen");
+        assert!(left > entered, "alternate screen not left at the end");
+        assert!(text.rfind("\x1b[?25h").is_some_and(|s| s > entered), "cursor not shown again");
+        assert!(!self.parser.lock().unwrap().screen().alternate_screen(), "still on the alternate screen");
+        assert!(self.cooked(), "raw mode still on after the console exited");
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.home.path().join("console.log")).unwrap_or_default()
     }
 }
 
-type Child = Box<dyn portable_pty::Child + Send + Sync>;
-
-/// Runs the real binary against the sandbox in a pseudo-terminal, mirroring its output into
-/// a vt100 screen and a raw byte log.
-/// The master side must outlive the test: dropping it hangs up the console's terminal.
-type Master = Box<dyn portable_pty::MasterPty + Send>;
-
-fn spawn_console(sb: &common::Sandbox) -> (Child, Screen, Box<dyn Write + Send>, Master) {
-    let pty = native_pty_system();
-    let pair = pty.openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_myzoo"));
-    cmd.args(["--zk", &sb.zk(), "--log-file"]);
-    cmd.arg(sb.dir.path().join("console.log"));
-    cmd.env("MYZOO_CONFIG", sb.dir.path().join("config.toml"));
-    // Drafts and logs go to the test's own folder, never the real user's home (portable-pty
-    // starts the child in $HOME, so it must exist).
-    std::fs::create_dir_all(sb.dir.path().join("home")).unwrap();
-    cmd.cwd(sb.dir.path());
-    cmd.env("HOME", sb.dir.path().join("home"));
-    cmd.env("XDG_STATE_HOME", sb.dir.path().join("state"));
-    cmd.env("XDG_CONFIG_HOME", sb.dir.path().join("config"));
-    cmd.env("TERM", "xterm-256color");
-    let child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let writer = pair.master.take_writer().unwrap();
-    let screen = Screen {
-        parser: Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0))),
-        raw: Arc::new(Mutex::new(Vec::new())),
-    };
-    let (parser, raw) = (screen.parser.clone(), screen.raw.clone());
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            parser.lock().unwrap().process(&buf[..n]);
-            raw.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-
-    (child, screen, writer, pair.master)
+/// The header starts with the session badge: " myzoo  connected " exactly (not " disconnected ",
+/// not " connected (server read-only) ").
+fn connected(rows: &[String]) -> bool {
+    let badge = |b| format!(" {} {}", strings::APP_NAME, strings::badge_text(b));
+    let header = &rows[0];
+    header.starts_with(&badge(SessionBadge::Connected)) && !header.starts_with(&badge(SessionBadge::ConnectedReadOnly))
 }
 
-fn wait_exit(child: &mut Child) -> portable_pty::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "console did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// The first pane's rows: the text between the left border and the next one, trimmed.
+fn pane(rows: &[String]) -> Vec<String> {
+    rows.iter()
+        .filter_map(|r| r.strip_prefix('│'))
+        .map(|r| r.split('│').next().unwrap_or_default().trim().to_string())
+        .collect()
 }
 
-/// The terminal is back to normal: the alternate screen was left and the cursor shown again
-/// after the last time the console entered it.
-fn assert_restored(screen: &Screen) {
-    std::thread::sleep(Duration::from_millis(200));
-    let raw = screen.raw.lock().unwrap().clone();
-    let text = String::from_utf8_lossy(&raw);
-    let entered = text.rfind("\x1b[?1049h").expect("entered the alternate screen");
-    let left = text.rfind("\x1b[?1049l").expect("left the alternate screen");
-    assert!(left > entered, "alternate screen not left at the end");
-    assert!(text.rfind("\x1b[?25h").is_some_and(|s| s > entered), "cursor not shown again");
-    assert!(!screen.parser.lock().unwrap().screen().alternate_screen(), "still on the alternate screen");
+/// The status line (the second row from the bottom).
+fn status_line(rows: &[String]) -> &str {
+    rows[rows.len() - 2].trim_end()
+}
+
+fn persistent() -> zookeeper_client::CreateOptions<'static> {
+    CreateMode::Persistent.with_acls(Acls::anyone_all())
+}
+
+/// Sends `sig` once the console is up; it must exit 0 with the terminal restored.
+async fn signal_exits_cleanly(sig: libc::c_int, name: &str) {
+    let sb = common::Sandbox::shared_zk_only().await;
+    let connect = sb.chroot(&format!("signal-{name}")).await;
+    let mut console = Console::start(&connect);
+    console.wait_connected();
+    // SAFETY: kill(2) on the console this test started.
+    assert_eq!(unsafe { libc::kill(console.pid(), sig) }, 0, "kill {name}");
+    let status = console.wait_exit();
+    assert!(status.success(), "{name}: exit status {status:?}");
+    console.assert_restored();
+    let log = console.log();
+    assert!(log.contains("console starting"), "{name}: the console's log:\n{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_exits_cleanly_and_restores_the_terminal() {
-    let sb = common::Sandbox::zk_only().await;
-    let (mut child, screen, _writer, _master) = spawn_console(&sb);
-    screen.wait_for("connected", Duration::from_secs(15));
-    let pid = child.process_id().expect("pid") as i32;
-    unsafe { libc::kill(pid, libc::SIGTERM) };
-    let status = wait_exit(&mut child);
-    assert!(status.success(), "exit status {status:?}");
-    assert_restored(&screen);
+    signal_exits_cleanly(libc::SIGTERM, "SIGTERM").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_and_sighup_exit_cleanly_and_restore_the_terminal() {
+    signal_exits_cleanly(libc::SIGINT, "SIGINT").await;
+    signal_exits_cleanly(libc::SIGHUP, "SIGHUP").await;
+}
+
+/// A panic in the event loop (made on purpose through the debug-build-only hook in
+/// `console::runtime`) leaves the terminal usable, exits non-zero, and says why on stderr
+/// (the terminal here) and in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_restores_the_terminal_and_exits_non_zero() {
+    if !cfg!(debug_assertions) {
+        panic!("the panic hook exists only in debug builds of the binary: run this test without --release");
+    }
+    let sb = common::Sandbox::shared_zk_only().await;
+    let connect = sb.chroot("panic").await;
+    let mut console = Console::start_with(&connect, &[(TEST_PANIC_KEY_ENV, "P")]);
+    console.wait_connected();
+    console.send(b"P");
+    let status = console.wait_exit();
+    assert!(!status.success(), "a panic must not exit 0: {status:?}");
+    console.assert_restored();
+    let output = console.output();
+    let left = output.rfind("\x1b[?1049l").expect("left the alternate screen");
+    assert!(
+        output[left..].contains(TEST_PANIC_MESSAGE),
+        "the panic message is not on the restored terminal:\n{:?}",
+        &output[left..]
+    );
+    let log = console.log();
+    assert!(log.contains("console panicked") && log.contains(TEST_PANIC_MESSAGE), "the console's log:\n{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browse_open_json_and_quit_restores_the_terminal() {
-    let sb = common::Sandbox::zk_only().await;
-    let zk = Client::connect(&sb.zk()).await.unwrap();
-    let p = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    let sb = common::Sandbox::shared_zk_only().await;
+    let connect = sb.chroot("browse").await;
+    let zk = Client::connect(&connect).await.unwrap();
     for path in ["/myzoo", "/myzoo/clusters", "/myzoo/clusters/sandbox"] {
-        zk.create(path, b"", &p).await.unwrap();
+        zk.create(path, b"", &persistent()).await.unwrap();
     }
-    zk.create("/myzoo/clusters/sandbox/config", br#"{"name":"sandbox","tier":"development"}"#, &p).await.unwrap();
+    zk.create("/myzoo/clusters/sandbox/config", br#"{"name":"sandbox","tier":"development"}"#, &persistent())
+        .await
+        .unwrap();
 
-    let (mut child, screen, mut writer, _master) = spawn_console(&sb);
-
+    let mut console = Console::start(&connect);
     // A cluster exists, so the cluster screen comes first; it has no primary record.
-    screen.wait_for("connected", Duration::from_secs(15));
-    screen.wait_for("Cluster sandbox", Duration::from_secs(10));
-    screen.wait_for("no primary recorded", Duration::from_secs(10));
-    let mut send = |keys: &[u8]| {
-        writer.write_all(keys).unwrap();
-        writer.flush().unwrap();
-    };
+    console.wait_connected();
+    console.wait(r#"the cluster pane titled "Cluster sandbox""#, |rows| rows[1].starts_with("┌ Cluster sandbox "));
+    console.wait_text("no primary recorded");
     // The znode tree is one key away; start-up selected the profile root, /myzoo, and opened it.
-    send(b"2");
-    screen.wait_for("clusters", Duration::from_secs(10));
-    send(b"j"); // /myzoo/clusters
-    send(b"l"); // expand it
-    screen.wait_for("sandbox", Duration::from_secs(10));
-    send(b"jl"); // sandbox, expand
-    screen.wait_for("config", Duration::from_secs(10));
-    send(b"j"); // config
-    screen.wait_for("\"tier\": \"development\"", Duration::from_secs(10));
-    screen.wait_for("Data json", Duration::from_secs(5));
-    send(b"?");
-    screen.wait_for("esc/?/q closes", Duration::from_secs(5));
-    send(b"\x1b");
+    console.send(b"2");
+    console.wait_selected("/myzoo");
+    console.wait_tree(&["▾ myzoo (1)", "▸ clusters (1)"]);
+    console.send(b"j"); // /myzoo/clusters
+    console.wait_selected("/myzoo/clusters");
+    console.send(b"l"); // expand it
+    console.wait_tree(&["▾ clusters (1)", "▸ sandbox (1)"]);
+    console.send(b"j"); // sandbox
+    console.wait_selected("/myzoo/clusters/sandbox");
+    console.send(b"l"); // expand
+    console.wait_tree(&["▾ sandbox (1)", "config"]);
+    console.send(b"j"); // config
+    console.wait_selected("/myzoo/clusters/sandbox/config");
+    console.wait_text("\"tier\": \"development\"");
+    console.wait_text("Data json");
+    console.send(b"?");
+    console.wait_text("esc/?/q closes");
+    console.send(b"\x1b");
     // Esc and q sent together would read as alt-q: wait for the help to close first.
-    screen.wait_until_gone("esc/?/q closes", Duration::from_secs(5));
-    send(b"q");
+    console.wait_gone("esc/?/q closes");
+    console.send(b"q");
 
-    let status = wait_exit(&mut child);
+    let status = console.wait_exit();
     assert!(status.success(), "exit status {status:?}");
-    assert_restored(&screen);
+    console.assert_restored();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_a_cluster_config_and_read_it_back() {
-    let sb = common::Sandbox::zk_only().await;
-    let zk = Client::connect(&sb.zk()).await.unwrap();
-    let p = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    let sb = common::Sandbox::shared_zk_only().await;
+    let connect = sb.chroot("edit").await;
+    let zk = Client::connect(&connect).await.unwrap();
     for path in ["/myzoo", "/myzoo/clusters", "/myzoo/clusters/sandbox"] {
-        zk.create(path, b"", &p).await.unwrap();
+        zk.create(path, b"", &persistent()).await.unwrap();
     }
     let config = "{\n  \"schema\": 1,\n  \"tier\": \"development\",\n  \"name\": \"sandbox\",\n  \"nodes\": [{\"name\": \"db1\", \"host\": \"127.0.0.1\", \"port\": 3306}]\n}\n";
-    zk.create("/myzoo/clusters/sandbox/config", config.as_bytes(), &p).await.unwrap();
+    zk.create("/myzoo/clusters/sandbox/config", config.as_bytes(), &persistent()).await.unwrap();
 
-    let (mut child, screen, mut writer, _master) = spawn_console(&sb);
-    screen.wait_for("Cluster sandbox", Duration::from_secs(15));
-    let mut send = |keys: &[u8]| {
-        writer.write_all(keys).unwrap();
-        writer.flush().unwrap();
-    };
-    send(b":goto /myzoo/clusters/sandbox/config\r");
-    screen.wait_for("Znode /myzoo/clusters/sandbox/config", Duration::from_secs(10));
-    send(b"e");
-    screen.wait_for("Edit /myzoo/clusters/sandbox/config", Duration::from_secs(10));
-    screen.wait_for("valid JSON", Duration::from_secs(5));
+    let mut console = Console::start(&connect);
+    console.wait_connected();
+    console.wait(r#"the cluster pane titled "Cluster sandbox""#, |rows| rows[1].starts_with("┌ Cluster sandbox "));
+    console.send(b":goto /myzoo/clusters/sandbox/config\r");
+    console.wait_selected("/myzoo/clusters/sandbox/config");
+    console.wait_text("Data json");
+    console.send(b"e");
+    console.wait_text("Edit /myzoo/clusters/sandbox/config");
+    console.wait_text("valid JSON");
     // Line 3 is the tier: go there, replace "development" with "staging".
-    send(b"\x1b[B");
-    send(b"\x1b[B");
-    send(b"\x1b[F"); // End
+    console.send(b"\x1b[B");
+    console.send(b"\x1b[B");
+    console.send(b"\x1b[F"); // End
     for _ in 0.."development\",".len() {
-        send(b"\x7f");
+        console.send(b"\x7f");
     }
-    send(b"staging\",");
-    screen.wait_for("\"tier\": \"staging\",", Duration::from_secs(5));
-    // The unsaved edit is kept as a draft (written on the next tick) in this ensemble's
-    // folder under the test's own state folder.
-    let drafts = myzoo::console::draft::ensemble_dir(&sb.dir.path().join("state/myzoo/drafts"), &sb.zk());
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    console.send(b"staging\",");
+    console.wait_text("\"tier\": \"staging\",");
+    // The unsaved edit is kept as a draft (written on the next tick) in this ensemble's (and
+    // chroot's) folder under the test's own state folder.
+    let drafts = myzoo::console::draft::ensemble_dir(&console.home.path().join("state/myzoo/drafts"), &connect);
+    let deadline = Instant::now() + WAIT;
     while myzoo::console::draft::load(&drafts, "/myzoo/clusters/sandbox/config").ok().flatten().is_none() {
-        assert!(std::time::Instant::now() < deadline, "no draft in {}", drafts.display());
-        std::thread::sleep(Duration::from_millis(50));
+        assert!(Instant::now() < deadline, "no draft in {}", drafts.display());
+        std::thread::sleep(POLL);
     }
     let label = std::fs::read_to_string(drafts.join(myzoo::console::draft::ENSEMBLE_LABEL_FILE)).unwrap();
-    assert_eq!(label.trim(), sb.zk());
-    send(b"\x13"); // ctrl-s
-    screen.wait_for("Review the change", Duration::from_secs(5));
-    send(b"y");
-    screen.wait_for("saved /myzoo/clusters/sandbox/config (version 1)", Duration::from_secs(10));
+    assert_eq!(label.trim(), connect);
+    console.send(b"\x13"); // ctrl-s
+    console.wait_text("Review the change");
+    console.send(b"y");
+    console.wait_text("saved /myzoo/clusters/sandbox/config (version 1)");
 
     // Another client reads the new value; the audit log says who did it.
     let (data, stat) = zk.get_data("/myzoo/clusters/sandbox/config").await.unwrap();
@@ -227,8 +399,136 @@ async fn edit_a_cluster_config_and_read_it_back() {
     assert_eq!((record.action.as_str(), record.result.as_str(), record.origin.as_str()), ("set", "ok", "console"));
     assert_eq!((record.version_before, record.version_after), (Some(0), Some(1)));
 
-    send(b"q");
-    let status = wait_exit(&mut child);
+    console.send(b"q");
+    let status = console.wait_exit();
     assert!(status.success(), "exit status {status:?}");
-    assert_restored(&screen);
+    console.assert_restored();
+}
+
+/// `/` filters the tree live as it is typed (only matches and their ancestors stay), enter
+/// keeps the filter, esc clears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_keeps_matching_rows_and_esc_clears_it() {
+    let sb = common::Sandbox::shared_zk_only().await;
+    let connect = sb.chroot("filter").await;
+    let zk = Client::connect(&connect).await.unwrap();
+    for path in ["/apps/db/config", "/apps/db/users", "/apps/web/config", "/infra/dns"] {
+        zk.mkdir(path, &persistent()).await.unwrap();
+    }
+    let everything = ["▾ / (2)", "▾ apps (2)", "▾ db (2)", "config", "users", "▸ web (1)", "▸ infra (1)"];
+
+    let mut console = Console::start(&connect);
+    console.wait_connected();
+    console.send(b":goto /apps/db\r");
+    console.wait_selected("/apps/db");
+    console.wait_tree_exactly(&everything);
+    console.send(b"/users");
+    console.wait_text("filter: users");
+    console.wait_tree_exactly(&["▾ / (2)", "▾ apps (2)", "▾ db (2)", "users"]);
+    console.send(b"\r");
+    console.wait("the filter's input line closed", |rows| !status_line(rows).starts_with("/users"));
+    console.wait_tree_exactly(&["▾ / (2)", "▾ apps (2)", "▾ db (2)", "users"]);
+    console.send(b"\x1b");
+    console.wait_gone("filter: users");
+    console.wait_tree_exactly(&everything);
+    // A filter that matches nothing says so; esc typed into it clears it as well.
+    console.send(b"/nomatch");
+    console.wait_text(strings::NO_MATCHES);
+    console.send(b"\x1b");
+    console.wait_gone("filter: nomatch");
+    console.wait_tree_exactly(&everything);
+
+    console.send(b"q");
+    let status = console.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}
+
+/// A resize through the pty: the console redraws at the new size; below 80×24 it shows the
+/// too-small notice, and it recovers when the terminal grows again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resize_redraws_and_below_80x24_shows_the_too_small_notice() {
+    let sb = common::Sandbox::shared_zk_only().await;
+    let connect = sb.chroot("resize").await;
+    let zk = Client::connect(&connect).await.unwrap();
+    zk.create("/only-here", b"", &persistent()).await.unwrap();
+    // The panes' bottom border spans the whole width, one row above the status line.
+    let drawn_at = |rows: &[String], (h, w): (u16, u16)| {
+        rows.len() == usize::from(h)
+            && rows[usize::from(h) - 3].starts_with('└')
+            && rows[usize::from(h) - 3].chars().count() == usize::from(w)
+            && rows[usize::from(h) - 3].ends_with('┘')
+            && connected(rows)
+            && pane(rows).iter().any(|r| r == "only-here")
+    };
+    let too_small = |rows: &[String], (h, w): (u16, u16)| {
+        let size = format!("{w}×{h}");
+        rows.iter().any(|r| r.trim() == strings::TOO_SMALL)
+            && rows.iter().any(|r| r.trim() == size)
+            && !rows.iter().any(|r| r.starts_with('└'))
+    };
+
+    let mut console = Console::start(&connect);
+    console.wait_connected();
+    console.wait("the first frame at 100×30", |rows| drawn_at(rows, (ROWS, COLS)));
+    console.resize(40, 120);
+    console.wait("a frame at 120×40", |rows| drawn_at(rows, (40, 120)));
+    console.resize(20, 70);
+    console.wait("the too-small notice at 70×20", |rows| too_small(rows, (20, 70)));
+    console.resize(23, 100);
+    console.wait("the too-small notice at 100×23", |rows| too_small(rows, (23, 100)));
+    console.resize(24, 80);
+    console.wait("a frame at 80×24 (the smallest size drawn)", |rows| drawn_at(rows, (24, 80)));
+    assert!(!console.text_contains(strings::TOO_SMALL), "the notice stayed:\n{}", console.shown());
+
+    console.send(b"q");
+    let status = console.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}
+
+/// A chroot in the connect string: the console shows the chroot's tree as `/` (nothing from
+/// outside it), and `myzoo zk get`/`create` work inside it (the audit record too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chroot_connect_string_is_the_whole_tree_for_console_and_zk_commands() {
+    let sb = common::Sandbox::shared_zk_only().await;
+    let outer = sb.chroot("tenants").await;
+    let plain = Client::connect(&outer).await.unwrap();
+    plain.mkdir("/a/inside/deeper", &persistent()).await.unwrap();
+    plain.set_data("/a/inside", b"inside-data", None).await.unwrap();
+    plain.mkdir("/b/outside", &persistent()).await.unwrap();
+    let connect = format!("{outer}/a");
+
+    let mut console = Console::start(&connect);
+    console.wait_connected();
+    console.wait_tree_exactly(&["▾ / (1)", "▸ inside (1)"]);
+    console.send(b":goto /inside\r");
+    console.wait_selected("/inside");
+    console.wait_text("inside-data");
+    console.wait_tree_exactly(&["▾ / (1)", "▾ inside (1)", "deeper"]);
+    console.send(b"q");
+    let status = console.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+
+    let zk = |args: &[&str]| {
+        let out = common::isolated_myzoo(console.home.path()).args(["--zk", &connect, "zk"]).args(args).output();
+        out.expect("run myzoo zk")
+    };
+    let out = zk(&["get", "/inside"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("inside-data"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    // The path as seen from outside the chroot does not exist inside it.
+    let out = zk(&["get", "/a/inside"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = zk(&["create", "/made-in-chroot", "--data", "x"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(plain.get_data("/a/made-in-chroot").await.unwrap().0, b"x", "created inside the chroot");
+    assert!(plain.check_stat("/made-in-chroot").await.unwrap().is_none(), "created outside the chroot");
+    let inner = Client::connect(&connect).await.unwrap();
+    let audit = myzoo::audit::list(&inner, "/myzoo", 10, Some("/made-in-chroot")).await.unwrap();
+    assert!(
+        audit.iter().any(|(_, r)| r.action == "create" && r.result == "ok" && r.origin == "cli"),
+        "no audit record of the create under the chroot: {audit:?}"
+    );
 }

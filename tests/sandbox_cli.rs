@@ -50,15 +50,17 @@ async fn up_status_replication_and_down() {
     primary.query_drop("INSERT INTO myzoo_sandbox.t VALUES (42)").await.unwrap();
     for replica in &status.mysql[1..] {
         let mut conn = sandbox::mariadb::connect_as(replica.port, &creds.monitor).await.unwrap();
+        // A liveness bound (replication takes milliseconds; a loaded machine may take longer).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let mut found = None;
-        for _ in 0..100 {
+        while std::time::Instant::now() < deadline {
             found = conn.query_first::<i32, _>("SELECT id FROM myzoo_sandbox.t WHERE id = 42").await.ok().flatten();
             if found.is_some() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        assert_eq!(found, Some(42), "row did not replicate to {}", replica.name);
+        assert_eq!(found, Some(42), "row did not replicate to {} within 30 s", replica.name);
         let ro: Option<u8> = conn.query_first("SELECT @@read_only").await.unwrap();
         assert_eq!(ro, Some(1), "{} is not read-only", replica.name);
     }

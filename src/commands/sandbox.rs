@@ -29,6 +29,7 @@ async fn execute(action: SandboxAction) -> anyhow::Result<ExitCode> {
                 agent_binary: std::env::current_exe().ok(),
                 agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
                 agent_session_timeout_ms: None,
+                agent_heartbeat_ms: None,
             };
             let status = sandbox::up(&opts).await?;
             out(&format!("{}Open the console with: myzoo\n", text(&status)));

@@ -33,6 +33,14 @@ const MAX_EVENTS_PER_FRAME: usize = 4_096;
 /// How long shutdown waits for background tasks.
 const SHUTDOWN_WAIT_MS: u64 = 2_000;
 
+/// Test hook, for proving that a panic restores the terminal (tests/e2e_pty.rs): in a debug
+/// build of the binary — what `cargo test` runs — typing the one character this variable holds
+/// makes the event loop panic. Release builds never read it (the check is compiled only under
+/// `debug_assertions`), so an operator's environment cannot crash a production console.
+pub const TEST_PANIC_KEY_ENV: &str = "MYZOO_TEST_PANIC_KEY";
+/// The message of that panic.
+pub const TEST_PANIC_MESSAGE: &str = "panic on purpose (MYZOO_TEST_PANIC_KEY, debug builds only)";
+
 /// Runs effects as tasks whose results come back as events.
 #[derive(Clone)]
 pub struct Executor {
@@ -381,6 +389,9 @@ impl Executor {
 
 /// Runs the console until the operator quits or a signal arrives.
 pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result<()> {
+    // Handlers first: a signal that arrives once the screen is up must never find the default
+    // action (which would leave the terminal in raw mode on the alternate screen).
+    let stop_signals = StopSignals::install();
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.hide_cursor()?;
@@ -398,7 +409,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         zk_task,
         tokio::spawn(read_terminal(tx.clone(), cancel.clone())),
         tokio::spawn(tick(tx.clone(), cancel.clone())),
-        tokio::spawn(signals(tx.clone(), cancel.clone())),
+        tokio::spawn(signals(stop_signals, tx.clone(), cancel.clone())),
     ];
     let executor = Executor::new(zk, tx, &app.shared().root, app.shared().read_only).with_clipboard();
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
@@ -452,8 +463,27 @@ where
 }
 
 fn apply(app: &mut App, event: Event, executor: &Executor) {
+    #[cfg(debug_assertions)]
+    panic_if_asked(&event);
     for effect in app.update(event) {
         executor.run(effect);
+    }
+}
+
+/// The [`TEST_PANIC_KEY_ENV`] hook; in the loop itself (not a task), so the panic ends the
+/// process the way a real bug in `App::update` would.
+#[cfg(debug_assertions)]
+fn panic_if_asked(event: &Event) {
+    static KEY: std::sync::OnceLock<Option<char>> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let value = std::env::var(TEST_PANIC_KEY_ENV).ok()?;
+        let mut chars = value.chars();
+        chars.next().filter(|_| chars.next().is_none())
+    });
+    if let (Some(k), Event::Key(pressed)) = (key, event) {
+        if pressed.code == crossterm::event::KeyCode::Char(*k) {
+            panic!("{TEST_PANIC_MESSAGE}");
+        }
     }
 }
 
@@ -493,14 +523,24 @@ async fn tick(tx: UnboundedSender<Event>, cancel: CancellationToken) {
     }
 }
 
-async fn signals(tx: UnboundedSender<Event>, cancel: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
-    else {
-        tracing::warn!("cannot install signal handlers");
-        return;
-    };
+/// SIGTERM, SIGINT and SIGHUP, listened for from the moment they are installed.
+struct StopSignals(Option<[tokio::signal::unix::Signal; 3]>);
+
+impl StopSignals {
+    fn install() -> StopSignals {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup())) {
+            (Ok(term), Ok(int), Ok(hup)) => StopSignals(Some([term, int, hup])),
+            _ => {
+                tracing::warn!("cannot install signal handlers");
+                StopSignals(None)
+            }
+        }
+    }
+}
+
+async fn signals(stop: StopSignals, tx: UnboundedSender<Event>, cancel: CancellationToken) {
+    let Some([mut term, mut int, mut hup]) = stop.0 else { return };
     tokio::select! {
         _ = cancel.cancelled() => return,
         _ = term.recv() => {}

@@ -44,6 +44,8 @@ pub struct AgentSpawn<'a> {
     pub interval_ms: u64,
     /// `None`: the agent's default.
     pub session_timeout_ms: Option<u64>,
+    /// How often an unchanged status is re-published; `None`: the agent's default.
+    pub heartbeat_ms: Option<u64>,
 }
 
 /// `<state>/agent-<node>`.
@@ -112,6 +114,9 @@ pub fn agent_args(
         "--interval".into(),
         spec.interval_ms.to_string().into(),
     ]);
+    if let Some(ms) = spec.heartbeat_ms {
+        args.extend(["--heartbeat".into(), ms.to_string().into()]);
+    }
     args
 }
 
@@ -181,6 +186,7 @@ mod tests {
             cluster: "sandbox",
             interval_ms: 250,
             session_timeout_ms: Some(2000),
+            heartbeat_ms: Some(600_000),
         };
         let server =
             MysqlServer { name: "db2".into(), host: "127.0.0.1".into(), port: 4000, role: "replica".into(), pid: None };
@@ -191,7 +197,7 @@ mod tests {
         assert!(line.starts_with("agent --zk 127.0.0.1:2181 --root /myzoo --session-timeout 2000 "));
         assert!(line.contains("--log-file /s/agent-db2/agent.log"));
         assert!(line.contains("--node db2 --mysql-host 127.0.0.1 --mysql-port 4000 --mysql-user agent"));
-        assert!(line.contains("--mysql-password-file /s/agent-db2/password --interval 250"));
+        assert!(line.contains("--mysql-password-file /s/agent-db2/password --interval 250 --heartbeat 600000"));
         assert!(process::cmdline_names_dir(&line, Path::new("/s")));
     }
 }

@@ -68,6 +68,9 @@ pub struct SandboxOptions {
     pub agent_interval_ms: u64,
     /// The agents' ZooKeeper session timeout (`None`: the default).
     pub agent_session_timeout_ms: Option<u64>,
+    /// How often the agents re-publish an unchanged status (`None`: the default). Tests make
+    /// it long, so that a status they wait for can only have come from a change-driven write.
+    pub agent_heartbeat_ms: Option<u64>,
 }
 
 /// What `myzoo sandbox status --json` prints; scripts and tests find every server here.
@@ -217,6 +220,7 @@ async fn start_agents(
         cluster: CLUSTER,
         interval_ms: opts.agent_interval_ms,
         session_timeout_ms: opts.agent_session_timeout_ms,
+        heartbeat_ms: opts.agent_heartbeat_ms,
     };
     let started = agents::start(dir, &spec, &status.mysql, &creds.agent)?;
     let paths = crate::cluster::ClusterPaths::new(crate::config::DEFAULT_ROOT, CLUSTER);
@@ -518,6 +522,7 @@ mod tests {
             agent_binary: None,
             agent_interval_ms: DEFAULT_AGENT_INTERVAL_MS,
             agent_session_timeout_ms: None,
+            agent_heartbeat_ms: None,
         };
         assert!(up(&opts).await.is_err());
     }
@@ -543,6 +548,7 @@ mod tests {
                 agent_binary: None,
                 agent_interval_ms: DEFAULT_AGENT_INTERVAL_MS,
                 agent_session_timeout_ms: None,
+                agent_heartbeat_ms: None,
             })
             .collect();
         let ups = futures::future::try_join_all(opts.iter().map(up)).await.unwrap();

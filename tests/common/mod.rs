@@ -1,6 +1,7 @@
 //! Shared integration-test helpers: a real sandbox in a temporary folder, stopped on drop.
 #![allow(dead_code)]
 
+use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
 
 use myzoo::console::app::AppOptions;
@@ -44,6 +45,7 @@ impl Sandbox {
             agent_binary: None,
             agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
             agent_session_timeout_ms: None,
+            agent_heartbeat_ms: None,
         }
     }
 
@@ -77,6 +79,43 @@ impl Sandbox {
     pub fn session(&self, timeout: Duration) -> SessionConfig {
         SessionConfig { connect: self.zk(), session_timeout: timeout }
     }
+
+    /// One sandbox for every test of this test binary that asks for it: the first caller
+    /// starts it with `start`, and the last one to drop its handle stops it (so it never
+    /// outlives the binary's tests). `kind` names what `start` builds; asking for another kind
+    /// while one is running fails. Tests that share a sandbox keep to znodes of their own (a
+    /// chroot, see [`Sandbox::chroot`], or a root of their own) and say which servers they
+    /// stop, if any.
+    pub async fn shared<F, Fut>(kind: &'static str, start: F) -> Arc<Sandbox>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Sandbox>,
+    {
+        static SHARED: tokio::sync::Mutex<(&str, Weak<Sandbox>)> = tokio::sync::Mutex::const_new(("", Weak::new()));
+        let mut slot = SHARED.lock().await;
+        if let Some(sb) = slot.1.upgrade() {
+            assert_eq!(slot.0, kind, "one shared sandbox per test binary");
+            return sb;
+        }
+        let sb = Arc::new(start().await);
+        *slot = (kind, Arc::downgrade(&sb));
+        sb
+    }
+
+    /// The shared ZooKeeper-only sandbox of this test binary (see [`Sandbox::shared`]).
+    pub async fn shared_zk_only() -> Arc<Sandbox> {
+        Self::shared("zk only", Self::zk_only).await
+    }
+
+    /// Creates `/name` (a test's own corner of a shared ZooKeeper) and returns the connect
+    /// string with it as chroot: a client on it sees `/name` as `/`.
+    pub async fn chroot(&self, name: &str) -> String {
+        assert!(!name.is_empty() && !name.contains('/'), "one path segment: {name:?}");
+        let zk = zookeeper_client::Client::connect(&self.zk()).await.expect("connect to ZooKeeper");
+        let persistent = zookeeper_client::CreateMode::Persistent.with_acls(zookeeper_client::Acls::anyone_all());
+        zk.create(&format!("/{name}"), b"", &persistent).await.unwrap_or_else(|e| panic!("creating /{name}: {e}"));
+        format!("{}/{name}", self.zk())
+    }
 }
 
 impl Drop for Sandbox {
@@ -92,6 +131,28 @@ impl Drop for Sandbox {
         })
         .join();
     }
+}
+
+/// Waits for `pid`, a child of this test process (the sandbox starts its agents as children),
+/// to exit; returns its wait status (`libc::WIFEXITED` …). Fails after `within`.
+pub async fn wait_exited(pid: i32, within: Duration) -> libc::c_int {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: waitpid(2) on our own child, without blocking.
+        let rc = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        assert!(rc >= 0, "waitpid({pid}): {}", std::io::Error::last_os_error());
+        if rc > 0 {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "process {pid} did not exit within {within:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A wait status that says: exited normally with status 0.
+pub fn exited_ok(status: libc::c_int) -> bool {
+    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
 }
 
 pub fn app_opts(size: (u16, u16), root: &str) -> AppOptions {

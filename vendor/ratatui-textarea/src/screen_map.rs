@@ -17,6 +17,14 @@ pub(crate) struct DataLine {
     pub pure_ascii: bool,
 }
 
+// myzoo patch: how many times the one-row fast path below ran on this thread. Unit tests only,
+// so that they can prove the fast path runs (a test comparing its result with a full rebuild
+// would pass just as well if every edit fell back to the rebuild).
+#[cfg(test)]
+thread_local! {
+    pub(crate) static ROW_UPDATES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 fn is_pure_ascii(line: &str) -> bool {
     line.is_ascii() && !line.contains('\t')
 }
@@ -184,6 +192,8 @@ impl TextArea<'_> {
         };
         screen_lines[row] = ScreenLine { wrapped, screen_width: width, cursor_max_col: width };
         data_pointers[row] = DataLine { first_screen_line: row, screen_line_count: 1, pure_ascii: is_pure_ascii(line) };
+        #[cfg(test)]
+        ROW_UPDATES.with(|n| n.set(n.get() + 1));
         true
     }
 
@@ -342,7 +352,8 @@ mod tests {
         assert_round_trips(&textarea);
     }
 
-    /// myzoo patch: the one-row update gives exactly what a full rebuild gives.
+    /// myzoo patch: the one-row update gives exactly what a full rebuild gives, and it is what
+    /// ran (one fast update per edit, no fallback to the rebuild).
     #[test]
     fn one_row_updates_match_a_full_rebuild() {
         let mut textarea = make_textarea(&["{", "  \"a\": 1,", "  \"b\": \"tab\there\"", "}"], WrapMode::None, 40);
@@ -350,16 +361,44 @@ mod tests {
             [(1, 3, Some('x')), (2, 0, Some('é')), (1, 4, None), (0, 1, Some('\t')), (3, 1, Some('漢'))];
         for (row, col, ch) in edits {
             textarea.move_cursor(crate::CursorMove::Jump(row as u16, col as u16));
+            let fast_before = ROW_UPDATES.with(|n| n.get());
             match ch {
                 Some(c) => textarea.insert_char(c),
                 None => {
-                    textarea.delete_next_char();
+                    assert!(textarea.delete_next_char());
                 }
             }
+            assert_eq!(ROW_UPDATES.with(|n| n.get()), fast_before + 1, "editing row {row} did not take the fast path");
             let incremental = format!("{:?} {:?}", textarea.screen_lines.borrow(), textarea.data_pointers.borrow());
             textarea.screen_map_load();
             let full = format!("{:?} {:?}", textarea.screen_lines.borrow(), textarea.data_pointers.borrow());
             assert_eq!(incremental, full, "after editing row {row}");
         }
+    }
+
+    /// myzoo patch: edits the fast path must not take — a new line, a joined line, any edit
+    /// with wrapping on — rebuild the map, and the map is still right.
+    #[test]
+    fn edits_across_rows_or_with_wrapping_rebuild_the_map() {
+        let check = |textarea: &mut TextArea<'_>, what: &str, edit: &dyn Fn(&mut TextArea<'_>)| {
+            let fast_before = ROW_UPDATES.with(|n| n.get());
+            edit(textarea);
+            assert_eq!(ROW_UPDATES.with(|n| n.get()), fast_before, "{what}: took the one-row fast path");
+            let after_edit = format!("{:?} {:?}", textarea.screen_lines.borrow(), textarea.data_pointers.borrow());
+            textarea.screen_map_load();
+            let full = format!("{:?} {:?}", textarea.screen_lines.borrow(), textarea.data_pointers.borrow());
+            assert_eq!(after_edit, full, "{what}");
+        };
+        let mut textarea = make_textarea(&["{", "  \"a\": 1,", "}"], WrapMode::None, 40);
+        textarea.move_cursor(crate::CursorMove::Jump(1, 4));
+        check(&mut textarea, "a new line", &|t| t.insert_newline());
+        assert_eq!(textarea.lines.len(), 4);
+        textarea.move_cursor(crate::CursorMove::Jump(2, 0));
+        check(&mut textarea, "lines joined", &|t| assert!(t.delete_char()));
+        assert_eq!(textarea.lines.len(), 3);
+
+        let mut wrapped = make_textarea(&["one two three four five six seven", "x"], WrapMode::Word, 10);
+        wrapped.move_cursor(crate::CursorMove::Jump(0, 3));
+        check(&mut wrapped, "an edit with word wrap", &|t| t.insert_char('!'));
     }
 }
