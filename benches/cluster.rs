@@ -1,5 +1,5 @@
 //! Cluster-status benchmarks against real servers. Run:
-//! `cargo bench --bench cluster [-- scale]`.
+//! `cargo bench --bench cluster [-- scale|detect|agent|idle]`.
 //!
 //! - scale  — 50 clusters × 3 simulated agents (a child process) each publishing a status change
 //!   10 times a second; the headless console shows one cluster. Measures watch-to-screen latency
@@ -10,7 +10,11 @@
 //! - detect — real agents at a 250 ms interval; `kill -9` of a replica's mariadbd until the
 //!   console's state shows it down, 12 runs (the server is restarted between runs).
 //! - agent  — one real agent at a 1 s interval for 30 s with nothing changing: its CPU, peak
-//!   memory, and how many times it wrote its znode, beside the ZooKeeper server's CPU.
+//!   memory, and how many times it wrote its znode (each write's wall-clock time and what
+//!   changed), beside the ZooKeeper server's CPU.
+//! - idle   — the real binary in a pseudo-terminal on the cluster screen of a sandbox with real
+//!   agents, 60 s with nothing changing: bytes written to the terminal per second, the console's
+//!   CPU, and which cells the frames changed.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -21,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use myzoo::cluster::status::*;
 use myzoo::cluster::ClusterPaths;
 use myzoo::console::headless::Headless;
-use support::{cpu_ns, percentile};
+use support::{cpu_ns, percentile, PtyConsole};
 use zookeeper_client::{Acls, Client, CreateMode};
 
 const CLUSTERS: usize = 50;
@@ -49,6 +53,10 @@ fn main() {
     }
     if which == "all" || which == "agent" {
         rt.block_on(bench_agent());
+    }
+    if which == "all" || which == "idle" {
+        let sb = rt.block_on(common::Sandbox::with_agents(myzoo::sandbox::DEFAULT_AGENT_INTERVAL_MS, 10_000));
+        bench_idle(&sb);
     }
 }
 
@@ -313,7 +321,21 @@ async fn bench_agent() {
     let zk_pid = sb.zk_pid().to_string();
     let (_, stat0) = client.get_data(&path).await.unwrap();
     let (cpu0, zk0, t0) = (cpu_ns(&agent.to_string()), cpu_ns(&zk_pid), Instant::now());
-    tokio::time::sleep(Duration::from_secs(AGENT_SECONDS)).await;
+    // Every write, from a data watch (one notification per write; no polling load on ZooKeeper).
+    let mut seen: Vec<(i64, serde_json::Value)> = Vec::new();
+    let end = tokio::time::Instant::now() + Duration::from_secs(AGENT_SECONDS);
+    let (mut data, mut stat, mut watcher) = client.get_and_watch_data(&path).await.unwrap();
+    let mut last_version = stat0.version;
+    loop {
+        if stat.version != last_version {
+            last_version = stat.version;
+            seen.push((stat.mtime, serde_json::from_slice(&data).unwrap_or_default()));
+        }
+        if tokio::time::timeout_at(end, watcher.changed()).await.is_err() {
+            break;
+        }
+        (data, stat, watcher) = client.get_and_watch_data(&path).await.unwrap();
+    }
     let (_, stat1) = client.get_data(&path).await.unwrap();
     let (cpu1, zk1, wall) = (cpu_ns(&agent.to_string()), cpu_ns(&zk_pid), t0.elapsed().as_secs_f64());
     let writes = stat1.version - stat0.version;
@@ -328,4 +350,110 @@ async fn bench_agent() {
         "peer: the ZooKeeper server's CPU over the same time {:.2} % of a core",
         (zk1 - zk0) as f64 / 1e9 / wall * 100.0
     );
+    // Each write: where it fell against the 5 s wall-clock boundaries, and what made it news.
+    let heartbeat_ms = seen.first().and_then(|(_, v)| v["agent"]["heartbeat_ms"].as_i64()).unwrap_or(5_000);
+    let mut prev: Option<&serde_json::Value> = None;
+    let mut off_boundary = 0;
+    for (mtime, v) in &seen {
+        let offset = mtime.rem_euclid(heartbeat_ms);
+        let on_boundary = offset < AGENT_BOUNDARY_SLACK_MS;
+        off_boundary += usize::from(!on_boundary);
+        let changed = prev.map(|p| changed_fields(p, v, "")).unwrap_or_default();
+        println!(
+            "  write at {:>5} ms past a {heartbeat_ms} ms boundary{}  changed: {}",
+            offset,
+            if on_boundary { " (slow heartbeat)" } else { "" },
+            changed.join(", ")
+        );
+        prev = Some(v);
+    }
+    println!("writes seen {}; off the slow-heartbeat boundaries: {off_boundary}", seen.len());
+}
+
+/// A write within this long after a heartbeat boundary counts as the slow heartbeat.
+const AGENT_BOUNDARY_SLACK_MS: i64 = 300;
+
+/// Dotted paths of the leaves that differ between two JSON documents.
+fn changed_fields(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> Vec<String> {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter()
+                .flat_map(|k| {
+                    let null = serde_json::Value::Null;
+                    let here = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+                    changed_fields(x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), &here)
+                })
+                .collect()
+        }
+        _ if a == b => Vec::new(),
+        _ => vec![format!("{at} {a} → {b}")],
+    }
+}
+
+const IDLE_SECONDS: u64 = 60;
+const IDLE_SIZE: (u16, u16) = (120, 40);
+
+/// The real console on the cluster screen with nothing happening but the agents' routine
+/// work: what it writes to the terminal, what that costs, and which cells change.
+fn bench_idle(sb: &common::Sandbox) {
+    use myzoo::cluster::table::HEADERS;
+    let console = PtyConsole::spawn(&["--zk", &sb.zk()], IDLE_SIZE);
+    console.wait_for("Cluster sandbox", Duration::from_secs(30));
+    console.wait_for("HEALTHY", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(5));
+    let pid = console.pid.to_string();
+    let (b0, c0, since) = (console.bytes(), cpu_ns(&pid), std::time::Instant::now());
+    std::thread::sleep(Duration::from_secs(IDLE_SECONDS));
+    let (b1, c1, wall) = (console.bytes(), cpu_ns(&pid), since.elapsed().as_secs_f64());
+    let screen = console.screen();
+    let bursts = support::replay_bursts(&console.recording(), since, IDLE_SIZE, Duration::from_millis(5));
+    console.quit(b"q");
+
+    // Name the columns from the table's header row on screen.
+    let header = screen.lines().find(|l| l.contains("NODE") && l.contains("AGE")).unwrap_or_default();
+    let starts: Vec<(usize, &str)> = HEADERS
+        .iter()
+        .filter_map(|h| {
+            let at = |i: usize| header[..i].chars().count();
+            match *h {
+                "NODE" => header.find(h).map(at),
+                _ => header.find(&format!(" {h} ")).or_else(|| header.find(&format!(" {h}"))).map(|i| at(i + 1)),
+            }
+            .map(|c| (c, *h))
+        })
+        .collect();
+    let column = |c: usize| starts.iter().rev().find(|(s, _)| *s <= c).map_or("(left of the table)", |(_, h)| h);
+    let mut tally: std::collections::BTreeMap<String, usize> = Default::default();
+    for b in &bursts {
+        for ch in &b.changed {
+            let label = ch.after.trim_start_matches(['│', ' ']).split_whitespace().next().unwrap_or("").to_string();
+            let mut cols: Vec<&str> = ch.columns().into_iter().map(column).collect();
+            cols.dedup();
+            let what = if starts.is_empty() || !ch.after.contains('│') {
+                format!("row {}", ch.row)
+            } else {
+                format!("row {} ({label}) {}", ch.row, cols.join("+"))
+            };
+            *tally.entry(what).or_default() += 1;
+        }
+    }
+    let bytes = b1 - b0;
+    let cpu_ms = (c1 - c0) as f64 / 1e6;
+    println!(
+        "== idle on the cluster screen: real binary in a pty ({}×{}), 3 real agents (1 s probes), {IDLE_SECONDS} s ==",
+        IDLE_SIZE.0, IDLE_SIZE.1
+    );
+    println!(
+        "bytes written to the terminal {bytes} = {:.0} bytes/s   console CPU {cpu_ms:.1} ms = {:.3} % of a core   frames {} ({} with no text change)",
+        bytes as f64 / wall,
+        cpu_ms / (wall * 1000.0) * 100.0,
+        bursts.len(),
+        bursts.iter().filter(|b| b.changed.is_empty()).count()
+    );
+    println!("what the frames changed (screen row, node, columns: times in {IDLE_SECONDS} s):");
+    for (what, n) in &tally {
+        println!("  {what}: {n}");
+    }
+    println!("screen at the end:\n{screen}");
 }

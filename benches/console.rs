@@ -1,8 +1,9 @@
 //! Console benchmarks against a real ZooKeeper (a sandbox started here unless `MYZOO_BENCH_ZK`
-//! names one). Run: `cargo bench --bench console [-- full-load|watch|idle|render]`.
+//! names one). Run: `cargo bench --bench console [-- find|watch|idle|render]`.
 //!
-//! 1. full-load — paths + stat + data of 100,000 znodes into the console's tree model, in a
-//!    child process (wall time, peak RSS), beside `zkCli.sh ls -R` on the same tree.
+//! 1. find      — `myzoo zk find` over the 100,000-znode tree as a whole process (the release
+//!    binary; wall time, peak RSS), by data, by name and every znode as `--json`, beside
+//!    `zkCli.sh ls -R` and zk-shell's `find` and `grep` on the same tree in the same run.
 //! 2. watch     — `set_data` by another client to the drawn frame showing it (p50, p99).
 //! 3. idle      — the real binary in a pseudo-terminal for 10 s with nothing changing: CPU time
 //!    and bytes written to the terminal.
@@ -12,45 +13,40 @@
 mod common;
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use myzoo::console::app::App;
 use myzoo::console::event::Event;
 use myzoo::console::headless::Headless;
-use myzoo::console::tree::TreeModel;
 use myzoo::console::view;
 use myzoo::zk::session::SessionConfig;
-use myzoo::zk::{load, NodeInfo, NodeStat, SessionBadge, ZkEvent};
-use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use myzoo::zk::{NodeInfo, NodeStat, SessionBadge, ZkEvent};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use support::{cpu_ns, percentile};
+use support::{cpu_ns, percentile, PtyConsole};
 use zookeeper_client::{Acls, Client, CreateMode};
 
 const TREE_ROOT: &str = "/bench";
 const GROUPS: usize = 90;
 const PER_GROUP: usize = 1_000;
 const BIG_CHILDREN: usize = 10_000;
-/// 1 + 1 + 90 groups × 1,000 + 1 big + 10,000 = 100,003 znodes under and including /bench.
-const TOTAL_ZNODES: usize = 2 + GROUPS * (PER_GROUP + 1) + BIG_CHILDREN;
+/// /bench, /bench/groups, 90 groups of 1,000, /bench/big and its 10,000: 100,093 znodes.
+const TOTAL_ZNODES: usize = 3 + GROUPS * (PER_GROUP + 1) + BIG_CHILDREN;
 const CREATES_PER_MULTI: usize = 1_000;
-const LOAD_RUNS: usize = 5;
-const ZKCLI_RUNS: usize = 3;
 const WATCH_SAMPLES: usize = 300;
 const IDLE_SECONDS: u64 = 10;
 const RENDER_FRAMES: usize = 500;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    if args.first().map(String::as_str) == Some("load-once") {
-        load_once(&args[1]);
+    let raw: Vec<String> = std::env::args().collect();
+    if raw.get(1).map(String::as_str) == Some("measure") {
+        launch(&raw[2..]);
         return;
     }
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let which = args.first().cloned().unwrap_or_else(|| "all".into());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     if which == "render" {
@@ -66,8 +62,9 @@ fn main() {
     };
     rt.block_on(populate(&zk));
     let all = which == "all";
-    if all || which == "full-load" {
-        bench_full_load(&zk);
+    // `full-load` was this case's name while it timed the tree model in a child process.
+    if all || which == "find" || which == "full-load" {
+        bench_find(&zk);
     }
     if all || which == "watch" {
         rt.block_on(bench_watch(&zk));
@@ -119,70 +116,241 @@ async fn populate(zk: &str) {
     eprintln!("created {} znodes in {:.1} s", paths.len(), t.elapsed().as_secs_f64());
 }
 
-/// Child-process side of the full-load benchmark: load, build the model, print figures.
-fn load_once(zk: &str) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let client = Client::connect(zk).await.unwrap();
-        let t = Instant::now();
-        let entries = load::load_tree(&client, TREE_ROOT).await.unwrap();
-        let n = entries.len();
-        let mut model = TreeModel::default();
-        model.apply_tree(entries.into_iter().map(|e| (e.node, e.children)).collect());
-        let ms = t.elapsed().as_secs_f64() * 1000.0;
-        assert!(model.len() > n, "model holds the tree");
-        println!("{ms:.1} {n}");
-    });
+/// One finished process: wall time, peak RSS, what it printed.
+struct Run {
+    wall_ms: f64,
+    peak_rss_mib: f64,
+    /// Lines on stdout, and those that start with the tree's root (one per path listed).
+    lines: usize,
+    paths: usize,
+    last_line: String,
+    exit: i32,
 }
 
-/// Runs a command, reading its stdout as it goes; returns (wall, peak RSS in KiB, stdout lines).
-fn measure(cmd: &mut Command) -> (Duration, i64, Vec<String>) {
+/// First word of the line the launcher prints on stderr with its figures.
+const MEASURED: &str = "measured:";
+
+/// Runs a command to its end through a launcher (this benchmark's binary, fresh), counting the
+/// command's stdout lines as they come. The launcher starts the command and reaps it with
+/// `wait4`, which gives its wall time and peak RSS (covering the descendants it waited for:
+/// the JVM under zkCli.sh's shell). Why a launcher: Linux records the peak RSS of the memory a
+/// process had before `execve` in the peak it reports, and a child spawned from this process
+/// starts out sharing (vfork) or copying (fork) this process's memory — tens of MiB after the
+/// tree was created. A fresh launcher's few MiB are the floor instead (`bench_find` prints it).
+fn measure(cmd: &mut Command) -> Run {
+    let mut launcher = Command::new(std::env::current_exe().unwrap());
+    launcher.arg("measure").arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => launcher.env(k, v),
+            None => launcher.env_remove(k),
+        };
+    }
+    let mut child = launcher.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let (mut lines, mut paths, mut last) = (0, 0, String::new());
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            lines += 1;
+            paths += usize::from(line.starts_with(TREE_ROOT));
+            last = line;
+        }
+        (lines, paths, last)
+    });
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(child.wait().unwrap().success(), "launcher failed: {stderr}");
+    let (lines, paths, last_line) = reader.join().unwrap();
+    let figures: Vec<f64> = stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(MEASURED))
+        .unwrap_or_else(|| panic!("no figures from the launcher: {stderr}"))
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let [wall_ms, maxrss_kib, exit] = figures[..] else { panic!("launcher printed {figures:?}") };
+    Run { wall_ms, peak_rss_mib: maxrss_kib / 1024.0, lines, paths, last_line, exit: exit as i32 }
+}
+
+/// The launcher's side of [`measure`]: runs `argv` (stdout inherited, stderr dropped), reaps it
+/// with `wait4`, and prints `measured: WALL_MS PEAK_RSS_KIB EXIT` on stderr.
+fn launch(argv: &[String]) {
     let t = Instant::now();
     // Reaped by wait4 below, which also reports the peak RSS that wait() would not.
     #[allow(clippy::zombie_processes)]
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let child = Command::new(&argv[0]).args(&argv[1..]).stdin(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = child.id() as libc::pid_t;
-    // wait4 reports the peak RSS of the child and of the descendants it waited for (the JVM
-    // under zkCli.sh's shell).
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(rc, pid, "wait4 failed");
-    let wall = t.elapsed();
-    let lines = reader.join().unwrap();
-    (wall, usage.ru_maxrss, lines)
+    let wall_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let exit = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    eprintln!("{MEASURED} {wall_ms:.3} {} {exit}", usage.ru_maxrss);
 }
 
-fn bench_full_load(zk: &str) {
-    let exe = std::env::current_exe().unwrap();
-    let (mut walls, mut inner, mut rss) = (Vec::new(), Vec::new(), Vec::new());
-    let mut count = 0;
-    for _ in 0..LOAD_RUNS {
-        let (wall, maxrss, lines) = measure(Command::new(&exe).args(["load-once", zk]));
-        let mut it = lines.last().expect("load-once output").split_whitespace();
-        inner.push(it.next().unwrap().parse::<f64>().unwrap());
-        count = it.next().unwrap().parse::<usize>().unwrap();
-        walls.push(wall.as_secs_f64() * 1000.0);
-        rss.push(maxrss as f64 / 1024.0);
+/// Medians (and the spread) of several runs of one command.
+struct Figures {
+    label: String,
+    runs: Vec<Run>,
+}
+
+impl Figures {
+    fn measure(label: &str, runs: usize, mut cmd: impl FnMut() -> Command) -> Figures {
+        let runs = (0..runs)
+            .map(|_| {
+                let r = measure(&mut cmd());
+                eprintln!(
+                    "  {label}: {:.0} ms, {:.1} MiB, {} lines, exit {}",
+                    r.wall_ms, r.peak_rss_mib, r.lines, r.exit
+                );
+                r
+            })
+            .collect();
+        Figures { label: label.to_string(), runs }
     }
-    let (mut zwalls, mut zrss) = (Vec::new(), Vec::new());
-    let mut zcount = 0;
-    for _ in 0..ZKCLI_RUNS {
-        let (wall, maxrss, lines) =
-            measure(Command::new("/usr/share/zookeeper/bin/zkCli.sh").args(["-server", zk, "ls", "-R", TREE_ROOT]));
-        zcount = lines.iter().filter(|l| l.starts_with(TREE_ROOT)).count();
-        zwalls.push(wall.as_secs_f64() * 1000.0);
-        zrss.push(maxrss as f64 / 1024.0);
+
+    fn wall(&self) -> f64 {
+        percentile(&mut self.runs.iter().map(|r| r.wall_ms).collect::<Vec<_>>(), 0.5)
     }
-    let (m_inner, m_wall, m_rss) =
-        (percentile(&mut inner, 0.5), percentile(&mut walls, 0.5), percentile(&mut rss, 0.5));
-    let (z_wall, z_rss) = (percentile(&mut zwalls, 0.5), percentile(&mut zrss, 0.5));
-    println!("== full load: {count} znodes (paths + stat + ~100-byte JSON data) ==");
-    println!("myzoo load into tree model   median {m_inner:>8.1} ms   (process wall {m_wall:.1} ms, peak RSS {m_rss:.1} MiB, {LOAD_RUNS} runs)");
-    println!("zkCli.sh ls -R (paths only)  median {z_wall:>8.1} ms   (peak RSS {z_rss:.1} MiB, {zcount} paths, {ZKCLI_RUNS} runs)");
-    println!("ratio zkCli.sh / myzoo       {:.1}x (process wall to process wall)", z_wall / m_wall);
+
+    fn rss(&self) -> f64 {
+        percentile(&mut self.runs.iter().map(|r| r.peak_rss_mib).collect::<Vec<_>>(), 0.5)
+    }
+
+    fn print(&self, output: &str) {
+        let mut walls: Vec<f64> = self.runs.iter().map(|r| r.wall_ms).collect();
+        let (min, max) = (percentile(&mut walls, 0.0), percentile(&mut walls, 1.0));
+        println!(
+            "{:<58} median {:>9.1} ms  (min {min:.0}, max {max:.0}; {} runs)  peak RSS {:>6.1} MiB  {output}",
+            self.label,
+            self.wall(),
+            self.runs.len(),
+            self.rss()
+        );
+    }
+}
+
+/// Data of the hosts db00040–db00049: ten children of every group, ten of `big`, ten groups.
+const FIND_DATA_RE: &str = r"db0004[0-9]\.";
+/// Names n0040–n0049: ten children of every group.
+const FIND_NAME_RE: &str = "n004";
+const FIND_RUNS: usize = 5;
+/// zkCli.sh and zk-shell take 15 s to a minute and more a run (a round trip per znode, or two).
+const PEER_RUNS: usize = 3;
+
+/// zk-shell as installed by `pip install zk-shell` (or `$MYZOO_BENCH_ZK_SHELL`), if it runs.
+fn zk_shell(env: &[(&'static str, std::path::PathBuf)]) -> Result<String, String> {
+    let exe = std::env::var("MYZOO_BENCH_ZK_SHELL").unwrap_or_else(|_| "zk-shell".into());
+    match Command::new(&exe).arg("--version").envs(env.iter().cloned()).stdin(Stdio::null()).output() {
+        Ok(o) if o.status.success() => Ok(exe),
+        Ok(o) => Err(format!("`{exe} --version` failed: {}", String::from_utf8_lossy(&o.stderr).trim())),
+        Err(e) => Err(format!("cannot run `{exe}` ({e}); `pip install zk-shell` puts it on the PATH")),
+    }
+}
+
+/// `myzoo zk find` over the tree as a user runs it, beside the peers that can walk a tree.
+fn bench_find(zk: &str) {
+    let dir = tempfile::Builder::new().prefix("myzoo-bench-find-").tempdir().unwrap();
+    let env = support::isolated_env(dir.path());
+    let myzoo = |args: &[&str]| {
+        // `isolated_env` above made this home; config, state and $HOME all point into it.
+        let mut cmd = common::isolated_myzoo(&dir.path().join("home"));
+        cmd.args(["--zk", zk, "zk", "find"]).args(args);
+        cmd
+    };
+    let matches = |f: &Figures| f.runs.last().map_or(0, |r| r.lines);
+    let summary_read = |f: &Figures| {
+        let last = f.runs.last().map(|r| r.last_line.clone()).unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(&last).ok().and_then(|v| v["read"].as_u64()).unwrap_or(0)
+    };
+    let floor = measure(&mut Command::new("/bin/true")).peak_rss_mib;
+    eprintln!("find: myzoo ({FIND_RUNS} runs each)");
+    let by_data = Figures::measure(&format!("myzoo zk find {TREE_ROOT} --data '{FIND_DATA_RE}'"), FIND_RUNS, || {
+        myzoo(&[TREE_ROOT, "--data", FIND_DATA_RE])
+    });
+    let by_name = Figures::measure(&format!("myzoo zk find {TREE_ROOT} --name {FIND_NAME_RE}"), FIND_RUNS, || {
+        myzoo(&[TREE_ROOT, "--name", FIND_NAME_RE])
+    });
+    let json_all = Figures::measure(&format!("myzoo zk find {TREE_ROOT} --json (every znode)"), FIND_RUNS, || {
+        myzoo(&[TREE_ROOT, "--json"])
+    });
+    let json_small =
+        Figures::measure(&format!("myzoo zk find {TREE_ROOT}/big --json (every znode)"), FIND_RUNS, || {
+            myzoo(&[&format!("{TREE_ROOT}/big"), "--json"])
+        });
+    for f in [&by_data, &by_name, &json_all, &json_small] {
+        assert!(f.runs.iter().all(|r| r.exit == 0), "{} failed", f.label);
+    }
+
+    eprintln!("find: zkCli.sh ls -R ({PEER_RUNS} runs)");
+    let zkcli = Figures::measure(&format!("zkCli.sh ls -R {TREE_ROOT} (paths only)"), PEER_RUNS, || {
+        let mut cmd = Command::new("/usr/share/zookeeper/bin/zkCli.sh");
+        cmd.envs(env.iter().cloned()).args(["-server", zk, "ls", "-R", TREE_ROOT]);
+        cmd
+    });
+    let mut peers = vec![(&zkcli, "one getChildren per znode, no data")];
+    let shell = zk_shell(&env);
+    let (shell_find, shell_grep);
+    match &shell {
+        Ok(exe) => {
+            eprintln!("find: zk-shell find ({PEER_RUNS} runs) and grep ({PEER_RUNS} runs)");
+            shell_find = Figures::measure(&format!("zk-shell find {TREE_ROOT} {FIND_NAME_RE}"), PEER_RUNS, || {
+                let mut cmd = Command::new(exe);
+                cmd.envs(env.iter().cloned()).args([zk, "--run-once", &format!("find {TREE_ROOT} {FIND_NAME_RE}")]);
+                cmd
+            });
+            shell_grep = Figures::measure(&format!("zk-shell grep {TREE_ROOT} '{FIND_DATA_RE}'"), PEER_RUNS, || {
+                let mut cmd = Command::new(exe);
+                cmd.envs(env.iter().cloned()).args([zk, "--run-once", &format!("grep {TREE_ROOT} {FIND_DATA_RE}")]);
+                cmd
+            });
+            peers.push((&shell_find, "children lists pipelined, names only"));
+            peers.push((&shell_grep, "get + getChildren per znode, one at a time"));
+        }
+        Err(why) => eprintln!("find: zk-shell not measured: {why}"),
+    }
+
+    println!("== find: `myzoo zk find` (release binary, whole process) over {TOTAL_ZNODES} znodes, beside the peers on the same tree in the same run ==");
+    by_data.print(&format!("{} matches", matches(&by_data)));
+    by_name.print(&format!("{} matches", matches(&by_name)));
+    json_all.print(&format!("{} lines, {} znodes read", matches(&json_all), summary_read(&json_all)));
+    json_small.print(&format!("{} lines, {} znodes read", matches(&json_small), summary_read(&json_small)));
+    for (p, what) in &peers {
+        p.print(&format!("{} paths ({what})", p.runs.last().map_or(0, |r| r.paths)));
+    }
+    let fastest = peers.iter().map(|(p, _)| p).min_by(|a, b| a.wall().total_cmp(&b.wall())).expect("zkCli ran");
+    println!(
+        "ratio: fastest peer ({}) / myzoo --data: {:.1}x   / myzoo --json every znode: {:.1}x",
+        fastest.label,
+        fastest.wall() / by_data.wall(),
+        fastest.wall() / json_all.wall()
+    );
+    if let (Ok(_), Some((g, _)), Some((f, _))) = (&shell, peers.get(2), peers.get(1)) {
+        println!(
+            "ratio: zk-shell grep / myzoo --data (both read every znode's data): {:.1}x   zk-shell find / myzoo --name: {:.1}x",
+            g.wall() / by_data.wall(),
+            f.wall() / by_name.wall()
+        );
+    }
+    println!(
+        "memory with --json streaming: {} results {:.1} MiB vs {} results (--data) {:.1} MiB on the same tree; {} znodes {:.1} MiB vs {} znodes ({TREE_ROOT}/big) {:.1} MiB ({:.2}x the memory for {:.1}x the znodes)",
+        matches(&json_all).saturating_sub(1),
+        json_all.rss(),
+        matches(&by_data),
+        by_data.rss(),
+        summary_read(&json_all),
+        json_all.rss(),
+        summary_read(&json_small),
+        json_small.rss(),
+        json_all.rss() / json_small.rss(),
+        summary_read(&json_all) as f64 / summary_read(&json_small).max(1) as f64
+    );
+    println!("(peak RSS floor: /bin/true through the same launcher reads {floor:.1} MiB)");
+    if let Err(why) = shell {
+        println!("zk-shell not measured: {why}");
+    }
 }
 
 fn opts(size: (u16, u16), root: &str) -> myzoo::console::app::AppOptions {
@@ -226,50 +394,14 @@ async fn bench_watch(zk: &str) {
 }
 
 fn bench_idle(zk: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let pty = native_pty_system();
-    let pair = pty.openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_myzoo"));
-    cmd.args(["--zk", zk, "--root", "/bench/big", "--log-file"]);
-    cmd.arg(dir.path().join("log"));
-    cmd.env("MYZOO_CONFIG", dir.path().join("config.toml"));
-    std::fs::create_dir_all(dir.path().join("home")).unwrap();
-    cmd.cwd(dir.path());
-    cmd.env("HOME", dir.path().join("home"));
-    cmd.env("XDG_STATE_HOME", dir.path().join("state"));
-    cmd.env("TERM", "xterm-256color");
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let pid = child.process_id().unwrap();
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let bytes = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let (b2, s2) = (bytes.clone(), seen.clone());
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            b2.fetch_add(n, Ordering::SeqCst);
-            let mut s = s2.lock().unwrap();
-            if s.len() < 1 << 20 {
-                s.extend_from_slice(&buf[..n]);
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !String::from_utf8_lossy(&seen.lock().unwrap()).contains("c00001") {
-        assert!(Instant::now() < deadline, "console never showed the tree");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let console = PtyConsole::spawn(&["--zk", zk, "--root", "/bench/big"], (120, 40));
+    console.wait_for("c00001", Duration::from_secs(30));
     std::thread::sleep(Duration::from_secs(2));
-    let (b0, c0) = (bytes.load(Ordering::SeqCst), cpu_ns(&pid.to_string()));
+    let pid = console.pid.to_string();
+    let (b0, c0) = (console.bytes(), cpu_ns(&pid));
     std::thread::sleep(Duration::from_secs(IDLE_SECONDS));
-    let (b1, c1) = (bytes.load(Ordering::SeqCst), cpu_ns(&pid.to_string()));
-    let mut writer = pair.master.take_writer().unwrap();
-    let _ = std::io::Write::write_all(&mut writer, b"q");
-    let _ = child.wait();
+    let (b1, c1) = (console.bytes(), cpu_ns(&pid));
+    console.quit(b"q");
     let cpu_ms = (c1 - c0) as f64 / 1e6;
     println!("== idle: real binary in a pty, 10,000-row tree, {IDLE_SECONDS} s with nothing changing ==");
     println!(

@@ -1,9 +1,17 @@
-//! Editor benchmarks (no servers needed). Run: `cargo bench --bench editor`.
+//! Editor benchmarks. Run: `cargo bench --bench editor [-- keystroke|keystroke-inprocess|diff]`.
 //!
-//! - keystroke — keystroke to drawn frame in the editor on a 1 MB JSON document (120×40),
-//!   beside the same on a 1 KB document: `App::update` with the key, then `view::draw`.
+//! - keystroke — end to end: the release binary in a pseudo-terminal (120×40) against a real
+//!   ZooKeeper (a sandbox started here), editing a 1 KB and a 1 MB JSON znode; from the key's
+//!   bytes written to the terminal to the output read back after which the screen shows that
+//!   keystroke's effect. The real loop runs meanwhile: validation (in the loop up to 64 KiB,
+//!   else in the background), a tick every second, drafts written by the writer task.
+//! - keystroke-inprocess — `App::update` with the key, then `view::draw` on a `TestBackend`, in
+//!   this process; the effects `update` returns are dropped (no background validation, no
+//!   ticks, no drafts): the cost of the update and the drawing alone, not a product figure.
 //! - diff — the save view's line diff of two 1 MB JSON documents that differ in a few places.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
 mod support;
 
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -17,9 +25,21 @@ use myzoo::console::view;
 use myzoo::zk::{NodeInfo, NodeStat};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use support::percentile;
+use support::{percentile, PtyConsole};
+use zookeeper_client::{Acls, Client, CreateMode};
 
 const KEYSTROKES: usize = 400;
+/// Keys typed per document in the end-to-end case: rounds of 20 letters typed, then 20
+/// backspaces, inside a JSON string (the document stays valid).
+const E2E_KEYS: usize = 400;
+const E2E_ROUND: usize = 20;
+const E2E_LETTERS: &[u8; E2E_ROUND] = b"abcdefghijklmnopqrst";
+/// Pause after a keystroke shows before the next key: a quick typist's 40–100 ms, varied so
+/// keys land at every phase of the tick and of the frame interval.
+const E2E_PAUSE_MS: (u64, u64) = (40, 100);
+/// The end-to-end "1 MB" document: ZooKeeper takes at most 1 MiB less a little per request.
+const E2E_BIG_BYTES: usize = 1_000_000;
+const E2E_SMALL_BYTES: usize = 1_024;
 const DIFF_RUNS: usize = 15;
 
 /// A pretty-printed JSON document of about `bytes` bytes.
@@ -103,9 +123,12 @@ fn main() {
     let which = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or_else(|| "all".into());
     let big = document(1024 * 1024);
     if which == "all" || which == "keystroke" {
+        bench_keystroke_e2e();
+    }
+    if which == "all" || which == "keystroke-inprocess" {
         let mut b = keystrokes(editor_on(&big));
         let mut s = keystrokes(editor_on(&document(1024)));
-        println!("== editor: keystroke → drawn frame, 120×40 ({KEYSTROKES} keys typed mid-document) ==");
+        println!("== editor, in process (not a product figure: effects dropped, no validation results, ticks or drafts): App::update + view::draw, 120×40 ({KEYSTROKES} keys typed mid-document) ==");
         println!(
             "1 MB JSON ({} lines)   p50 {:.3} ms   p99 {:.3} ms   max {:.3} ms",
             big.lines().count(),
@@ -144,6 +167,114 @@ fn main() {
             percentile(&mut times, 0.5),
             percentile(&mut times, 1.0),
             percentile(&mut small, 0.5)
+        );
+    }
+}
+
+/// The address on entry `i`'s second line (see `document`).
+fn address(i: usize) -> String {
+    format!("10.{}.{}.{}", i / 65536 % 256, i / 256 % 256, i % 256)
+}
+
+/// Entries in `document(bytes)`.
+fn entries(doc: &str) -> usize {
+    doc.matches("\"host-").count()
+}
+
+/// A deterministic spread of pauses (no rand crate for this).
+struct Pauses(u64);
+
+impl Pauses {
+    fn next(&mut self) -> Duration {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let (lo, hi) = E2E_PAUSE_MS;
+        Duration::from_millis(lo + (self.0 >> 33) % (hi - lo + 1))
+    }
+}
+
+/// Opens `path` in the real console and types `E2E_KEYS` keys into the address string of the
+/// entry in the middle; each sample is key bytes written → the screen shows the new text.
+fn e2e_keystrokes(zk: &str, path: &str, doc: &str) -> (Vec<f64>, usize) {
+    let mut console = PtyConsole::spawn(&["--zk", zk, "--root", "/edit"], (120, 40));
+    console.wait_for("connected", Duration::from_secs(15));
+    console.send(format!(":goto {path}\r").as_bytes());
+    console.wait_for(&format!("Znode {path}"), Duration::from_secs(15));
+    console.send(b"e");
+    console.wait_for(&format!("Edit {path}"), Duration::from_secs(30));
+    console.wait_for("valid JSON", Duration::from_secs(30));
+    // To the middle entry (ctrl-g searches), then into its address string, before the quote.
+    let mid = entries(doc) / 2;
+    console.send(format!("\x07\"host-{mid:06}\"\r").as_bytes());
+    std::thread::sleep(Duration::from_millis(300));
+    console.send(b"\x1b[B\x1b[F\x1b[D\x1b[D");
+    std::thread::sleep(Duration::from_millis(500));
+    let addr = address(mid);
+    let mut typed = String::new();
+    let mut pauses = Pauses(path.len() as u64);
+    let mut samples = Vec::with_capacity(E2E_KEYS);
+    for i in 0..E2E_KEYS {
+        let pos = i % (2 * E2E_ROUND);
+        let key = if pos < E2E_ROUND {
+            typed.push(char::from(E2E_LETTERS[pos]));
+            vec![E2E_LETTERS[pos]]
+        } else {
+            typed.pop();
+            vec![0x7f]
+        };
+        let needle = format!("\"{addr}{typed}\"");
+        match console.key_to_screen(&key, &needle, Duration::from_secs(5)) {
+            Some(d) => samples.push(d.as_secs_f64() * 1000.0),
+            None => panic!("key {i} never showed {needle:?}; screen:\n{}", console.screen()),
+        }
+        std::thread::sleep(pauses.next());
+    }
+    // Every key above changed the text, so ticks kept the draft: it must be on disk.
+    let drafts = draft_bytes(console.home());
+    console.quit(b"\x03");
+    (samples, drafts)
+}
+
+/// Bytes of the draft files under a console's home (the writer task's work).
+fn draft_bytes(dir: &std::path::Path) -> usize {
+    let mut total = 0;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                total += draft_bytes(&p);
+            } else if p.components().any(|c| c.as_os_str() == "drafts") {
+                total += e.metadata().map_or(0, |m| m.len() as usize);
+            }
+        }
+    }
+    total
+}
+
+fn bench_keystroke_e2e() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let sb = rt.block_on(common::Sandbox::zk_only());
+    let (small, big) = (document(E2E_SMALL_BYTES), document(E2E_BIG_BYTES));
+    rt.block_on(async {
+        let client = Client::connect(&sb.zk()).await.unwrap();
+        let p = CreateMode::Persistent.with_acls(Acls::anyone_all());
+        client.create("/edit", b"", &p).await.unwrap();
+        client.create("/edit/doc-1k", small.as_bytes(), &p).await.unwrap();
+        client.create("/edit/doc-1m", big.as_bytes(), &p).await.unwrap();
+    });
+    println!(
+        "== editor keystroke, end to end: the release binary in a pty (120×40), key bytes written → screen shows the keystroke; validation, ticks and drafts running ({E2E_KEYS} keys per document, {}–{} ms apart) ==",
+        E2E_PAUSE_MS.0, E2E_PAUSE_MS.1
+    );
+    for (label, path, doc) in [("1 KB", "/edit/doc-1k", &small), ("1 MB", "/edit/doc-1m", &big)] {
+        let (mut s, drafts) = e2e_keystrokes(&sb.zk(), path, doc);
+        let over = s.iter().filter(|&&ms| ms > 16.0).count();
+        println!(
+            "{label} JSON ({} bytes, {} lines)   p50 {:.2} ms   p99 {:.2} ms   max {:.2} ms   over 16 ms: {over}   draft on disk: {drafts} bytes",
+            doc.len(),
+            doc.lines().count(),
+            percentile(&mut s, 0.5),
+            percentile(&mut s, 0.99),
+            percentile(&mut s, 1.0)
         );
     }
 }
