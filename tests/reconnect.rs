@@ -21,6 +21,8 @@ const ROOT: &str = "/myzoo";
 const CLUSTER: &str = "live";
 /// The console's session timeout: long enough to move to another member while one is frozen.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(8);
+/// How long a member stays frozen at most: well inside the session timeout.
+const FREEZE: Duration = Duration::from_secs(6);
 /// Longest any state below may take to arrive (elections and reconnects included).
 const WAIT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(50);
@@ -158,31 +160,38 @@ async fn console_stays_live_across_member_faults() {
             Fault::KillConnected | Fault::FreezeConnected => connected.clone(),
             Fault::KillLeader => sandbox::zk_leader(&status).await.expect("a leader"),
         };
-        match fault {
+        let moved = match fault {
             Fault::KillConnected | Fault::KillLeader => {
                 signal(&victim, libc::SIGKILL);
                 wait_moved(&status, session, victim.id, &format!("{fault:?}")).await;
+                true
             }
             Fault::FreezeConnected => {
+                // Frozen for less than the session timeout (the session must survive it): the
+                // console usually moves to another member meanwhile; on a loaded machine it may
+                // not get to, and then it is back on the thawed member. Either way it must be
+                // live afterwards.
                 signal(&victim, libc::SIGSTOP);
-                let moved = tokio::time::timeout(
-                    SESSION_TIMEOUT,
-                    wait_moved(&status, session, victim.id, &format!("{fault:?}")),
-                )
-                .await;
+                let moved =
+                    tokio::time::timeout(FREEZE, wait_moved(&status, session, victim.id, &format!("{fault:?}"))).await;
                 signal(&victim, libc::SIGCONT);
-                assert!(moved.is_ok(), "the console did not leave its frozen member within the session timeout");
+                moved.is_ok()
             }
-        }
+        };
         assert_eq!(h.session_id(), Some(session), "{fault:?}: the session must survive (a reconnect, not a new one)");
-        // The console noticed the reconnect and its re-read is done: from here on, only the
-        // watch can tell it about changes.
-        let reread = h
-            .pump_until(WAIT, |a| {
-                a.reloads() > reloads && a.tree().node(ROOT).is_some_and(|n| !n.loading && n.children.is_some())
-            })
-            .await;
-        assert!(reread, "{fault:?}: the console never re-read after the reconnect (reloads {})", h.app.reloads());
+        if moved {
+            // The console noticed the reconnect and its re-read is done: from here on, only
+            // the watch can tell it about changes.
+            let reread = h
+                .pump_until(WAIT, |a| {
+                    a.reloads() > reloads && a.tree().node(ROOT).is_some_and(|n| !n.loading && n.children.is_some())
+                })
+                .await;
+            assert!(reread, "{fault:?}: the console never re-read after the reconnect (reloads {})", h.app.reloads());
+        } else {
+            eprintln!("{fault:?}: the console stayed on its member through the freeze");
+            serving(&status, session).await;
+        }
         assert_eq!(h.app.generation(), 1, "{fault:?}: a reconnect within the session, not a new session");
 
         // Made after the console moved: only a live watch (or the re-read) can show them.
