@@ -140,20 +140,6 @@ impl TreeModel {
         self.rebuild_rows();
     }
 
-    /// Applies a whole subtree read at once (one row rebuild at the end): `entries` are
-    /// `(znode, child names)` pairs, parents before children, as `zk::load::load_tree` gives.
-    pub fn apply_tree(&mut self, entries: Vec<(NodeInfo, Vec<String>)>) {
-        for (info, children) in entries {
-            let n = self.entry(&info.path);
-            n.stat = Some(info.stat);
-            n.data = info.data;
-            n.children = Some(children.into_iter().collect());
-            n.loading = false;
-            n.error = None;
-        }
-        self.rebuild_rows();
-    }
-
     /// Applies one znode read (from a watch or a fetch). An older read never replaces a newer
     /// one: the stat's zxids decide. Returns whether the tree took it.
     pub fn apply_node(&mut self, info: NodeInfo) -> bool {

@@ -1,4 +1,5 @@
-//! Reading znodes in bulk: children with their stat and data, whole subtrees, single nodes, ACLs.
+//! Reading znodes in bulk: children with their stat and data, single nodes, ACLs. (Whole
+//! subtrees are walked by `zk::find`, which streams and reports what it cannot read.)
 //!
 //! Everything goes through ZooKeeper multi-reads (one round trip for hundreds of reads), which
 //! is what makes a 100,000-znode tree load in well under a second.
@@ -147,53 +148,4 @@ async fn read_one_by_one(client: &Client, batch: Vec<String>) -> Result<ReadResu
         }
     }
     Ok((out, failed))
-}
-
-/// One znode of a subtree load: its stat, data and sorted child names.
-#[derive(Debug, Clone)]
-pub struct TreeEntry {
-    pub node: NodeInfo,
-    pub children: Vec<String>,
-}
-
-/// Loads a whole subtree breadth-first: each multi-read fetches data and children for a batch
-/// of paths, several batches in flight. Used by the full-load benchmark and `:load-all`.
-pub async fn load_tree(client: &Client, root: &str) -> Result<Vec<TreeEntry>, LoadError> {
-    let mut out = Vec::new();
-    let mut frontier = vec![root.to_string()];
-    while !frontier.is_empty() {
-        let batches: Vec<Vec<String>> = frontier.chunks(MULTI_READ_BATCH / 2).map(<[String]>::to_vec).collect();
-        let level: Vec<Vec<TreeEntry>> = stream::iter(batches)
-            .map(|batch| read_tree_batch(client, batch))
-            .buffered(MULTI_READ_IN_FLIGHT)
-            .try_collect()
-            .await?;
-        frontier = Vec::new();
-        for entry in level.into_iter().flatten() {
-            frontier.extend(entry.children.iter().map(|c| child_path(&entry.node.path, c)));
-            out.push(entry);
-        }
-    }
-    Ok(out)
-}
-
-async fn read_tree_batch(client: &Client, batch: Vec<String>) -> Result<Vec<TreeEntry>, LoadError> {
-    let mut reader = client.new_multi_reader();
-    for p in &batch {
-        reader.add_get_data(p).map_err(|e| LoadError::zk(p, e))?;
-        reader.add_get_children(p).map_err(|e| LoadError::zk(p, e))?;
-    }
-    let results = reader.commit().await.map_err(|e| LoadError::zk(&batch[0], e))?;
-    let mut out = Vec::with_capacity(batch.len());
-    let mut it = results.into_iter();
-    for path in batch {
-        let (Some(d), Some(c)) = (it.next(), it.next()) else {
-            break;
-        };
-        if let (MultiReadResult::Data { data, stat }, MultiReadResult::Children { mut children }) = (d, c) {
-            children.sort_unstable();
-            out.push(TreeEntry { node: NodeInfo { path, stat: NodeStat::from(&stat), data }, children });
-        }
-    }
-    Ok(out)
 }
