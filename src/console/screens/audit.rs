@@ -43,12 +43,10 @@ impl Screen for AuditScreen {
 
     fn on_action(&mut self, action: Action, cx: &mut Cx<'_>) -> Nav {
         let Some(view) = self.view.as_mut() else { return Nav::Pass };
-        let last = view.records.len().saturating_sub(1);
+        if super::move_list_cursor(&mut view.cursor, action, view.records.len()) {
+            return Nav::Done;
+        }
         match action {
-            Action::Up => view.cursor = view.cursor.saturating_sub(1),
-            Action::Down => view.cursor = (view.cursor + 1).min(last),
-            Action::Top | Action::PageUp => view.cursor = 0,
-            Action::Bottom | Action::PageDown => view.cursor = last,
             Action::Reload => cx.effect(Effect::LoadAudit(view.filter.clone())),
             Action::Back => return Nav::Show(ScreenId::Tree),
             _ => return Nav::Pass,

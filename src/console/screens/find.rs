@@ -133,15 +133,10 @@ impl Screen for FindScreen {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx<'_>) -> Nav {
-        let last = self.results.len().saturating_sub(1);
-        let page = 10;
+        if super::move_list_cursor(&mut self.cursor, action, self.results.len()) {
+            return Nav::Done;
+        }
         match action {
-            Action::Up => self.cursor = self.cursor.saturating_sub(1),
-            Action::Down => self.cursor = (self.cursor + 1).min(last),
-            Action::PageUp => self.cursor = self.cursor.saturating_sub(page),
-            Action::PageDown => self.cursor = (self.cursor + page).min(last),
-            Action::Top => self.cursor = 0,
-            Action::Bottom => self.cursor = last,
             Action::Toggle | Action::Expand => {
                 if let Some(path) = self.selected_path() {
                     return Nav::Goto(path.to_string());

@@ -102,6 +102,25 @@ pub trait Screen {
     fn draw(&self, frame: &mut Frame<'_>, area: Rect, sh: &Shared);
 }
 
+/// Rows a page key moves a list cursor by.
+pub const LIST_PAGE_ROWS: usize = 10;
+
+/// Moves a list screen's cursor for the movement actions (up, down, page up/down, top,
+/// bottom) over `len` rows; returns false for any other action.
+pub fn move_list_cursor(cursor: &mut usize, action: Action, len: usize) -> bool {
+    let last = len.saturating_sub(1);
+    *cursor = match action {
+        Action::Up => cursor.saturating_sub(1),
+        Action::Down => (*cursor + 1).min(last),
+        Action::PageUp => cursor.saturating_sub(LIST_PAGE_ROWS),
+        Action::PageDown => (*cursor + LIST_PAGE_ROWS).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => return false,
+    };
+    true
+}
+
 /// How many screens there are (the length of [`Screens::all`]).
 pub const SCREEN_COUNT: usize = 5;
 

@@ -178,12 +178,10 @@ impl Screen for OverviewScreen {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx<'_>) -> Nav {
-        let last = self.rows.len().saturating_sub(1);
+        if super::move_list_cursor(&mut self.cursor, action, self.rows.len()) {
+            return Nav::Done;
+        }
         match action {
-            Action::Up => self.cursor = self.cursor.saturating_sub(1),
-            Action::Down => self.cursor = (self.cursor + 1).min(last),
-            Action::PageUp | Action::Top => self.cursor = 0,
-            Action::PageDown | Action::Bottom => self.cursor = last,
             Action::Toggle | Action::Expand => {
                 if let Some(r) = self.rows.get(self.cursor) {
                     return Nav::Cluster(r.name.clone());
