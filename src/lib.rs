@@ -17,6 +17,8 @@
 //!   (read-only, paths, size, production) and the audit, shared by the console and `myzoo zk`.
 //! - [`audit`]    — the audit log under `<root>/audit`: records, append, list.
 //! - [`secrets`]  — masking secret values in JSON, and restoring them before a save.
+//! - [`failover`] — switchover, failover, rejoin: ranking, plan, journal, lock, steps; shared by
+//!   the console, the commands and the agent's coordinator.
 //! - [`agent`]    — `myzoo agent`, the daemon that publishes a node's status.
 //! - [`sandbox`]  — the real local playground: ZooKeeper plus three MariaDB servers on loopback.
 //! - [`console`]  — the interactive terminal UI: event loop, `App::update`, keymap, themes, views.
@@ -32,6 +34,7 @@ pub mod commands;
 pub mod config;
 pub mod console;
 pub mod diff;
+pub mod failover;
 pub mod logging;
 pub mod mysql;
 pub mod ops;
