@@ -34,6 +34,15 @@ pub enum Command {
         #[command(subcommand)]
         action: SandboxAction,
     },
+    /// Planned switchover: fence the primary, let a replica catch up, promote it, repoint the others.
+    #[command(after_help = OPERATION_EXIT_HELP)]
+    Switchover {
+        #[command(flatten)]
+        flags: OperationFlags,
+        /// The replica to promote (default: the best ranked).
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// Read and change znodes from scripts: the console's operations, guards and audit.
     Zk {
         #[command(subcommand)]
@@ -47,6 +56,39 @@ const STATUS_EXIT_HELP: &str = "Exit codes, as monitoring plugins use them (Nagi
 replication, a writable replica), 3 unknown (ZooKeeper unreachable or silent for 5 s, no such \
 cluster, no clusters at all; the reason is printed on stderr). With several clusters the worst \
 wins; --json gives the same code.";
+
+/// Shown under the operations' `--help`.
+const OPERATION_EXIT_HELP: &str = "Exit codes: 0 done (a dry run: the plan can run), 1 failed or rolled \
+back (the journal in <cluster>/history says which step and why), 2 refused (the plan refuses, another \
+operation holds the lock, not confirmed, read-only mode), 3 the cluster could not be read. Passwords \
+come from files or $MYZOO_MYSQL_PASSWORD / $MYZOO_REPL_PASSWORD, never from the command line.";
+
+/// Flags every cluster operation (switchover, failover, rejoin) takes.
+#[derive(Debug, Clone, Args)]
+pub struct OperationFlags {
+    #[arg(long)]
+    pub cluster: String,
+    /// Show the plan (ranking, positions, steps, expected write-block window) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask; scripts must pass this (production also needs --confirm NAME).
+    #[arg(long)]
+    pub yes: bool,
+    /// The cluster's name, typed, for a production cluster.
+    #[arg(long, value_name = "CLUSTER")]
+    pub confirm: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+    /// MySQL account the operation connects as (default: the profile's `mysql_user`).
+    #[arg(long)]
+    pub mysql_user: Option<String>,
+    /// File holding that account's password (or $MYZOO_MYSQL_PASSWORD).
+    #[arg(long)]
+    pub mysql_password_file: Option<PathBuf>,
+    /// File holding the replication account's password (or $MYZOO_REPL_PASSWORD).
+    #[arg(long)]
+    pub repl_password_file: Option<PathBuf>,
+}
 
 /// How to reach ZooKeeper and how the console behaves.
 #[derive(Debug, Clone, Args, Default)]

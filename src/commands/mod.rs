@@ -6,8 +6,10 @@
 
 pub mod agent;
 pub mod console;
+pub mod operation;
 pub mod sandbox;
 pub mod status;
+pub mod switchover;
 pub mod zk;
 
 use std::process::ExitCode;
@@ -30,6 +32,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Agent(args)) => agent::run(&runtime, &cli.console, args),
         Some(Command::Status { cluster, json }) => status::run(&runtime, &cli.console, cluster, json),
         Some(Command::Sandbox { action }) => sandbox::run(&runtime, action),
+        Some(Command::Switchover { flags, to }) => {
+            switchover::run(&runtime, operation::OperationArgs::new(&cli.console, flags), to)
+        }
         Some(Command::Zk { action }) => zk::run(&runtime, &cli.console, action),
     };
     match result {

@@ -9,3 +9,56 @@
 //!   written by the lock holder as it goes.
 //! - `lock`    — one operation per cluster at a time, enforced in ZooKeeper.
 //! - `switchover` — the planned switchover: plan, preflight, steps, rollback.
+
+pub mod journal;
+pub mod lock;
+pub mod plan;
+pub mod hooks;
+pub mod server;
+pub mod switchover;
+pub mod view;
+
+use std::fmt;
+
+use zookeeper_client::Client;
+
+use crate::cluster::ClusterPaths;
+use crate::ops::actor::Actor;
+
+/// The MySQL account operations connect as, and the replication account's password (needed to
+/// point a server that never replicated, such as an old primary, at the new one).
+#[derive(Clone, Default)]
+pub struct Access {
+    pub user: String,
+    pub password: Option<String>,
+    /// The replication account's password; its user is the cluster config's `replication.user`.
+    pub repl_password: Option<String>,
+}
+
+impl fmt::Debug for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Access")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("repl_password", &self.repl_password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Who runs an operation, on which cluster, through which session.
+#[derive(Clone)]
+pub struct Operator {
+    pub client: Client,
+    pub paths: ClusterPaths,
+    pub access: Access,
+    pub actor: Actor,
+    /// `cli`, `console`, `coordinator`.
+    pub origin: String,
+    /// Read-only mode: plans may be shown, nothing runs.
+    pub read_only: bool,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    crate::audit::now_ms()
+}

@@ -1,0 +1,310 @@
+//! The planned switchover against a real sandbox (ZooKeeper, a MariaDB primary, two GTID
+//! replicas, their agents): the plan refuses a broken replica; a failing pre-hook aborts with
+//! nothing changed; a candidate that cannot catch up is rolled back (old primary writable
+//! again, candidate replicating again); a second operation is refused while the lock is held;
+//! and a switchover under a continuous writer loses no acknowledged write, refuses writes only
+//! inside the window, and leaves the old primary replicating from the new one — then the
+//! command-line front end switches back.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder};
+use myzoo::cluster::config::{parse_primary, PrimaryRecord};
+use myzoo::cluster::ClusterPaths;
+use myzoo::failover::journal::{OpState, StepState};
+use myzoo::failover::switchover::{self, Refused};
+use myzoo::failover::{Access, Operator};
+use myzoo::ops::actor::Actor;
+use myzoo::sandbox::{self, SandboxOptions};
+use serde_json::Value;
+use zookeeper_client::Client;
+
+const INTERVAL_MS: u64 = 250;
+const SESSION_TIMEOUT_MS: u64 = 4_000;
+/// Liveness bound for waits (not a figure; figures are in benches/failover.rs).
+const WAIT: Duration = Duration::from_secs(30);
+/// How long after the new primary opened a writer may still fail: it learns the new primary
+/// from the record after an error, with a pause between attempts.
+const WRITER_DISCOVERY_SLACK_MS: i64 = 1_500;
+const WRITER_RETRY_MS: u64 = 20;
+
+struct Fixture {
+    sb: common::Sandbox,
+    zk: Client,
+    paths: ClusterPaths,
+    creds: sandbox::secrets::Credentials,
+}
+
+impl Fixture {
+    async fn start() -> Fixture {
+        let opts = SandboxOptions {
+            seed: true,
+            agent_binary: Some(env!("CARGO_BIN_EXE_myzoo").into()),
+            agent_interval_ms: INTERVAL_MS,
+            agent_session_timeout_ms: Some(SESSION_TIMEOUT_MS),
+            ..common::Sandbox::options(true)
+        };
+        let sb = common::Sandbox::start_with(opts).await;
+        let zk = Client::connect(&sb.zk()).await.expect("connect");
+        let creds = sandbox::credentials(sb.dir.path()).expect("credentials");
+        Fixture { sb, zk, paths: ClusterPaths::new("/myzoo", sandbox::CLUSTER), creds }
+    }
+
+    fn operator(&self) -> Operator {
+        Operator {
+            client: self.zk.clone(),
+            paths: self.paths.clone(),
+            access: Access {
+                user: self.creds.agent.user.clone(),
+                password: Some(self.creds.agent.password.clone()),
+                repl_password: Some(self.creds.repl.password.clone()),
+            },
+            actor: Actor { user: "tester".into(), host: "test".into(), ssh_client: None },
+            origin: "cli".into(),
+            read_only: false,
+        }
+    }
+
+    fn port(&self, node: &str) -> u16 {
+        self.sb.status.mysql.iter().find(|m| m.name == node).expect("node").port
+    }
+
+    async fn root(&self, node: &str) -> Conn {
+        sandbox::mariadb::connect_root(self.port(node)).await.expect("root connection")
+    }
+
+    async fn primary(&self) -> PrimaryRecord {
+        let (data, _) = self.zk.get_data(&self.paths.primary()).await.expect("primary record");
+        parse_primary(&data).expect("valid record")
+    }
+
+    async fn edit_config(&self, change: impl FnOnce(&mut Value)) {
+        let (data, stat) = self.zk.get_data(&self.paths.config()).await.expect("config");
+        let mut v: Value = serde_json::from_slice(&data).expect("json");
+        change(&mut v);
+        self.zk.set_data(&self.paths.config(), &serde_json::to_vec(&v).unwrap(), Some(stat.version)).await.expect("set");
+    }
+
+    async fn read_only(&self, node: &str) -> bool {
+        let v: Option<i64> = self.root(node).await.query_first("SELECT @@global.read_only").await.unwrap();
+        v == Some(1)
+    }
+
+    /// Waits until `node` replicates from `source` with both threads running.
+    async fn wait_replicating(&self, node: &str, source: &str) {
+        let deadline = Instant::now() + WAIT;
+        let want = self.port(source);
+        loop {
+            let mut c = self.root(node).await;
+            let row: Option<mysql_async::Row> = c.query_first("SHOW SLAVE STATUS").await.unwrap();
+            let state = row.map(|r| {
+                let g = |k: &str| r.get::<Option<String>, _>(k).flatten().unwrap_or_default();
+                (g("Master_Port"), g("Slave_IO_Running"), g("Slave_SQL_Running"))
+            });
+            if let Some((port, io, sql)) = &state {
+                if port == &want.to_string() && io == "Yes" && sql == "Yes" {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "{node} does not replicate from {source}: {state:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn app_conn_opts(port: u16, creds: &sandbox::secrets::Credentials) -> OptsBuilder {
+    OptsBuilder::default()
+        .ip_or_hostname("127.0.0.1")
+        .tcp_port(port)
+        .user(Some(creds.app.user.clone()))
+        .pass(Some(creds.app.password.clone()))
+        .prefer_socket(false)
+}
+
+/// A writer that inserts increasing ids into `app.writes` on whatever node the primary record
+/// names, as an application behind a discovery-following proxy would: it keeps what was
+/// acknowledged and when each attempt failed.
+struct Writer {
+    stop: Arc<AtomicBool>,
+    acked: Arc<Mutex<Vec<i64>>>,
+    failures_ms: Arc<Mutex<Vec<i64>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Writer {
+    fn start(zk: Client, paths: ClusterPaths, ports: Vec<(String, u16)>, creds: sandbox::secrets::Credentials) -> Writer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let failures_ms = Arc::new(Mutex::new(Vec::new()));
+        let (s, a, f) = (stop.clone(), acked.clone(), failures_ms.clone());
+        let task = tokio::spawn(async move {
+            let mut next = 1i64;
+            let mut conn: Option<Conn> = None;
+            while !s.load(Ordering::Relaxed) {
+                if conn.is_none() {
+                    let node = match zk.get_data(&paths.primary()).await {
+                        Ok((d, _)) => parse_primary(&d).map(|r| r.node).unwrap_or_default(),
+                        Err(_) => String::new(),
+                    };
+                    if let Some((_, port)) = ports.iter().find(|(n, _)| *n == node) {
+                        conn = Conn::new(app_conn_opts(*port, &creds)).await.ok();
+                    }
+                }
+                let ok = match conn.as_mut() {
+                    Some(c) => c.exec_drop("INSERT INTO app.writes (id) VALUES (?)", (next,)).await.is_ok(),
+                    None => false,
+                };
+                if ok {
+                    a.lock().unwrap().push(next);
+                    next += 1;
+                } else {
+                    f.lock().unwrap().push(myzoo::audit::now_ms());
+                    conn = None;
+                    tokio::time::sleep(Duration::from_millis(WRITER_RETRY_MS)).await;
+                }
+            }
+        });
+        Writer { stop, acked, failures_ms, task }
+    }
+
+    async fn stop(self) -> (Vec<i64>, Vec<i64>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap();
+        let acked = self.acked.lock().unwrap().clone();
+        let failures = self.failures_ms.lock().unwrap().clone();
+        (acked, failures)
+    }
+}
+
+async fn ids_on(conn: &mut Conn) -> Vec<i64> {
+    conn.query("SELECT id FROM app.writes ORDER BY id").await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn switchover_scenarios_on_a_real_cluster() {
+    let fx = Fixture::start().await;
+    let op = fx.operator();
+    fx.edit_config(|v| v["failover"]["catch_up_timeout_ms"] = 1_000.into()).await;
+    let mut c = fx.root("db1").await;
+    c.query_drop("CREATE TABLE app.writes (id BIGINT PRIMARY KEY, at TIMESTAMP(6) DEFAULT NOW(6))").await.unwrap();
+    drop(c);
+
+    // 1. A replica that does not replicate: the plan refuses and says which and why.
+    fx.root("db3").await.query_drop("STOP SLAVE SQL_THREAD").await.unwrap();
+    let p = switchover::plan(&op, None).await.expect("plan");
+    assert!(!p.plan.can_run());
+    assert!(p.plan.refusals.iter().any(|r| r.contains("db3") && r.contains("SQL thread No")), "{:?}", p.plan.refusals);
+    fx.root("db3").await.query_drop("START SLAVE").await.unwrap();
+    fx.wait_replicating("db3", "db1").await;
+
+    // 2. A failing pre-switchover hook aborts before anything changes.
+    fx.edit_config(|v| v["hooks"] = serde_json::json!({"pre_switchover": "echo proxy says no; exit 7", "timeout_s": 5}))
+        .await;
+    let p = switchover::plan(&op, Some("db2")).await.expect("plan");
+    assert!(p.plan.can_run(), "{}", p.plan.render());
+    let rec = switchover::run(&op, p, None, &|_| {}).await.expect("ran");
+    assert_eq!(rec.state, OpState::RolledBack, "{rec:?}");
+    assert_eq!(rec.step("pre-hook").unwrap().state, StepState::Failed);
+    assert!(rec.outcome.as_deref().unwrap().contains("proxy says no"), "{:?}", rec.outcome);
+    assert!(!fx.read_only("db1").await);
+    assert_eq!(fx.primary().await, PrimaryRecord { node: "db1".into(), epoch: 1 });
+    fx.edit_config(|v| v["hooks"] = serde_json::json!({})).await;
+
+    // 3. A candidate that cannot catch up (its SQL thread stopped after the plan): rolled back.
+    let p = switchover::plan(&op, Some("db2")).await.expect("plan");
+    assert!(p.plan.can_run(), "{}", p.plan.render());
+    fx.root("db2").await.query_drop("STOP SLAVE SQL_THREAD").await.unwrap();
+    // Something to catch up on.
+    let mut app = Conn::new(app_conn_opts(fx.port("db1"), &fx.creds)).await.unwrap();
+    app.query_drop("INSERT INTO app.writes (id) VALUES (-1)").await.unwrap();
+    let rec = switchover::run(&op, p, None, &|_| {}).await.expect("ran");
+    assert_eq!(rec.state, OpState::RolledBack, "{rec:?}");
+    assert_eq!(rec.step("catch-up").unwrap().state, StepState::Failed);
+    assert_eq!(rec.step("fence-old").unwrap().state, StepState::RolledBack);
+    assert!(rec.outcome.as_deref().unwrap().contains("db1 is writable again"), "{:?}", rec.outcome);
+    assert!(!fx.read_only("db1").await, "the old primary is writable again");
+    app.query_drop("DELETE FROM app.writes WHERE id = -1").await.expect("writes work again on db1");
+    assert_eq!(fx.primary().await.node, "db1");
+    fx.root("db2").await.query_drop("START SLAVE").await.unwrap();
+    fx.wait_replicating("db2", "db1").await;
+
+    // 4. Someone else holds the lock: refused, nothing written.
+    let info = myzoo::failover::lock::LockInfo {
+        operation: "failover".into(),
+        user: "colleague".into(),
+        host: "bastion".into(),
+        pid: 1,
+        origin: "console".into(),
+        since_ms: 0,
+    };
+    let other = Client::connect(&fx.sb.zk()).await.unwrap();
+    let held = myzoo::failover::lock::acquire(&other, &fx.paths, &info).await.expect("colleague's lock");
+    let p = switchover::plan(&op, None).await.expect("plan");
+    let err = switchover::run(&op, p, None, &|_| {}).await.unwrap_err();
+    assert!(matches!(err.downcast_ref::<Refused>(), Some(Refused::Lock(_))), "{err:#}");
+    assert!(format!("{err:#}").contains("colleague@bastion"), "{err:#}");
+    held.release(&other).await;
+
+    // 5. The real thing, under a continuous writer.
+    let ports: Vec<(String, u16)> = fx.sb.status.mysql.iter().map(|m| (m.name.clone(), m.port)).collect();
+    let writer = Writer::start(fx.zk.clone(), fx.paths.clone(), ports, fx.creds.clone());
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let p = switchover::plan(&op, None).await.expect("plan");
+    assert!(p.plan.can_run(), "{}", p.plan.render());
+    let new = p.plan.candidate.clone().unwrap();
+    let rec = switchover::run(&op, p, None, &|_| {}).await.expect("ran");
+    assert_eq!(rec.state, OpState::Done, "{}", serde_json::to_string_pretty(&rec).unwrap());
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (acked, failures) = writer.stop().await;
+    assert_eq!(fx.primary().await, PrimaryRecord { node: new.clone(), epoch: 2 });
+    let fence_start = rec.step("fence-old").unwrap().started_ms.unwrap();
+    let open_end = rec.step("open-new").unwrap().finished_ms.unwrap();
+    assert!(acked.len() > 10, "the writer wrote before and after: {}", acked.len());
+    for f in &failures {
+        assert!(
+            *f >= fence_start && *f <= open_end + WRITER_DISCOVERY_SLACK_MS,
+            "a write failed at {f}, outside the window {fence_start}..{open_end}"
+        );
+    }
+    let on_new = ids_on(&mut fx.root(&new).await).await;
+    let missing: Vec<&i64> = acked.iter().filter(|id| on_new.binary_search(id).is_err()).collect();
+    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
+    assert!(fx.read_only("db1").await, "the old primary stays read-only");
+    assert!(!fx.read_only(&new).await);
+    fx.wait_replicating("db1", &new).await;
+    let third = if new == "db2" { "db3" } else { "db2" };
+    fx.wait_replicating(third, &new).await;
+    let block = rec.write_block_ms.expect("window measured");
+    assert!(block >= 0 && block < 5_000, "window {block} ms");
+
+    // 6. The command line switches back to db1: plan, steps, journal, exit 0.
+    let home = tempfile::tempdir().unwrap();
+    let dir = fx.sb.dir.path();
+    let pw = |name: &str, text: &str| {
+        let p = home.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let agent_pw = pw("agent.pw", &fx.creds.agent.password);
+    let repl_pw = pw("repl.pw", &fx.creds.repl.password);
+    let out = common::isolated_myzoo(home.path())
+        .args(["switchover", "--zk", &fx.sb.zk(), "--cluster", sandbox::CLUSTER, "--to", "db1", "--yes"])
+        .args(["--mysql-user", "agent", "--mysql-password-file"])
+        .arg(&agent_pw)
+        .arg("--repl-password-file")
+        .arg(&repl_pw)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("candidates (best first)") && stdout.contains("open-new"), "{stdout}");
+    assert!(!stdout.contains(&fx.creds.repl.password) && !stdout.contains(&fx.creds.agent.password));
+    assert_eq!(fx.primary().await, PrimaryRecord { node: "db1".into(), epoch: 3 });
+    fx.wait_replicating(&new, "db1").await;
+    let _ = dir;
+}
