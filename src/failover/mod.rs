@@ -9,3 +9,6 @@
 //!   written by the lock holder as it goes.
 //! - `lock`    — one operation per cluster at a time, enforced in ZooKeeper.
 //! - `switchover` — the planned switchover: plan, preflight, steps, rollback.
+
+pub mod gtid;
+pub mod rank;
