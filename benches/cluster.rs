@@ -85,6 +85,7 @@ fn status(cluster: &str, node: usize, seq: u64) -> Vec<u8> {
         error: None,
         flavor: Some(Flavor::Mariadb),
         version: Some("10.11.19-MariaDB".into()),
+        server_id: None,
         role,
         read_only: Some(node != 1),
         gtid: Gtid { current: Some(format!("0-1-{seq}")), ..Gtid::default() },

@@ -45,6 +45,7 @@ fn node_status(node: &str, gtid_seq: u64) -> Vec<u8> {
         error: None,
         flavor: Some(Flavor::Mariadb),
         version: Some("10.11".into()),
+        server_id: None,
         role: ServerRole::Primary,
         read_only: Some(false),
         gtid: Gtid { current: Some(format!("0-1-{gtid_seq}")), ..Gtid::default() },

@@ -40,6 +40,7 @@ fn status(node: &str, port: u16, role: ServerRole) -> NodeStatus {
         error: None,
         flavor: Some(Flavor::Mariadb),
         version: Some("10.11.19-MariaDB-0+deb12u1-log".into()),
+        server_id: None,
         role,
         read_only: Some(role != ServerRole::Primary),
         gtid: Gtid { current: Some("0-1-4711".into()), ..Gtid::default() },

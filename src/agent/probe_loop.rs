@@ -39,6 +39,7 @@ impl StatusBase {
             error: o.error,
             flavor: o.flavor,
             version: o.version,
+            server_id: o.server_id,
             role: o.role,
             read_only: o.read_only,
             gtid: o.gtid,

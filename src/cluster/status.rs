@@ -49,6 +49,10 @@ pub struct NodeStatus {
     pub flavor: Option<Flavor>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// The server's `server_id`: MariaDB GTIDs carry it, so failover can tell a replica's own
+    /// (errant) writes from replicated ones. Optional, so older agents' documents still parse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<u32>,
     pub role: ServerRole,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -130,6 +134,11 @@ pub struct Replication {
     /// MariaDB `Using_Gtid` (`Slave_Pos`, `Current_Pos`, `No`); MySQL `Auto_Position` as "1"/"0".
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub using_gtid: String,
+    /// What the IO thread has received (MariaDB `Gtid_IO_Pos`, MySQL `Retrieved_Gtid_Set`):
+    /// failover ranks on it, because received transactions in the relay log can still be
+    /// applied after the primary is gone.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub gtid_io_pos: String,
 }
 
 impl Replication {
@@ -198,6 +207,7 @@ pub(crate) mod tests {
             error: None,
             flavor: Some(Flavor::Mariadb),
             version: Some("10.11.19-MariaDB".into()),
+            server_id: Some(7),
             role,
             read_only: Some(role != ServerRole::Primary),
             gtid: Gtid { current: Some("0-1-100".into()), ..Gtid::default() },
@@ -208,6 +218,7 @@ pub(crate) mod tests {
                 sql_running: "Yes".into(),
                 seconds_behind: Some(0),
                 using_gtid: "Slave_Pos".into(),
+                gtid_io_pos: "0-1-100".into(),
                 ..Replication::default()
             }),
             semi_sync: None,

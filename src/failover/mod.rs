@@ -10,10 +10,12 @@
 //! - `lock`    — one operation per cluster at a time, enforced in ZooKeeper.
 //! - `switchover` — the planned switchover: plan, preflight, steps, rollback.
 
+pub mod gtid;
+pub mod hooks;
 pub mod journal;
 pub mod lock;
 pub mod plan;
-pub mod hooks;
+pub mod rank;
 pub mod server;
 pub mod switchover;
 pub mod view;

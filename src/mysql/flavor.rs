@@ -1,6 +1,7 @@
 //! Each flavour's statements and names, in one place: detection from `SELECT VERSION()`, the
-//! replica status query and its column names, the GTID, read-only and semi-sync variables, and
-//! the fencing statements. Pure functions, unit-tested per flavour and version.
+//! replica status query and its column names, the GTID, read-only and semi-sync variables, the
+//! fencing statements, and what switchover/failover run (repointing, waiting for a position,
+//! ending sessions). Pure functions, unit-tested per flavour and version.
 
 pub use crate::cluster::status::Flavor;
 
@@ -20,6 +21,8 @@ impl Version {
 
 /// MySQL 8.0.22 added `SHOW REPLICA STATUS` and its `Replica_*`/`Source_*` columns.
 const MYSQL_REPLICA_WORDS: Version = Version::new(8, 0, 22);
+/// MySQL 8.0.23 added `CHANGE REPLICATION SOURCE TO` and its `SOURCE_*` options.
+const MYSQL_CHANGE_SOURCE_WORDS: Version = Version::new(8, 0, 23);
 /// MySQL 8.0.26 renamed the semi-sync plugins' variables (`rpl_semi_sync_source_*`).
 const MYSQL_SEMI_SYNC_SOURCE_WORDS: Version = Version::new(8, 0, 26);
 
@@ -60,6 +63,8 @@ pub struct ReplicaColumns {
     pub last_sql_error: &'static str,
     /// MariaDB `Using_Gtid`; MySQL `Auto_Position`.
     pub using_gtid: &'static str,
+    /// What the IO thread has received: MariaDB `Gtid_IO_Pos`, MySQL `Retrieved_Gtid_Set`.
+    pub received_gtid: &'static str,
 }
 
 /// GTID variables; `None` where the flavour has no such variable.
@@ -101,6 +106,9 @@ pub struct Statements {
     pub read_only_variables: &'static [&'static str],
     pub start_replica: &'static str,
     pub stop_replica: &'static str,
+    /// Forgets the replication source entirely (a promoted node must not reconnect to its old
+    /// source after a restart).
+    pub reset_replica_all: &'static str,
 }
 
 const MARIADB_COLUMNS: ReplicaColumns = ReplicaColumns {
@@ -112,9 +120,11 @@ const MARIADB_COLUMNS: ReplicaColumns = ReplicaColumns {
     last_io_error: "Last_IO_Error",
     last_sql_error: "Last_SQL_Error",
     using_gtid: "Using_Gtid",
+    received_gtid: "Gtid_IO_Pos",
 };
 
-const MYSQL_OLD_COLUMNS: ReplicaColumns = ReplicaColumns { using_gtid: "Auto_Position", ..MARIADB_COLUMNS };
+const MYSQL_OLD_COLUMNS: ReplicaColumns =
+    ReplicaColumns { using_gtid: "Auto_Position", received_gtid: "Retrieved_Gtid_Set", ..MARIADB_COLUMNS };
 
 const MYSQL_COLUMNS: ReplicaColumns = ReplicaColumns {
     io_running: "Replica_IO_Running",
@@ -125,6 +135,7 @@ const MYSQL_COLUMNS: ReplicaColumns = ReplicaColumns {
     last_io_error: "Last_IO_Error",
     last_sql_error: "Last_SQL_Error",
     using_gtid: "Auto_Position",
+    received_gtid: "Retrieved_Gtid_Set",
 };
 
 impl Statements {
@@ -154,6 +165,7 @@ impl Statements {
             read_only_variables: &[READ_ONLY_VARIABLE],
             start_replica: "START SLAVE",
             stop_replica: "STOP SLAVE",
+            reset_replica_all: "RESET SLAVE ALL",
         }
     }
 
@@ -181,6 +193,7 @@ impl Statements {
             read_only_variables: &[READ_ONLY_VARIABLE, SUPER_READ_ONLY_VARIABLE],
             start_replica: if new_words { "START REPLICA" } else { "START SLAVE" },
             stop_replica: if new_words { "STOP REPLICA" } else { "STOP SLAVE" },
+            reset_replica_all: if new_words { "RESET REPLICA ALL" } else { "RESET SLAVE ALL" },
         }
     }
 
@@ -221,6 +234,115 @@ impl Statements {
     pub fn unfence(&self) -> Vec<String> {
         self.read_only_variables.iter().rev().map(|v| format!("SET GLOBAL {v} = OFF")).collect()
     }
+}
+
+impl Statements {
+    /// Points this server at a new source, by GTID (never by file and offset, which differ
+    /// per server). MariaDB replicates from `gtid_slave_pos` (see
+    /// [`Statements::align_replica_position`]); MySQL from its `gtid_executed`. A one-second
+    /// connect retry so a replica reattaches quickly when the new primary opens.
+    pub fn change_source(&self, host: &str, port: u16, user: &str, password: &str) -> String {
+        let (host, user, password) = (sql_str(host), sql_str(user), sql_str(password));
+        match self.kind.flavor {
+            Flavor::Mariadb => format!(
+                "CHANGE MASTER TO MASTER_HOST={host}, MASTER_PORT={port}, MASTER_USER={user}, \
+                 MASTER_PASSWORD={password}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1"
+            ),
+            Flavor::Mysql if self.kind.version >= MYSQL_CHANGE_SOURCE_WORDS => format!(
+                "CHANGE REPLICATION SOURCE TO SOURCE_HOST={host}, SOURCE_PORT={port}, SOURCE_USER={user}, \
+                 SOURCE_PASSWORD={password}, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1"
+            ),
+            Flavor::Mysql => format!(
+                "CHANGE MASTER TO MASTER_HOST={host}, MASTER_PORT={port}, MASTER_USER={user}, \
+                 MASTER_PASSWORD={password}, MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1"
+            ),
+        }
+    }
+
+    /// MariaDB only: run before pointing a former primary at the new one. Its own writes are in
+    /// `gtid_binlog_pos`/`gtid_current_pos` but not in `gtid_slave_pos`, and `MASTER_USE_GTID =
+    /// slave_pos` would otherwise ask the new primary for transactions it already has.
+    pub fn align_replica_position(&self) -> Option<&'static str> {
+        match self.kind.flavor {
+            Flavor::Mariadb => Some("SET GLOBAL gtid_slave_pos = @@global.gtid_current_pos"),
+            Flavor::Mysql => None,
+        }
+    }
+
+    /// Blocks until this server has applied `position` or `timeout_ms` passes; the one value it
+    /// returns goes to [`Statements::wait_succeeded`]. MariaDB's `MASTER_GTID_WAIT` takes
+    /// fractional seconds (0 ok, -1 timeout). MySQL's timeout is given in whole seconds, rounded
+    /// up and at least 1, because a zero timeout there means "wait forever".
+    pub fn wait_for_position(&self, position: &str, timeout_ms: u64) -> String {
+        let position = sql_str(position);
+        match self.kind.flavor {
+            Flavor::Mariadb => {
+                format!("SELECT MASTER_GTID_WAIT({position}, {}.{:03})", timeout_ms / 1000, timeout_ms % 1000)
+            }
+            Flavor::Mysql => {
+                format!("SELECT WAIT_FOR_EXECUTED_GTID_SET({position}, {})", timeout_ms.div_ceil(1000).max(1))
+            }
+        }
+    }
+
+    /// Whether the value [`Statements::wait_for_position`] returned means the position was
+    /// reached (MariaDB 0 vs -1 on timeout; MySQL 0 vs 1 on timeout).
+    pub fn wait_succeeded(&self, value: i64) -> bool {
+        value == 0
+    }
+
+    /// What a primary's position is read from: every transaction in its binary log, including
+    /// ones it replicated (MariaDB `gtid_binlog_pos`, MySQL `gtid_executed`).
+    pub fn position_variable(&self) -> &'static str {
+        match self.kind.flavor {
+            Flavor::Mariadb => "gtid_binlog_pos",
+            Flavor::Mysql => "gtid_executed",
+        }
+    }
+
+    /// What a server has applied, replicated or written locally (MariaDB `gtid_current_pos`,
+    /// MySQL `gtid_executed`).
+    pub fn applied_variable(&self) -> &'static str {
+        match self.kind.flavor {
+            Flavor::Mariadb => "gtid_current_pos",
+            Flavor::Mysql => "gtid_executed",
+        }
+    }
+
+    /// Client sessions that could still write (`ID`, `USER`): after fencing, they are ended so
+    /// a transaction begun before `read_only` cannot commit on the old primary. Left alone:
+    /// replicas reading the binary log (`Binlog Dump*`; ending them would cut off the replicas
+    /// that must catch up), MariaDB's replication threads (`Slave_*`), and the server's own
+    /// threads (`Daemon`; user `system user` — MySQL's appliers — or `event_scheduler`).
+    pub fn sessions_query(&self) -> &'static str {
+        const QUERY: &str = concat!(
+            "SELECT ID, USER FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN (",
+            "'Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker'",
+            ") AND USER NOT IN ('system user', 'event_scheduler')"
+        );
+        QUERY
+    }
+
+    /// Ends one session found by [`Statements::sessions_query`] (its connection, not just its
+    /// statement, so an open transaction rolls back).
+    pub fn kill_session(&self, id: u64) -> String {
+        format!("KILL CONNECTION {id}")
+    }
+
+    /// InnoDB transactions open for at least `min_s` seconds (`thread id`, `age in seconds`):
+    /// a long one makes a switchover wait or roll back a lot, so preflight reports them.
+    pub fn long_transactions_query(&self, min_s: u64) -> String {
+        format!(
+            "SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) FROM information_schema.INNODB_TRX \
+             WHERE trx_started <= NOW() - INTERVAL {min_s} SECOND"
+        )
+    }
+}
+
+/// An SQL string literal: single quotes, with backslash and quote escaped (the default
+/// `sql_mode`; `NO_BACKSLASH_ESCAPES` would need doubled quotes instead).
+pub fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// `'a', 'b'` — the names are our own constants, never user input.
@@ -301,5 +423,78 @@ mod tests {
         assert!(s.variables_query().contains("'rpl_semi_sync_replica_enabled'"));
         assert_eq!(s.fence(), ["SET GLOBAL read_only = ON", "SET GLOBAL super_read_only = ON"]);
         assert_eq!(s.unfence(), ["SET GLOBAL super_read_only = OFF", "SET GLOBAL read_only = OFF"]);
+    }
+
+    #[test]
+    fn sql_strings_are_escaped() {
+        assert_eq!(sql_str("a'b\\c"), "'a\\'b\\\\c'");
+        assert_eq!(sql_str(""), "''");
+    }
+
+    #[test]
+    fn change_source_per_flavour_and_version() {
+        let args = ("db'1", 3307, "repl", "pa\\ss'");
+        let change = |v: &str| stmts(v).change_source(args.0, args.1, args.2, args.3);
+        let mariadb = "CHANGE MASTER TO MASTER_HOST='db\\'1', MASTER_PORT=3307, MASTER_USER='repl', \
+                       MASTER_PASSWORD='pa\\\\ss\\'', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1";
+        assert_eq!(change("10.6.18-MariaDB"), mariadb);
+        assert_eq!(change("10.11.19-MariaDB-0+deb12u1"), mariadb);
+        assert_eq!(
+            change("8.0.21"),
+            "CHANGE MASTER TO MASTER_HOST='db\\'1', MASTER_PORT=3307, MASTER_USER='repl', \
+             MASTER_PASSWORD='pa\\\\ss\\'', MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1"
+        );
+        // 8.0.22 has the replica words but not yet CHANGE REPLICATION SOURCE.
+        assert!(change("8.0.22").starts_with("CHANGE MASTER TO"));
+        let new = "CHANGE REPLICATION SOURCE TO SOURCE_HOST='db\\'1', SOURCE_PORT=3307, SOURCE_USER='repl', \
+                   SOURCE_PASSWORD='pa\\\\ss\\'', SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1";
+        assert_eq!(change("8.0.23"), new);
+        assert_eq!(change("8.0.36"), new);
+        assert_eq!(change("8.4.3"), new);
+    }
+
+    #[test]
+    fn failover_statements_per_flavour() {
+        for v in ["10.6.18-MariaDB", "10.11.19-MariaDB"] {
+            let s = stmts(v);
+            assert_eq!(s.align_replica_position(), Some("SET GLOBAL gtid_slave_pos = @@global.gtid_current_pos"));
+            assert_eq!(s.wait_for_position("0-1-20", 1500), "SELECT MASTER_GTID_WAIT('0-1-20', 1.500)");
+            assert_eq!(s.wait_for_position("0-1-20", 100), "SELECT MASTER_GTID_WAIT('0-1-20', 0.100)");
+            assert!(s.wait_succeeded(0) && !s.wait_succeeded(-1));
+            assert_eq!(s.reset_replica_all, "RESET SLAVE ALL");
+            assert_eq!((s.position_variable(), s.applied_variable()), ("gtid_binlog_pos", "gtid_current_pos"));
+        }
+        for v in ["8.0.21", "8.0.36", "8.4.3"] {
+            let s = stmts(v);
+            assert_eq!(s.align_replica_position(), None);
+            let set = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5";
+            assert_eq!(s.wait_for_position(set, 1500), format!("SELECT WAIT_FOR_EXECUTED_GTID_SET('{set}', 2)"));
+            // Never 0 seconds, which would mean "forever".
+            assert_eq!(s.wait_for_position(set, 100), format!("SELECT WAIT_FOR_EXECUTED_GTID_SET('{set}', 1)"));
+            assert!(s.wait_succeeded(0) && !s.wait_succeeded(1));
+            assert_eq!((s.position_variable(), s.applied_variable()), ("gtid_executed", "gtid_executed"));
+        }
+        assert_eq!(stmts("8.0.21").reset_replica_all, "RESET SLAVE ALL");
+        assert_eq!(stmts("8.0.36").reset_replica_all, "RESET REPLICA ALL");
+        assert_eq!(stmts("8.4.3").reset_replica_all, "RESET REPLICA ALL");
+    }
+
+    #[test]
+    fn sessions_and_long_transactions() {
+        for v in ["10.6.18-MariaDB", "10.11.19-MariaDB", "8.0.21", "8.0.36", "8.4.3"] {
+            let s = stmts(v);
+            assert_eq!(
+                s.sessions_query(),
+                "SELECT ID, USER FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN \
+                 ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker') AND USER \
+                 NOT IN ('system user', 'event_scheduler')"
+            );
+            assert_eq!(s.kill_session(42), "KILL CONNECTION 42");
+            assert_eq!(
+                s.long_transactions_query(30),
+                "SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) FROM \
+                 information_schema.INNODB_TRX WHERE trx_started <= NOW() - INTERVAL 30 SECOND"
+            );
+        }
     }
 }

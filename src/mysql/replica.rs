@@ -52,6 +52,8 @@ pub fn parse_replication(row: &RowMap, cols: &ReplicaColumns) -> Option<Replicat
         last_io_error: text(cols.last_io_error),
         last_sql_error: text(cols.last_sql_error),
         using_gtid: text(cols.using_gtid),
+        // MySQL prints long GTID sets over several lines.
+        gtid_io_pos: text(cols.received_gtid).replace('\n', ""),
     })
 }
 
@@ -76,6 +78,7 @@ mod tests {
             ("Last_IO_Error", Some("")),
             ("Last_SQL_Error", Some("Duplicate entry '1' for key 'PRIMARY'")),
             ("Using_Gtid", Some("Slave_Pos")),
+            ("Gtid_IO_Pos", Some("0-1-42,1-2-7")),
         ]);
         let rep = parse_replication(&r, &cols).unwrap();
         assert_eq!(rep.source_host, "127.0.0.1");
@@ -84,6 +87,7 @@ mod tests {
         assert_eq!(rep.seconds_behind, None);
         assert!(rep.last_sql_error.starts_with("Duplicate entry"));
         assert_eq!(rep.using_gtid, "Slave_Pos");
+        assert_eq!(rep.gtid_io_pos, "0-1-42,1-2-7");
     }
 
     #[test]
@@ -97,6 +101,10 @@ mod tests {
             ("Seconds_Behind_Source", Some("7")),
             ("Last_IO_Error", Some("error connecting to source")),
             ("Auto_Position", Some("1")),
+            (
+                "Retrieved_Gtid_Set",
+                Some("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,\n4f22ab58-82db-22f2-af44-d91bb0530673:1-3"),
+            ),
         ]);
         let rep = parse_replication(&r, &cols).unwrap();
         assert_eq!((rep.source_host.as_str(), rep.source_port), ("db1", 3306));
@@ -104,6 +112,18 @@ mod tests {
         assert_eq!(rep.seconds_behind, Some(7));
         assert_eq!(rep.using_gtid, "1");
         assert_eq!(rep.last_sql_error, "");
+        assert_eq!(
+            rep.gtid_io_pos,
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,4f22ab58-82db-22f2-af44-d91bb0530673:1-3"
+        );
+    }
+
+    #[test]
+    fn mysql_old_words_read_the_retrieved_set() {
+        let cols = Statements::for_server(detect("8.0.21")).columns;
+        let r = row(&[("Master_Host", Some("db1")), ("Retrieved_Gtid_Set", Some(""))]);
+        assert_eq!(cols.received_gtid, "Retrieved_Gtid_Set");
+        assert_eq!(parse_replication(&r, &cols).unwrap().gtid_io_pos, "");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::process::{self, PID_FILE};
 use super::secrets::{Account, Credentials};
 use super::tools::MariadbTools;
 use super::{ports, prepare_server_dir, MysqlServer, LOOPBACK};
+use crate::mysql::flavor::sql_str;
 
 /// Server names; the first is the primary.
 pub const NODE_NAMES: [&str; 3] = ["db1", "db2", "db3"];
@@ -313,11 +314,6 @@ async fn disconnect(conn: Conn) {
     }
 }
 
-/// SQL string literal (single quotes; backslash and quote escaped).
-fn sql_str(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
-}
-
 /// Privileges of each account; see [`Credentials`].
 fn grants(creds: &Credentials) -> [(&Account, &'static [&'static str]); 4] {
     [
@@ -475,11 +471,6 @@ mod tests {
         assert!(!sql.iter().any(|s| s.contains("repl'@'localhost' WITH")));
         assert!(sql.contains(&"GRANT INSERT, DELETE, CREATE ON myzoo.* TO 'agent'@'127.0.0.1'".to_string()));
         assert!(!sql.iter().any(|s| s.contains("'agent'") && s.contains("ALL PRIVILEGES")));
-    }
-
-    #[test]
-    fn sql_strings_are_escaped() {
-        assert_eq!(sql_str("a'b\\c"), "'a\\'b\\\\c'");
     }
 
     #[test]
