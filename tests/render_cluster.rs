@@ -59,6 +59,7 @@ fn status(node: &str, port: u16, role: ServerRole) -> NodeStatus {
         qps: Some(250.0),
         heartbeat_lag_ms: (role == ServerRole::Replica).then_some(35),
         primary_seen: None,
+        fenced: None,
     }
 }
 

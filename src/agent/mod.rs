@@ -9,10 +9,11 @@
 //!     └──────(recorded primary)──── primary::follow (data watch on <cluster>/primary)
 //! ```
 //! SIGTERM/SIGINT cancel one token: the probe loop stops, the publisher deletes the znode and
-//! closes the session, and the process exits 0. Later, failover election and fencing will be
-//! further tasks on the same session and token.
+//! closes the session, and the process exits 0. Fencing (`fence`) runs in the probe loop after
+//! every probe, on the link state the publisher keeps (`fence::Link`).
 
 pub mod change;
+pub mod fence;
 pub mod primary;
 pub mod probe_loop;
 pub mod publisher;
@@ -39,6 +40,8 @@ pub struct AgentConfig {
     pub publisher: PublisherConfig,
     pub target: Target,
     pub interval: Duration,
+    /// Fencing lease (`agent::fence`); `None` turns the lease off.
+    pub lease: Option<Duration>,
 }
 
 /// Runs the agent until SIGTERM or SIGINT, then returns after a clean shutdown (znode removed,
@@ -73,8 +76,19 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> Result<()
     let prober = Prober::new(cfg.target.clone(), &base.node, probe_timeout(cfg.interval));
     let (status_tx, status_rx) = watch::channel(None);
     let (primary_tx, primary_rx) = watch::channel(None);
-    let probing = tokio::spawn(probe_loop::run(prober, base, cfg.interval, primary_rx, status_tx, cancel.clone()));
-    let publishing = tokio::spawn(publisher::run(cfg.publisher, status_rx, primary_tx, cancel.clone()));
+    let (link_tx, link_rx) = watch::channel(fence::Link::down(tokio::time::Instant::now()));
+    let fencer = fence::Fencer::new(&base.node, cfg.publisher.paths.primary(), cfg.lease);
+    let probing = tokio::spawn(probe_loop::run(
+        prober,
+        base,
+        cfg.interval,
+        primary_rx,
+        link_rx,
+        fencer,
+        status_tx,
+        cancel.clone(),
+    ));
+    let publishing = tokio::spawn(publisher::run(cfg.publisher, status_rx, primary_tx, link_tx, cancel.clone()));
     let (probed, published) = tokio::join!(probing, publishing);
     probed.context("the probe loop failed")?;
     published.context("the publisher failed")?;

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
+use super::fence::{Fencer, Link};
 use crate::cluster::config::PrimaryRecord;
 use crate::cluster::status::{AgentInfo, Endpoint, NodeStatus, STATUS_SCHEMA};
 use crate::mysql::probe::{Observation, Prober};
@@ -27,7 +28,7 @@ pub struct StatusBase {
 impl StatusBase {
     /// The whole status document for one observation and the primary record as last read,
     /// stamped now.
-    pub fn status(&self, o: Observation, primary_seen: Option<PrimaryRecord>) -> NodeStatus {
+    pub fn status(&self, o: Observation, primary_seen: Option<PrimaryRecord>, fenced: Option<String>) -> NodeStatus {
         NodeStatus {
             schema: STATUS_SCHEMA,
             cluster: self.cluster.clone(),
@@ -50,6 +51,7 @@ impl StatusBase {
             qps: o.qps,
             heartbeat_lag_ms: o.heartbeat_lag_ms,
             primary_seen,
+            fenced,
         }
     }
 }
@@ -64,6 +66,8 @@ pub async fn run(
     base: StatusBase,
     interval: Duration,
     primary_rx: watch::Receiver<Option<PrimaryRecord>>,
+    link_rx: watch::Receiver<Link>,
+    mut fencer: Fencer,
     tx: watch::Sender<Option<NodeStatus>>,
     cancel: CancellationToken,
 ) {
@@ -82,7 +86,9 @@ pub async fn run(
             o = prober.probe(recorded_primary) => o,
         };
         log_transition(&mut was_reachable, &observation);
-        tx.send_replace(Some(base.status(observation, primary)));
+        let link = link_rx.borrow().clone();
+        fencer.after_probe(&mut prober, &observation, primary.as_ref(), &link).await;
+        tx.send_replace(Some(base.status(observation, primary, fencer.note.clone())));
     }
     let _ = tokio::time::timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), prober.close()).await;
 }

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zookeeper_client::{Acls, Client, CreateMode, Error as ZkError, SessionState};
 
+use super::fence::Link;
 use super::{change, primary};
 use crate::cluster::config::PrimaryRecord;
 use crate::cluster::status::NodeStatus;
@@ -48,6 +49,7 @@ pub async fn run(
     cfg: PublisherConfig,
     mut status_rx: watch::Receiver<Option<NodeStatus>>,
     primary_tx: watch::Sender<Option<PrimaryRecord>>,
+    link_tx: watch::Sender<Link>,
     cancel: CancellationToken,
 ) {
     let mut backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
@@ -62,10 +64,13 @@ pub async fn run(
             primary_tx.clone(),
             session_cancel.clone(),
         ));
+        let linker = tokio::spawn(track_link(client.clone(), link_tx.clone(), session_cancel.clone()));
         let mut node = Registration::new(&cfg, &client);
         let end = node.serve(&mut status_rx, &cancel).await;
         session_cancel.cancel();
         let _ = follower.await;
+        let _ = linker.await;
+        set_link(&link_tx, None, false);
         match end {
             SessionEnd::Shutdown => {
                 node.remove().await;
@@ -77,6 +82,36 @@ pub async fn run(
             }
         }
     }
+}
+
+/// Keeps the fencing link up to date with this session's state, on its own task so that a
+/// slow write never delays it (the lease counts from the moment the client noticed a cut).
+async fn track_link(client: Client, link_tx: watch::Sender<Link>, cancel: CancellationToken) {
+    let mut states = client.state_watcher();
+    set_link(&link_tx, Some(client.clone()), client.state() == SessionState::SyncConnected);
+    loop {
+        let state = tokio::select! {
+            _ = cancel.cancelled() => return,
+            s = states.changed() => s,
+        };
+        if state.is_terminated() {
+            set_link(&link_tx, None, false);
+            return;
+        }
+        // A read-only member is cut off from the quorum: that is no link for the lease.
+        set_link(&link_tx, Some(client.clone()), state == SessionState::SyncConnected);
+    }
+}
+
+/// Records a link state; `since` moves only when `connected` changes.
+fn set_link(link_tx: &watch::Sender<Link>, client: Option<Client>, connected: bool) {
+    link_tx.send_modify(|link| {
+        if link.connected != connected {
+            link.since = Instant::now();
+        }
+        link.connected = connected;
+        link.client = client;
+    });
 }
 
 /// Connects with back-off; `None` when the agent is stopping.

@@ -77,6 +77,9 @@ pub struct NodeStatus {
     /// An agent whose view lags the record shows it here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_seen: Option<PrimaryRecord>,
+    /// The last time this agent made its server read-only, and why (`agent::fence`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fenced: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,6 +230,7 @@ pub(crate) mod tests {
             qps: Some(1.5),
             heartbeat_lag_ms: (role == ServerRole::Replica).then_some(12),
             primary_seen: None,
+            fenced: None,
         }
     }
 

@@ -26,16 +26,23 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
     }
     let resolved = crate::config::resolve(&super::overrides(zk))?;
     let password = read_password(args.mysql_password_file.as_deref())?;
+    let session_timeout = Duration::from_millis(resolved.session_timeout_ms);
+    let lease = match args.fence_lease_ms {
+        Some(0) => None,
+        Some(ms) => Some(Duration::from_millis(ms)),
+        None => Some(crate::agent::fence::default_lease(session_timeout)),
+    };
     let cfg = AgentConfig {
         publisher: PublisherConfig {
             connect: resolved.connect,
-            session_timeout: Duration::from_millis(resolved.session_timeout_ms),
+            session_timeout,
             paths: ClusterPaths::new(&resolved.root, &args.cluster),
             node: args.node,
             heartbeat: Duration::from_millis(args.heartbeat_ms),
         },
         target: Target { host: args.mysql_host, port: args.mysql_port, user: args.mysql_user, password },
         interval: Duration::from_millis(args.interval_ms),
+        lease,
     };
     rt.block_on(crate::agent::run_until_signal(cfg))?;
     Ok(ExitCode::SUCCESS)

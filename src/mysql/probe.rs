@@ -115,6 +115,43 @@ impl Prober {
         }
     }
 
+    /// Makes the server read-only (and `super_read_only` on MySQL) and, when `end_sessions`,
+    /// ends every client session but its own and the replication threads; returns how many
+    /// sessions were ended. Bounded by the probe timeout; the connection is reused.
+    pub async fn set_read_only(&mut self, on: bool, end_sessions: bool) -> std::result::Result<usize, String> {
+        let session = self.session.take();
+        let timeout = self.timeout;
+        let work = async {
+            let mut session = match session {
+                Some(s) => s,
+                None => self.open().await?,
+            };
+            let stmts = if on { session.stmts.fence() } else { session.stmts.unfence() };
+            for sql in stmts {
+                session.conn.query_drop(&sql).await.with_context(|| sql.clone())?;
+            }
+            let mut ended = 0;
+            if on && end_sessions {
+                let rows: Vec<(u64, String)> = session.conn.query(session.stmts.sessions_query()).await?;
+                for (id, _user) in rows {
+                    // A session that ended meanwhile is not an error.
+                    if session.conn.query_drop(session.stmts.kill_session(id)).await.is_ok() {
+                        ended += 1;
+                    }
+                }
+            }
+            anyhow::Ok((session, ended))
+        };
+        match tokio::time::timeout(timeout, work).await {
+            Ok(Ok((session, ended))) => {
+                self.session = Some(session);
+                Ok(ended)
+            }
+            Ok(Err(e)) => Err(error_text(&e)),
+            Err(_) => Err(format!("no answer from {} within {} ms", self.target.address(), timeout.as_millis())),
+        }
+    }
+
     /// Closes the connection politely (on shutdown).
     pub async fn close(&mut self) {
         if let Some(session) = self.session.take() {
