@@ -161,6 +161,10 @@ pub enum SandboxAction {
         /// Start only ZooKeeper.
         #[arg(long)]
         no_mysql: bool,
+        /// Semi-synchronous replication on every server (AFTER_SYNC; a primary waits 10 s for
+        /// a replica's acknowledgement before it falls back to asynchronous).
+        #[arg(long, conflicts_with = "no_mysql")]
+        semi_sync: bool,
     },
     /// Stop exactly what `up` started.
     Down {

@@ -8,6 +8,10 @@
 //! session_timeout_ms = 10000
 //! read_only = false
 //! theme = "dark"
+//! # the account switchover, failover and rejoin connect as (see `operation_credentials`)
+//! mysql_user = "agent"
+//! mysql_password_file = "/home/me/.local/state/myzoo/sandbox/agent.password"
+//! repl_password_file = "/home/me/.local/state/myzoo/sandbox/repl.password"
 //! ```
 
 use std::collections::BTreeMap;
@@ -24,6 +28,14 @@ pub const DEFAULT_ROOT: &str = "/myzoo";
 pub const DEFAULT_SESSION_TIMEOUT_MS: u64 = 10_000;
 /// Name of the profile `myzoo sandbox up` writes.
 pub const SANDBOX_PROFILE: &str = "sandbox";
+/// The operations account when neither the profile nor the caller names one.
+pub const MYSQL_USER_ENV: &str = "MYZOO_MYSQL_USER";
+/// The operations account's password; wins over `mysql_password_file`.
+pub const MYSQL_PASSWORD_ENV: &str = "MYZOO_MYSQL_PASSWORD";
+/// The replication account's password; wins over `repl_password_file`.
+pub const REPL_PASSWORD_ENV: &str = "MYZOO_REPL_PASSWORD";
+/// Permission bits that let anyone on the machine read a file.
+const WORLD_READABLE_MODE: u32 = 0o004;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +62,15 @@ pub struct Profile {
     pub read_only: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
+    /// The MySQL account switchover, failover and rejoin connect as (see [`MysqlAccess`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql_user: Option<String>,
+    /// A file holding that account's password: passwords never go into this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql_password_file: Option<PathBuf>,
+    /// A file holding the replication account's password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repl_password_file: Option<PathBuf>,
 }
 
 fn default_root() -> String {
@@ -68,6 +89,9 @@ impl Profile {
             session_timeout_ms: DEFAULT_SESSION_TIMEOUT_MS,
             read_only: false,
             theme: None,
+            mysql_user: None,
+            mysql_password_file: None,
+            repl_password_file: None,
         }
     }
 }
@@ -124,10 +148,17 @@ impl ConfigFile {
 }
 
 /// Writes (or replaces) the sandbox profile and makes it the default, keeping other profiles.
-pub fn write_sandbox_profile(zk: &str) -> Result<PathBuf> {
+/// `mysql` names the sandbox's operations account and its password files (empty without MariaDB).
+pub fn write_sandbox_profile(zk: &str, mysql: &MysqlAccess) -> Result<PathBuf> {
     let path = config_path();
     let mut cfg = ConfigFile::load(&path)?;
-    cfg.profiles.insert(SANDBOX_PROFILE.to_string(), Profile::new(zk));
+    let profile = Profile {
+        mysql_user: mysql.user.clone(),
+        mysql_password_file: mysql.password_file.clone(),
+        repl_password_file: mysql.repl_password_file.clone(),
+        ..Profile::new(zk)
+    };
+    cfg.profiles.insert(SANDBOX_PROFILE.to_string(), profile);
     cfg.default_profile = Some(SANDBOX_PROFILE.to_string());
     cfg.save(&path)?;
     Ok(path)
@@ -145,6 +176,94 @@ pub struct Resolved {
     pub theme: Option<String>,
     /// Key overrides from the config file.
     pub keys: BTreeMap<String, Vec<String>>,
+    /// How operations reach MySQL (turned into credentials by [`operation_credentials`]).
+    pub mysql: MysqlAccess,
+}
+
+/// Where switchover, failover and rejoin find their MySQL account: a user and files holding
+/// passwords, never the passwords themselves (they would end up in shell history and `ps`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MysqlAccess {
+    pub user: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub repl_password_file: Option<PathBuf>,
+}
+
+impl MysqlAccess {
+    /// `self`'s fields where set, else `base`'s: overrides win field by field.
+    fn over(&self, base: MysqlAccess) -> MysqlAccess {
+        MysqlAccess {
+            user: self.user.clone().or(base.user),
+            password_file: self.password_file.clone().or(base.password_file),
+            repl_password_file: self.repl_password_file.clone().or(base.repl_password_file),
+        }
+    }
+}
+
+/// The account an operation connects as, and the replication account's, with their passwords.
+#[derive(Clone, PartialEq)]
+pub struct OperationCredentials {
+    pub user: String,
+    pub password: Option<String>,
+    pub repl_user: String,
+    pub repl_password: Option<String>,
+}
+
+impl std::fmt::Debug for OperationCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |p: &Option<String>| if p.is_some() { "<redacted>" } else { "<none>" };
+        f.debug_struct("OperationCredentials")
+            .field("user", &self.user)
+            .field("password", &redact(&self.password))
+            .field("repl_user", &self.repl_user)
+            .field("repl_password", &redact(&self.repl_password))
+            .finish()
+    }
+}
+
+/// The account switchover/failover/rejoin connect as, and the replication account's password
+/// (for pointing a server that never replicated at a new primary). Passwords: `$MYZOO_MYSQL_PASSWORD`
+/// / `$MYZOO_REPL_PASSWORD` win over the files; never from the command line.
+///
+/// The user is the configured one, else `$MYZOO_MYSQL_USER`; there is no built-in default, so
+/// that an operation never runs as an account nobody chose. `repl_user` comes from the
+/// cluster's config (`replication.user`).
+pub fn operation_credentials(access: &MysqlAccess, repl_user: &str) -> Result<OperationCredentials> {
+    operation_credentials_from(access, repl_user, |name| std::env::var(name).ok())
+}
+
+/// [`operation_credentials`] with the environment passed in, so tests need not change the
+/// process's (which other tests read at the same time).
+fn operation_credentials_from(
+    access: &MysqlAccess,
+    repl_user: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<OperationCredentials> {
+    let user = access.user.clone().filter(|u| !u.is_empty()).or_else(|| env(MYSQL_USER_ENV).filter(|u| !u.is_empty()));
+    let user = user.context("no MySQL account for operations: set mysql_user in the profile or pass --mysql-user")?;
+    let password = match env(MYSQL_PASSWORD_ENV) {
+        Some(p) => Some(p),
+        None => access.password_file.as_deref().map(read_password_file).transpose()?,
+    };
+    let repl_password = match env(REPL_PASSWORD_ENV) {
+        Some(p) => Some(p),
+        None => access.repl_password_file.as_deref().map(read_password_file).transpose()?,
+    };
+    Ok(OperationCredentials { user, password, repl_user: repl_user.to_string(), repl_password })
+}
+
+/// A password file's text without its trailing line break. A file others can read is used but
+/// warned about: refusing it would stop a failover at the worst moment.
+fn read_password_file(path: &Path) -> Result<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading the password file {}", path.display()))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.permissions().mode() & WORLD_READABLE_MODE != 0 {
+            tracing::warn!("the password file {} is readable by anyone: chmod 600 it", path.display());
+        }
+    }
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }
 
 /// What a caller (the command line, a test) sets over the config file; `None` and `false` leave
@@ -162,6 +281,8 @@ pub struct Overrides {
     pub theme: Option<String>,
     /// Where the console or the agent logs (each has its own default).
     pub log_file: Option<PathBuf>,
+    /// The operations account; each field set here wins over the profile's.
+    pub mysql: MysqlAccess,
 }
 
 /// Combines the overrides (`--zk`/`--profile`/`--root`/`--session-timeout`/`--read-only`/`--theme`)
@@ -189,6 +310,14 @@ pub fn resolve(args: &Overrides) -> Result<Resolved> {
         read_only: args.read_only || p.as_ref().is_some_and(|p| p.read_only),
         theme: args.theme.clone().or_else(|| p.as_ref().and_then(|p| p.theme.clone())),
         keys: cfg.keys,
+        mysql: args.mysql.over(
+            p.map(|p| MysqlAccess {
+                user: p.mysql_user,
+                password_file: p.mysql_password_file,
+                repl_password_file: p.repl_password_file,
+            })
+            .unwrap_or_default(),
+        ),
     })
 }
 
@@ -205,6 +334,88 @@ mod tests {
         assert_eq!(p.root, "/myzoo");
         assert_eq!(p.session_timeout_ms, DEFAULT_SESSION_TIMEOUT_MS);
         assert!(cfg.profile(Some("missing")).is_err());
+    }
+
+    #[test]
+    fn mysql_access_fields_round_trip_and_overrides_win_field_by_field() {
+        let text = "[profiles.a]\nzk = \"x\"\nmysql_user = \"agent\"\nmysql_password_file = \"/s/agent.password\"\n\
+                    repl_password_file = \"/s/repl.password\"\n";
+        let cfg: ConfigFile = toml::from_str(text).unwrap();
+        let p = &cfg.profiles["a"];
+        assert_eq!(p.mysql_user.as_deref(), Some("agent"));
+        assert_eq!(p.repl_password_file.as_deref(), Some(Path::new("/s/repl.password")));
+        let back: ConfigFile = toml::from_str(&toml::to_string_pretty(&cfg).unwrap()).unwrap();
+        assert_eq!(back, cfg);
+        // Fields a profile does not set are not written.
+        assert!(!toml::to_string_pretty(&Profile::new("x")).unwrap().contains("mysql"));
+
+        let profile = MysqlAccess {
+            user: Some("agent".into()),
+            password_file: Some("/s/agent.password".into()),
+            repl_password_file: Some("/s/repl.password".into()),
+        };
+        let over = MysqlAccess { user: Some("ops".into()), ..MysqlAccess::default() };
+        let merged = over.over(profile.clone());
+        assert_eq!(merged.user.as_deref(), Some("ops"));
+        assert_eq!(merged.password_file, profile.password_file);
+        assert_eq!(merged.repl_password_file, profile.repl_password_file);
+        assert_eq!(MysqlAccess::default().over(profile.clone()), profile);
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn operation_credentials_read_password_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("agent.password");
+        let repl = dir.path().join("repl.password");
+        std::fs::write(&pw, "s3cret\n").unwrap();
+        std::fs::write(&repl, "r3pl\r\n").unwrap();
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let access =
+            MysqlAccess { user: Some("agent".into()), password_file: Some(pw), repl_password_file: Some(repl) };
+        let creds = operation_credentials_from(&access, "repl", no_env).unwrap();
+        assert_eq!(creds.user, "agent");
+        assert_eq!(creds.password.as_deref(), Some("s3cret"));
+        assert_eq!(creds.repl_user, "repl");
+        assert_eq!(creds.repl_password.as_deref(), Some("r3pl"));
+        let shown = format!("{creds:?}");
+        assert!(!shown.contains("s3cret") && !shown.contains("r3pl") && shown.contains("<redacted>"), "{shown}");
+
+        // No files: no passwords (a passwordless account is allowed), not an error.
+        let bare = MysqlAccess { user: Some("agent".into()), ..MysqlAccess::default() };
+        let creds = operation_credentials_from(&bare, "repl", no_env).unwrap();
+        assert_eq!((creds.password, creds.repl_password), (None, None));
+        // A file named but missing is an error naming it.
+        let missing = MysqlAccess { password_file: Some(dir.path().join("nope")), ..bare };
+        let err = operation_credentials_from(&missing, "repl", no_env).unwrap_err();
+        assert!(format!("{err:#}").contains("nope"), "{err:#}");
+    }
+
+    #[test]
+    fn operation_credentials_environment_and_missing_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "from-file\n").unwrap();
+        let env = |name: &str| match name {
+            MYSQL_USER_ENV => Some("env-user".to_string()),
+            MYSQL_PASSWORD_ENV => Some("from-env".to_string()),
+            _ => None,
+        };
+        // The environment's password wins over the file; a configured user over the environment's.
+        let access =
+            MysqlAccess { user: Some("agent".into()), password_file: Some(pw.clone()), repl_password_file: None };
+        let creds = operation_credentials_from(&access, "repl", env).unwrap();
+        assert_eq!((creds.user.as_str(), creds.password.as_deref()), ("agent", Some("from-env")));
+        // Without a configured user, $MYZOO_MYSQL_USER is used …
+        let unnamed = MysqlAccess { user: None, ..access };
+        assert_eq!(operation_credentials_from(&unnamed, "repl", env).unwrap().user, "env-user");
+        // … and without either, there is no default.
+        let err = operation_credentials_from(&unnamed, "repl", no_env).unwrap_err().to_string();
+        assert!(err.contains("no MySQL account for operations") && err.contains("mysql_user"), "{err}");
     }
 
     #[test]

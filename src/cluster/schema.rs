@@ -105,7 +105,7 @@ impl Checker {
     }
 
     fn check_top(&mut self, top: &Map<String, Value>, cluster: Option<&str>) {
-        const KNOWN: &[&str] = &["schema", "name", "tier", "nodes", "failover", "replication"];
+        const KNOWN: &[&str] = &["schema", "name", "tier", "nodes", "failover", "fencing", "hooks", "replication"];
         match top.get("schema") {
             None => self.error("", format!("missing field `schema` (must be {CONFIG_SCHEMA})")),
             Some(v) if v.as_u64() == Some(CONFIG_SCHEMA) => {}
@@ -125,7 +125,17 @@ impl Checker {
         match top.get("failover") {
             None => {}
             Some(Value::Object(f)) => self.check_failover(f),
-            Some(_) => self.error("/failover", "`failover` must be an object {automatic, cooldown_s}"),
+            Some(_) => self.error("/failover", "`failover` must be an object {automatic, cooldown_s, max_lag_s, …}"),
+        }
+        match top.get("fencing") {
+            None => {}
+            Some(Value::Object(f)) => self.check_fencing(f),
+            Some(_) => self.error("/fencing", "`fencing` must be an object {lease_ms}"),
+        }
+        match top.get("hooks") {
+            None => {}
+            Some(Value::Object(h)) => self.check_hooks(h),
+            Some(_) => self.error("/hooks", "`hooks` must be an object {pre_switchover, …, timeout_s}"),
         }
         match top.get("replication") {
             None => {}
@@ -149,7 +159,7 @@ impl Checker {
     }
 
     fn check_nodes(&mut self, nodes: &[Value]) {
-        const KNOWN: &[&str] = &["name", "host", "port"];
+        const KNOWN: &[&str] = &["name", "host", "port", "no_promote"];
         let mut seen = HashSet::new();
         for (i, node) in nodes.iter().enumerate() {
             let p = format!("/nodes/{i}");
@@ -176,27 +186,91 @@ impl Checker {
                 Some(v) => self.error(&format!("{p}/port"), format!("nodes[{i}].port must be 1..65535, found {v}")),
                 None => self.error(&p, format!("nodes[{i}] is missing `port`")),
             }
+            match map.get("no_promote") {
+                None | Some(Value::Bool(_)) => {}
+                Some(v) => self.error(
+                    &format!("{p}/no_promote"),
+                    format!("nodes[{i}].no_promote must be true or false, found {v}"),
+                ),
+            }
             self.unknown_fields(&p, map, KNOWN, &format!("nodes[{i}]"));
         }
     }
 
-    fn check_failover(&mut self, f: &Map<String, Value>) {
-        const KNOWN: &[&str] = &["automatic", "cooldown_s"];
-        match f.get("automatic") {
+    /// `field` of `object`, if present, must be true or false.
+    fn check_bool(&mut self, object: &str, map: &Map<String, Value>, field: &str) {
+        match map.get(field) {
             None | Some(Value::Bool(_)) => {}
             Some(v) => {
-                self.error("/failover/automatic", format!("failover.automatic must be true or false, found {v}"))
+                self.error(&format!("/{object}/{field}"), format!("{object}.{field} must be true or false, found {v}"))
             }
         }
-        match f.get("cooldown_s") {
+    }
+
+    /// `field` of `object`, if present, must be a whole number in `min..=max`; `what` names the
+    /// unit for the message ("seconds", "milliseconds", …).
+    fn check_uint(&mut self, object: &str, map: &Map<String, Value>, field: &str, min: u64, max: u64, what: &str) {
+        match map.get(field) {
             None => {}
-            Some(v) if v.as_u64().is_some() => {}
-            Some(v) => self.error(
-                "/failover/cooldown_s",
-                format!("failover.cooldown_s must be a whole number of seconds ≥ 0, found {v}"),
-            ),
+            Some(v) if v.as_u64().is_some_and(|n| (min..=max).contains(&n)) => {}
+            Some(v) => {
+                let range = if max >= u64::from(u32::MAX) { format!("≥ {min}") } else { format!("{min}..{max}") };
+                self.error(
+                    &format!("/{object}/{field}"),
+                    format!("{object}.{field} must be a whole number of {what} {range}, found {v}"),
+                )
+            }
         }
+    }
+
+    fn check_failover(&mut self, f: &Map<String, Value>) {
+        const KNOWN: &[&str] = &[
+            "automatic",
+            "cooldown_s",
+            "max_lag_s",
+            "confirmations",
+            "auto_rejoin",
+            "catch_up_timeout_ms",
+            "long_transaction_s",
+            "paused",
+        ];
+        for field in ["automatic", "auto_rejoin", "paused"] {
+            self.check_bool("failover", f, field);
+        }
+        self.check_uint("failover", f, "cooldown_s", 0, u64::MAX, "seconds");
+        self.check_uint("failover", f, "max_lag_s", 0, u64::MAX, "seconds");
+        // Zero confirmations would fail over on no evidence at all.
+        self.check_uint("failover", f, "confirmations", 1, u64::from(u32::MAX), "observations");
+        self.check_uint("failover", f, "catch_up_timeout_ms", 0, u64::MAX, "milliseconds");
+        self.check_uint("failover", f, "long_transaction_s", 0, u64::MAX, "seconds");
         self.unknown_fields("/failover", f, KNOWN, "failover");
+    }
+
+    fn check_fencing(&mut self, f: &Map<String, Value>) {
+        const KNOWN: &[&str] = &["lease_ms"];
+        // null is the documented "derive it from the agent's session timeout".
+        if !matches!(f.get("lease_ms"), Some(Value::Null)) {
+            self.check_uint("fencing", f, "lease_ms", 1, u64::MAX, "milliseconds");
+        }
+        self.unknown_fields("/fencing", f, KNOWN, "fencing");
+    }
+
+    fn check_hooks(&mut self, h: &Map<String, Value>) {
+        const COMMANDS: &[&str] = &["pre_switchover", "post_switchover", "pre_failover", "post_failover"];
+        const KNOWN: &[&str] = &["pre_switchover", "post_switchover", "pre_failover", "post_failover", "timeout_s"];
+        for field in COMMANDS {
+            match h.get(*field) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(c)) if !c.trim().is_empty() => {}
+                Some(v) => self.error(
+                    &format!("/hooks/{field}"),
+                    format!("hooks.{field} must be a command (a non-empty string) or null, found {v}"),
+                ),
+            }
+        }
+        // A zero timeout would kill every hook before it starts.
+        self.check_uint("hooks", h, "timeout_s", 1, u64::MAX, "seconds");
+        self.unknown_fields("/hooks", h, KNOWN, "hooks");
     }
 
     fn check_replication(&mut self, r: &Map<String, Value>) {
@@ -365,10 +439,109 @@ mod tests {
   "replication": {"user": "repl"}
 }"#;
 
+    /// Every field schema 1 knows, each set.
+    const FULL: &str = r#"{
+  "schema": 1,
+  "name": "main",
+  "tier": "production",
+  "nodes": [
+    {"name": "db1", "host": "10.0.0.1", "port": 3306},
+    {"name": "db2", "host": "10.0.0.2", "port": 3306, "no_promote": true}
+  ],
+  "failover": {
+    "automatic": true,
+    "cooldown_s": 300,
+    "max_lag_s": 10,
+    "confirmations": 3,
+    "auto_rejoin": false,
+    "catch_up_timeout_ms": 5000,
+    "long_transaction_s": 60,
+    "paused": false
+  },
+  "fencing": {"lease_ms": null},
+  "hooks": {
+    "pre_switchover": "/usr/local/bin/drain",
+    "post_switchover": null,
+    "pre_failover": null,
+    "post_failover": "/usr/local/bin/page",
+    "timeout_s": 30
+  },
+  "replication": {"user": "repl"}
+}"#;
+
     #[test]
     fn a_good_config_has_no_problems() {
         assert_eq!(validate_config(GOOD, Some("main")), vec![]);
         assert_eq!(validate_config(GOOD, None), vec![]);
+    }
+
+    #[test]
+    fn every_new_field_is_accepted() {
+        assert_eq!(validate_config(FULL, Some("main")), vec![]);
+        let lease = FULL.replace("\"lease_ms\": null", "\"lease_ms\": 4000");
+        assert_eq!(validate_config(&lease, None), vec![]);
+        let cfg = super::super::config::parse_config(FULL.as_bytes()).unwrap();
+        assert!(cfg.nodes[1].no_promote);
+        assert_eq!(cfg.hooks.post_failover.as_deref(), Some("/usr/local/bin/page"));
+    }
+
+    #[test]
+    fn new_fields_are_type_checked_with_positions() {
+        let text = FULL
+            .replace("\"no_promote\": true", "\"no_promote\": \"yes\"")
+            .replace("\"max_lag_s\": 10", "\"max_lag_s\": 1.5")
+            .replace("\"confirmations\": 3", "\"confirmations\": 0")
+            .replace("\"auto_rejoin\": false", "\"auto_rejoin\": 1")
+            .replace("\"catch_up_timeout_ms\": 5000", "\"catch_up_timeout_ms\": -5")
+            .replace("\"long_transaction_s\": 60", "\"long_transaction_s\": \"60\"")
+            .replace("\"paused\": false", "\"paused\": null")
+            .replace("\"lease_ms\": null", "\"lease_ms\": 0")
+            .replace("\"pre_switchover\": \"/usr/local/bin/drain\"", "\"pre_switchover\": \" \"")
+            .replace("\"pre_failover\": null", "\"pre_failover\": [\"x\"]")
+            .replace("\"timeout_s\": 30", "\"timeout_s\": 0");
+        let problems = validate_config(&text, None);
+        let found: Vec<(usize, usize, &str)> =
+            problems.iter().map(|p| (p.line, p.column, p.message.as_str())).collect();
+        let expect = [
+            (7, 55, "nodes[1].no_promote"),
+            (12, 5, "failover.max_lag_s"),
+            (13, 5, "failover.confirmations"),
+            (14, 5, "failover.auto_rejoin"),
+            (15, 5, "failover.catch_up_timeout_ms"),
+            (16, 5, "failover.long_transaction_s"),
+            (17, 5, "failover.paused"),
+            (19, 15, "fencing.lease_ms"),
+            (21, 5, "hooks.pre_switchover"),
+            (23, 5, "hooks.pre_failover"),
+            (25, 5, "hooks.timeout_s"),
+        ];
+        assert_eq!(problems.len(), expect.len(), "{found:?}");
+        for ((line, column, field), p) in expect.iter().zip(&problems) {
+            assert_eq!((p.line, p.column), (*line, *column), "{field}: {found:?}");
+            assert!(p.message.starts_with(field), "{field}: {}", p.message);
+            assert_eq!(p.severity, Severity::Error);
+        }
+        assert!(problems[2].message.contains("≥ 1"), "{}", problems[2].message);
+    }
+
+    #[test]
+    fn new_objects_report_wrong_types_and_unknown_fields() {
+        let text = FULL
+            .replace("\"fencing\": {\"lease_ms\": null}", "\"fencing\": {\"lease\": 1}")
+            .replace("\"timeout_s\": 30", "\"timeout_s\": 30, \"on_error\": \"x\"")
+            .replace("\"paused\": false", "\"paused\": false, \"pause\": true");
+        let problems = validate_config(&text, None);
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(problems.len(), 3, "{messages:?}");
+        assert!(problems.iter().all(|p| p.severity == Severity::Warning));
+        assert!(messages[0].contains("`pause` in failover"));
+        assert!(messages[1].contains("`lease` in fencing"));
+        assert!(messages[2].contains("`on_error` in hooks"));
+        let wrong = FULL.replace("\"fencing\": {\"lease_ms\": null}", "\"fencing\": 5");
+        assert!(validate_config(&wrong, None)[0].message.contains("`fencing` must be an object"));
+        let wrong =
+            FULL.replace("\"hooks\": {", "\"hooks\": [{").replace("\"timeout_s\": 30\n  }", "\"timeout_s\": 30\n  }]");
+        assert!(validate_config(&wrong, None)[0].message.contains("`hooks` must be an object"));
     }
 
     #[test]

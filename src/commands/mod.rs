@@ -74,6 +74,9 @@ pub fn overrides(args: &ConsoleArgs) -> config::Overrides {
         read_only: args.read_only,
         theme: args.theme.clone(),
         log_file: args.log_file.clone(),
+        // Set by the commands that operate on MySQL (switchover, failover, rejoin); the global
+        // flags reach only ZooKeeper.
+        mysql: config::MysqlAccess::default(),
     }
 }
 

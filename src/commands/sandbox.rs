@@ -19,7 +19,7 @@ fn state_dir(arg: StateDirArg) -> PathBuf {
 
 async fn execute(action: SandboxAction) -> anyhow::Result<ExitCode> {
     match action {
-        SandboxAction::Up { dir, zk_ensemble, no_mysql } => {
+        SandboxAction::Up { dir, zk_ensemble, no_mysql, semi_sync } => {
             let opts = SandboxOptions {
                 state_dir: state_dir(dir),
                 zk_ensemble: usize::from(zk_ensemble),
@@ -30,6 +30,7 @@ async fn execute(action: SandboxAction) -> anyhow::Result<ExitCode> {
                 agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
                 agent_session_timeout_ms: None,
                 agent_heartbeat_ms: None,
+                semi_sync,
             };
             let status = sandbox::up(&opts).await?;
             out(&format!("{}Open the console with: myzoo\n", text(&status)));
@@ -61,6 +62,12 @@ fn text(status: &SandboxStatus) -> String {
     for a in &status.agents {
         let pid = a.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
         out.push_str(&format!("agent         {:<10} {pid}\n", a.name));
+    }
+    if let Some(ms) = status.semi_sync_timeout_ms {
+        out.push_str(&format!("semi-sync     on (AFTER_SYNC, timeout {ms} ms)\n"));
+    }
+    if let (Some(user), Some(file)) = (&status.mysql_user, &status.mysql_password_file) {
+        out.push_str(&format!("operations    as {user}, password in {}\n", file.display()));
     }
     out
 }

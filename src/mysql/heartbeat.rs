@@ -8,11 +8,13 @@
 //! agreement (NTP keeps it within milliseconds). Negative ages (replica clock behind) read as 0.
 //! The age includes up to one write interval of staleness: it is an upper bound of the lag.
 //!
-//! Privileges: writing needs INSERT, DELETE and CREATE on `myzoo.*`; reading needs SELECT. The
-//! sandbox gives agents a dedicated `agent` account with exactly that plus the monitoring
-//! privileges (`PROCESS, REPLICATION CLIENT, SLAVE MONITOR`/`REPLICA MONITOR`, `SELECT`);
-//! production should do the same rather than run agents as an administrator, so that an agent
-//! can never write to a read-only server.
+//! Privileges: writing needs INSERT, UPDATE and CREATE on `myzoo.*`; reading needs SELECT. The
+//! agent account also fences and promotes servers (switchover, failover), which on MariaDB
+//! needs `READ_ONLY ADMIN` (on MySQL, `CONNECTION_ADMIN`/`SUPER`): with it, `read_only` no longer
+//! stops this account's writes. So the write guards itself: it inserts only
+//! `WHERE @@global.read_only = 0`, checked by the server in the same statement, so a heartbeat
+//! never lands on a server that was fenced between the probe and the write — which would give
+//! a fenced old primary a GTID of its own that the new primary does not have.
 
 use anyhow::{Context, Result};
 use mysql_async::prelude::Queryable;
@@ -34,11 +36,15 @@ pub fn create_statements() -> [String; 2] {
     ]
 }
 
-/// The write: the primary's own clock, in microseconds; the node name is a parameter.
+/// The write: the primary's own clock, in microseconds; the node name is a parameter. It writes
+/// nothing on a read-only server (see the module's note on privileges); the update names the
+/// new values through `VALUES()`, which MariaDB and MySQL 8 both still accept.
 pub fn write_statement() -> String {
     format!(
-        "REPLACE INTO {DATABASE}.{TABLE} (id, ts_us, server_id, node) \
-         VALUES ({ROW_ID}, CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), @@server_id, ?)"
+        "INSERT INTO {DATABASE}.{TABLE} (id, ts_us, server_id, node) \
+         SELECT {ROW_ID}, CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), @@server_id, ? FROM DUAL \
+         WHERE @@global.read_only = 0 \
+         ON DUPLICATE KEY UPDATE ts_us = VALUES(ts_us), server_id = VALUES(server_id), node = VALUES(node)"
     )
 }
 
@@ -89,8 +95,9 @@ mod tests {
     #[test]
     fn statements_name_the_table_and_use_server_clocks() {
         assert!(create_statements()[1].starts_with("CREATE TABLE IF NOT EXISTS myzoo.heartbeat ("));
-        assert!(write_statement().starts_with("REPLACE INTO myzoo.heartbeat"));
+        assert!(write_statement().starts_with("INSERT INTO myzoo.heartbeat"));
         assert!(write_statement().contains("NOW(6)"));
+        assert!(write_statement().contains("WHERE @@global.read_only = 0 ON DUPLICATE KEY UPDATE"));
         assert!(age_query().contains("FROM myzoo.heartbeat WHERE id = 1"));
     }
 

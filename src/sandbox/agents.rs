@@ -120,7 +120,9 @@ pub fn agent_args(
     args
 }
 
-fn write_private(path: &Path, text: &str) -> Result<()> {
+/// Creates `path` readable by us alone (it must not exist yet, so an older file's looser mode
+/// is never inherited) and writes `text` and a line break.
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

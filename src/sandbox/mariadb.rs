@@ -22,6 +22,28 @@ pub const ROLE_PRIMARY: &str = "primary";
 pub const ROLE_REPLICA: &str = "replica";
 /// Database created on the primary to prove replication works.
 pub const CHECK_DATABASE: &str = "myzoo_sandbox";
+/// The applications' database: the `app` account may change nothing else.
+pub const APP_DATABASE: &str = "app";
+/// How long a semi-sync primary waits for a replica's acknowledgement before it gives up and
+/// commits asynchronously (`--semi-sync`). MariaDB's own default: on loopback an acknowledgement
+/// takes milliseconds even on a loaded two-core machine, so a primary with a replica connected
+/// never falls back by accident, while a test that stops every replica sees one write wait this
+/// long and the primary fall back (`Rpl_semi_sync_master_status` OFF) well within its time
+/// limits.
+pub const SEMI_SYNC_TIMEOUT_MS: u64 = 10_000;
+/// The agent account's privileges beyond monitoring, each needed by a statement of fencing or
+/// promoting on MariaDB 10.11 (checked one by one against a real server, see
+/// `tests/sandbox_accounts.rs`):
+/// - `READ_ONLY ADMIN`: `SET GLOBAL read_only` (and writing `myzoo.*` on a read-only server);
+/// - `CONNECTION ADMIN`: `KILL CONNECTION` of other users' sessions when fencing;
+/// - `REPLICATION SLAVE ADMIN`: `STOP/START SLAVE`, `CHANGE MASTER TO`,
+///   `SET GLOBAL gtid_slave_pos`, `SET GLOBAL rpl_semi_sync_slave_*`;
+/// - `REPLICATION MASTER ADMIN`: `SET GLOBAL rpl_semi_sync_master_*`;
+/// - `RELOAD`: `RESET SLAVE ALL` (10.11 asks for RELOAD, not a replication privilege).
+///
+/// `MASTER_GTID_WAIT` needs none; `BINLOG ADMIN` and `SUPER` are not needed and not granted.
+pub const AGENT_OPERATION_PRIVILEGES: &str =
+    "READ_ONLY ADMIN, CONNECTION ADMIN, REPLICATION SLAVE ADMIN, REPLICATION MASTER ADMIN, RELOAD";
 /// Longest `mariadb-install-db` run.
 const INSTALL_TIMEOUT_MS: u64 = 60_000;
 /// Longest wait for a started server to accept connections.
@@ -142,8 +164,17 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The `mariadbd` command line for server `name` (server id `server_id`) on `port`.
-pub fn server_args(state_dir: &Path, name: &str, server_id: u32, port: u16, as_root: bool) -> Vec<OsString> {
+/// The `mariadbd` command line for server `name` (server id `server_id`) on `port`. With
+/// `semi_sync`, every server gets both the primary's and the replica's side: any of them may be
+/// promoted.
+pub fn server_args(
+    state_dir: &Path,
+    name: &str,
+    server_id: u32,
+    port: u16,
+    as_root: bool,
+    semi_sync: bool,
+) -> Vec<OsString> {
     let dir = state_dir.join(name);
     let mut args: Vec<String> = vec!["--no-defaults".into()];
     if as_root {
@@ -166,9 +197,6 @@ pub fn server_args(state_dir: &Path, name: &str, server_id: u32, port: u16, as_r
         "--log-slave-updates".into(),
         "--gtid-strict-mode=1".into(),
         "--binlog-format=ROW".into(),
-        // Semi-sync is built into 10.11: available for tests to switch on, off by default.
-        "--rpl-semi-sync-master-enabled=0".into(),
-        "--rpl-semi-sync-slave-enabled=0".into(),
         // Replication is configured by `up`, never resumed on its own from stale settings.
         "--skip-slave-start".into(),
         "--skip-name-resolve".into(),
@@ -180,24 +208,42 @@ pub fn server_args(state_dir: &Path, name: &str, server_id: u32, port: u16, as_r
         "--innodb-flush-log-at-trx-commit=2".into(),
         "--sync-binlog=0".into(),
     ]);
+    // Semi-sync is built into 10.11. AFTER_SYNC: a transaction becomes visible on the primary
+    // only once a replica has it, so a failover never loses what a client already saw.
+    if semi_sync {
+        args.extend([
+            "--rpl-semi-sync-master-enabled=1".into(),
+            "--rpl-semi-sync-slave-enabled=1".into(),
+            "--rpl-semi-sync-master-wait-point=AFTER_SYNC".into(),
+            format!("--rpl-semi-sync-master-timeout={SEMI_SYNC_TIMEOUT_MS}"),
+        ]);
+    } else {
+        args.extend(["--rpl-semi-sync-master-enabled=0".into(), "--rpl-semi-sync-slave-enabled=0".into()]);
+    }
     args.extend(SIZE_FLAGS.iter().map(|s| s.to_string()));
     args.into_iter().map(OsString::from).collect()
 }
 
 /// Starts the three servers in parallel and waits until each accepts connections.
-pub async fn start_all(state_dir: &Path, tools: &MariadbTools) -> Result<Vec<MysqlServer>> {
-    let starts = NODE_NAMES.iter().enumerate().map(|(i, name)| start_one(state_dir, tools, name, i));
+pub async fn start_all(state_dir: &Path, tools: &MariadbTools, semi_sync: bool) -> Result<Vec<MysqlServer>> {
+    let starts = NODE_NAMES.iter().enumerate().map(|(i, name)| start_one(state_dir, tools, name, i, semi_sync));
     futures::future::try_join_all(starts).await
 }
 
-async fn start_one(state_dir: &Path, tools: &MariadbTools, name: &str, index: usize) -> Result<MysqlServer> {
+async fn start_one(
+    state_dir: &Path,
+    tools: &MariadbTools,
+    name: &str,
+    index: usize,
+    semi_sync: bool,
+) -> Result<MysqlServer> {
     let server_id = u32::try_from(index + 1).unwrap_or(u32::MAX);
     let mut attempt = 1;
     loop {
         let port = ports::pick(1)?[0];
         // A fresh error log per attempt, so "address in use" is this attempt's complaint.
         let _ = std::fs::remove_file(error_log(state_dir, name));
-        let args = server_args(state_dir, name, server_id, port, running_as_root());
+        let args = server_args(state_dir, name, server_id, port, running_as_root(), semi_sync);
         let dir = state_dir.join(name);
         let mut child = process::spawn_detached(&tools.mariadbd, &args, &dir.join("stdout.log"), &dir.join(PID_FILE))?;
         match wait_ready(state_dir, name, &mut child, port).await {
@@ -227,14 +273,19 @@ async fn start_one(state_dir: &Path, tools: &MariadbTools, name: &str, index: us
 }
 
 /// Starts `server` again with its data folder and port (see `sandbox::restart_mysql`).
-pub async fn restart(state_dir: &Path, tools: &MariadbTools, server: &MysqlServer) -> Result<MysqlServer> {
+pub async fn restart(
+    state_dir: &Path,
+    tools: &MariadbTools,
+    server: &MysqlServer,
+    semi_sync: bool,
+) -> Result<MysqlServer> {
     let index = NODE_NAMES
         .iter()
         .position(|n| *n == server.name)
         .with_context(|| format!("{} is not a sandbox server", server.name))?;
     let server_id = u32::try_from(index + 1).unwrap_or(u32::MAX);
     let name = &server.name;
-    let args = server_args(state_dir, name, server_id, server.port, running_as_root());
+    let args = server_args(state_dir, name, server_id, server.port, running_as_root(), semi_sync);
     let dir = state_dir.join(name);
     let mut child = process::spawn_detached(&tools.mariadbd, &args, &dir.join("stdout.log"), &dir.join(PID_FILE))?;
     let mut conn = match wait_ready(state_dir, name, &mut child, server.port).await {
@@ -315,16 +366,23 @@ async fn disconnect(conn: Conn) {
 }
 
 /// Privileges of each account; see [`Credentials`].
-fn grants(creds: &Credentials) -> [(&Account, &'static [&'static str]); 4] {
-    [
-        (&creds.repl, &["REPLICATION SLAVE ON *.*"]),
-        (&creds.monitor, &["PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.*"]),
-        (&creds.admin, &["ALL PRIVILEGES ON *.*"]),
-        // The heartbeat table lives in `myzoo` (see `mysql::heartbeat`); REPLACE needs DELETE.
+fn grants(creds: &Credentials) -> Vec<(&Account, Vec<String>)> {
+    const MONITORING: &str = "PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT";
+    vec![
+        (&creds.repl, vec!["REPLICATION SLAVE ON *.*".to_string()]),
+        (&creds.monitor, vec![format!("{MONITORING} ON *.*")]),
+        (&creds.admin, vec!["ALL PRIVILEGES ON *.*".to_string()]),
+        // `myzoo.*` holds the agents' own tables (see `mysql::heartbeat`): its insert-or-update
+        // needs INSERT and UPDATE, the table CREATE; DELETE lets a write probe clean up after
+        // itself.
         (
             &creds.agent,
-            &["PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.*", "INSERT, DELETE, CREATE ON myzoo.*"],
+            vec![
+                format!("{MONITORING}, {AGENT_OPERATION_PRIVILEGES} ON *.*"),
+                "INSERT, UPDATE, DELETE, CREATE ON myzoo.*".to_string(),
+            ],
         ),
+        (&creds.app, vec![format!("SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON {APP_DATABASE}.*")]),
     ]
 }
 
@@ -336,7 +394,7 @@ pub fn account_statements(creds: &Credentials) -> Vec<String> {
         for host in ACCOUNT_HOSTS {
             let who = format!("{}@{}", sql_str(&account.user), sql_str(host));
             sql.push(format!("CREATE OR REPLACE USER {who} IDENTIFIED BY {}", sql_str(&account.password)));
-            for privilege in privileges {
+            for privilege in &privileges {
                 sql.push(format!("GRANT {privilege} TO {who}{grant_option}"));
             }
         }
@@ -371,12 +429,25 @@ pub async fn configure(servers: &[MysqlServer], creds: &Credentials) -> Result<(
 async fn configure_all(servers: &[MysqlServer], creds: &Credentials) -> Result<()> {
     let (primary, replicas) = servers.split_first().context("no MariaDB servers to configure")?;
     let mut conn = connect_root(primary.port).await?;
+    // With --semi-sync the first commit would wait the whole timeout for a replica that is not
+    // there yet: the primary's side is off while the accounts are written (nobody listens yet)
+    // and back on before the replicas connect, which is when a replica learns whether to
+    // acknowledge. Without --semi-sync both statements set what is already set.
+    let semi_sync: Option<u8> =
+        conn.query_first("SELECT @@rpl_semi_sync_master_enabled").await.context("reading the semi-sync setting")?;
+    conn.query_drop("SET GLOBAL rpl_semi_sync_master_enabled=0").await.context("pausing semi-sync")?;
     for (i, stmt) in account_statements(creds).iter().enumerate() {
         // The statement itself holds a password: name the step, never the text.
         conn.query_drop(stmt)
             .await
             .with_context(|| format!("creating the accounts on {} (step {})", primary.name, i + 1))?;
     }
+    conn.query_drop(format!("CREATE DATABASE IF NOT EXISTS {APP_DATABASE}"))
+        .await
+        .with_context(|| format!("creating {APP_DATABASE} on {}", primary.name))?;
+    conn.query_drop(format!("SET GLOBAL rpl_semi_sync_master_enabled={}", semi_sync.unwrap_or(0)))
+        .await
+        .context("resuming semi-sync")?;
     for replica in replicas {
         start_replica(replica, primary.port, &creds.repl).await?;
     }
@@ -456,21 +527,32 @@ mod tests {
 
     fn creds() -> Credentials {
         let a = |u: &str| Account { user: u.into(), password: format!("{u}-pw") };
-        Credentials { repl: a("repl"), monitor: a("monitor"), admin: a("admin"), agent: a("agent") }
+        Credentials { repl: a("repl"), monitor: a("monitor"), admin: a("admin"), agent: a("agent"), app: a("app") }
     }
 
     #[test]
     fn accounts_exist_for_both_hosts_with_their_privileges() {
         let sql = account_statements(&creds());
-        assert_eq!(sql.len(), 18);
+        assert_eq!(sql.len(), 22);
         assert!(sql.contains(&"CREATE OR REPLACE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw'".to_string()));
         assert!(sql.contains(&"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'localhost'".to_string()));
         assert!(sql.iter().any(|s| s
             .starts_with("GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO 'monitor'@'127.0.0.1'")));
         assert!(sql.contains(&"GRANT ALL PRIVILEGES ON *.* TO 'admin'@'localhost' WITH GRANT OPTION".to_string()));
         assert!(!sql.iter().any(|s| s.contains("repl'@'localhost' WITH")));
-        assert!(sql.contains(&"GRANT INSERT, DELETE, CREATE ON myzoo.* TO 'agent'@'127.0.0.1'".to_string()));
-        assert!(!sql.iter().any(|s| s.contains("'agent'") && s.contains("ALL PRIVILEGES")));
+        assert!(sql.contains(&"GRANT INSERT, UPDATE, DELETE, CREATE ON myzoo.* TO 'agent'@'127.0.0.1'".to_string()));
+        assert!(sql.contains(
+            &"GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT, READ_ONLY ADMIN, CONNECTION ADMIN, \
+              REPLICATION SLAVE ADMIN, REPLICATION MASTER ADMIN, RELOAD ON *.* TO 'agent'@'localhost'"
+                .to_string()
+        ));
+        assert!(!sql.iter().any(|s| s.contains("'agent'") && (s.contains("ALL PRIVILEGES") || s.contains("SUPER"))));
+        assert!(sql.contains(
+            &"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON app.* TO 'app'@'127.0.0.1'"
+                .to_string()
+        ));
+        let app: Vec<&String> = sql.iter().filter(|s| s.starts_with("GRANT") && s.contains("'app'")).collect();
+        assert_eq!(app.len(), 2, "app has one grant per host: {app:?}");
     }
 
     #[test]
@@ -483,7 +565,7 @@ mod tests {
 
     #[test]
     fn server_args_keep_everything_in_the_state_folder() {
-        let args = server_args(Path::new("/s"), "db2", 2, 4000, true);
+        let args = server_args(Path::new("/s"), "db2", 2, 4000, true, false);
         let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert_eq!(args[0], "--no-defaults");
         assert!(args.contains(&"--user=root".to_string()));
@@ -492,7 +574,23 @@ mod tests {
         assert!(args.contains(&"--server-id=2".to_string()));
         assert!(args.contains(&"--port=4000".to_string()));
         assert!(args.contains(&"--bind-address=127.0.0.1".to_string()));
-        assert!(!server_args(Path::new("/s"), "db2", 2, 4000, false).iter().any(|a| a == "--user=root"));
+        assert!(args.contains(&"--rpl-semi-sync-master-enabled=0".to_string()));
+        assert!(!server_args(Path::new("/s"), "db2", 2, 4000, false, false).iter().any(|a| a == "--user=root"));
+    }
+
+    #[test]
+    fn semi_sync_gives_every_server_both_sides() {
+        let args = server_args(Path::new("/s"), "db3", 3, 4000, false, true);
+        let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        for flag in [
+            "--rpl-semi-sync-master-enabled=1",
+            "--rpl-semi-sync-slave-enabled=1",
+            "--rpl-semi-sync-master-wait-point=AFTER_SYNC",
+            "--rpl-semi-sync-master-timeout=10000",
+        ] {
+            assert!(args.contains(&flag.to_string()), "{flag} missing: {args:?}");
+        }
+        assert!(!args.iter().any(|a| a.ends_with("enabled=0")));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! ```text
 //! <state>/sandbox.json        the SandboxStatus, written when `up` finishes
 //! <state>/secrets.json        MariaDB account passwords (mode 0600), see `credentials`
+//! <state>/agent.password      the `agent` account's password (0600): what operations connect as
+//! <state>/repl.password       the `repl` account's password (0600): for re-pointing replicas
 //! <state>/zk1 … zk3/          zoo.cfg, data/, zookeeper.log, myzoo.pid
 //! <state>/db1 … db3/          data/, mysql.sock, error.log, stdout.log, myzoo.pid
 //! <state>/agent-db1 … 3/      agent.log, password (0600), stdout.log, myzoo.pid
@@ -45,6 +47,10 @@ pub const LOOPBACK: &str = "127.0.0.1";
 pub const STATUS_FILE: &str = "sandbox.json";
 /// Marker file in each server folder `up` creates.
 const SERVER_MARKER: &str = ".myzoo-sandbox";
+/// The `agent` account's password, for operations run from the CLI or the console.
+pub const AGENT_PASSWORD_FILE: &str = "agent.password";
+/// The `repl` account's password, for pointing a server at a new primary.
+pub const REPL_PASSWORD_FILE: &str = "repl.password";
 
 /// Options for `myzoo sandbox up`.
 #[derive(Debug, Clone)]
@@ -71,6 +77,9 @@ pub struct SandboxOptions {
     /// How often the agents re-publish an unchanged status (`None`: the default). Tests make
     /// it long, so that a status they wait for can only have come from a change-driven write.
     pub agent_heartbeat_ms: Option<u64>,
+    /// Start every server with semi-synchronous replication on (both sides, `AFTER_SYNC`,
+    /// [`mariadb::SEMI_SYNC_TIMEOUT_MS`]).
+    pub semi_sync: bool,
 }
 
 /// What `myzoo sandbox status --json` prints; scripts and tests find every server here.
@@ -83,6 +92,21 @@ pub struct SandboxStatus {
     /// The agents `up` started (empty without them; absent in files from older versions).
     #[serde(default)]
     pub agents: Vec<AgentProcess>,
+    /// Whether the servers run semi-synchronous replication, and the primary's wait for an
+    /// acknowledgement (`None` when off). `restart_mysql` starts a server the same way.
+    #[serde(default)]
+    pub semi_sync: bool,
+    #[serde(default)]
+    pub semi_sync_timeout_ms: Option<u64>,
+    /// The account switchover, failover and rejoin connect as, and the files holding its and
+    /// the replication account's passwords (never the passwords themselves); `None` without
+    /// MariaDB.
+    #[serde(default)]
+    pub mysql_user: Option<String>,
+    #[serde(default)]
+    pub mysql_password_file: Option<PathBuf>,
+    #[serde(default)]
+    pub repl_password_file: Option<PathBuf>,
 }
 
 /// One ZooKeeper member; `pid` is `None` when it is not running.
@@ -108,7 +132,7 @@ pub fn default_state_dir() -> PathBuf {
     crate::config::state_dir().join("sandbox")
 }
 
-/// The MariaDB accounts (`repl`, `monitor`, `admin`) of the sandbox in `state_dir`.
+/// The MariaDB accounts (`repl`, `monitor`, `admin`, `agent`, `app`) of the sandbox in `state_dir`.
 pub fn credentials(state_dir: &Path) -> Result<Credentials> {
     secrets::load(state_dir)
 }
@@ -169,7 +193,7 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
             Some(m) => {
                 mariadb::install(dir, m).await?;
                 phase("MariaDB data folders installed");
-                let servers = mariadb::start_all(dir, m).await?;
+                let servers = mariadb::start_all(dir, m, opts.semi_sync).await?;
                 phase("MariaDB servers accepting connections");
                 Ok(servers)
             }
@@ -177,18 +201,26 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         }
     };
     let (zk_servers, mysql) = tokio::try_join!(zk, db)?;
+    let mut access = crate::config::MysqlAccess::default();
     if !mysql.is_empty() {
         let creds = Credentials::generate()?;
         secrets::save(dir, &creds)?;
+        access = write_password_files(dir, &creds)?;
         mariadb::configure(&mysql, &creds).await?;
         phase("accounts created, replication verified");
     }
+    let semi_sync = opts.semi_sync && !mysql.is_empty();
     let mut status = SandboxStatus {
         zk: zookeeper::connect_string(&zk_servers),
         zk_servers,
         mysql,
         state_dir: dir.to_path_buf(),
         agents: Vec::new(),
+        semi_sync,
+        semi_sync_timeout_ms: semi_sync.then_some(mariadb::SEMI_SYNC_TIMEOUT_MS),
+        mysql_user: access.user.clone(),
+        mysql_password_file: access.password_file.clone(),
+        repl_password_file: access.repl_password_file.clone(),
     };
     if opts.seed {
         seed::seed(&status.zk, crate::config::DEFAULT_ROOT, &status.mysql).await?;
@@ -200,10 +232,24 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
     }
     write_status(dir, &status)?;
     if opts.write_profile {
-        let profile = crate::config::write_sandbox_profile(&status.zk)?;
+        let profile = crate::config::write_sandbox_profile(&status.zk, &access)?;
         tracing::info!("wrote the sandbox profile to {}", profile.display());
     }
     Ok(status)
+}
+
+/// Writes the `agent` and `repl` passwords into their own 0600 files, so that operations can
+/// name a file (in the profile, in `sandbox.json`) instead of carrying a password.
+fn write_password_files(dir: &Path, creds: &Credentials) -> Result<crate::config::MysqlAccess> {
+    let agent = dir.join(AGENT_PASSWORD_FILE);
+    let repl = dir.join(REPL_PASSWORD_FILE);
+    agents::write_private(&agent, &creds.agent.password)?;
+    agents::write_private(&repl, &creds.repl.password)?;
+    Ok(crate::config::MysqlAccess {
+        user: Some(creds.agent.user.clone()),
+        password_file: Some(agent),
+        repl_password_file: Some(repl),
+    })
 }
 
 async fn start_agents(
@@ -288,7 +334,7 @@ pub async fn restart_mysql(state_dir: &Path, name: &str) -> Result<MysqlServer> 
     }
     let tools = tools::find(true)?;
     let mariadb = tools.mariadb.as_ref().context("MariaDB is not installed")?;
-    let server = mariadb::restart(&dir, mariadb, &current.mysql[index]).await?;
+    let server = mariadb::restart(&dir, mariadb, &current.mysql[index], current.semi_sync).await?;
     current.mysql[index] = server.clone();
     write_status(&dir, &current)?;
     Ok(server)
@@ -367,7 +413,7 @@ fn clean_state(dir: &Path) -> Result<()> {
             std::fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
         }
     }
-    for file in [STATUS_FILE, secrets::SECRETS_FILE] {
+    for file in [STATUS_FILE, secrets::SECRETS_FILE, AGENT_PASSWORD_FILE, REPL_PASSWORD_FILE] {
         remove_file_if_present(&dir.join(file))?;
     }
     Ok(())
@@ -453,6 +499,11 @@ mod tests {
             }],
             state_dir: dir.to_path_buf(),
             agents: vec![AgentProcess { name: "db1".into(), pid: Some(u32::MAX - 2) }],
+            semi_sync: true,
+            semi_sync_timeout_ms: Some(mariadb::SEMI_SYNC_TIMEOUT_MS),
+            mysql_user: Some("agent".into()),
+            mysql_password_file: Some(dir.join(AGENT_PASSWORD_FILE)),
+            repl_password_file: Some(dir.join(REPL_PASSWORD_FILE)),
         }
     }
 
@@ -523,6 +574,7 @@ mod tests {
             agent_interval_ms: DEFAULT_AGENT_INTERVAL_MS,
             agent_session_timeout_ms: None,
             agent_heartbeat_ms: None,
+            semi_sync: false,
         };
         assert!(up(&opts).await.is_err());
     }
@@ -549,6 +601,7 @@ mod tests {
                 agent_interval_ms: DEFAULT_AGENT_INTERVAL_MS,
                 agent_session_timeout_ms: None,
                 agent_heartbeat_ms: None,
+                semi_sync: false,
             })
             .collect();
         let ups = futures::future::try_join_all(opts.iter().map(up)).await.unwrap();

@@ -36,11 +36,18 @@ pub struct Credentials {
     pub repl: Account,
     /// Read-only probing: PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT (what agents use).
     pub monitor: Account,
-    /// ALL PRIVILEGES WITH GRANT OPTION (switchover, failover, backups).
+    /// ALL PRIVILEGES WITH GRANT OPTION: for humans at a `mariadb` prompt, never for myzoo.
     pub admin: Account,
-    /// What `myzoo agent` runs as: the monitoring privileges plus writing its heartbeat table
-    /// (`myzoo.*`), and nothing that could write to a read-only server.
+    /// What `myzoo agent` runs as, and what switchover, failover and rejoin connect as from the
+    /// CLI, the console or the coordinator: the monitoring privileges, its own `myzoo.*` tables,
+    /// and exactly what fencing and promoting need (see `mariadb::AGENT_OPERATION_PRIVILEGES`).
+    /// That includes `READ_ONLY ADMIN`, so this account *can* write through `read_only`: myzoo's
+    /// own writes guard themselves (the heartbeat checks `@@global.read_only` in its statement).
     pub agent: Account,
+    /// What applications (and the tests' writers) use: data privileges on `app.*` only, no
+    /// `READ_ONLY ADMIN` or `SUPER`, so `read_only` really stops it — which is what fencing
+    /// relies on.
+    pub app: Account,
 }
 
 impl Credentials {
@@ -51,6 +58,7 @@ impl Credentials {
             monitor: account("monitor")?,
             admin: account("admin")?,
             agent: account("agent")?,
+            app: account("app")?,
         })
     }
 }

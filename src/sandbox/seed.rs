@@ -9,6 +9,7 @@ use zookeeper_client::{Acls, Client, CreateMode, CreateOptions, Error as ZkError
 
 use super::mariadb::ROLE_PRIMARY;
 use super::MysqlServer;
+use crate::cluster::config;
 
 /// Name of the seeded cluster.
 pub const CLUSTER: &str = "sandbox";
@@ -18,8 +19,12 @@ const SEED_SESSION_TIMEOUT_MS: u64 = 10_000;
 const SEED_TIMEOUT_MS: u64 = 30_000;
 /// Children of `/demo/many`.
 const DEMO_CHILDREN: usize = 50;
-/// Automatic failover stays off in the sandbox until an operator turns it on.
+/// Automatic failover stays off in the sandbox until an operator turns it on; once on, it waits
+/// this long after one failover before it may do another.
 const FAILOVER_COOLDOWN_S: u64 = 300;
+/// The sandbox's replicas rejoin on their own after a failover, so the playground heals without
+/// an operator; production configs default to `false` (see `cluster::config`).
+const SANDBOX_AUTO_REJOIN: bool = true;
 
 /// Seeds the tree on the ensemble at `connect`; `mysql` is empty without MariaDB.
 pub async fn seed(connect: &str, root: &str, mysql: &[MysqlServer]) -> Result<()> {
@@ -74,8 +79,18 @@ pub fn cluster_config(mysql: &[MysqlServer]) -> serde_json::Value {
         "name": CLUSTER,
         "tier": "development",
         "nodes": nodes,
-        "failover": {"automatic": false, "cooldown_s": FAILOVER_COOLDOWN_S},
-        "replication": {"user": "repl"},
+        // Every failover setting is written out, defaults included, so an operator opening the
+        // config sees what there is to tune.
+        "failover": {
+            "automatic": false,
+            "cooldown_s": FAILOVER_COOLDOWN_S,
+            "max_lag_s": config::DEFAULT_MAX_LAG_S,
+            "confirmations": config::DEFAULT_CONFIRMATIONS,
+            "auto_rejoin": SANDBOX_AUTO_REJOIN,
+            "catch_up_timeout_ms": config::DEFAULT_CATCH_UP_TIMEOUT_MS,
+            "long_transaction_s": config::DEFAULT_LONG_TRANSACTION_S,
+        },
+        "replication": {"user": config::DEFAULT_REPLICATION_USER},
     })
 }
 
@@ -140,7 +155,14 @@ mod tests {
         assert_eq!(cfg["name"], "sandbox");
         assert_eq!(cfg["nodes"][0]["port"], 3307);
         assert_eq!(cfg["failover"]["automatic"], false);
+        assert_eq!(cfg["failover"]["max_lag_s"], 10);
+        assert_eq!(cfg["failover"]["confirmations"], 3);
+        assert_eq!(cfg["failover"]["auto_rejoin"], true);
+        assert_eq!(cfg["failover"]["catch_up_timeout_ms"], 5000);
+        assert_eq!(cfg["failover"]["long_transaction_s"], 60);
         assert_eq!(cfg["replication"]["user"], "repl");
         assert!(!cfg.to_string().contains("password"));
+        let text = serde_json::to_string_pretty(&cfg).unwrap();
+        assert_eq!(crate::cluster::schema::validate_config(&text, Some(CLUSTER)), vec![]);
     }
 }

@@ -46,6 +46,7 @@ impl Sandbox {
             agent_interval_ms: sandbox::DEFAULT_AGENT_INTERVAL_MS,
             agent_session_timeout_ms: None,
             agent_heartbeat_ms: None,
+            semi_sync: false,
         }
     }
 
