@@ -29,6 +29,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Where applications should connect: the recorded primary when its agent confirms it, or
+    /// its healthy replicas; `--watch` prints each change until stopped.
+    #[command(after_help = ENDPOINT_EXIT_HELP)]
+    Endpoint {
+        /// Cluster name.
+        #[arg(long)]
+        cluster: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::Primary)]
+        role: RoleArg,
+        /// Keep running and print a line each time the answer changes (ZooKeeper watches).
+        #[arg(long)]
+        watch: bool,
+        /// `{cluster, role, epoch, endpoints: [{node, host, port}], reason}` (one per line with --watch).
+        #[arg(long)]
+        json: bool,
+    },
     /// A real local playground: ZooKeeper plus a MariaDB primary and two replicas.
     Sandbox {
         #[command(subcommand)]
@@ -88,6 +104,18 @@ pub struct OperationFlags {
     /// File holding the replication account's password (or $MYZOO_REPL_PASSWORD).
     #[arg(long)]
     pub repl_password_file: Option<PathBuf>,
+}
+
+/// Shown under `myzoo endpoint --help` (the codes are `commands::endpoint`'s).
+const ENDPOINT_EXIT_HELP: &str = "Exit codes: 0 at least one usable endpoint, 1 none (the reason on \
+stderr), 3 ZooKeeper unreachable or silent for 5 s. With --watch: 0 on SIGTERM/SIGINT or when stdout \
+is closed, 3 when the first connection fails; later connection losses are waited out.";
+
+/// Which endpoints `myzoo endpoint` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    Primary,
+    Replica,
 }
 
 /// How to reach ZooKeeper and how the console behaves.

@@ -201,9 +201,14 @@ fn node_view(snap: &ClusterSnapshot, name: &str, recorded_primary: bool, now_ms:
     view
 }
 
+/// How old (ms) a status may get before it is stale: `myzoo endpoint --watch` re-judges at that
+/// moment, so it must use the same rule as the verdicts.
+pub fn stale_after_ms(s: &NodeStatus) -> i64 {
+    (s.agent.heartbeat_ms as i64 * STALE_HEARTBEATS).max(STALE_MIN_MS)
+}
+
 fn state_of(s: &NodeStatus, age_ms: i64) -> NodeState {
-    let stale_after = (s.agent.heartbeat_ms as i64 * STALE_HEARTBEATS).max(STALE_MIN_MS);
-    if age_ms > stale_after {
+    if age_ms > stale_after_ms(s) {
         return NodeState::Stale;
     }
     if !s.reachable {

@@ -1,9 +1,11 @@
 //! Clusters as myzoo sees them: the znode layout under the root, the node status document
 //! agents publish, the config and primary records, and the pure health verdicts that the
-//! console and `myzoo status` share. No I/O here except the one-shot reads of `snapshot` and
-//! `report`.
+//! console and `myzoo status` share, and the endpoints applications are pointed at
+//! (`endpoint`). No I/O here except the one-shot reads of `snapshot` and `report`.
 
 pub mod config;
+pub mod endpoint;
+pub mod follow;
 pub mod health;
 pub mod report;
 pub mod schema;

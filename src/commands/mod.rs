@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod console;
+pub mod endpoint;
 pub mod operation;
 pub mod sandbox;
 pub mod status;
@@ -31,6 +32,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Console(args)) => console::run(&runtime, cli.console, Some(args)),
         Some(Command::Agent(args)) => agent::run(&runtime, &cli.console, args),
         Some(Command::Status { cluster, json }) => status::run(&runtime, &cli.console, cluster, json),
+        Some(Command::Endpoint { cluster, role, watch, json }) => {
+            endpoint::run(&runtime, &cli.console, &cluster, role, watch, json)
+        }
         Some(Command::Sandbox { action }) => sandbox::run(&runtime, action),
         Some(Command::Switchover { flags, to }) => {
             switchover::run(&runtime, operation::OperationArgs::new(&cli.console, flags), to)
