@@ -56,12 +56,19 @@ pub struct ServerState {
 pub enum Verdict {
     Nothing,
     /// Writable, but the record (as last seen) names another node.
-    NotPrimary { recorded: PrimaryRecord },
+    NotPrimary {
+        recorded: PrimaryRecord,
+    },
     /// Recorded primary, writable, and cut off from ZooKeeper for `cut_off_ms`.
-    LeaseLost { epoch: u64, cut_off_ms: u64 },
+    LeaseLost {
+        epoch: u64,
+        cut_off_ms: u64,
+    },
     /// Fenced by us for the lease at `epoch`, read-only, and connected again: open it if the
     /// record still names us at that epoch.
-    Reopen { epoch: u64 },
+    Reopen {
+        epoch: u64,
+    },
 }
 
 /// Pure decision from one probe's result. `fenced_for_lease` is the epoch at which this agent
@@ -117,61 +124,6 @@ pub async fn confirm_record(client: &Client, path: &str) -> Option<Option<Primar
         }
     };
     tokio::time::timeout(Duration::from_millis(CONFIRM_TIMEOUT_MS), read).await.ok().flatten()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(node: &str, epoch: u64) -> PrimaryRecord {
-        PrimaryRecord { node: node.into(), epoch }
-    }
-
-    const UP_WRITABLE: ServerState = ServerState { reachable: true, writable: true };
-    const UP_READ_ONLY: ServerState = ServerState { reachable: true, writable: false };
-    const DOWN: ServerState = ServerState { reachable: false, writable: false };
-    const LEASE: Option<Duration> = Some(Duration::from_millis(2_000));
-
-    #[test]
-    fn decisions() {
-        let ms = Duration::from_millis;
-        let cases: Vec<(&str, ServerState, Option<PrimaryRecord>, bool, u64, Option<Duration>, Option<u64>, Verdict)> = vec![
-            // A writable replica, or an old primary back after a failover: fence.
-            ("db2", UP_WRITABLE, Some(rec("db1", 3)), true, 0, LEASE, None, Verdict::NotPrimary { recorded: rec("db1", 3) }),
-            // Even when cut off: the record it last saw names another node.
-            ("db2", UP_WRITABLE, Some(rec("db1", 3)), false, 9_000, LEASE, None, Verdict::NotPrimary { recorded: rec("db1", 3) }),
-            ("db2", UP_READ_ONLY, Some(rec("db1", 3)), true, 0, LEASE, None, Verdict::Nothing),
-            ("db2", DOWN, Some(rec("db1", 3)), true, 0, LEASE, None, Verdict::Nothing),
-            // No record: unmanaged.
-            ("db2", UP_WRITABLE, None, true, 0, LEASE, None, Verdict::Nothing),
-            // The primary, connected: fine.
-            ("db1", UP_WRITABLE, Some(rec("db1", 3)), true, 0, LEASE, None, Verdict::Nothing),
-            // Cut off, within the lease: keep serving.
-            ("db1", UP_WRITABLE, Some(rec("db1", 3)), false, 1_999, LEASE, None, Verdict::Nothing),
-            // Cut off past the lease: fence.
-            ("db1", UP_WRITABLE, Some(rec("db1", 3)), false, 2_000, LEASE, None, Verdict::LeaseLost { epoch: 3, cut_off_ms: 2_000 }),
-            // Lease off: never.
-            ("db1", UP_WRITABLE, Some(rec("db1", 3)), false, 60_000, None, None, Verdict::Nothing),
-            // Back, still recorded at the epoch we fenced at: reopen.
-            ("db1", UP_READ_ONLY, Some(rec("db1", 3)), true, 0, LEASE, Some(3), Verdict::Reopen { epoch: 3 }),
-            // Back, but a promotion happened meanwhile (epoch moved): stay read-only.
-            ("db1", UP_READ_ONLY, Some(rec("db1", 4)), true, 0, LEASE, Some(3), Verdict::Nothing),
-            ("db1", UP_READ_ONLY, Some(rec("db2", 4)), true, 0, LEASE, Some(3), Verdict::Nothing),
-            // Read-only primary we did not fence (an operation is running): leave it.
-            ("db1", UP_READ_ONLY, Some(rec("db1", 3)), true, 0, LEASE, None, Verdict::Nothing),
-            // Still cut off: do not reopen.
-            ("db1", UP_READ_ONLY, Some(rec("db1", 3)), false, 5_000, LEASE, Some(3), Verdict::Nothing),
-        ];
-        for (i, (node, server, recorded, connected, cut_ms, lease, fenced, want)) in cases.into_iter().enumerate() {
-            let got = decide(node, server, recorded.as_ref(), connected, ms(cut_ms), lease, fenced);
-            assert_eq!(got, want, "case {i}");
-        }
-    }
-
-    #[test]
-    fn default_lease_is_half_the_session() {
-        assert_eq!(default_lease(Duration::from_secs(10)), Duration::from_secs(5));
-    }
 }
 
 /// The fencing state of one agent, applied after every probe.
@@ -234,17 +186,19 @@ impl Fencer {
             Verdict::Reopen { epoch } => {
                 let Some(client) = &link.client else { return };
                 match confirm_record(client, &self.primary_path).await {
-                    Some(Some(r)) if r.node == self.node && r.epoch == epoch => match prober.set_read_only(false, false).await {
-                        Ok(_) => {
-                            tracing::warn!(epoch, "ZooKeeper reachable again and still the recorded primary at the same epoch: server writable again");
-                            self.fenced_for_lease = None;
-                            self.note = Some(format!(
-                                "writable again at {}: lease regained at epoch {epoch}",
-                                crate::zk::format::utc_time(crate::audit::now_ms())
-                            ));
+                    Some(Some(r)) if r.node == self.node && r.epoch == epoch => {
+                        match prober.set_read_only(false, false).await {
+                            Ok(_) => {
+                                tracing::warn!(epoch, "ZooKeeper reachable again and still the recorded primary at the same epoch: server writable again");
+                                self.fenced_for_lease = None;
+                                self.note = Some(format!(
+                                    "writable again at {}: lease regained at epoch {epoch}",
+                                    crate::zk::format::utc_time(crate::audit::now_ms())
+                                ));
+                            }
+                            Err(e) => tracing::warn!("reopening the server after the lease: {e}"),
                         }
-                        Err(e) => tracing::warn!("reopening the server after the lease: {e}"),
-                    },
+                    }
                     Some(_) => {
                         // Someone else was promoted meanwhile: stay read-only for good.
                         tracing::warn!("the record moved while we were cut off; staying read-only");
@@ -272,5 +226,89 @@ impl Fencer {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(node: &str, epoch: u64) -> PrimaryRecord {
+        PrimaryRecord { node: node.into(), epoch }
+    }
+
+    const UP_WRITABLE: ServerState = ServerState { reachable: true, writable: true };
+    const UP_READ_ONLY: ServerState = ServerState { reachable: true, writable: false };
+    const DOWN: ServerState = ServerState { reachable: false, writable: false };
+    const LEASE: Option<Duration> = Some(Duration::from_millis(2_000));
+
+    #[test]
+    fn decisions() {
+        let ms = Duration::from_millis;
+        type Case =
+            (&'static str, ServerState, Option<PrimaryRecord>, bool, u64, Option<Duration>, Option<u64>, Verdict);
+        let cases: Vec<Case> = vec![
+            // A writable replica, or an old primary back after a failover: fence.
+            (
+                "db2",
+                UP_WRITABLE,
+                Some(rec("db1", 3)),
+                true,
+                0,
+                LEASE,
+                None,
+                Verdict::NotPrimary { recorded: rec("db1", 3) },
+            ),
+            // Even when cut off: the record it last saw names another node.
+            (
+                "db2",
+                UP_WRITABLE,
+                Some(rec("db1", 3)),
+                false,
+                9_000,
+                LEASE,
+                None,
+                Verdict::NotPrimary { recorded: rec("db1", 3) },
+            ),
+            ("db2", UP_READ_ONLY, Some(rec("db1", 3)), true, 0, LEASE, None, Verdict::Nothing),
+            ("db2", DOWN, Some(rec("db1", 3)), true, 0, LEASE, None, Verdict::Nothing),
+            // No record: unmanaged.
+            ("db2", UP_WRITABLE, None, true, 0, LEASE, None, Verdict::Nothing),
+            // The primary, connected: fine.
+            ("db1", UP_WRITABLE, Some(rec("db1", 3)), true, 0, LEASE, None, Verdict::Nothing),
+            // Cut off, within the lease: keep serving.
+            ("db1", UP_WRITABLE, Some(rec("db1", 3)), false, 1_999, LEASE, None, Verdict::Nothing),
+            // Cut off past the lease: fence.
+            (
+                "db1",
+                UP_WRITABLE,
+                Some(rec("db1", 3)),
+                false,
+                2_000,
+                LEASE,
+                None,
+                Verdict::LeaseLost { epoch: 3, cut_off_ms: 2_000 },
+            ),
+            // Lease off: never.
+            ("db1", UP_WRITABLE, Some(rec("db1", 3)), false, 60_000, None, None, Verdict::Nothing),
+            // Back, still recorded at the epoch we fenced at: reopen.
+            ("db1", UP_READ_ONLY, Some(rec("db1", 3)), true, 0, LEASE, Some(3), Verdict::Reopen { epoch: 3 }),
+            // Back, but a promotion happened meanwhile (epoch moved): stay read-only.
+            ("db1", UP_READ_ONLY, Some(rec("db1", 4)), true, 0, LEASE, Some(3), Verdict::Nothing),
+            ("db1", UP_READ_ONLY, Some(rec("db2", 4)), true, 0, LEASE, Some(3), Verdict::Nothing),
+            // Read-only primary we did not fence (an operation is running): leave it.
+            ("db1", UP_READ_ONLY, Some(rec("db1", 3)), true, 0, LEASE, None, Verdict::Nothing),
+            // Still cut off: do not reopen.
+            ("db1", UP_READ_ONLY, Some(rec("db1", 3)), false, 5_000, LEASE, Some(3), Verdict::Nothing),
+        ];
+        for (i, (node, server, recorded, connected, cut_ms, lease, fenced, want)) in cases.into_iter().enumerate() {
+            let got = decide(node, server, recorded.as_ref(), connected, ms(cut_ms), lease, fenced);
+            assert_eq!(got, want, "case {i}");
+        }
+    }
+
+    #[test]
+    fn default_lease_is_half_the_session() {
+        assert_eq!(default_lease(Duration::from_secs(10)), Duration::from_secs(5));
     }
 }

@@ -82,10 +82,8 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> Result<()
         prober,
         base,
         cfg.interval,
-        primary_rx,
-        link_rx,
+        probe_loop::Channels { primary_rx, link_rx, tx: status_tx },
         fencer,
-        status_tx,
         cancel.clone(),
     ));
     let publishing = tokio::spawn(publisher::run(cfg.publisher, status_rx, primary_tx, link_tx, cancel.clone()));

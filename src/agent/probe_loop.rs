@@ -60,17 +60,24 @@ fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)).unwrap_or(0)
 }
 
+/// What the probe loop reads (the recorded primary, the link to ZooKeeper) and where it puts
+/// each status.
+pub struct Channels {
+    pub primary_rx: watch::Receiver<Option<PrimaryRecord>>,
+    pub link_rx: watch::Receiver<Link>,
+    pub tx: watch::Sender<Option<NodeStatus>>,
+}
+
 /// Probes until `cancel` fires. `primary_rx` holds the recorded primary (read, never awaited).
 pub async fn run(
     mut prober: Prober,
     base: StatusBase,
     interval: Duration,
-    primary_rx: watch::Receiver<Option<PrimaryRecord>>,
-    link_rx: watch::Receiver<Link>,
+    channels: Channels,
     mut fencer: Fencer,
-    tx: watch::Sender<Option<NodeStatus>>,
     cancel: CancellationToken,
 ) {
+    let Channels { primary_rx, link_rx, tx } = channels;
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut was_reachable: Option<bool> = None;

@@ -77,9 +77,13 @@ mod tests {
 
     #[tokio::test]
     async fn hooks_see_the_operation_and_fail_loudly() {
-        let out = run("echo $MYZOO_CLUSTER $MYZOO_OLD_PRIMARY $MYZOO_NEW_PRIMARY $MYZOO_EPOCH", &env(), Duration::from_secs(5))
-            .await
-            .unwrap();
+        let out = run(
+            "echo $MYZOO_CLUSTER $MYZOO_OLD_PRIMARY $MYZOO_NEW_PRIMARY $MYZOO_EPOCH",
+            &env(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
         assert_eq!(out, "main db1 db2 7");
         let err = run("echo nope >&2; exit 3", &env(), Duration::from_secs(5)).await.unwrap_err();
         assert!(format!("{err:#}").contains("nope"), "{err:#}");

@@ -194,7 +194,8 @@ impl Journal {
     pub async fn create(client: &Client, paths: &ClusterPaths, record: Record) -> Result<Journal, JournalError> {
         let dir = paths.history_dir();
         let err = |path: &str, e: &ZkError| JournalError { path: path.to_string(), message: describe_error(e) };
-        let data = serde_json::to_vec(&record).map_err(|e| JournalError { path: dir.clone(), message: e.to_string() })?;
+        let data =
+            serde_json::to_vec(&record).map_err(|e| JournalError { path: dir.clone(), message: e.to_string() })?;
         let folder = CreateMode::Persistent.with_acls(Acls::anyone_all());
         client.mkdir(&dir, &folder).await.map_err(|e| err(&dir, &e))?;
         let prefix = child_path(&dir, RECORD_PREFIX);

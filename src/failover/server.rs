@@ -94,7 +94,13 @@ impl Server {
     /// Points this server at `source` with GTID positioning and starts replication.
     /// `align` first makes the replica position start where the server itself is (an old
     /// primary that never replicated, or whose replica position is older than its own log).
-    pub async fn replicate_from(&mut self, source: &Target, repl_user: &str, repl_password: &str, align: bool) -> Result<()> {
+    pub async fn replicate_from(
+        &mut self,
+        source: &Target,
+        repl_user: &str,
+        repl_password: &str,
+        align: bool,
+    ) -> Result<()> {
         // Not configured as a replica yet is fine: there is nothing to stop.
         if let Err(e) = self.exec(self.stmts.stop_replica).await {
             tracing::debug!("{e:#}");

@@ -137,11 +137,8 @@ pub async fn plan(op: &Operator, to: Option<&str>) -> Result<Prepared> {
     if candidate.is_none() && refusals.is_empty() {
         refusals.push("no replica is safe to promote (see the reasons under each candidate)".into());
     }
-    let candidate_lag = candidate
-        .as_ref()
-        .and_then(|c| facts.iter().find(|f| &f.node == c))
-        .and_then(|f| f.lag_ms)
-        .unwrap_or(0);
+    let candidate_lag =
+        candidate.as_ref().and_then(|c| facts.iter().find(|f| &f.node == c)).and_then(|f| f.lag_ms).unwrap_or(0);
     let catch_up_ms = view.config.failover.catch_up_timeout_ms;
     let positions = view
         .names()
@@ -205,7 +202,10 @@ fn steps(view: &ClusterView, old: &str, new: &str, catch_up_ms: u64) -> Vec<Plan
         step("stop-replica", &format!("stop replication on {new}; check nothing reached {old} since the fence")),
         step(
             "record",
-            &format!("record {new} as primary, epoch {} (checked against the lock and the record's version)", view.primary.epoch + 1),
+            &format!(
+                "record {new} as primary, epoch {} (checked against the lock and the record's version)",
+                view.primary.epoch + 1
+            ),
         ),
         step("open-new", &format!("forget {new}'s replication settings and make it writable")),
         step("repoint", &format!("point {} at {new} with GTID positioning", others.join(", "))),
@@ -259,9 +259,12 @@ pub fn facts_of(node: &str, obs: &Observation, no_promote: bool) -> Facts {
         applied,
         received,
         replication: obs.replication.clone(),
-        lag_ms: obs
-            .heartbeat_lag_ms
-            .or_else(|| obs.replication.as_ref().and_then(|r| r.seconds_behind).map(|s| i64::try_from(s).unwrap_or(i64::MAX / 1000) * 1000)),
+        lag_ms: obs.heartbeat_lag_ms.or_else(|| {
+            obs.replication
+                .as_ref()
+                .and_then(|r| r.seconds_behind)
+                .map(|s| i64::try_from(s).unwrap_or(i64::MAX / 1000) * 1000)
+        }),
         no_promote,
     }
 }
@@ -347,8 +350,10 @@ pub async fn run(
     let audited = audit_record(op, &prepared, &journal.record, outcome_ok);
     if let Err(e) = audit::append(&op.client, &op.paths.root, &audited).await {
         tracing::warn!("{e}");
-        journal.record.outcome =
-            Some(format!("{} (the audit record was not written: {e})", journal.record.outcome.clone().unwrap_or_default()));
+        journal.record.outcome = Some(format!(
+            "{} (the audit record was not written: {e})",
+            journal.record.outcome.clone().unwrap_or_default()
+        ));
         let _ = journal.save(&op.client).await;
     }
     held.release(&op.client).await;
@@ -403,7 +408,7 @@ impl<'a> Steps<'a> {
         &self.prepared.plan.old_primary
     }
 
-    fn new(&self) -> &str {
+    fn candidate(&self) -> &str {
         self.prepared.plan.candidate.as_deref().unwrap_or_default()
     }
 
@@ -462,11 +467,17 @@ impl<'a> Steps<'a> {
 
         self.begin("fence-old").await.map_err(fail("fence-old"))?;
         let (position, ended) = self.fence_old().await.map_err(fail("fence-old"))?;
-        self.end("fence-old", StepState::Done, Some(format!("read-only; {ended} sessions ended; position {position}"))).await;
+        self.end("fence-old", StepState::Done, Some(format!("read-only; {ended} sessions ended; position {position}")))
+            .await;
 
         self.begin("catch-up").await.map_err(fail("catch-up"))?;
         let waited = self.catch_up(&position).await.map_err(fail("catch-up"))?;
-        self.end("catch-up", StepState::Done, Some(format!("{} applied {position} after {waited} ms", self.new()))).await;
+        self.end(
+            "catch-up",
+            StepState::Done,
+            Some(format!("{} applied {position} after {waited} ms", self.candidate())),
+        )
+        .await;
 
         self.begin("stop-replica").await.map_err(fail("stop-replica"))?;
         self.stop_replica(&position).await.map_err(fail("stop-replica"))?;
@@ -475,7 +486,7 @@ impl<'a> Steps<'a> {
         self.begin("record").await.map_err(fail("record"))?;
         let epoch = self.record().await.map_err(fail("record"))?;
         self.journal.record.epoch_after = Some(epoch);
-        self.end("record", StepState::Done, Some(format!("{} is primary, epoch {epoch}", self.new()))).await;
+        self.end("record", StepState::Done, Some(format!("{} is primary, epoch {epoch}", self.candidate()))).await;
         Ok(())
     }
 
@@ -504,7 +515,7 @@ impl<'a> Steps<'a> {
             phase: phase.into(),
             cluster: self.op.paths.cluster.clone(),
             old_primary: self.old().to_string(),
-            new_primary: self.new().to_string(),
+            new_primary: self.candidate().to_string(),
             epoch: self.prepared.view.primary.epoch + 1,
         };
         hooks::run(cmd, &env, Duration::from_secs(self.prepared.view.config.hooks.timeout_s)).await
@@ -526,22 +537,18 @@ impl<'a> Steps<'a> {
     async fn catch_up(&mut self, position: &str) -> Result<u128> {
         let started = Instant::now();
         let timeout_ms = self.prepared.view.config.failover.catch_up_timeout_ms;
-        let mut server = Server::open(self.new(), self.target(self.new())).await?;
+        let mut server = Server::open(self.candidate(), self.target(self.candidate())).await?;
         let sql = server.stmts.wait_for_position(position, timeout_ms);
         let value = server.value_within(&sql, timeout_ms + super::server::STATEMENT_TIMEOUT_MS).await?;
         let value: i64 = value.as_deref().unwrap_or("").trim().parse().unwrap_or(i64::MIN);
         let ok = server.stmts.wait_succeeded(value);
         server.close().await;
-        anyhow::ensure!(
-            ok,
-            "{} did not apply {position} within {timeout_ms} ms",
-            self.new()
-        );
+        anyhow::ensure!(ok, "{} did not apply {position} within {timeout_ms} ms", self.candidate());
         Ok(started.elapsed().as_millis())
     }
 
     async fn stop_replica(&mut self, fenced_position: &str) -> Result<()> {
-        let mut server = Server::open(self.new(), self.target(self.new())).await?;
+        let mut server = Server::open(self.candidate(), self.target(self.candidate())).await?;
         server.exec(server.stmts.stop_replica).await?;
         self.progress.replication_stopped = true;
         let applied_sql = format!("SELECT @@global.{}", server.stmts.applied_variable());
@@ -561,7 +568,7 @@ impl<'a> Steps<'a> {
              fenced at {fenced_position}",
             self.old(),
             applied_pos.missing_text(&old_pos),
-            self.new()
+            self.candidate()
         );
         Ok(())
     }
@@ -570,7 +577,7 @@ impl<'a> Steps<'a> {
     /// version and writes the new record.
     async fn record(&mut self) -> Result<u64> {
         let epoch = self.prepared.view.primary.epoch + 1;
-        let new = PrimaryRecord { node: self.new().to_string(), epoch };
+        let new = PrimaryRecord { node: self.candidate().to_string(), epoch };
         let data = serde_json::to_vec(&new)?;
         let path = self.op.paths.primary();
         let mut multi = self.op.client.new_multi_writer();
@@ -597,7 +604,12 @@ impl<'a> Steps<'a> {
             match self.op.client.get_data(&self.op.paths.primary()).await {
                 Ok((data, _)) => {
                     let now = crate::cluster::config::parse_primary(&data).map_err(anyhow::Error::msg)?;
-                    anyhow::ensure!(&now == wanted, "the primary record was not written (it names {} epoch {})", now.node, now.epoch);
+                    anyhow::ensure!(
+                        &now == wanted,
+                        "the primary record was not written (it names {} epoch {})",
+                        now.node,
+                        now.epoch
+                    );
                     return Ok(());
                 }
                 Err(e) if Instant::now() >= deadline => {
@@ -614,8 +626,8 @@ impl<'a> Steps<'a> {
         let mut failed = Vec::new();
         if self.progress.replication_stopped {
             match self.restart_candidate().await {
-                Ok(()) => done.push(format!("{} replicates from {} again", self.new(), self.old())),
-                Err(e) => failed.push(format!("restarting replication on {}: {e:#}", self.new())),
+                Ok(()) => done.push(format!("{} replicates from {} again", self.candidate(), self.old())),
+                Err(e) => failed.push(format!("restarting replication on {}: {e:#}", self.candidate())),
             }
         }
         if self.progress.fenced {
@@ -637,7 +649,7 @@ impl<'a> Steps<'a> {
     }
 
     async fn restart_candidate(&self) -> Result<()> {
-        let mut server = Server::open(self.new(), self.target(self.new())).await?;
+        let mut server = Server::open(self.candidate(), self.target(self.candidate())).await?;
         server.exec(server.stmts.start_replica).await?;
         server.close().await;
         Ok(())
@@ -655,14 +667,16 @@ impl<'a> Steps<'a> {
         match self.begin("open-new").await {
             Ok(()) => match self.open_new().await {
                 Ok(()) => {
-                    let block = self.progress.fence_at.map(|t| i64::try_from(t.elapsed().as_millis()).unwrap_or(i64::MAX));
+                    let block =
+                        self.progress.fence_at.map(|t| i64::try_from(t.elapsed().as_millis()).unwrap_or(i64::MAX));
                     self.journal.record.write_block_ms = block;
-                    let detail = format!("{} writable; writes were refused for {} ms", self.new(), block.unwrap_or(-1));
+                    let detail =
+                        format!("{} writable; writes were refused for {} ms", self.candidate(), block.unwrap_or(-1));
                     self.end("open-new", StepState::Done, Some(detail)).await;
                 }
                 Err(e) => {
                     self.end("open-new", StepState::Failed, Some(format!("{e:#}"))).await;
-                    problems.push(format!("opening {}: {e:#}", self.new()));
+                    problems.push(format!("opening {}: {e:#}", self.candidate()));
                 }
             },
             Err(e) => problems.push(format!("{e:#}")),
@@ -686,11 +700,14 @@ impl<'a> Steps<'a> {
         }
         let epoch = self.journal.record.epoch_after.unwrap_or_default();
         let (state, outcome) = if problems.is_empty() {
-            (OpState::Done, format!("{} is primary (epoch {epoch}); {} replicates from it", self.new(), self.old()))
+            (
+                OpState::Done,
+                format!("{} is primary (epoch {epoch}); {} replicates from it", self.candidate(), self.old()),
+            )
         } else {
             (
                 OpState::Failed,
-                format!("{} is recorded primary (epoch {epoch}), but: {}", self.new(), problems.join("; ")),
+                format!("{} is recorded primary (epoch {epoch}), but: {}", self.candidate(), problems.join("; ")),
             )
         };
         self.journal.finish(state, outcome.clone(), now_ms());
@@ -701,7 +718,7 @@ impl<'a> Steps<'a> {
     }
 
     async fn open_new(&mut self) -> Result<()> {
-        let mut server = Server::open(self.new(), self.target(self.new())).await?;
+        let mut server = Server::open(self.candidate(), self.target(self.candidate())).await?;
         server.exec(server.stmts.reset_replica_all).await?;
         server.unfence().await?;
         server.close().await;
@@ -710,13 +727,12 @@ impl<'a> Steps<'a> {
 
     /// Points every other node at the new primary; returns a summary and the failures.
     async fn repoint(&mut self) -> (String, Vec<String>) {
-        let new_target = self.target(self.new()).clone();
+        let new_target = self.target(self.candidate()).clone();
         let repl_user = self.prepared.view.config.replication.user.clone();
         let repl_password = self.op.access.repl_password.clone().unwrap_or_default();
         let mut done = Vec::new();
         let mut failures = Vec::new();
-        let others: Vec<String> =
-            self.prepared.view.names().into_iter().filter(|n| n != self.new()).collect();
+        let others: Vec<String> = self.prepared.view.names().into_iter().filter(|n| n != self.candidate()).collect();
         for node in others {
             let is_old = node == self.old();
             let result = async {
@@ -732,11 +748,10 @@ impl<'a> Steps<'a> {
             }
         }
         let detail = if failures.is_empty() {
-            format!("{} replicate from {}", done.join(", "), self.new())
+            format!("{} replicate from {}", done.join(", "), self.candidate())
         } else {
             format!("done: {}; failed: {}", done.join(", "), failures.join("; "))
         };
         (detail, failures)
     }
 }
-

@@ -199,6 +199,11 @@ pub fn server_args(
         "--binlog-format=ROW".into(),
         // Replication is configured by `up`, never resumed on its own from stale settings.
         "--skip-slave-start".into(),
+        // Every server starts read-only, as production's my.cnf should have it: a primary that
+        // crashed and came back, or an old primary after a failover, must not take a write
+        // before an operation (or the first set-up) opens it. Only `configure` and promotions
+        // open a server.
+        "--read-only=1".into(),
         "--skip-name-resolve".into(),
         "--character-set-server=utf8mb4".into(),
         "--collation-server=utf8mb4_general_ci".into(),
@@ -297,7 +302,12 @@ pub async fn restart(
             return Err(e);
         }
     };
-    if server.role == ROLE_REPLICA {
+    // Replication resumes where it is configured (a replica, or an old primary an operation
+    // repointed); a server that never replicated (an old primary after a failover) stays
+    // read-only and unconfigured until it is rejoined.
+    let configured: Option<Row> =
+        conn.query_first("SHOW SLAVE STATUS").await.with_context(|| format!("SHOW SLAVE STATUS on {name}"))?;
+    if configured.is_some() {
         conn.query_drop("START SLAVE").await.with_context(|| format!("START SLAVE on {name}"))?;
     }
     disconnect(conn).await;
@@ -448,6 +458,8 @@ async fn configure_all(servers: &[MysqlServer], creds: &Credentials) -> Result<(
     conn.query_drop(format!("SET GLOBAL rpl_semi_sync_master_enabled={}", semi_sync.unwrap_or(0)))
         .await
         .context("resuming semi-sync")?;
+    // The cluster's first primary is opened here, once; later primaries by promotions.
+    conn.query_drop("SET GLOBAL read_only=0").await.with_context(|| format!("opening {} for writes", primary.name))?;
     for replica in replicas {
         start_replica(replica, primary.port, &creds.repl).await?;
     }
