@@ -10,11 +10,13 @@
 //! - `lock`    — one operation per cluster at a time, enforced in ZooKeeper.
 //! - `switchover` — the planned switchover: plan, preflight, steps, rollback.
 
+pub mod execute;
 pub mod gtid;
 pub mod hooks;
 pub mod journal;
 pub mod lock;
 pub mod plan;
+pub mod prepare;
 pub mod rank;
 pub mod server;
 pub mod switchover;

@@ -15,41 +15,27 @@
 //! server that is not the recorded primary read-only.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use super::journal::{Journal, OpState, Owner, Record, StepState};
-use super::lock::{self, ClusterLock, LockInfo};
-use super::plan::{Candidate, NodePosition, OpKind, Plan, PlannedStep};
-use super::rank::{self, Facts, Purpose, RankInput, Ranked};
-use super::server::Server;
+use super::execute::{fail, Execution, StepFailure};
+use super::gtid::Position;
+use super::journal::{Record, StepState};
+use super::plan::{NodePosition, OpKind, Plan, PlannedStep};
+use super::prepare::{candidate_view, facts_of, observe_all, primary_position, step, Prepared};
+use super::rank::{self, Purpose, RankInput};
+use super::server::{Server, STATEMENT_TIMEOUT_MS};
 use super::view::ClusterView;
-use super::{hooks, now_ms, Operator};
-use crate::audit::{self, AuditRecord, AUDIT_SCHEMA};
-use crate::cluster::config::PrimaryRecord;
+use super::Operator;
 use crate::cluster::status::{Flavor, ServerRole};
-use crate::mysql::probe::{Observation, Prober};
 use crate::mysql::Target;
-use crate::zk::describe_error;
 
-/// Longest a planning probe of one server may take.
-const PLAN_PROBE_TIMEOUT_MS: u64 = 2_000;
+pub use super::prepare::Refused;
+
 /// Fixed part of the expected write-block window: fence, stop, record, open (loopback-fast
 /// servers take tens of milliseconds; the estimate is deliberately generous).
 const BLOCK_BASE_MS: u64 = 150;
-/// Longest we try to learn whether a `record` write whose answer was lost was applied.
-const RECORD_RESOLVE_TIMEOUT_MS: u64 = 10_000;
-
-/// A plan and what running it needs.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub plan: Plan,
-    /// Every node of a cluster runs one flavour: the old primary's (MariaDB when unknown).
-    pub flavor: Flavor,
-    pub view: ClusterView,
-    pub targets: BTreeMap<String, Target>,
-}
 
 /// Builds the plan from fresh probes of every node; never changes anything.
 pub async fn plan(op: &Operator, to: Option<&str>) -> Result<Prepared> {
@@ -61,7 +47,14 @@ pub async fn plan(op: &Operator, to: Option<&str>) -> Result<Prepared> {
         targets.insert(name, target);
     }
     anyhow::ensure!(targets.contains_key(&old), "the recorded primary {old} is not in the cluster's config");
-    let observed = observe_all(&targets).await;
+    // Replicas first, then the primary: under writes, a primary read before its replicas would
+    // look behind them, and their newer transactions like errant ones.
+    let replicas: BTreeMap<String, Target> =
+        targets.iter().filter(|(n, _)| **n != old).map(|(n, t)| (n.clone(), t.clone())).collect();
+    let mut observed = observe_all(&replicas).await;
+    let primary_only: BTreeMap<String, Target> =
+        targets.iter().filter(|(n, _)| **n == old).map(|(n, t)| (n.clone(), t.clone())).collect();
+    observed.extend(observe_all(&primary_only).await);
     let mut refusals = Vec::new();
     let mut warnings = Vec::new();
     if let Some(to) = to {
@@ -175,18 +168,6 @@ pub async fn plan(op: &Operator, to: Option<&str>) -> Result<Prepared> {
     Ok(Prepared { plan, flavor, view, targets })
 }
 
-pub fn candidate_view(r: &Ranked) -> Candidate {
-    Candidate {
-        node: r.node.clone(),
-        eligible: r.eligible,
-        reasons: r.reasons.clone(),
-        received: r.received.clone(),
-        applied: r.applied.clone(),
-        behind: r.behind,
-        errant: r.errant.clone(),
-    }
-}
-
 fn steps(view: &ClusterView, old: &str, new: &str, catch_up_ms: u64) -> Vec<PlannedStep> {
     let others: Vec<String> = view.names().into_iter().filter(|n| n != new).collect();
     let mut steps = vec![
@@ -216,59 +197,6 @@ fn steps(view: &ClusterView, old: &str, new: &str, catch_up_ms: u64) -> Vec<Plan
     steps
 }
 
-fn step(name: &str, title: &str) -> PlannedStep {
-    PlannedStep { name: name.to_string(), title: title.to_string() }
-}
-
-/// Probes every node at once with a fresh connection each.
-pub async fn observe_all(targets: &BTreeMap<String, Target>) -> BTreeMap<String, Observation> {
-    let probes = targets.iter().map(|(name, target)| async move {
-        let mut prober = Prober::new(target.clone(), name, Duration::from_millis(PLAN_PROBE_TIMEOUT_MS));
-        let obs = prober.probe(false).await;
-        prober.close().await;
-        (name.clone(), obs)
-    });
-    futures::future::join_all(probes).await.into_iter().collect()
-}
-
-/// A primary's own position: its binary log (MariaDB) or executed set (MySQL).
-pub fn primary_position(obs: &Observation) -> Option<String> {
-    obs.gtid.binlog.clone().or_else(|| obs.gtid.executed.clone()).or_else(|| obs.gtid.current.clone())
-}
-
-/// Ranking facts from a fresh probe.
-pub fn facts_of(node: &str, obs: &Observation, no_promote: bool) -> Facts {
-    let applied = obs.gtid.current.clone().or_else(|| obs.gtid.executed.clone());
-    let received = obs.replication.as_ref().and_then(|r| {
-        if r.gtid_io_pos.is_empty() {
-            return None;
-        }
-        Some(match (&obs.flavor, &obs.gtid.executed) {
-            // MySQL: what was retrieved plus what was executed (the retrieved set alone starts
-            // where this connection to the source started).
-            (Some(Flavor::Mysql), Some(exec)) => format!("{exec},{}", r.gtid_io_pos),
-            _ => r.gtid_io_pos.clone(),
-        })
-    });
-    Facts {
-        node: node.to_string(),
-        reachable: obs.reachable,
-        server_id: obs.server_id,
-        flavor: obs.flavor,
-        read_only: obs.read_only,
-        applied,
-        received,
-        replication: obs.replication.clone(),
-        lag_ms: obs.heartbeat_lag_ms.or_else(|| {
-            obs.replication
-                .as_ref()
-                .and_then(|r| r.seconds_behind)
-                .map(|s| i64::try_from(s).unwrap_or(i64::MAX / 1000) * 1000)
-        }),
-        no_promote,
-    }
-}
-
 async fn long_transactions(target: &Target, min_s: u64) -> Result<Vec<(u64, u64)>> {
     let mut server = Server::open("primary", target).await?;
     let sql = server.stmts.long_transactions_query(min_s);
@@ -277,253 +205,78 @@ async fn long_transactions(target: &Target, min_s: u64) -> Result<Vec<(u64, u64)
     Ok(rows.into_iter().map(|(id, s)| (id, s.unwrap_or(0))).collect())
 }
 
-/// Why a switchover did not run at all.
-#[derive(Debug, thiserror::Error)]
-pub enum Refused {
-    #[error("read-only mode: nothing is changed")]
-    ReadOnly,
-    #[error("cluster {0} is production: type its name to confirm")]
-    NeedsConfirmation(String),
-    #[error("the plan refuses: {0}")]
-    Plan(String),
-    #[error(transparent)]
-    Lock(#[from] lock::LockError),
-}
-
-/// What the steps left behind, for the rollback and the outcome.
+/// What the steps before `record` left behind, for the rollback.
 #[derive(Default)]
 struct Progress {
     fenced: bool,
     replication_stopped: bool,
-    fence_at: Option<Instant>,
 }
 
 /// Runs a prepared switchover. `confirm` is the cluster name typed by the operator (needed on
 /// production). `report` sees the record after every change. Returns the final record; an
-/// `Err` means nothing was changed (refused) or the journal could not even be created.
+/// `Err` means nothing was changed (refused, see [`Refused`]) or the journal could not even be
+/// created.
 pub async fn run(
     op: &Operator,
     prepared: Prepared,
     confirm: Option<&str>,
     report: &(dyn Fn(&Record) + Send + Sync),
 ) -> Result<Record> {
-    if op.read_only {
-        return Err(Refused::ReadOnly.into());
-    }
-    if prepared.view.config.is_production() && confirm != Some(op.paths.cluster.as_str()) {
-        return Err(Refused::NeedsConfirmation(op.paths.cluster.clone()).into());
-    }
-    if !prepared.plan.can_run() {
-        return Err(Refused::Plan(prepared.plan.refusals.join("; ")).into());
-    }
-    let info = LockInfo {
-        operation: OpKind::Switchover.label().into(),
-        user: op.actor.user.clone(),
-        host: op.actor.host.clone(),
-        pid: std::process::id(),
-        origin: op.origin.clone(),
-        since_ms: now_ms(),
-    };
-    let held = lock::acquire(&op.client, &op.paths, &info).await.map_err(Refused::Lock)?;
-    let owner = Owner {
-        user: op.actor.user.clone(),
-        host: op.actor.host.clone(),
-        pid: std::process::id(),
-        origin: op.origin.clone(),
-        session: format!("{:#x}", op.client.session_id().0),
-    };
-    let record = Record::new(prepared.plan.clone(), owner, now_ms());
-    let mut journal = match Journal::create(&op.client, &op.paths, record).await {
-        Ok(j) => j,
-        Err(e) => {
-            held.release(&op.client).await;
-            return Err(e.into());
+    let ex = Execution::start(op, &prepared, confirm, report).await?;
+    let mut sw = Switchover { ex, progress: Progress::default() };
+    let ok = match sw.before_record().await {
+        Ok(()) => {
+            let others: Vec<String> = prepared.view.names().into_iter().filter(|n| n != sw.ex.candidate()).collect();
+            let post = prepared.view.config.hooks.post_switchover.clone();
+            let done = format!("{} replicates from it", sw.ex.old());
+            sw.ex.after_record(&others, post, &done).await.is_ok()
+        }
+        Err(f) => {
+            let rolled = sw.roll_back().await;
+            sw.ex.failed_before_record(f, rolled).await;
+            false
         }
     };
-    journal.end_step("lock", StepState::Done, Some(held.path.clone()), now_ms());
-    let _ = journal.save(&op.client).await;
-    report(&journal.record);
-    let mut steps = Steps { op, prepared: &prepared, lock: &held, journal, report, progress: Progress::default() };
-    let result = steps.run_all().await;
-    let mut journal = steps.journal;
-    let outcome_ok = result.is_ok();
-    let audited = audit_record(op, &prepared, &journal.record, outcome_ok);
-    if let Err(e) = audit::append(&op.client, &op.paths.root, &audited).await {
-        tracing::warn!("{e}");
-        journal.record.outcome = Some(format!(
-            "{} (the audit record was not written: {e})",
-            journal.record.outcome.clone().unwrap_or_default()
-        ));
-        let _ = journal.save(&op.client).await;
-    }
-    held.release(&op.client).await;
-    report(&journal.record);
-    Ok(journal.record)
+    Ok(sw.ex.close(ok).await)
 }
 
-fn audit_record(op: &Operator, prepared: &Prepared, record: &Record, ok: bool) -> AuditRecord {
-    let result = if ok { "ok".to_string() } else { format!("failed: {}", record.outcome.clone().unwrap_or_default()) };
-    AuditRecord {
-        schema: AUDIT_SCHEMA,
-        time_ms: now_ms(),
-        user: op.actor.user.clone(),
-        host: op.actor.host.clone(),
-        ssh_client: op.actor.ssh_client.clone(),
-        action: OpKind::Switchover.label().into(),
-        path: op.paths.primary(),
-        version_before: Some(prepared.view.primary_version),
-        version_after: (record.state == OpState::Done).then_some(prepared.view.primary_version + 1),
-        digest_before: None,
-        digest_after: None,
-        result,
-        origin: op.origin.clone(),
-        detail: Some(format!(
-            "{} → {} epoch {} → {}; {}",
-            record.old_primary,
-            record.new_primary.as_deref().unwrap_or("?"),
-            record.epoch_before,
-            record.epoch_after.map_or("-".to_string(), |e| e.to_string()),
-            record.state.label()
-        )),
-    }
-}
-
-struct Steps<'a> {
-    op: &'a Operator,
-    prepared: &'a Prepared,
-    lock: &'a ClusterLock,
-    journal: Journal,
-    report: &'a (dyn Fn(&Record) + Send + Sync),
+struct Switchover<'a> {
+    ex: Execution<'a>,
     progress: Progress,
 }
 
-/// A step's failure: which step, and why.
-struct StepFailure {
-    step: &'static str,
-    error: anyhow::Error,
-}
-
-impl<'a> Steps<'a> {
-    fn old(&self) -> &str {
-        &self.prepared.plan.old_primary
-    }
-
-    fn candidate(&self) -> &str {
-        self.prepared.plan.candidate.as_deref().unwrap_or_default()
-    }
-
-    fn target(&self, node: &str) -> &Target {
-        &self.prepared.targets[node]
-    }
-
-    async fn begin(&mut self, name: &str) -> Result<()> {
-        // A lost session may have lost the lock: stop before the next step.
-        anyhow::ensure!(
-            !self.op.client.state().is_terminated(),
-            "the ZooKeeper session ended ({:?}); stopping before {name}",
-            self.op.client.state()
-        );
-        self.journal.start_step(name, now_ms());
-        self.journal.save(&self.op.client).await.context("writing the journal")?;
-        (self.report)(&self.journal.record);
-        Ok(())
-    }
-
-    async fn end(&mut self, name: &str, state: StepState, detail: Option<String>) {
-        self.journal.end_step(name, state, detail, now_ms());
-        if let Err(e) = self.journal.save(&self.op.client).await {
-            tracing::warn!("{e}");
-        }
-        (self.report)(&self.journal.record);
-    }
-
-    async fn run_all(&mut self) -> Result<()> {
-        match self.before_record().await {
-            Ok(()) => {}
-            Err(f) => {
-                let rolled = self.roll_back().await;
-                let outcome = format!("step {} failed: {:#}; {rolled}", f.step, f.error);
-                self.end(f.step, StepState::Failed, Some(format!("{:#}", f.error))).await;
-                let state = if rolled.starts_with("rolled back") { OpState::RolledBack } else { OpState::Failed };
-                self.journal.finish(state, outcome.clone(), now_ms());
-                let _ = self.journal.save(&self.op.client).await;
-                anyhow::bail!(outcome);
-            }
-        }
-        self.after_record().await
-    }
-
+impl Switchover<'_> {
     async fn before_record(&mut self) -> Result<(), StepFailure> {
-        let fail = |step: &'static str| move |error: anyhow::Error| StepFailure { step, error };
-        self.begin("check").await.map_err(fail("check"))?;
-        let detail = self.check().await.map_err(fail("check"))?;
-        self.end("check", StepState::Done, Some(detail)).await;
-
-        if let Some(cmd) = self.prepared.view.config.hooks.pre_switchover.clone() {
-            self.begin("pre-hook").await.map_err(fail("pre-hook"))?;
-            let out = self.hook(&cmd, "pre").await.map_err(fail("pre-hook"))?;
-            self.end("pre-hook", StepState::Done, Some(out)).await;
+        let check = self.ex.check_record().await.map(|d| ((), d));
+        self.ex.step("check", async { check }).await?;
+        if let Some(cmd) = self.ex.prepared.view.config.hooks.pre_switchover.clone() {
+            let out = self.ex.hook(&cmd, "pre").await.map(|o| ((), o));
+            self.ex.step("pre-hook", async { out }).await?;
         }
-
-        self.begin("fence-old").await.map_err(fail("fence-old"))?;
+        self.ex.begin("fence-old").await.map_err(fail("fence-old"))?;
         let (position, ended) = self.fence_old().await.map_err(fail("fence-old"))?;
-        self.end("fence-old", StepState::Done, Some(format!("read-only; {ended} sessions ended; position {position}")))
-            .await;
+        let detail = format!("read-only; {ended} sessions ended; position {position}");
+        self.ex.end("fence-old", StepState::Done, Some(detail)).await;
 
-        self.begin("catch-up").await.map_err(fail("catch-up"))?;
+        self.ex.begin("catch-up").await.map_err(fail("catch-up"))?;
         let waited = self.catch_up(&position).await.map_err(fail("catch-up"))?;
-        self.end(
-            "catch-up",
-            StepState::Done,
-            Some(format!("{} applied {position} after {waited} ms", self.candidate())),
-        )
-        .await;
+        let detail = format!("{} applied {position} after {waited} ms", self.ex.candidate());
+        self.ex.end("catch-up", StepState::Done, Some(detail)).await;
 
-        self.begin("stop-replica").await.map_err(fail("stop-replica"))?;
+        self.ex.begin("stop-replica").await.map_err(fail("stop-replica"))?;
         self.stop_replica(&position).await.map_err(fail("stop-replica"))?;
-        self.end("stop-replica", StepState::Done, None).await;
+        self.ex.end("stop-replica", StepState::Done, None).await;
 
-        self.begin("record").await.map_err(fail("record"))?;
-        let epoch = self.record().await.map_err(fail("record"))?;
-        self.journal.record.epoch_after = Some(epoch);
-        self.end("record", StepState::Done, Some(format!("{} is primary, epoch {epoch}", self.candidate()))).await;
+        self.ex.begin("record").await.map_err(fail("record"))?;
+        let (_, detail) = self.ex.record().await.map_err(fail("record"))?;
+        self.ex.end("record", StepState::Done, Some(detail)).await;
         Ok(())
-    }
-
-    /// Nothing moved since the plan: same record version, candidate still replicating.
-    async fn check(&mut self) -> Result<String> {
-        let (data, stat) = self
-            .op
-            .client
-            .get_data(&self.op.paths.primary())
-            .await
-            .map_err(|e| anyhow::anyhow!("reading the primary record: {}", describe_error(&e)))?;
-        anyhow::ensure!(
-            stat.version == self.prepared.view.primary_version,
-            "the primary record changed since the plan (version {} → {}): plan again",
-            self.prepared.view.primary_version,
-            stat.version
-        );
-        let record: PrimaryRecord = crate::cluster::config::parse_primary(&data).map_err(anyhow::Error::msg)?;
-        anyhow::ensure!(record.node == self.old(), "the primary record names {} now", record.node);
-        Ok(format!("primary record version {}, epoch {}", stat.version, record.epoch))
-    }
-
-    async fn hook(&mut self, cmd: &str, phase: &str) -> Result<String> {
-        let env = hooks::HookEnv {
-            operation: OpKind::Switchover.label().into(),
-            phase: phase.into(),
-            cluster: self.op.paths.cluster.clone(),
-            old_primary: self.old().to_string(),
-            new_primary: self.candidate().to_string(),
-            epoch: self.prepared.view.primary.epoch + 1,
-        };
-        hooks::run(cmd, &env, Duration::from_secs(self.prepared.view.config.hooks.timeout_s)).await
     }
 
     async fn fence_old(&mut self) -> Result<(String, usize)> {
-        let mut server = Server::open(self.old(), self.target(self.old())).await?;
-        self.progress.fence_at = Some(Instant::now());
+        let old = self.ex.old();
+        let mut server = Server::open(old, self.ex.target(old)).await?;
+        self.ex.block_from = Some(Instant::now());
         // Marked before the statement: a timed-out SET may still take effect, and the rollback
         // must then undo it.
         self.progress.fenced = true;
@@ -536,19 +289,21 @@ impl<'a> Steps<'a> {
 
     async fn catch_up(&mut self, position: &str) -> Result<u128> {
         let started = Instant::now();
-        let timeout_ms = self.prepared.view.config.failover.catch_up_timeout_ms;
-        let mut server = Server::open(self.candidate(), self.target(self.candidate())).await?;
+        let new = self.ex.candidate();
+        let timeout_ms = self.ex.prepared.view.config.failover.catch_up_timeout_ms;
+        let mut server = Server::open(new, self.ex.target(new)).await?;
         let sql = server.stmts.wait_for_position(position, timeout_ms);
-        let value = server.value_within(&sql, timeout_ms + super::server::STATEMENT_TIMEOUT_MS).await?;
+        let value = server.value_within(&sql, timeout_ms + STATEMENT_TIMEOUT_MS).await?;
         let value: i64 = value.as_deref().unwrap_or("").trim().parse().unwrap_or(i64::MIN);
         let ok = server.stmts.wait_succeeded(value);
         server.close().await;
-        anyhow::ensure!(ok, "{} did not apply {position} within {timeout_ms} ms", self.candidate());
+        anyhow::ensure!(ok, "{new} did not apply {position} within {timeout_ms} ms");
         Ok(started.elapsed().as_millis())
     }
 
     async fn stop_replica(&mut self, fenced_position: &str) -> Result<()> {
-        let mut server = Server::open(self.candidate(), self.target(self.candidate())).await?;
+        let (old, new) = (self.ex.old(), self.ex.candidate());
+        let mut server = Server::open(new, self.ex.target(new)).await?;
         server.exec(server.stmts.stop_replica).await?;
         self.progress.replication_stopped = true;
         let applied_sql = format!("SELECT @@global.{}", server.stmts.applied_variable());
@@ -556,87 +311,53 @@ impl<'a> Steps<'a> {
         server.close().await;
         // Anything that reached the old primary after the fence (a session that bypasses
         // read_only) would be lost: compare its position now with what the candidate applied.
-        let mut old = Server::open(self.old(), self.target(self.old())).await?;
-        let now = old.position().await?;
-        old.close().await;
-        let flavor = self.prepared.flavor;
-        let applied_pos = super::gtid::Position::parse(flavor, &applied).map_err(anyhow::Error::msg)?;
-        let old_pos = super::gtid::Position::parse(flavor, &now).map_err(anyhow::Error::msg)?;
+        let mut old_server = Server::open(old, self.ex.target(old)).await?;
+        let now = old_server.position().await?;
+        old_server.close().await;
+        let flavor = self.ex.prepared.flavor;
+        let applied_pos = Position::parse(flavor, &applied).map_err(anyhow::Error::msg)?;
+        let old_pos = Position::parse(flavor, &now).map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
             applied_pos.contains(&old_pos),
-            "{} has {} that {} lacks (written after the fence by a session that bypasses read-only, or not applied); \
-             fenced at {fenced_position}",
-            self.old(),
-            applied_pos.missing_text(&old_pos),
-            self.candidate()
+            "{old} has {} that {new} lacks (written after the fence by a session that bypasses read-only, or not \
+             applied); fenced at {fenced_position}",
+            applied_pos.missing_text(&old_pos)
         );
         Ok(())
     }
 
-    /// The point of no return: one multi-op that checks our lock znode and the record's
-    /// version and writes the new record.
-    async fn record(&mut self) -> Result<u64> {
-        let epoch = self.prepared.view.primary.epoch + 1;
-        let new = PrimaryRecord { node: self.candidate().to_string(), epoch };
-        let data = serde_json::to_vec(&new)?;
-        let path = self.op.paths.primary();
-        let mut multi = self.op.client.new_multi_writer();
-        multi.add_check_version(&self.lock.path, 0)?;
-        multi.add_set_data(&path, &data, Some(self.prepared.view.primary_version))?;
-        match multi.commit().await {
-            Ok(_) => Ok(epoch),
-            Err(zookeeper_client::MultiWriteError::OperationFailed { index, source }) => {
-                let what = if index == 0 { "our cluster lock is gone" } else { "the primary record changed" };
-                anyhow::bail!("{what} ({})", describe_error(&source))
-            }
-            Err(e) => {
-                // The answer was lost: learn from the record itself whether it was written.
-                tracing::warn!("writing the primary record: {e}; reading it back");
-                self.resolve_record(&new).await?;
-                Ok(epoch)
-            }
-        }
-    }
-
-    async fn resolve_record(&self, wanted: &PrimaryRecord) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_millis(RECORD_RESOLVE_TIMEOUT_MS);
-        loop {
-            match self.op.client.get_data(&self.op.paths.primary()).await {
-                Ok((data, _)) => {
-                    let now = crate::cluster::config::parse_primary(&data).map_err(anyhow::Error::msg)?;
-                    anyhow::ensure!(
-                        &now == wanted,
-                        "the primary record was not written (it names {} epoch {})",
-                        now.node,
-                        now.epoch
-                    );
-                    return Ok(());
-                }
-                Err(e) if Instant::now() >= deadline => {
-                    anyhow::bail!("cannot tell whether the primary record was written: {}", describe_error(&e))
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        }
-    }
-
     /// Undoes what the steps before `record` did; says what it did.
     async fn roll_back(&mut self) -> String {
+        let (old, new) = (self.ex.old(), self.ex.candidate());
         let mut done = Vec::new();
         let mut failed = Vec::new();
         if self.progress.replication_stopped {
-            match self.restart_candidate().await {
-                Ok(()) => done.push(format!("{} replicates from {} again", self.candidate(), self.old())),
-                Err(e) => failed.push(format!("restarting replication on {}: {e:#}", self.candidate())),
+            let result = async {
+                let mut server = Server::open(new, self.ex.target(new)).await?;
+                server.exec(server.stmts.start_replica).await?;
+                server.close().await;
+                anyhow::Ok(())
+            }
+            .await;
+            match result {
+                Ok(()) => done.push(format!("{new} replicates from {old} again")),
+                Err(e) => failed.push(format!("restarting replication on {new}: {e:#}")),
             }
         }
         if self.progress.fenced {
-            match self.unfence_old().await {
-                Ok(()) => done.push(format!("{} is writable again", self.old())),
-                Err(e) => failed.push(format!("making {} writable again: {e:#}", self.old())),
+            let result = async {
+                let mut server = Server::open(old, self.ex.target(old)).await?;
+                server.unfence().await?;
+                server.close().await;
+                anyhow::Ok(())
+            }
+            .await;
+            match result {
+                Ok(()) => done.push(format!("{old} is writable again")),
+                Err(e) => failed.push(format!("making {old} writable again: {e:#}")),
             }
         }
-        for s in &mut self.journal.record.steps {
+        for s in &mut self.ex.journal.record.steps {
             if s.state == StepState::Done && matches!(s.name.as_str(), "fence-old" | "stop-replica") {
                 s.state = StepState::RolledBack;
             }
@@ -646,112 +367,5 @@ impl<'a> Steps<'a> {
             (_, true) => format!("rolled back: {}", done.join("; ")),
             _ => format!("ROLLBACK INCOMPLETE: {}; done: {}", failed.join("; "), done.join("; ")),
         }
-    }
-
-    async fn restart_candidate(&self) -> Result<()> {
-        let mut server = Server::open(self.candidate(), self.target(self.candidate())).await?;
-        server.exec(server.stmts.start_replica).await?;
-        server.close().await;
-        Ok(())
-    }
-
-    async fn unfence_old(&self) -> Result<()> {
-        let mut server = Server::open(self.old(), self.target(self.old())).await?;
-        server.unfence().await?;
-        server.close().await;
-        Ok(())
-    }
-
-    async fn after_record(&mut self) -> Result<()> {
-        let mut problems = Vec::new();
-        match self.begin("open-new").await {
-            Ok(()) => match self.open_new().await {
-                Ok(()) => {
-                    let block =
-                        self.progress.fence_at.map(|t| i64::try_from(t.elapsed().as_millis()).unwrap_or(i64::MAX));
-                    self.journal.record.write_block_ms = block;
-                    let detail =
-                        format!("{} writable; writes were refused for {} ms", self.candidate(), block.unwrap_or(-1));
-                    self.end("open-new", StepState::Done, Some(detail)).await;
-                }
-                Err(e) => {
-                    self.end("open-new", StepState::Failed, Some(format!("{e:#}"))).await;
-                    problems.push(format!("opening {}: {e:#}", self.candidate()));
-                }
-            },
-            Err(e) => problems.push(format!("{e:#}")),
-        }
-        if self.begin("repoint").await.is_ok() {
-            let (detail, failures) = self.repoint().await;
-            let state = if failures.is_empty() { StepState::Done } else { StepState::Failed };
-            self.end("repoint", state, Some(detail)).await;
-            problems.extend(failures);
-        }
-        if let Some(cmd) = self.prepared.view.config.hooks.post_switchover.clone() {
-            if self.begin("post-hook").await.is_ok() {
-                match self.hook(&cmd, "post").await {
-                    Ok(out) => self.end("post-hook", StepState::Done, Some(out)).await,
-                    Err(e) => {
-                        self.end("post-hook", StepState::Failed, Some(format!("{e:#}"))).await;
-                        problems.push(format!("post-switchover hook: {e:#}"));
-                    }
-                }
-            }
-        }
-        let epoch = self.journal.record.epoch_after.unwrap_or_default();
-        let (state, outcome) = if problems.is_empty() {
-            (
-                OpState::Done,
-                format!("{} is primary (epoch {epoch}); {} replicates from it", self.candidate(), self.old()),
-            )
-        } else {
-            (
-                OpState::Failed,
-                format!("{} is recorded primary (epoch {epoch}), but: {}", self.candidate(), problems.join("; ")),
-            )
-        };
-        self.journal.finish(state, outcome.clone(), now_ms());
-        let _ = self.journal.save(&self.op.client).await;
-        (self.report)(&self.journal.record);
-        anyhow::ensure!(problems.is_empty(), outcome);
-        Ok(())
-    }
-
-    async fn open_new(&mut self) -> Result<()> {
-        let mut server = Server::open(self.candidate(), self.target(self.candidate())).await?;
-        server.exec(server.stmts.reset_replica_all).await?;
-        server.unfence().await?;
-        server.close().await;
-        Ok(())
-    }
-
-    /// Points every other node at the new primary; returns a summary and the failures.
-    async fn repoint(&mut self) -> (String, Vec<String>) {
-        let new_target = self.target(self.candidate()).clone();
-        let repl_user = self.prepared.view.config.replication.user.clone();
-        let repl_password = self.op.access.repl_password.clone().unwrap_or_default();
-        let mut done = Vec::new();
-        let mut failures = Vec::new();
-        let others: Vec<String> = self.prepared.view.names().into_iter().filter(|n| n != self.candidate()).collect();
-        for node in others {
-            let is_old = node == self.old();
-            let result = async {
-                let mut server = Server::open(&node, self.target(&node)).await?;
-                server.replicate_from(&new_target, &repl_user, &repl_password, is_old).await?;
-                server.close().await;
-                anyhow::Ok(())
-            }
-            .await;
-            match result {
-                Ok(()) => done.push(node),
-                Err(e) => failures.push(format!("repointing {node}: {e:#}")),
-            }
-        }
-        let detail = if failures.is_empty() {
-            format!("{} replicate from {}", done.join(", "), self.candidate())
-        } else {
-            format!("done: {}; failed: {}", done.join(", "), failures.join("; "))
-        };
-        (detail, failures)
     }
 }
