@@ -59,6 +59,19 @@ pub enum Command {
         #[arg(long)]
         to: Option<String>,
     },
+    /// Unplanned failover: only when every observer agrees the primary is gone; promotes the replica
+    /// that has every transaction any replica received.
+    #[command(after_help = OPERATION_EXIT_HELP)]
+    Failover {
+        #[command(flatten)]
+        flags: OperationFlags,
+        /// The replica to promote (default: the best ranked).
+        #[arg(long)]
+        to: Option<String>,
+        /// Promote even if transactions only the old primary had are lost (they are listed first).
+        #[arg(long)]
+        force: bool,
+    },
     /// Read and change znodes from scripts: the console's operations, guards and audit.
     Zk {
         #[command(subcommand)]

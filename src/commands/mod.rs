@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod console;
 pub mod endpoint;
+pub mod failover;
 pub mod operation;
 pub mod sandbox;
 pub mod status;
@@ -38,6 +39,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Sandbox { action }) => sandbox::run(&runtime, action),
         Some(Command::Switchover { flags, to }) => {
             switchover::run(&runtime, operation::OperationArgs::new(&cli.console, flags), to)
+        }
+        Some(Command::Failover { flags, to, force }) => {
+            failover::run(&runtime, operation::OperationArgs::new(&cli.console, flags), to, force)
         }
         Some(Command::Zk { action }) => zk::run(&runtime, &cli.console, action),
     };

@@ -312,6 +312,12 @@ impl<'a> Execution<'a> {
         let mut done = Vec::new();
         let mut failures = Vec::new();
         for node in nodes {
+            // A node with errant transactions would break on the first event in strict mode, or
+            // worse, serve them: it is left as it is and reported, for a person to resolve.
+            if let Some(c) = self.prepared.plan.candidates.iter().find(|c| &c.node == node && !c.errant.is_empty()) {
+                failures.push(format!("{node} not repointed: errant transactions ({})", c.errant.join("; ")));
+                continue;
+            }
             let align = node == self.old();
             let result = async {
                 let mut server = Server::open(node, self.target(node)).await?;

@@ -8,7 +8,10 @@
 //! - `journal` — the operation record under `<cluster>/history/` (plan, steps, timings, state),
 //!   written by the lock holder as it goes.
 //! - `lock`    — one operation per cluster at a time, enforced in ZooKeeper.
+//! - `execute` — the journaled execution every operation shares (guards, lock, journal, the
+//!   `record` step, opening, repointing, hooks, audit); `prepare` — plans' shared parts.
 //! - `switchover` — the planned switchover: plan, preflight, steps, rollback.
+//! - `unplanned` — the failover: observers that must agree the primary is gone, plan, steps.
 
 pub mod execute;
 pub mod gtid;
@@ -20,6 +23,7 @@ pub mod prepare;
 pub mod rank;
 pub mod server;
 pub mod switchover;
+pub mod unplanned;
 pub mod view;
 
 use std::fmt;

@@ -38,6 +38,12 @@ impl Server {
         timed(self.conn.query_drop(sql), STATEMENT_TIMEOUT_MS).await.with_context(|| format!("{}: {sql}", self.node))
     }
 
+    /// Runs one statement and returns the rows it changed.
+    pub async fn exec_count(&mut self, sql: &str) -> Result<u64> {
+        self.exec(sql).await?;
+        Ok(self.conn.affected_rows())
+    }
+
     /// Like [`Server::exec`], but the error names only `label`.
     pub async fn exec_secret(&mut self, sql: &str, label: &str) -> Result<()> {
         timed(self.conn.query_drop(sql), STATEMENT_TIMEOUT_MS).await.with_context(|| format!("{}: {label}", self.node))

@@ -48,6 +48,19 @@ pub fn write_statement() -> String {
     )
 }
 
+/// Row written by a failover's write probe (never the agents' row, which replicas read).
+const PROBE_ROW_ID: u8 = 2;
+
+/// A failover's write probe: proves a server takes writes (one row affected) without ever
+/// writing to a read-only one.
+pub fn probe_write_statement() -> String {
+    format!(
+        "INSERT INTO {DATABASE}.{TABLE} (id, ts_us, server_id, node) \
+         SELECT {PROBE_ROW_ID}, CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), @@server_id, 'failover-probe' \
+         FROM DUAL WHERE @@global.read_only = 0 ON DUPLICATE KEY UPDATE ts_us = VALUES(ts_us)"
+    )
+}
+
 /// The read: the row's age in microseconds by the replica's clock.
 pub fn age_query() -> String {
     format!(

@@ -1,6 +1,8 @@
 //! Shared integration-test helpers: a real sandbox in a temporary folder, stopped on drop.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
 

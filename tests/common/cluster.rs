@@ -1,0 +1,203 @@
+//! A cluster fixture for operation tests (switchover, failover): a seeded sandbox with agents,
+//! the operator built from the sandbox's credentials, SQL helpers, and a writer that follows
+//! the primary record as an application behind discovery would.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder};
+use myzoo::cluster::config::{parse_primary, PrimaryRecord};
+use myzoo::cluster::ClusterPaths;
+use myzoo::failover::{Access, Operator};
+use myzoo::ops::actor::Actor;
+use myzoo::sandbox::{self, SandboxOptions};
+use serde_json::Value;
+use zookeeper_client::Client;
+
+pub const INTERVAL_MS: u64 = 250;
+pub const SESSION_TIMEOUT_MS: u64 = 4_000;
+/// Liveness bound for waits (not a figure; figures are in benches/failover.rs).
+pub const WAIT: Duration = Duration::from_secs(30);
+/// How long after the new primary opened a writer may still fail: it learns the new primary
+/// from the record after an error, with a pause between attempts.
+pub const WRITER_DISCOVERY_SLACK_MS: i64 = 1_500;
+pub const WRITER_RETRY_MS: u64 = 20;
+
+pub struct Fixture {
+    pub sb: super::Sandbox,
+    pub zk: Client,
+    pub paths: ClusterPaths,
+    pub creds: sandbox::secrets::Credentials,
+}
+
+impl Fixture {
+    pub async fn start() -> Fixture {
+        Self::start_with(false).await
+    }
+
+    /// `semi_sync`: the sandbox's servers acknowledge commits semi-synchronously (AFTER_SYNC).
+    pub async fn start_with(semi_sync: bool) -> Fixture {
+        let opts = SandboxOptions {
+            seed: true,
+            semi_sync,
+            agent_binary: Some(env!("CARGO_BIN_EXE_myzoo").into()),
+            agent_interval_ms: INTERVAL_MS,
+            agent_session_timeout_ms: Some(SESSION_TIMEOUT_MS),
+            ..super::Sandbox::options(true)
+        };
+        let sb = super::Sandbox::start_with(opts).await;
+        let zk = Client::connect(&sb.zk()).await.expect("connect");
+        let creds = sandbox::credentials(sb.dir.path()).expect("credentials");
+        Fixture { sb, zk, paths: ClusterPaths::new("/myzoo", sandbox::CLUSTER), creds }
+    }
+
+    pub fn operator(&self) -> Operator {
+        Operator {
+            client: self.zk.clone(),
+            paths: self.paths.clone(),
+            access: Access {
+                user: self.creds.agent.user.clone(),
+                password: Some(self.creds.agent.password.clone()),
+                repl_password: Some(self.creds.repl.password.clone()),
+            },
+            actor: Actor { user: "tester".into(), host: "test".into(), ssh_client: None },
+            origin: "cli".into(),
+            read_only: false,
+        }
+    }
+
+    /// A writer into `app.writes` (created on the primary when missing) that follows the record.
+    pub async fn writer(&self) -> Writer {
+        let primary = self.primary().await.node;
+        let mut c = self.root(&primary).await;
+        c.query_drop("CREATE TABLE IF NOT EXISTS app.writes (id BIGINT PRIMARY KEY, at TIMESTAMP(6) DEFAULT NOW(6))")
+            .await
+            .expect("writes table");
+        let ports: Vec<(String, u16)> = self.sb.status.mysql.iter().map(|m| (m.name.clone(), m.port)).collect();
+        Writer::start(self.zk.clone(), self.paths.clone(), ports, self.creds.clone())
+    }
+
+    pub fn port(&self, node: &str) -> u16 {
+        self.sb.status.mysql.iter().find(|m| m.name == node).expect("node").port
+    }
+
+    pub async fn root(&self, node: &str) -> Conn {
+        sandbox::mariadb::connect_root(self.port(node)).await.expect("root connection")
+    }
+
+    pub async fn primary(&self) -> PrimaryRecord {
+        let (data, _) = self.zk.get_data(&self.paths.primary()).await.expect("primary record");
+        parse_primary(&data).expect("valid record")
+    }
+
+    pub async fn edit_config(&self, change: impl FnOnce(&mut Value)) {
+        let (data, stat) = self.zk.get_data(&self.paths.config()).await.expect("config");
+        let mut v: Value = serde_json::from_slice(&data).expect("json");
+        change(&mut v);
+        self.zk
+            .set_data(&self.paths.config(), &serde_json::to_vec(&v).unwrap(), Some(stat.version))
+            .await
+            .expect("set");
+    }
+
+    pub async fn read_only(&self, node: &str) -> bool {
+        let v: Option<i64> = self.root(node).await.query_first("SELECT @@global.read_only").await.unwrap();
+        v == Some(1)
+    }
+
+    /// Waits until `node` replicates from `source` with both threads running.
+    pub async fn wait_replicating(&self, node: &str, source: &str) {
+        let deadline = Instant::now() + WAIT;
+        let want = self.port(source);
+        loop {
+            let mut c = self.root(node).await;
+            let row: Option<mysql_async::Row> = c.query_first("SHOW SLAVE STATUS").await.unwrap();
+            let state = row.map(|r| {
+                let g = |k: &str| r.get::<Option<String>, _>(k).flatten().unwrap_or_default();
+                (g("Master_Port"), g("Slave_IO_Running"), g("Slave_SQL_Running"))
+            });
+            if let Some((port, io, sql)) = &state {
+                if port == &want.to_string() && io == "Yes" && sql == "Yes" {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "{node} does not replicate from {source}: {state:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+pub fn app_conn_opts(port: u16, creds: &sandbox::secrets::Credentials) -> OptsBuilder {
+    OptsBuilder::default()
+        .ip_or_hostname("127.0.0.1")
+        .tcp_port(port)
+        .user(Some(creds.app.user.clone()))
+        .pass(Some(creds.app.password.clone()))
+        .prefer_socket(false)
+}
+
+/// A writer that inserts increasing ids into `app.writes` on whatever node the primary record
+/// names, as an application behind a discovery-following proxy would: it keeps what was
+/// acknowledged and when each attempt failed.
+pub struct Writer {
+    stop: Arc<AtomicBool>,
+    acked: Arc<Mutex<Vec<i64>>>,
+    failures_ms: Arc<Mutex<Vec<i64>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Writer {
+    pub fn start(
+        zk: Client,
+        paths: ClusterPaths,
+        ports: Vec<(String, u16)>,
+        creds: sandbox::secrets::Credentials,
+    ) -> Writer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let failures_ms = Arc::new(Mutex::new(Vec::new()));
+        let (s, a, f) = (stop.clone(), acked.clone(), failures_ms.clone());
+        let task = tokio::spawn(async move {
+            let mut next = 1i64;
+            let mut conn: Option<Conn> = None;
+            while !s.load(Ordering::Relaxed) {
+                if conn.is_none() {
+                    let node = match zk.get_data(&paths.primary()).await {
+                        Ok((d, _)) => parse_primary(&d).map(|r| r.node).unwrap_or_default(),
+                        Err(_) => String::new(),
+                    };
+                    if let Some((_, port)) = ports.iter().find(|(n, _)| *n == node) {
+                        conn = Conn::new(app_conn_opts(*port, &creds)).await.ok();
+                    }
+                }
+                let ok = match conn.as_mut() {
+                    Some(c) => c.exec_drop("INSERT INTO app.writes (id) VALUES (?)", (next,)).await.is_ok(),
+                    None => false,
+                };
+                if ok {
+                    a.lock().unwrap().push(next);
+                    next += 1;
+                } else {
+                    f.lock().unwrap().push(myzoo::audit::now_ms());
+                    conn = None;
+                    tokio::time::sleep(Duration::from_millis(WRITER_RETRY_MS)).await;
+                }
+            }
+        });
+        Writer { stop, acked, failures_ms, task }
+    }
+
+    pub async fn stop(self) -> (Vec<i64>, Vec<i64>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap();
+        let acked = self.acked.lock().unwrap().clone();
+        let failures = self.failures_ms.lock().unwrap().clone();
+        (acked, failures)
+    }
+}
+
+pub async fn ids_on(conn: &mut Conn) -> Vec<i64> {
+    conn.query("SELECT id FROM app.writes ORDER BY id").await.expect("ids")
+}
