@@ -72,6 +72,14 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Point a node that is back (an old primary) at the primary; refused with errant transactions.
+    #[command(after_help = OPERATION_EXIT_HELP)]
+    Rejoin {
+        #[command(flatten)]
+        flags: OperationFlags,
+        #[arg(long)]
+        node: String,
+    },
     /// Read and change znodes from scripts: the console's operations, guards and audit.
     Zk {
         #[command(subcommand)]

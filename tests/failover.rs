@@ -99,6 +99,37 @@ async fn primary_crash_under_a_semi_sync_writer() {
     assert_eq!(ro, Some(1), "the old primary is read-only when it comes back");
     let row: Option<mysql_async::Row> = c.query_first("SHOW SLAVE STATUS").await.unwrap();
     assert!(row.is_none(), "and does not replicate before a rejoin");
+
+    // `myzoo rejoin` points it at the new primary; it stays read-only and catches up.
+    let out = rejoin_cli(&fx, "db1");
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    fx.wait_replicating("db1", &new).await;
+    let ro: Option<i64> = c.query_first("SELECT @@global.read_only").await.unwrap();
+    assert_eq!(ro, Some(1));
+    let deadline = Instant::now() + WAIT;
+    while ids_on(&mut c).await.len() < acked.len() {
+        assert!(Instant::now() < deadline, "db1 did not catch up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `myzoo rejoin --yes` with the sandbox's account, from an isolated home.
+fn rejoin_cli(fx: &Fixture, node: &str) -> std::process::Output {
+    let home = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = home.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let (agent_pw, repl_pw) = (write("agent.pw", &fx.creds.agent.password), write("repl.pw", &fx.creds.repl.password));
+    common::isolated_myzoo(home.path())
+        .args(["rejoin", "--zk", &fx.sb.zk(), "--cluster", sandbox::CLUSTER, "--node", node, "--yes"])
+        .args(["--mysql-user", "agent", "--mysql-password-file"])
+        .arg(&agent_pw)
+        .arg("--repl-password-file")
+        .arg(&repl_pw)
+        .output()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -167,5 +198,11 @@ async fn no_failover_while_the_server_serves_and_no_unsafe_candidate() {
     let rec = unplanned::run(&op, p, None, &|_| {}).await.expect("ran");
     assert_eq!(rec.state, OpState::Failed, "{rec:?}");
     assert!(rec.outcome.as_deref().unwrap().contains("db2 not repointed: errant"), "{:?}", rec.outcome);
+
+    // And it is never rejoined: refused (exit 2) with the errant transactions named.
+    let out = rejoin_cli(&fx, "db2");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("errant") && stdout.contains("0-2-"), "{stdout}");
     assert_eq!(fx.primary().await, PrimaryRecord { node: "db3".into(), epoch: 2 });
 }

@@ -9,6 +9,7 @@ pub mod console;
 pub mod endpoint;
 pub mod failover;
 pub mod operation;
+pub mod rejoin;
 pub mod sandbox;
 pub mod status;
 pub mod switchover;
@@ -42,6 +43,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Failover { flags, to, force }) => {
             failover::run(&runtime, operation::OperationArgs::new(&cli.console, flags), to, force)
+        }
+        Some(Command::Rejoin { flags, node }) => {
+            rejoin::run(&runtime, operation::OperationArgs::new(&cli.console, flags), node)
         }
         Some(Command::Zk { action }) => zk::run(&runtime, &cli.console, action),
     };

@@ -20,7 +20,7 @@ use super::out;
 use crate::failover::journal::{OpState, Record, StepState};
 use crate::failover::prepare::{Prepared, Refused};
 use crate::failover::unplanned::FailoverOptions;
-use crate::failover::{switchover, unplanned};
+use crate::failover::{rejoin, switchover, unplanned};
 
 use crate::cli::{ConsoleArgs, OperationFlags};
 use crate::cluster::ClusterPaths;
@@ -40,6 +40,7 @@ pub const EXIT_UNREACHABLE: u8 = 3;
 pub enum What {
     Switchover { to: Option<String> },
     Failover(FailoverOptions),
+    Rejoin { node: String },
 }
 
 impl What {
@@ -47,6 +48,7 @@ impl What {
         match self {
             What::Switchover { .. } => "switchover",
             What::Failover(_) => "failover",
+            What::Rejoin { .. } => "rejoin",
         }
     }
 
@@ -54,6 +56,7 @@ impl What {
         match self {
             What::Switchover { to } => switchover::plan(op, to.as_deref()).await,
             What::Failover(opts) => unplanned::plan(op, opts).await,
+            What::Rejoin { node } => rejoin::plan(op, node).await,
         }
     }
 
@@ -67,6 +70,7 @@ impl What {
         match self {
             What::Switchover { .. } => switchover::run(op, prepared, confirm, report).await,
             What::Failover(_) => unplanned::run(op, prepared, confirm, report).await,
+            What::Rejoin { .. } => rejoin::run(op, prepared, confirm, report).await,
         }
     }
 }

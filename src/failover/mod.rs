@@ -12,6 +12,7 @@
 //!   `record` step, opening, repointing, hooks, audit); `prepare` — plans' shared parts.
 //! - `switchover` — the planned switchover: plan, preflight, steps, rollback.
 //! - `unplanned` — the failover: observers that must agree the primary is gone, plan, steps.
+//! - `rejoin` — a node that is back pointed at the primary, only without errant transactions.
 
 pub mod execute;
 pub mod gtid;
@@ -21,6 +22,7 @@ pub mod lock;
 pub mod plan;
 pub mod prepare;
 pub mod rank;
+pub mod rejoin;
 pub mod server;
 pub mod switchover;
 pub mod unplanned;
