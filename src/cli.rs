@@ -80,6 +80,11 @@ pub enum Command {
         #[arg(long)]
         node: String,
     },
+    /// Acknowledge the last automatic failover: lifts the coordinator's cool-down (audited).
+    Ack {
+        #[arg(long)]
+        cluster: String,
+    },
     /// Read and change znodes from scripts: the console's operations, guards and audit.
     Zk {
         #[command(subcommand)]
@@ -196,6 +201,13 @@ pub struct AgentArgs {
     /// guarantee that a cut-off primary stops taking writes before another is promoted).
     #[arg(long = "fence-lease", value_name = "MS")]
     pub fence_lease_ms: Option<u64>,
+    /// File holding the replication account's password (or $MYZOO_REPL_PASSWORD): the
+    /// coordinator needs it to point an old primary at a new one.
+    #[arg(long, value_name = "PATH")]
+    pub repl_password_file: Option<PathBuf>,
+    /// Do not take part in the automatic-failover coordinator's election.
+    #[arg(long)]
+    pub no_coordinator: bool,
 }
 
 #[derive(Debug, Subcommand)]

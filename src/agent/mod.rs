@@ -13,6 +13,7 @@
 //! every probe, on the link state the publisher keeps (`fence::Link`).
 
 pub mod change;
+pub mod coordinator;
 pub mod fence;
 pub mod primary;
 pub mod probe_loop;

@@ -36,6 +36,8 @@ pub struct PublisherConfig {
     pub node: String,
     /// Re-publish at least this often.
     pub heartbeat: Duration,
+    /// Take part in the automatic-failover coordinator's election (`agent::coordinator`).
+    pub coordinator: Option<super::coordinator::CoordinatorConfig>,
 }
 
 /// Why serving one session stopped.
@@ -65,11 +67,18 @@ pub async fn run(
             session_cancel.clone(),
         ));
         let linker = tokio::spawn(track_link(client.clone(), link_tx.clone(), session_cancel.clone()));
+        let coordinator = cfg
+            .coordinator
+            .clone()
+            .map(|c| tokio::spawn(super::coordinator::run(client.clone(), c, session_cancel.clone())));
         let mut node = Registration::new(&cfg, &client);
         let end = node.serve(&mut status_rx, &cancel).await;
         session_cancel.cancel();
         let _ = follower.await;
         let _ = linker.await;
+        if let Some(c) = coordinator {
+            let _ = c.await;
+        }
         set_link(&link_tx, None, false);
         match end {
             SessionEnd::Shutdown => {

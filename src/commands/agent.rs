@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use crate::agent::coordinator::CoordinatorConfig;
 use crate::agent::publisher::PublisherConfig;
 use crate::agent::AgentConfig;
 use crate::cli::{AgentArgs, ConsoleArgs};
 use crate::cluster::ClusterPaths;
+use crate::failover::Access;
 use crate::mysql::Target;
 
 /// Environment variable holding the MySQL password when no `--mysql-password-file` is given.
@@ -32,20 +34,45 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
         Some(ms) => Some(Duration::from_millis(ms)),
         None => Some(crate::agent::fence::default_lease(session_timeout)),
     };
+    let paths = ClusterPaths::new(&resolved.root, &args.cluster);
+    let target = Target { host: args.mysql_host, port: args.mysql_port, user: args.mysql_user, password };
+    let coordinator = (!args.no_coordinator).then(|| CoordinatorConfig {
+        paths: paths.clone(),
+        node: args.node.clone(),
+        access: Access {
+            user: target.user.clone(),
+            password: target.password.clone(),
+            repl_password: repl_password(args.repl_password_file.as_deref()),
+        },
+        interval: Duration::from_millis(args.interval_ms),
+    });
     let cfg = AgentConfig {
         publisher: PublisherConfig {
             connect: resolved.connect,
             session_timeout,
-            paths: ClusterPaths::new(&resolved.root, &args.cluster),
+            paths,
             node: args.node,
             heartbeat: Duration::from_millis(args.heartbeat_ms),
+            coordinator,
         },
-        target: Target { host: args.mysql_host, port: args.mysql_port, user: args.mysql_user, password },
+        target,
         interval: Duration::from_millis(args.interval_ms),
         lease,
     };
     rt.block_on(crate::agent::run_until_signal(cfg))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The replication password from the file's first line, else `$MYZOO_REPL_PASSWORD`; none (a
+/// warning) when neither is readable: the coordinator then keeps servers' existing accounts.
+fn repl_password(file: Option<&Path>) -> Option<String> {
+    if let Some(path) = file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => return Some(text.lines().next().unwrap_or_default().to_string()),
+            Err(e) => tracing::warn!("reading the replication password file {}: {e}", path.display()),
+        }
+    }
+    std::env::var(crate::config::REPL_PASSWORD_ENV).ok()
 }
 
 /// The password from the file's first line, else from [`PASSWORD_ENV`], else none.

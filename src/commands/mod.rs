@@ -4,6 +4,7 @@
 //!
 //! A new command is a variant in [`crate::cli::Command`], a file here and one arm in [`run`].
 
+pub mod ack;
 pub mod agent;
 pub mod console;
 pub mod endpoint;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Rejoin { flags, node }) => {
             rejoin::run(&runtime, operation::OperationArgs::new(&cli.console, flags), node)
         }
+        Some(Command::Ack { cluster }) => ack::run(&runtime, &cli.console, cluster),
         Some(Command::Zk { action }) => zk::run(&runtime, &cli.console, action),
     };
     match result {

@@ -126,6 +126,7 @@ pub async fn connect_operator(args: &OperationArgs) -> anyhow::Result<Operator> 
         actor: Actor::from_env(),
         origin: "cli".into(),
         read_only: r.read_only,
+        guard: None,
     })
 }
 

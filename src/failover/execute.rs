@@ -197,11 +197,18 @@ impl<'a> Execution<'a> {
         let path = self.op.paths.primary();
         let mut multi = self.op.client.new_multi_writer();
         multi.add_check_version(&self.lock.path, 0)?;
+        if let Some(guard) = &self.op.guard {
+            multi.add_check_version(guard, 0)?;
+        }
         multi.add_set_data(&path, &data, Some(self.prepared.view.primary_version))?;
         match multi.commit().await {
             Ok(_) => {}
             Err(zookeeper_client::MultiWriteError::OperationFailed { index, source }) => {
-                let what = if index == 0 { "our cluster lock is gone" } else { "the primary record changed" };
+                let what = match (index, self.op.guard.is_some()) {
+                    (0, _) => "our cluster lock is gone",
+                    (1, true) => "this coordinator was deposed (its election znode is gone)",
+                    _ => "the primary record changed",
+                };
                 anyhow::bail!("{what} ({})", describe_error(&source))
             }
             Err(e) => {
@@ -308,7 +315,7 @@ impl<'a> Execution<'a> {
     async fn repoint(&self, nodes: &[String]) -> (String, Vec<String>) {
         let source = self.target(self.candidate()).clone();
         let repl_user = self.prepared.view.config.replication.user.clone();
-        let repl_password = self.op.access.repl_password.clone().unwrap_or_default();
+        let repl_password = self.op.access.repl_password.clone();
         let mut done = Vec::new();
         let mut failures = Vec::new();
         for node in nodes {
@@ -321,7 +328,7 @@ impl<'a> Execution<'a> {
             let align = node == self.old();
             let result = async {
                 let mut server = Server::open(node, self.target(node)).await?;
-                server.replicate_from(&source, &repl_user, &repl_password, align).await?;
+                server.replicate_from(&source, &repl_user, repl_password.as_deref(), align).await?;
                 server.close().await;
                 anyhow::Ok(())
             }

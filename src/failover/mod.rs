@@ -66,6 +66,9 @@ pub struct Operator {
     pub origin: String,
     /// Read-only mode: plans may be shown, nothing runs.
     pub read_only: bool,
+    /// A znode that must still exist, unchanged, for the `record` step to write: the
+    /// coordinator's election znode, so a deposed coordinator cannot promote.
+    pub guard: Option<String>,
 }
 
 /// Milliseconds since the Unix epoch.

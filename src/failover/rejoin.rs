@@ -160,10 +160,10 @@ async fn steps(ex: &mut Execution<'_>) -> Result<String, StepFailure> {
     .await?;
     ex.step("compare", compare(node, &node_t, primary, &primary_t, flavor)).await?;
     let repl_user = ex.prepared.view.config.replication.user.clone();
-    let repl_password = ex.op.access.repl_password.clone().unwrap_or_default();
+    let repl_password = ex.op.access.repl_password.clone();
     ex.step("repoint", async {
         let mut s = Server::open(node, &node_t).await?;
-        s.replicate_from(&primary_t, &repl_user, &repl_password, true).await?;
+        s.replicate_from(&primary_t, &repl_user, repl_password.as_deref(), true).await?;
         s.close().await;
         Ok(((), format!("{node} replicates from {primary}")))
     })

@@ -100,11 +100,13 @@ impl Server {
     /// Points this server at `source` with GTID positioning and starts replication.
     /// `align` first makes the replica position start where the server itself is (an old
     /// primary that never replicated, or whose replica position is older than its own log).
+    /// Without `repl_password` the server keeps the replication account it has (an old primary
+    /// that never replicated then fails with a clear error).
     pub async fn replicate_from(
         &mut self,
         source: &Target,
         repl_user: &str,
-        repl_password: &str,
+        repl_password: Option<&str>,
         align: bool,
     ) -> Result<()> {
         // Not configured as a replica yet is fine: there is nothing to stop.
@@ -116,9 +118,20 @@ impl Server {
                 self.exec(sql).await?;
             }
         }
-        let change = self.stmts.change_source(&source.host, source.port, repl_user, repl_password);
+        let change = match repl_password {
+            Some(pw) => self.stmts.change_source(&source.host, source.port, repl_user, pw),
+            None => self.stmts.change_source_keeping_account(&source.host, source.port),
+        };
         self.exec_secret(&change, &format!("pointing replication at {}", source.address())).await?;
-        self.exec(self.stmts.start_replica).await
+        self.exec(self.stmts.start_replica).await.with_context(|| {
+            if repl_password.is_none() {
+                "no replication password was given ($MYZOO_REPL_PASSWORD or --repl-password-file) and the server has no \
+                 replication account configured"
+                    .to_string()
+            } else {
+                "starting replication".to_string()
+            }
+        })
     }
 
     pub async fn close(self) {

@@ -242,19 +242,39 @@ impl Statements {
     /// [`Statements::align_replica_position`]); MySQL from its `gtid_executed`. A one-second
     /// connect retry so a replica reattaches quickly when the new primary opens.
     pub fn change_source(&self, host: &str, port: u16, user: &str, password: &str) -> String {
-        let (host, user, password) = (sql_str(host), sql_str(user), sql_str(password));
+        self.change_source_with(host, port, Some((user, password)))
+    }
+
+    /// [`Statements::change_source`] that leaves the account out, so a server already
+    /// replicating keeps the credentials it has (what the statement does for omitted options).
+    pub fn change_source_keeping_account(&self, host: &str, port: u16) -> String {
+        self.change_source_with(host, port, None)
+    }
+
+    fn change_source_with(&self, host: &str, port: u16, account: Option<(&str, &str)>) -> String {
+        let host = sql_str(host);
+        let (mu, su) = match account {
+            Some((user, password)) => {
+                let (user, password) = (sql_str(user), sql_str(password));
+                (
+                    format!(" MASTER_USER={user}, MASTER_PASSWORD={password},"),
+                    format!(" SOURCE_USER={user}, SOURCE_PASSWORD={password},"),
+                )
+            }
+            None => (String::new(), String::new()),
+        };
         match self.kind.flavor {
             Flavor::Mariadb => format!(
-                "CHANGE MASTER TO MASTER_HOST={host}, MASTER_PORT={port}, MASTER_USER={user}, \
-                 MASTER_PASSWORD={password}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1"
+                "CHANGE MASTER TO MASTER_HOST={host}, MASTER_PORT={port},{mu} MASTER_USE_GTID=slave_pos, \
+                 MASTER_CONNECT_RETRY=1"
             ),
             Flavor::Mysql if self.kind.version >= MYSQL_CHANGE_SOURCE_WORDS => format!(
-                "CHANGE REPLICATION SOURCE TO SOURCE_HOST={host}, SOURCE_PORT={port}, SOURCE_USER={user}, \
-                 SOURCE_PASSWORD={password}, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1"
+                "CHANGE REPLICATION SOURCE TO SOURCE_HOST={host}, SOURCE_PORT={port},{su} SOURCE_AUTO_POSITION=1, \
+                 SOURCE_CONNECT_RETRY=1"
             ),
             Flavor::Mysql => format!(
-                "CHANGE MASTER TO MASTER_HOST={host}, MASTER_PORT={port}, MASTER_USER={user}, \
-                 MASTER_PASSWORD={password}, MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1"
+                "CHANGE MASTER TO MASTER_HOST={host}, MASTER_PORT={port},{mu} MASTER_AUTO_POSITION=1, \
+                 MASTER_CONNECT_RETRY=1"
             ),
         }
     }

@@ -46,6 +46,8 @@ pub struct AgentSpawn<'a> {
     pub session_timeout_ms: Option<u64>,
     /// How often an unchanged status is re-published; `None`: the agent's default.
     pub heartbeat_ms: Option<u64>,
+    /// The replication account's password file, for the coordinator's repointing.
+    pub repl_password_file: Option<&'a Path>,
 }
 
 /// `<state>/agent-<node>`.
@@ -116,6 +118,9 @@ pub fn agent_args(
     ]);
     if let Some(ms) = spec.heartbeat_ms {
         args.extend(["--heartbeat".into(), ms.to_string().into()]);
+    }
+    if let Some(file) = spec.repl_password_file {
+        args.extend(["--repl-password-file".into(), file.as_os_str().to_owned()]);
     }
     args
 }
@@ -189,6 +194,7 @@ mod tests {
             interval_ms: 250,
             session_timeout_ms: Some(2000),
             heartbeat_ms: Some(600_000),
+            repl_password_file: Some(Path::new("/s/repl.password")),
         };
         let server =
             MysqlServer { name: "db2".into(), host: "127.0.0.1".into(), port: 4000, role: "replica".into(), pid: None };

@@ -259,6 +259,7 @@ async fn start_agents(
     status: &SandboxStatus,
 ) -> Result<Vec<AgentProcess>> {
     let creds = secrets::load(dir)?;
+    let repl_password_file = dir.join(REPL_PASSWORD_FILE);
     let spec = agents::AgentSpawn {
         binary,
         zk: &status.zk,
@@ -267,6 +268,7 @@ async fn start_agents(
         interval_ms: opts.agent_interval_ms,
         session_timeout_ms: opts.agent_session_timeout_ms,
         heartbeat_ms: opts.agent_heartbeat_ms,
+        repl_password_file: Some(&repl_password_file),
     };
     let started = agents::start(dir, &spec, &status.mysql, &creds.agent)?;
     let paths = crate::cluster::ClusterPaths::new(crate::config::DEFAULT_ROOT, CLUSTER);

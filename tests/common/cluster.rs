@@ -65,6 +65,7 @@ impl Fixture {
             actor: Actor { user: "tester".into(), host: "test".into(), ssh_client: None },
             origin: "cli".into(),
             read_only: false,
+            guard: None,
         }
     }
 

@@ -1,0 +1,143 @@
+//! Automatic failover by the agents' elected coordinator, against a real sandbox: a `kill -9` of
+//! the primary's mariadbd is failed over automatically, then blocked by the cool-down until
+//! `myzoo ack`, and the old primary, restarted, is rejoined automatically; an agent killed while
+//! its server serves causes no failover; a host death (agent and server together) is failed over
+//! only after the agent's session has expired. The tests in this file run one at a time: each
+//! starts a whole cluster.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use myzoo::agent::coordinator::{read_state, CoordinatorState};
+use myzoo::cluster::config::PrimaryRecord;
+use myzoo::failover::journal::{self, OpState};
+use myzoo::sandbox;
+
+use common::cluster::{Fixture, SESSION_TIMEOUT_MS, WAIT};
+
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn kill(pid: i32) {
+    // SAFETY: kill(2) on a process this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0, "kill {pid}");
+}
+
+async fn automatic(fx: &Fixture) {
+    fx.edit_config(|v| {
+        v["failover"]["automatic"] = true.into();
+        v["failover"]["confirmations"] = 2.into();
+        v["failover"]["cooldown_s"] = 300.into();
+        v["failover"]["auto_rejoin"] = true.into();
+    })
+    .await;
+}
+
+async fn wait_state(fx: &Fixture, what: &str, ok: impl Fn(&CoordinatorState) -> bool) -> CoordinatorState {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (s, _) = read_state(&fx.zk, &fx.paths).await.expect("coordinator state");
+        if ok(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "coordinator never {what}: {s:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn wait_epoch(fx: &Fixture, epoch: u64) -> PrimaryRecord {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let p = fx.primary().await;
+        if p.epoch >= epoch {
+            return p;
+        }
+        assert!(Instant::now() < deadline, "no failover: {p:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_crashed_server_is_failed_over_blocked_acknowledged_and_rejoined() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let fx = Fixture::start().await;
+    automatic(&fx).await;
+    wait_state(&fx, "watched the primary", |s| s.mode == "on" && s.reason.contains("up")).await;
+
+    let killed = Instant::now();
+    kill(fx.sb.mysql_pid("db1"));
+    let record = wait_epoch(&fx, 2).await;
+    eprintln!("automatic failover to {} recorded {} ms after the kill", record.node, killed.elapsed().as_millis());
+    assert_ne!(record.node, "db1");
+    let history = journal::list(&fx.zk, &fx.paths, 1).await.unwrap();
+    let (_, _, rec) = history.first().expect("a journal record");
+    assert_eq!(rec.owner.origin, "coordinator");
+    // The journal is finished just after the record step; wait for it.
+    let deadline = Instant::now() + WAIT;
+    let rec = loop {
+        let (_, _, r) = journal::list(&fx.zk, &fx.paths, 1).await.unwrap().remove(0);
+        if r.state != OpState::Running || Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(rec.state, OpState::Done, "{rec:?}");
+
+    // Blocked by the cool-down; `myzoo ack` lifts it.
+    let s = wait_state(&fx, "blocked", |s| s.mode == "blocked" && s.reason.contains("cool-down")).await;
+    assert!(s.blocked_until_ms.is_some() && s.last_failover_ms.is_some(), "{s:?}");
+    let home = tempfile::tempdir().unwrap();
+    let out = common::isolated_myzoo(home.path())
+        .args(["ack", "--zk", &fx.sb.zk(), "--cluster", sandbox::CLUSTER])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_state(&fx, "unblocked", |s| s.mode == "on").await;
+
+    // The old primary comes back read-only and is rejoined by the coordinator.
+    common::wait_exited(fx.sb.mysql_pid("db1"), WAIT).await;
+    sandbox::restart_mysql(fx.sb.dir.path(), "db1").await.expect("restart db1");
+    fx.wait_replicating("db1", &record.node).await;
+    assert!(fx.read_only("db1").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_agent_is_not_a_dead_server_but_a_dead_host_is_after_its_session() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let fx = Fixture::start().await;
+    automatic(&fx).await;
+    wait_state(&fx, "watched the primary", |s| s.mode == "on" && s.reason.contains("up")).await;
+
+    // db1's agent dies; its server serves on: the coordinator suspects, the plan refuses.
+    kill(fx.sb.agent_pid("db1"));
+    common::wait_exited(fx.sb.agent_pid("db1"), WAIT).await;
+    let s = wait_state(&fx, "refused", |s| s.reason.contains("refused")).await;
+    assert!(s.reason.contains("db1 accepts writes"), "{s:?}");
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(fx.primary().await.epoch, 1, "no failover while the server serves");
+
+    // Now the server dies too: failed over.
+    kill(fx.sb.mysql_pid("db1"));
+    let record = wait_epoch(&fx, 2).await;
+    assert_ne!(record.node, "db1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_host_death_is_failed_over_after_the_session_expires_not_before() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let fx = Fixture::start().await;
+    automatic(&fx).await;
+    wait_state(&fx, "watched the primary", |s| s.mode == "on" && s.reason.contains("up")).await;
+
+    let killed = Instant::now();
+    kill(fx.sb.agent_pid("db1"));
+    kill(fx.sb.mysql_pid("db1"));
+    let record = wait_epoch(&fx, 2).await;
+    let after_ms = killed.elapsed().as_millis();
+    eprintln!("host death: failover to {} recorded {after_ms} ms after the kill", record.node);
+    // Its agent's znode (last saying "up") stays until the session expires: nothing acts before.
+    assert!(
+        after_ms >= u128::from(SESSION_TIMEOUT_MS) - 500,
+        "failed over after {after_ms} ms, before the session expired"
+    );
+}
