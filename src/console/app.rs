@@ -38,6 +38,9 @@ pub struct AppOptions {
     pub now: SystemTime,
     /// Where unsaved edits are kept (`<state>/drafts`).
     pub drafts_dir: std::path::PathBuf,
+    /// The MySQL account for switchover (user and password files, never passwords): the
+    /// executor turns it into credentials when a plan is asked for.
+    pub mysql: crate::config::MysqlAccess,
 }
 
 pub struct App {
@@ -246,6 +249,18 @@ impl App {
                 }
                 self.dirty |= self.screens.find.finished(id, result, elapsed_ms);
             }
+            Event::Planned { id, cluster, kind, result } => {
+                let mut cx = Cx::new(&self.shared, &mut effects, &mut self.notices);
+                self.screens.failover.planned(id, &cluster, kind, result, &mut cx);
+                self.dirty = true;
+            }
+            Event::OperationReport { id, record } => {
+                self.dirty |= self.screens.failover.reported(id, *record);
+            }
+            Event::OperationEnded { id, cluster: _, kind, result } => {
+                let mut cx = Cx::new(&self.shared, &mut effects, &mut self.notices);
+                self.dirty |= self.screens.failover.ended(id, kind, result, &mut cx);
+            }
             Event::Revealed { path, result } => match result {
                 Ok(()) => {
                     self.notify(NoticeLevel::Info, format!("secrets of {path} revealed (recorded in the audit log)"));
@@ -382,13 +397,13 @@ impl App {
             Action::CommandLine => self.overlay = Some(Overlay::Input(Input::command())),
             Action::NextPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
-                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find => {
+                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find | ScreenId::Failover => {
                     self.show_tree(TreeFocus::Tree, effects)
                 }
             },
             Action::PrevPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
-                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find => {
+                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find | ScreenId::Failover => {
                     self.show_tree(TreeFocus::Detail, effects)
                 }
             },
@@ -413,6 +428,14 @@ impl App {
                 let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
                 if self.screens.cluster.select(&name, &mut cx) {
                     self.show(ScreenId::Cluster, effects);
+                }
+            }
+            Nav::Failover { plan } => {
+                self.follow_cluster(effects);
+                self.show(ScreenId::Failover, effects);
+                if let Some(kind) = plan {
+                    let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
+                    self.screens.failover.request_plan(kind, &mut cx);
                 }
             }
             Nav::Goto(path) => {
@@ -504,9 +527,17 @@ impl App {
         }
     }
 
+    /// The failover screen follows the cluster chosen on the cluster screen.
+    fn follow_cluster(&mut self, effects: &mut Vec<Effect>) {
+        let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
+        let chosen = self.screens.cluster.store().selected.as_deref();
+        self.screens.failover.follow(chosen, &mut cx);
+    }
+
     /// Keeps derived state in step, and tells the watch what is worth reading when that
     /// changed (the loaded part of the tree, the cluster list, the cluster on screen).
     fn after_change(&mut self, effects: &mut Vec<Effect>) {
+        self.follow_cluster(effects);
         let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
         for (_, screen) in self.screens.all_mut() {
             screen.after_update(&mut cx);
