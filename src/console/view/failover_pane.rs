@@ -51,7 +51,7 @@ pub fn draw(frame: &mut Frame<'_>, sh: &Shared, view: &FailoverView, area: Rect)
     let history_rows = u16::try_from(view.history.len()).unwrap_or(u16::MAX).saturating_add(2);
     let top_rows = u16::try_from(top.len()).unwrap_or(u16::MAX);
     let history_h = if plan_shown {
-        history_rows.min(HISTORY_MIN_ROWS.max(inner.height / 4))
+        history_rows.min(HISTORY_MIN_ROWS.max(inner.height / 4).max(inner.height.saturating_sub(top_rows)))
     } else {
         history_rows.max(HISTORY_MIN_ROWS).min(inner.height.saturating_sub(top_rows.min(inner.height / 2)))
     }
@@ -111,15 +111,27 @@ fn operation_lines<'a>(t: &Theme, view: &'a FailoverView, now_ms: i64, compact: 
         Span::styled(strings::operation_title(r), op_style(t, r.state)),
     ]));
     lines.push(lock);
-    if compact && r.state != OpState::Running && view.detail.is_none() {
+    let dur = |s: &crate::failover::journal::Step| match (s.started_ms, s.finished_ms) {
+        (Some(a), Some(b)) => strings::duration(b - a),
+        (Some(a), None) => format!("{}…", strings::duration((now_ms - a).max(0))),
+        _ => String::new(),
+    };
+    if compact && view.detail.is_none() {
+        // The plan needs the room: a finished operation is its title, a running one its
+        // steps on one (wrapped) line.
+        if r.state == OpState::Running {
+            let mut spans = Vec::new();
+            for s in &r.steps {
+                let d = dur(s);
+                let text = if d.is_empty() { s.name.clone() } else { format!("{} {d}", s.name) };
+                spans.push(Span::styled(format!("{} {text}  ", step_mark(s.state)), step_style(t, s.state)));
+            }
+            lines.push(Line::from(spans));
+        }
         return lines;
     }
     for s in &r.steps {
-        let dur = match (s.started_ms, s.finished_ms) {
-            (Some(a), Some(b)) => strings::duration(b - a),
-            (Some(a), None) => format!("{}…", strings::duration((now_ms - a).max(0))),
-            _ => String::new(),
-        };
+        let dur = dur(s);
         let style = step_style(t, s.state);
         lines.push(Line::from(vec![
             Span::styled(format!("  {} ", step_mark(s.state)), style),
