@@ -281,3 +281,20 @@ fn read_only_shows_the_plan_and_refuses_to_run() {
     assert!(ro.overlay().is_none());
     assert!(ro.notices().latest().unwrap().text.contains("read-only"), "{:?}", ro.notices().latest());
 }
+
+/// While this console runs an operation, `q` asks first (ctrl-c still quits at once); the
+/// operation's reports take over from the plan.
+#[test]
+fn quitting_while_our_operation_runs_needs_a_second_q() {
+    let mut a = app((100, 30));
+    let PlanState::Ready { id, .. } = a.screens().failover.view().plan.clone() else { panic!("no plan") };
+    let ours = record(plan("db2", "db1", 2), NOW_MS, 2);
+    a.update(Event::OperationReport { id, record: Box::new(ours) });
+    assert!(a.screens().failover.running());
+    assert_eq!(a.screens().failover.view().plan, PlanState::None, "the plan gave way to the operation");
+    key(&mut a, 'q');
+    assert!(!a.should_quit(), "one q quit while an operation runs");
+    assert!(a.notices().latest().unwrap().text.contains("q again"), "{:?}", a.notices().latest());
+    key(&mut a, 'q');
+    assert!(a.should_quit());
+}

@@ -64,6 +64,8 @@ pub struct App {
     reloads: u64,
     dirty: bool,
     should_quit: bool,
+    /// `q` was pressed once while this console runs an operation: the next one quits.
+    quit_asked: bool,
 }
 
 impl App {
@@ -94,6 +96,7 @@ impl App {
             reloads: 0,
             dirty: true,
             should_quit: false,
+            quit_asked: false,
         }
     }
 
@@ -392,6 +395,12 @@ impl App {
     /// Keys every screen shares, when the screen did not take them.
     fn on_common_action(&mut self, action: Action, effects: &mut Vec<Effect>) {
         match action {
+            // Quitting stops an operation this console runs between two steps; the journal
+            // says how far it got, but the operator should mean it (ctrl-c always quits).
+            Action::Quit if self.screens.failover.running() && !self.quit_asked => {
+                self.quit_asked = true;
+                self.notify(NoticeLevel::Error, strings::QUIT_WHILE_RUNNING);
+            }
             Action::Quit | Action::ForceQuit => self.should_quit = true,
             Action::Help => self.overlay = Some(Overlay::Help(self.screen_scope())),
             Action::CommandLine => self.overlay = Some(Overlay::Input(Input::command())),

@@ -259,7 +259,7 @@ impl Default for KeyMap {
                 b(&[Key::ch('[')], PrevCluster, Cluster, false),
                 b(&[Key::ch('t')], FocusTree, Cluster, true),
                 b(&[Key::ch('S')], PlanSwitchover, Cluster, true),
-                b(&[Key::ch('H')], ShowFailover, Cluster, true),
+                b(&[Key::ch('H')], ShowFailover, Cluster, false),
                 b(&[p(K::Up), Key::ch('k')], Up, Global, false),
                 b(&[p(K::Down), Key::ch('j')], Down, Global, false),
                 b(&[p(K::PageUp), Key::ctrl('b')], PageUp, Global, false),

@@ -165,6 +165,8 @@ pub const NO_PLAN_TO_RUN: &str = "no plan on screen: S plans a switchover first"
 pub const READ_ONLY_PLAN_ONLY: &str = "read-only mode: the plan is shown, nothing will run";
 pub const READ_ONLY_REFUSED_RUN: &str = "read-only mode: the plan is shown, running it is refused";
 pub const ALREADY_RUNNING: &str = "this console is running an operation already";
+pub const QUIT_WHILE_RUNNING: &str =
+    "an operation started here is running: q again quits and stops it between steps (its journal says how far it got)";
 pub const PLAN_GONE: &str = "that plan was used or replaced: S plans again";
 pub const RUN_TITLE: &str = " Run ";
 pub const RUN_YES_NO: &str = "y runs it · any other key keeps the plan on screen";

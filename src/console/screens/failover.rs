@@ -422,9 +422,10 @@ impl Screen for FailoverScreen {
         }
     }
 
-    /// The plan's age moves while it is on screen.
+    /// The plan's age and a running step's time move while they are on screen.
     fn on_tick(&mut self, shown: bool, _cx: &mut Cx<'_>) -> bool {
-        shown && matches!(self.view.plan, PlanState::Ready { .. } | PlanState::Requested { .. })
+        let running = self.view.current().is_some_and(|(_, r)| r.state == OpState::Running);
+        shown && (running || matches!(self.view.plan, PlanState::Ready { .. } | PlanState::Requested { .. }))
     }
 
     fn on_show(&mut self, cx: &mut Cx<'_>) {
