@@ -72,6 +72,7 @@ fn editor_on(doc: &str) -> App {
         size: (120, 40),
         now: UNIX_EPOCH + Duration::from_secs(1_795_640_000),
         drafts_dir: std::env::temp_dir().join("myzoo-bench-drafts"),
+        mysql: Default::default(),
     });
     let node = NodeInfo {
         path: "/bench/doc".into(),

@@ -43,6 +43,7 @@ fn app() -> App {
         size: (100, 30),
         now,
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
+        mysql: Default::default(),
     });
     a.update(Event::Zk(ZkEvent::Session { badge: SessionBadge::Connected, at: now }));
     a.update(Event::Zk(ZkEvent::Ready { generation: 1 }));

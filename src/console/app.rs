@@ -38,6 +38,9 @@ pub struct AppOptions {
     pub now: SystemTime,
     /// Where unsaved edits are kept (`<state>/drafts`).
     pub drafts_dir: std::path::PathBuf,
+    /// The MySQL account for switchover (user and password files, never passwords): the
+    /// executor turns it into credentials when a plan is asked for.
+    pub mysql: crate::config::MysqlAccess,
 }
 
 pub struct App {
@@ -61,6 +64,8 @@ pub struct App {
     reloads: u64,
     dirty: bool,
     should_quit: bool,
+    /// `q` was pressed once while this console runs an operation: the next one quits.
+    quit_asked: bool,
 }
 
 impl App {
@@ -91,6 +96,7 @@ impl App {
             reloads: 0,
             dirty: true,
             should_quit: false,
+            quit_asked: false,
         }
     }
 
@@ -246,6 +252,18 @@ impl App {
                 }
                 self.dirty |= self.screens.find.finished(id, result, elapsed_ms);
             }
+            Event::Planned { id, cluster, kind, result } => {
+                let mut cx = Cx::new(&self.shared, &mut effects, &mut self.notices);
+                self.screens.failover.planned(id, &cluster, kind, result, &mut cx);
+                self.dirty = true;
+            }
+            Event::OperationReport { id, record } => {
+                self.dirty |= self.screens.failover.reported(id, *record);
+            }
+            Event::OperationEnded { id, cluster: _, kind, result } => {
+                let mut cx = Cx::new(&self.shared, &mut effects, &mut self.notices);
+                self.dirty |= self.screens.failover.ended(id, kind, result, &mut cx);
+            }
             Event::Revealed { path, result } => match result {
                 Ok(()) => {
                     self.notify(NoticeLevel::Info, format!("secrets of {path} revealed (recorded in the audit log)"));
@@ -377,18 +395,24 @@ impl App {
     /// Keys every screen shares, when the screen did not take them.
     fn on_common_action(&mut self, action: Action, effects: &mut Vec<Effect>) {
         match action {
+            // Quitting stops an operation this console runs between two steps; the journal
+            // says how far it got, but the operator should mean it (ctrl-c always quits).
+            Action::Quit if self.screens.failover.running() && !self.quit_asked => {
+                self.quit_asked = true;
+                self.notify(NoticeLevel::Error, strings::QUIT_WHILE_RUNNING);
+            }
             Action::Quit | Action::ForceQuit => self.should_quit = true,
             Action::Help => self.overlay = Some(Overlay::Help(self.screen_scope())),
             Action::CommandLine => self.overlay = Some(Overlay::Input(Input::command())),
             Action::NextPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
-                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find => {
+                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find | ScreenId::Failover => {
                     self.show_tree(TreeFocus::Tree, effects)
                 }
             },
             Action::PrevPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
-                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find => {
+                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find | ScreenId::Failover => {
                     self.show_tree(TreeFocus::Detail, effects)
                 }
             },
@@ -413,6 +437,14 @@ impl App {
                 let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
                 if self.screens.cluster.select(&name, &mut cx) {
                     self.show(ScreenId::Cluster, effects);
+                }
+            }
+            Nav::Failover { plan } => {
+                self.follow_cluster(effects);
+                self.show(ScreenId::Failover, effects);
+                if let Some(kind) = plan {
+                    let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
+                    self.screens.failover.request_plan(kind, &mut cx);
                 }
             }
             Nav::Goto(path) => {
@@ -504,9 +536,17 @@ impl App {
         }
     }
 
+    /// The failover screen follows the cluster chosen on the cluster screen.
+    fn follow_cluster(&mut self, effects: &mut Vec<Effect>) {
+        let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
+        let chosen = self.screens.cluster.store().selected.as_deref();
+        self.screens.failover.follow(chosen, &mut cx);
+    }
+
     /// Keeps derived state in step, and tells the watch what is worth reading when that
     /// changed (the loaded part of the tree, the cluster list, the cluster on screen).
     fn after_change(&mut self, effects: &mut Vec<Effect>) {
+        self.follow_cluster(effects);
         let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
         for (_, screen) in self.screens.all_mut() {
             screen.after_update(&mut cx);

@@ -7,6 +7,7 @@ use crossterm::event::KeyEvent;
 use super::editor::typed_char;
 use super::keymap::{Action, Key, KeyMap, Scope};
 
+use crate::failover::plan::{OpKind, Plan};
 use crate::ops::{DeletePlan, NodeMode};
 use crate::zk::{base_name, child_path};
 
@@ -39,8 +40,24 @@ pub struct CreateForm {
 pub enum DialogResult {
     Stay,
     Cancel,
-    Create { path: String, data: Vec<u8>, mode: NodeMode },
-    Delete { path: String, version: i32, recursive: bool, confirm: Option<String> },
+    Create {
+        path: String,
+        data: Vec<u8>,
+        mode: NodeMode,
+    },
+    Delete {
+        path: String,
+        version: i32,
+        recursive: bool,
+        confirm: Option<String>,
+    },
+    /// Run the plan made as job `id`; `confirm` is the production cluster's name as typed.
+    Run {
+        id: u64,
+        kind: OpKind,
+        cluster: String,
+        confirm: Option<String>,
+    },
 }
 
 impl CreateForm {
@@ -214,6 +231,65 @@ impl DeleteConfirm {
     }
 }
 
+/// The confirmation before a cluster operation runs: what it will do, and on a production
+/// cluster the cluster's name to type (the service checks it again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunConfirm {
+    pub id: u64,
+    pub cluster: String,
+    pub plan: Plan,
+    pub production: bool,
+    pub typed: String,
+    pub error: Option<String>,
+}
+
+impl RunConfirm {
+    pub fn new(id: u64, cluster: String, plan: Plan, production: bool) -> RunConfirm {
+        RunConfirm { id, cluster, plan, production, typed: String::new(), error: None }
+    }
+
+    /// A typed confirmation on production, else an explicit yes.
+    pub fn scope(&self) -> Scope {
+        if self.production {
+            Scope::Dialog
+        } else {
+            Scope::Danger
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, keymap: &KeyMap) -> DialogResult {
+        let action = keymap.lookup(Key::from_event(&key), self.scope());
+        if !self.production {
+            // Anything but a yes keeps the plan on screen: running is never the default.
+            return match action {
+                Some(Action::Confirm) => self.confirmed(None),
+                _ => DialogResult::Cancel,
+            };
+        }
+        match (action, typed_char(&key)) {
+            (_, Some(c)) => {
+                self.typed.push(c);
+                DialogResult::Stay
+            }
+            (Some(Action::Cancel), _) => DialogResult::Cancel,
+            (Some(Action::Submit), _) if self.typed == self.cluster => self.confirmed(Some(self.cluster.clone())),
+            (Some(Action::Submit), _) => {
+                self.error = Some(super::strings::type_cluster_exactly(&self.cluster));
+                DialogResult::Stay
+            }
+            (Some(Action::DeleteChar), _) => {
+                self.typed.pop();
+                DialogResult::Stay
+            }
+            _ => DialogResult::Stay,
+        }
+    }
+
+    fn confirmed(&self, confirm: Option<String>) -> DialogResult {
+        DialogResult::Run { id: self.id, kind: self.plan.kind, cluster: self.cluster.clone(), confirm }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,5 +370,43 @@ mod tests {
         assert!(
             matches!(d.on_key(key(KeyCode::Enter), &km), DialogResult::Delete { confirm: Some(c), .. } if c == "prod-eu")
         );
+    }
+
+    fn switchover_plan() -> Plan {
+        Plan {
+            kind: OpKind::Switchover,
+            cluster: "prod-eu".into(),
+            old_primary: "db1".into(),
+            epoch: 3,
+            candidate: Some("db2".into()),
+            candidates: Vec::new(),
+            positions: Vec::new(),
+            steps: Vec::new(),
+            expected_block_ms: 150,
+            refusals: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn running_needs_y_and_on_production_the_cluster_name() {
+        let km = KeyMap::default();
+        let mut c = RunConfirm::new(4, "dev".into(), switchover_plan(), false);
+        assert_eq!(c.on_key(key(KeyCode::Enter), &km), DialogResult::Cancel, "enter must not run");
+        assert_eq!(
+            c.on_key(key(KeyCode::Char('y')), &km),
+            DialogResult::Run { id: 4, kind: OpKind::Switchover, cluster: "dev".into(), confirm: None }
+        );
+        let mut c = RunConfirm::new(5, "prod-eu".into(), switchover_plan(), true);
+        assert_eq!(c.scope(), Scope::Dialog);
+        assert_eq!(c.on_key(key(KeyCode::Char('y')), &km), DialogResult::Stay);
+        assert_eq!(c.on_key(key(KeyCode::Enter), &km), DialogResult::Stay);
+        assert!(c.error.is_some());
+        c.typed.clear();
+        typed(&mut |k| c.on_key(k, &km), "prod-eu");
+        assert!(matches!(
+            c.on_key(key(KeyCode::Enter), &km),
+            DialogResult::Run { id: 5, confirm: Some(n), .. } if n == "prod-eu"
+        ));
     }
 }

@@ -7,6 +7,8 @@ use crossterm::event::KeyEvent;
 
 use super::draft::Draft;
 use super::editor::Problem;
+use crate::failover::journal::Record;
+use crate::failover::plan::{OpKind, Plan};
 use crate::zk::{NodeInfo, ZkEvent};
 
 #[derive(Debug, Clone)]
@@ -40,6 +42,31 @@ pub enum Event {
     Found { id: u64, items: Vec<crate::zk::find::Found>, progress: crate::zk::find::FindProgress, elapsed_ms: u64 },
     /// The search ended: finished (or cancelled) with its counts, or why it stopped.
     FindFinished { id: u64, result: Result<crate::zk::find::FindProgress, String>, elapsed_ms: u64 },
+    /// A plan for operation `id` (fresh probes; nothing changed), or why none could be made
+    /// (no credentials, ZooKeeper or MySQL unreachable).
+    Planned { id: u64, cluster: String, kind: OpKind, result: Result<Planned, String> },
+    /// Operation `id`, run by this console, moved on: its journal record as it now stands.
+    OperationReport { id: u64, record: Box<Record> },
+    /// Operation `id` ended: its final record (done, rolled back, failed), or why it did not
+    /// run or stopped without a record (refused: nothing changed).
+    OperationEnded { id: u64, cluster: String, kind: OpKind, result: Result<Box<Record>, OperationError> },
+}
+
+/// A plan as the console shows it, and what the confirmation needs to know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub plan: Box<Plan>,
+    /// A production cluster: running needs its name typed.
+    pub production: bool,
+}
+
+/// Why an operation did not produce a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperationError {
+    /// Refused before anything changed (read-only, lock held, plan refuses, not confirmed).
+    Refused(String),
+    /// It could not start or its journal could not be written.
+    Failed(String),
 }
 
 /// The outcome of a write, as the editor needs it.
@@ -117,5 +144,22 @@ pub enum Effect {
     DropDraft {
         dir: std::path::PathBuf,
         path: String,
+    },
+    /// Plan operation `kind` on `cluster` as job `id` (fresh probes; changes nothing); `to`
+    /// asks for a particular node. The executor keeps what running it needs.
+    PlanOperation {
+        id: u64,
+        kind: OpKind,
+        cluster: String,
+        to: Option<String>,
+    },
+    /// Run the plan made as job `id`, confirmed by the operator (`confirm`: the production
+    /// cluster's name as typed). Reports come back as [`Event::OperationReport`], then one
+    /// [`Event::OperationEnded`].
+    RunOperation {
+        id: u64,
+        kind: OpKind,
+        cluster: String,
+        confirm: Option<String>,
     },
 }

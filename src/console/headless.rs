@@ -40,7 +40,7 @@ impl Headless {
             let _ = zk_tx.send(Event::Zk(ev));
         });
         let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
-        let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, opts.read_only);
+        let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, opts.read_only).with_mysql(opts.mysql.clone());
         Ok(Headless {
             app: App::new(opts),
             terminal,

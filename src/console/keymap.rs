@@ -41,6 +41,10 @@ pub enum Action {
     DeleteNode,
     CopyPath,
     ShowAudit,
+    // Cluster operations (the failover screen).
+    ShowFailover,
+    PlanSwitchover,
+    RunPlan,
     // The editor.
     Save,
     Find,
@@ -79,6 +83,8 @@ pub enum Scope {
     Audit,
     /// The search screen's results.
     Find,
+    /// The failover screen: the operation in progress, the plan, the history.
+    Failover,
     /// Help and the node popup (scrolling and closing only).
     Popup,
     /// The editor while editing text (other keys edit the text).
@@ -102,7 +108,14 @@ impl Scope {
     pub fn with_globals(self) -> bool {
         matches!(
             self,
-            Scope::Global | Scope::Overview | Scope::Cluster | Scope::Audit | Scope::Tree | Scope::Detail | Scope::Find
+            Scope::Global
+                | Scope::Overview
+                | Scope::Cluster
+                | Scope::Audit
+                | Scope::Tree
+                | Scope::Detail
+                | Scope::Find
+                | Scope::Failover
         )
     }
 }
@@ -245,6 +258,8 @@ impl Default for KeyMap {
                 b(&[Key::ch(']')], NextCluster, Cluster, true),
                 b(&[Key::ch('[')], PrevCluster, Cluster, false),
                 b(&[Key::ch('t')], FocusTree, Cluster, true),
+                b(&[Key::ch('S')], PlanSwitchover, Cluster, true),
+                b(&[Key::ch('H')], ShowFailover, Cluster, false),
                 b(&[p(K::Up), Key::ch('k')], Up, Global, false),
                 b(&[p(K::Down), Key::ch('j')], Down, Global, false),
                 b(&[p(K::PageUp), Key::ctrl('b')], PageUp, Global, false),
@@ -267,6 +282,10 @@ impl Default for KeyMap {
                 b(&[p(K::Enter)], Toggle, Scope::Find, true),
                 b(&[p(K::Esc)], Back, Scope::Find, true),
                 b(&[Key::ch('r')], Reload, Scope::Find, true),
+                b(&[Key::ch('S')], PlanSwitchover, Failover, true),
+                b(&[Key::ch('X')], RunPlan, Failover, true),
+                b(&[p(K::Enter)], Toggle, Failover, true),
+                b(&[Key::ch('r')], Reload, Failover, false),
                 b(&[p(K::Esc), Key::ch('q')], Back, Popup, true),
                 b(&[Key::ch('?')], Help, Popup, false),
                 b(&[p(K::Up), Key::ch('k')], Up, Popup, false),
@@ -405,8 +424,20 @@ mod tests {
     fn a_key_the_scope_rebinds_is_not_also_shown_as_global() {
         let hints = KeyMap::default().hints(Scope::Find);
         assert_eq!(hints.iter().filter(|(k, _)| k == "esc").count(), 1, "{hints:?}");
+        // The operation keys exist where they are used, and nowhere clash.
+        let km = KeyMap::default();
+        assert_eq!(km.lookup(Key::ch('S'), Scope::Cluster), Some(Action::PlanSwitchover));
+        assert_eq!(km.lookup(Key::ch('H'), Scope::Cluster), Some(Action::ShowFailover));
+        assert_eq!(km.lookup(Key::ch('S'), Scope::Failover), Some(Action::PlanSwitchover));
+        assert_eq!(km.lookup(Key::ch('X'), Scope::Failover), Some(Action::RunPlan));
+        assert_eq!(km.lookup(Key::ch('X'), Scope::Cluster), None, "running needs the plan on screen");
+        assert_eq!(km.lookup(p_esc(), Scope::Failover), Some(Action::Back));
         // In the editor, letters are text: no global key leaks in.
         assert!(KeyMap::default().hints(Scope::Editor).iter().all(|(k, _)| k != "q"));
+    }
+
+    fn p_esc() -> Key {
+        Key::plain(KeyCode::Esc)
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Res
         size: (0, 0),
         now: SystemTime::now(),
         drafts_dir,
+        mysql: r.mysql,
     };
     let session_cfg =
         SessionConfig { connect: r.connect, session_timeout: Duration::from_millis(r.session_timeout_ms) };

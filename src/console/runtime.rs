@@ -16,10 +16,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::app::{App, AppOptions};
 use super::draft;
-use super::event::{Effect, Event, SaveResult};
+use super::event::{Effect, Event, OperationError, Planned, SaveResult};
 use super::strings;
 use super::terminal::TerminalGuard;
 use super::view;
+use crate::failover::journal::Record;
+use crate::failover::plan::OpKind;
+use crate::failover::switchover;
+use crate::failover::{Access, Operator};
+use crate::ops::actor::Actor;
 use crate::ops::{Mutation, OpError, Ops, Origin};
 use crate::zk::session::{self, SessionConfig, ZkHandle};
 use crate::zk::{load, ZkEvent};
@@ -55,6 +60,17 @@ pub struct Executor {
     finds: Arc<std::sync::Mutex<std::collections::HashMap<u64, CancellationToken>>>,
     /// The draft writer's queue.
     drafts: UnboundedSender<DraftOp>,
+    /// Where operations find their MySQL account (read when a plan is asked for).
+    mysql: crate::config::MysqlAccess,
+    /// Plans made, by job id, kept until they run or a newer plan for the cluster replaces them:
+    /// a confirmed run carries out exactly the plan the operator saw.
+    prepared: Arc<std::sync::Mutex<std::collections::HashMap<u64, (String, PreparedOp)>>>,
+}
+
+/// What running a plan needs, per operation kind (adding one is one variant and one arm in
+/// [`Executor::plan_operation`] and [`Executor::run_operation`]).
+enum PreparedOp {
+    Switchover(Box<switchover::Prepared>),
 }
 
 /// One draft file operation, done in order by the draft writer.
@@ -114,7 +130,15 @@ impl Executor {
             clipboard: false,
             finds: Arc::default(),
             drafts: spawn_draft_writer(),
+            mysql: crate::config::MysqlAccess::default(),
+            prepared: Arc::default(),
         }
+    }
+
+    /// The MySQL account operations use (user and password files).
+    pub fn with_mysql(mut self, mysql: crate::config::MysqlAccess) -> Executor {
+        self.mysql = mysql;
+        self
     }
 
     /// Copies go to the real terminal.
@@ -151,6 +175,8 @@ impl Executor {
             Effect::Copy(text) => self.copy(&text),
             Effect::LoadAudit(filter) => self.load_audit(filter),
             Effect::Find { id, root, pattern } => self.find(id, root, pattern),
+            Effect::PlanOperation { id, kind, cluster, to } => self.plan_operation(id, kind, cluster, to),
+            Effect::RunOperation { id, kind, cluster, confirm } => self.run_operation(id, kind, cluster, confirm),
             Effect::CancelFind(id) => {
                 if let Some(token) = self.finds.lock().ok().and_then(|mut f| f.remove(&id)) {
                     token.cancel();
@@ -372,6 +398,96 @@ impl Executor {
         });
     }
 
+    /// An operator for `cluster` on the console's session, with the credentials read now (a
+    /// password file changed since start-up is picked up), origin `console`.
+    fn operator(&self, cluster: &str) -> Result<Operator, String> {
+        let client = self.zk.client().ok_or_else(|| strings::NOT_CONNECTED.to_string())?;
+        let creds = crate::config::operation_credentials(&self.mysql, "repl")
+            .map_err(|e| strings::credentials_missing(&format!("{e:#}")))?;
+        Ok(Operator {
+            client,
+            paths: crate::cluster::ClusterPaths::new(&self.root, cluster),
+            access: Access { user: creds.user, password: creds.password, repl_password: creds.repl_password },
+            actor: Actor::from_env(),
+            origin: Origin::Console.label().to_string(),
+            read_only: self.read_only,
+        })
+    }
+
+    /// Plans off the loop (fresh probes of every node; nothing changes) and keeps what running
+    /// the plan needs under the job id.
+    fn plan_operation(&self, id: u64, kind: OpKind, cluster: String, to: Option<String>) {
+        let tx = self.tx.clone();
+        let op = match self.operator(&cluster) {
+            Ok(op) => op,
+            Err(e) => {
+                let _ = tx.send(Event::Planned { id, cluster, kind, result: Err(e) });
+                return;
+            }
+        };
+        let prepared = self.prepared.clone();
+        tokio::spawn(async move {
+            let made = match kind {
+                OpKind::Switchover => switchover::plan(&op, to.as_deref())
+                    .await
+                    .map(|p| PreparedOp::Switchover(Box::new(p)))
+                    .map_err(|e| format!("{e:#}")),
+                OpKind::Failover | OpKind::Rejoin => Err(strings::operation_not_available(kind)),
+            };
+            let result = made.map(|made| {
+                let planned = match &made {
+                    PreparedOp::Switchover(p) => {
+                        Planned { plan: Box::new(p.plan.clone()), production: p.view.config.is_production() }
+                    }
+                };
+                if let Ok(mut kept) = prepared.lock() {
+                    kept.retain(|_, (c, _)| *c != cluster);
+                    kept.insert(id, (cluster.clone(), made));
+                }
+                planned
+            });
+            let _ = tx.send(Event::Planned { id, cluster, kind, result });
+        });
+    }
+
+    /// Runs the plan kept under `id`: every journal record the service reports comes back as
+    /// an event, then exactly one [`Event::OperationEnded`].
+    fn run_operation(&self, id: u64, kind: OpKind, cluster: String, confirm: Option<String>) {
+        let tx = self.tx.clone();
+        let ended = |result| Event::OperationEnded { id, cluster: cluster.clone(), kind, result };
+        let kept = self.prepared.lock().ok().and_then(|mut kept| kept.remove(&id));
+        let Some((_, prepared)) = kept else {
+            let _ = tx.send(ended(Err(OperationError::Refused(strings::PLAN_GONE.into()))));
+            return;
+        };
+        let op = match self.operator(&cluster) {
+            Ok(op) => op,
+            Err(e) => {
+                let _ = tx.send(ended(Err(OperationError::Failed(e))));
+                return;
+            }
+        };
+        tokio::spawn(async move {
+            let progress = tx.clone();
+            let report = move |record: &Record| {
+                let _ = progress.send(Event::OperationReport { id, record: Box::new(record.clone()) });
+            };
+            let result = match prepared {
+                PreparedOp::Switchover(p) => switchover::run(&op, *p, confirm.as_deref(), &report).await,
+            };
+            let result = result.map(Box::new).map_err(|e| {
+                let text = format!("{e:#}");
+                if e.downcast_ref::<switchover::Refused>().is_some() {
+                    OperationError::Refused(text)
+                } else {
+                    OperationError::Failed(text)
+                }
+            });
+            tracing::info!(id, %cluster, kind = kind.label(), ok = result.is_ok(), "operation ended");
+            let _ = tx.send(Event::OperationEnded { id, cluster, kind, result });
+        });
+    }
+
     /// Revealing masked secrets is an audited action of its own.
     fn reveal(&self, path: String) {
         let Some(client) = self.zk.client() else { return self.not_connected(path) };
@@ -396,6 +512,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.hide_cursor()?;
     let size = terminal.size()?;
+    let mysql = opts.mysql.clone();
     let mut app = App::new(AppOptions { size: (size.width, size.height), now: SystemTime::now(), ..opts });
 
     let (tx, rx) = mpsc::unbounded_channel::<Event>();
@@ -411,7 +528,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         tokio::spawn(tick(tx.clone(), cancel.clone())),
         tokio::spawn(signals(stop_signals, tx.clone(), cancel.clone())),
     ];
-    let executor = Executor::new(zk, tx, &app.shared().root, app.shared().read_only).with_clipboard();
+    let executor = Executor::new(zk, tx, &app.shared().root, app.shared().read_only).with_clipboard().with_mysql(mysql);
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
     executor.flush_drafts().await;
 

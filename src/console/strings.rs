@@ -108,6 +108,9 @@ pub fn action_label(action: Action) -> &'static str {
         Action::DeleteNode => "delete",
         Action::CopyPath => "copy path",
         Action::ShowAudit => "audit log",
+        Action::ShowFailover => "operations",
+        Action::PlanSwitchover => "plan switchover",
+        Action::RunPlan => "run the plan",
         Action::Save => "save",
         Action::Find => "find",
         Action::FindNext => "next match",
@@ -138,9 +141,195 @@ pub fn action_label_in(action: Action, scope: Scope) -> &'static str {
         (Action::Back, Scope::Cluster) => "all clusters",
         (Action::Back, Scope::Find) => "stop / back",
         (Action::Reload, Scope::Find) => "search again",
+        (Action::Toggle, Scope::Failover) => "steps of record",
+        (Action::Back, Scope::Failover) => "cluster",
         _ => action_label(action),
     }
 }
 
 /// `:find` without a pattern.
 pub const FIND_USAGE: &str = "usage: :find PATTERN (names and data under the selected znode) or :find /path PATTERN";
+
+// --- The failover screen and cluster operations ---
+
+pub const FAILOVER_TITLE: &str = "Operations";
+pub const OPERATION_HEADING: &str = "Operation";
+pub const PLAN_HEADING: &str = "Plan";
+pub const HISTORY_HEADING: &str = "History";
+pub const NO_OPERATION: &str = "no operation recorded for this cluster yet";
+pub const NO_HISTORY: &str = "no past operations";
+pub const PLANNING: &str = "planning: probing every node…";
+pub const NO_PLAN: &str = "S plans a switchover (nothing changes until you confirm)";
+pub const PLAN_IN_PROGRESS: &str = "a plan is being made already";
+pub const NO_PLAN_TO_RUN: &str = "no plan on screen: S plans a switchover first";
+pub const READ_ONLY_PLAN_ONLY: &str = "read-only mode: the plan is shown, nothing will run";
+pub const READ_ONLY_REFUSED_RUN: &str = "read-only mode: the plan is shown, running it is refused";
+pub const ALREADY_RUNNING: &str = "this console is running an operation already";
+pub const QUIT_WHILE_RUNNING: &str =
+    "an operation started here is running: q again quits and stops it between steps (its journal says how far it got)";
+pub const PLAN_GONE: &str = "that plan was used or replaced: S plans again";
+pub const RUN_TITLE: &str = " Run ";
+pub const RUN_YES_NO: &str = "y runs it · any other key keeps the plan on screen";
+pub const CANDIDATES_HEADING: &str = "candidates (best first)";
+pub const POSITIONS_HEADING: &str = "positions";
+pub const STEPS_HEADING: &str = "steps";
+pub const HISTORY_COLUMNS: [&str; 9] =
+    ["KIND", "STATE", "STARTED (UTC)", "DURATION", "OLD → NEW", "EPOCH", "BLOCK", "BY", "OUTCOME"];
+
+pub fn failover_status_line(cluster: &str, pos: usize, total: usize) -> String {
+    format!("operations of {cluster} · {pos}/{total}")
+}
+
+pub fn plan_refused(kind: crate::failover::plan::OpKind, refusals: &[String]) -> String {
+    if refusals.is_empty() {
+        format!("the {} plan refuses: no candidate", kind.label())
+    } else {
+        format!("the {} plan refuses: {}", kind.label(), refusals.join("; "))
+    }
+}
+
+pub fn plan_failed(kind: crate::failover::plan::OpKind, error: &str) -> String {
+    format!("cannot plan the {}: {error}", kind.label())
+}
+
+/// What credentials the console needs, when they are missing.
+pub fn credentials_missing(error: &str) -> String {
+    format!(
+        "{error} (the console reads mysql_user, mysql_password_file and repl_password_file from its profile, \
+         or $MYZOO_MYSQL_USER / $MYZOO_MYSQL_PASSWORD / $MYZOO_REPL_PASSWORD)"
+    )
+}
+
+pub fn operation_not_available(kind: crate::failover::plan::OpKind) -> String {
+    format!("{} is not available in the console yet: use `myzoo {}`", kind.label(), kind.label())
+}
+
+pub fn operation_ended(r: &crate::failover::journal::Record) -> String {
+    let new = r.new_primary.as_deref().unwrap_or("?");
+    let mut text = format!("{} {}: {} → {new}", r.kind.label(), r.state.label(), r.old_primary);
+    if let Some(e) = r.epoch_after {
+        text.push_str(&format!(", epoch {e}"));
+    }
+    if let Some(ms) = r.write_block_ms {
+        text.push_str(&format!(", writes blocked {ms} ms"));
+    }
+    if let Some(o) = r.outcome.as_deref().filter(|o| !o.is_empty()) {
+        text.push_str(&format!(" — {o}"));
+    }
+    text
+}
+
+pub fn operation_refused(kind: crate::failover::plan::OpKind, why: &str) -> String {
+    format!("{} refused, nothing changed: {why}", kind.label())
+}
+
+pub fn operation_failed(kind: crate::failover::plan::OpKind, why: &str) -> String {
+    format!("{} did not run: {why}", kind.label())
+}
+
+pub fn lock_busy(l: &crate::failover::lock::LockInfo) -> String {
+    format!("the cluster lock is held: {}", lock_holder(l))
+}
+
+pub fn lock_holder(l: &crate::failover::lock::LockInfo) -> String {
+    format!(
+        "{} by {}@{} ({}, pid {}) since {} UTC",
+        l.operation,
+        l.user,
+        l.host,
+        l.origin,
+        l.pid,
+        crate::zk::format::utc_time(l.since_ms)
+    )
+}
+
+/// The header badge while the cluster's lock is held.
+pub fn operation_running_badge(operation: Option<&str>) -> String {
+    format!(" {} running ", operation.unwrap_or("operation"))
+}
+
+pub fn plan_too_old(age_s: i64) -> String {
+    format!("the plan is {age_s} s old and the cluster may have moved: S plans again")
+}
+
+pub fn type_cluster_exactly(cluster: &str) -> String {
+    format!("type {cluster:?} exactly; nothing was run")
+}
+
+pub fn run_question(p: &crate::failover::plan::Plan) -> String {
+    format!(
+        "Run the {} of {}: {} → {} (epoch {} → {})?",
+        p.kind.label(),
+        p.cluster,
+        p.old_primary,
+        p.candidate.as_deref().unwrap_or("?"),
+        p.epoch,
+        p.epoch + 1
+    )
+}
+
+pub fn expected_block(ms: u64) -> String {
+    format!("expected write-block window: ~{ms} ms")
+}
+
+pub fn plan_warning(w: &str) -> String {
+    format!("warning: {w}")
+}
+
+pub fn plan_refusal(r: &str) -> String {
+    format!("refused: {r}")
+}
+
+pub fn production_cluster(cluster: &str) -> String {
+    format!("{cluster} is a production cluster.")
+}
+
+pub fn type_cluster_to_run(cluster: &str) -> String {
+    format!("type {cluster:?} and enter to run, esc to keep the plan:  ")
+}
+
+pub fn plan_title(p: &crate::failover::plan::Plan, age_s: i64) -> String {
+    format!(
+        "{} {} → {} · epoch {} → {} · made {age_s} s ago",
+        p.kind.label(),
+        p.old_primary,
+        p.candidate.as_deref().unwrap_or("(none)"),
+        p.epoch,
+        p.epoch + 1
+    )
+}
+
+pub const PLAN_CAN_RUN: &str = "X runs it (asks first)";
+pub const PLAN_READ_ONLY: &str = "read-only mode: shown only";
+
+pub fn operation_title(r: &crate::failover::journal::Record) -> String {
+    format!(
+        "{} {} → {} · {} · epoch {} → {} · by {}@{} ({})",
+        r.kind.label(),
+        r.old_primary,
+        r.new_primary.as_deref().unwrap_or("?"),
+        r.state.label(),
+        r.epoch_before,
+        r.epoch_after.map_or_else(|| (r.epoch_before + 1).to_string(), |e| e.to_string()),
+        r.owner.user,
+        r.owner.host,
+        r.owner.origin
+    )
+}
+
+pub fn lock_line(holder: Option<&crate::failover::lock::LockInfo>, held: bool) -> String {
+    match (holder, held) {
+        (Some(l), _) => format!("lock: held, {}", lock_holder(l)),
+        (None, true) => "lock: held (holder unreadable)".to_string(),
+        (None, false) => "lock: free".to_string(),
+    }
+}
+
+/// Milliseconds as an operator reads them: `850 ms`, `4.2 s`, `3 min 5 s`.
+pub fn duration(ms: i64) -> String {
+    match ms {
+        ms if ms < 1_000 => format!("{ms} ms"),
+        ms if ms < 60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        ms => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}

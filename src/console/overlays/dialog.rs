@@ -1,4 +1,4 @@
-//! The create and delete dialogs as overlays: what a finished dialog asks for. The forms
+//! The create, delete and run-operation dialogs as overlays: what a finished dialog asks for. The forms
 //! themselves (fields, typed confirmation) live in `console::dialogs`.
 
 use super::Layer;
@@ -17,6 +17,10 @@ pub fn finish(result: DialogResult, cx: &mut Cx<'_>) -> Layer {
         }
         DialogResult::Delete { path, version, recursive, confirm } => {
             cx.effect(Effect::Delete { path, version, recursive, confirm });
+            Layer::Close
+        }
+        DialogResult::Run { id, kind, cluster, confirm } => {
+            cx.effect(Effect::RunOperation { id, kind, cluster, confirm });
             Layer::Close
         }
     }

@@ -1,7 +1,7 @@
 //! What opens on top of a screen and takes the keys first: help, a node's full status, the
-//! command line and filter, the create and delete dialogs, the editor. Each is one file that
-//! owns its state, keys, hints and drawing and answers with a [`Layer`]; this enum is the
-//! registration.
+//! command line and filter, the create, delete and run-operation dialogs, the editor. Each is
+//! one file that owns its state, keys, hints and drawing and answers with a [`Layer`]; this
+//! enum is the registration.
 
 pub mod dialog;
 pub mod editor;
@@ -17,7 +17,7 @@ pub use input::Input;
 pub use node_detail::NodeDetail;
 
 use super::app::App;
-use super::dialogs::{CreateForm, DeleteConfirm};
+use super::dialogs::{CreateForm, DeleteConfirm, RunConfirm};
 use super::editor::Editor;
 use super::keymap::Scope;
 use super::screens::Nav;
@@ -30,6 +30,8 @@ pub enum Overlay {
     Input(Input),
     Create(CreateForm),
     Delete(DeleteConfirm),
+    /// The confirmation before a cluster operation (switchover …) runs.
+    Run(Box<RunConfirm>),
     /// Editing (or viewing read-only) a znode's data.
     Editor(Box<Editor>),
 }
@@ -63,6 +65,10 @@ impl Overlay {
                 let result = confirm.on_key(key, keymap);
                 dialog::finish(result, cx)
             }
+            Overlay::Run(confirm) => {
+                let result = confirm.on_key(key, keymap);
+                dialog::finish(result, cx)
+            }
             Overlay::Editor(e) => editor::on_key(e, key, cx),
         }
     }
@@ -74,6 +80,7 @@ impl Overlay {
             Overlay::Input(_) => Scope::Input,
             Overlay::Create(_) => Scope::Dialog,
             Overlay::Delete(confirm) => confirm.scope(),
+            Overlay::Run(confirm) => confirm.scope(),
             Overlay::Editor(e) => e.scope(),
         }
     }
@@ -92,6 +99,7 @@ impl Overlay {
             Overlay::Input(_) => {}
             Overlay::Create(form) => super::view::dialog_view::create(frame, &sh.theme, form, area),
             Overlay::Delete(confirm) => super::view::dialog_view::delete(frame, &sh.theme, confirm, area),
+            Overlay::Run(confirm) => super::view::dialog_view::run(frame, &sh.theme, confirm, area),
             Overlay::Editor(e) => super::view::editor_view::draw(frame, &sh.theme, e, screen),
         }
     }

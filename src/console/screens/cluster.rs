@@ -1,5 +1,6 @@
 //! The cluster screen: one cluster's verdict, topology and node table, live from the watch;
-//! `[`/`]` and `:cluster NAME` choose the cluster, `enter` opens a node's full status.
+//! `[`/`]` and `:cluster NAME` choose the cluster, `enter` opens a node's full status, `S`
+//! plans a switchover and `H` shows the operations (both on the failover screen).
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -12,6 +13,7 @@ use crate::console::overlays::{NodeDetail, Overlay};
 use crate::console::shared::{Cx, Shared};
 use crate::console::strings;
 use crate::console::view::cluster_pane;
+use crate::failover::plan::OpKind;
 use crate::zk::watch::Interest;
 use crate::zk::ZkEvent;
 
@@ -64,6 +66,8 @@ impl Screen for ClusterScreen {
                 }
             }
             Action::Reload => cx.effects(store.reload()),
+            Action::PlanSwitchover => return Nav::Failover { plan: Some(OpKind::Switchover) },
+            Action::ShowFailover => return Nav::Failover { plan: None },
             Action::Back => return Nav::Show(super::ScreenId::Overview),
             Action::Collapse | Action::Filter => {}
             _ => return Nav::Pass,

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod failover;
 pub mod find;
 pub mod overview;
 pub mod tree;
@@ -29,6 +30,7 @@ pub enum ScreenId {
     Tree,
     Audit,
     Find,
+    Failover,
 }
 
 /// What a screen (or overlay) wants after handling something.
@@ -45,6 +47,10 @@ pub enum Nav {
     Goto(String),
     /// Show this cluster on the cluster screen.
     Cluster(String),
+    /// Show the failover screen for the cluster chosen, asking for a plan of this kind.
+    Failover {
+        plan: Option<crate::failover::plan::OpKind>,
+    },
     Quit,
 }
 
@@ -122,7 +128,7 @@ pub fn move_list_cursor(cursor: &mut usize, action: Action, len: usize) -> bool 
 }
 
 /// How many screens there are (the length of [`Screens::all`]).
-pub const SCREEN_COUNT: usize = 5;
+pub const SCREEN_COUNT: usize = 6;
 
 /// Every screen, registered once.
 pub struct Screens {
@@ -131,6 +137,7 @@ pub struct Screens {
     pub tree: tree::TreeScreen,
     pub audit: audit::AuditScreen,
     pub find: find::FindScreen,
+    pub failover: failover::FailoverScreen,
 }
 
 impl Screens {
@@ -141,6 +148,7 @@ impl Screens {
             tree: tree::TreeScreen::new(root),
             audit: audit::AuditScreen::default(),
             find: find::FindScreen::new(root),
+            failover: failover::FailoverScreen::new(root),
         }
     }
 
@@ -151,6 +159,7 @@ impl Screens {
             ScreenId::Tree => &self.tree,
             ScreenId::Audit => &self.audit,
             ScreenId::Find => &self.find,
+            ScreenId::Failover => &self.failover,
         }
     }
 
@@ -161,6 +170,7 @@ impl Screens {
             ScreenId::Tree => &mut self.tree,
             ScreenId::Audit => &mut self.audit,
             ScreenId::Find => &mut self.find,
+            ScreenId::Failover => &mut self.failover,
         }
     }
 
@@ -173,10 +183,11 @@ impl Screens {
             (ScreenId::Cluster, &mut self.cluster),
             (ScreenId::Audit, &mut self.audit),
             (ScreenId::Find, &mut self.find),
+            (ScreenId::Failover, &mut self.failover),
         ]
     }
 
     pub fn all(&self) -> [&dyn Screen; SCREEN_COUNT] {
-        [&self.tree, &self.overview, &self.cluster, &self.audit, &self.find]
+        [&self.tree, &self.overview, &self.cluster, &self.audit, &self.find, &self.failover]
     }
 }

@@ -1,11 +1,12 @@
-//! The create and delete dialogs, drawn over the current screen.
+//! The create, delete and run-operation dialogs, drawn over the current screen.
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::console::dialogs::{CreateField, CreateForm, DeleteConfirm, CREATE_MODES, TEMPLATES};
+use crate::console::dialogs::{CreateField, CreateForm, DeleteConfirm, RunConfirm, CREATE_MODES, TEMPLATES};
+use crate::console::strings;
 use crate::console::theme::Theme;
 
 fn frame_popup(frame: &mut Frame<'_>, t: &Theme, area: Rect, title: &str, lines: Vec<Line<'_>>) {
@@ -70,4 +71,31 @@ pub fn delete(frame: &mut Frame<'_>, t: &Theme, d: &DeleteConfirm, area: Rect) {
         lines.push(Line::styled(e.as_str(), t.error));
     }
     frame_popup(frame, t, area, " Delete ", lines);
+}
+
+pub fn run(frame: &mut Frame<'_>, t: &Theme, c: &RunConfirm, area: Rect) {
+    let p = &c.plan;
+    let mut lines = vec![
+        Line::styled(strings::run_question(p), t.input),
+        Line::styled(strings::expected_block(p.expected_block_ms), t.label),
+    ];
+    for w in &p.warnings {
+        lines.push(Line::styled(strings::plan_warning(w), t.state_warn));
+    }
+    if c.production {
+        lines.push(Line::styled(strings::production_cluster(&c.cluster), t.header_production));
+    }
+    lines.push(Line::raw(""));
+    if c.production {
+        lines.push(Line::from(vec![
+            Span::styled(strings::type_cluster_to_run(&c.cluster), t.label),
+            Span::styled(format!("{}▏", c.typed), t.input),
+        ]));
+    } else {
+        lines.push(Line::styled(strings::RUN_YES_NO, t.label));
+    }
+    if let Some(e) = &c.error {
+        lines.push(Line::styled(e.as_str(), t.error));
+    }
+    frame_popup(frame, t, area, strings::RUN_TITLE, lines);
 }

@@ -1,5 +1,5 @@
 //! The header line: profile, root, ZooKeeper session badge, "stale since", a silent watch,
-//! read-only badge.
+//! read-only badge, and an operation running on the chosen cluster (its lock is held).
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -40,6 +40,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         let tier = clusters.view.as_ref().and_then(|v| v.config.as_ref()).map_or("", |c| c.tier.as_str());
         let style = if production { t.header_production } else { t.header };
         spans.push(Span::styled(format!(" cluster {c} {tier} "), style));
+        // The failover screen follows the chosen cluster's lock: a held lock is an operation.
+        let ops = app.screens().failover.view();
+        if ops.lock_held() && ops.cluster.as_deref() == Some(c.as_str()) {
+            let operation = ops.lock_holder().map(|l| l.operation.as_str());
+            spans.push(Span::styled(strings::operation_running_badge(operation), t.badge_warn));
+        }
     }
     if sh.read_only {
         spans.push(Span::styled(strings::BADGE_READ_ONLY, t.badge_readonly));
