@@ -117,6 +117,7 @@ async fn switchover_from_the_console_and_one_from_elsewhere_live() {
         actor: Actor { user: "elsewhere".into(), host: "cli-host".into(), ssh_client: None },
         origin: "cli".into(),
         read_only: false,
+        guard: None,
     };
     let mut prepared = None;
     for _ in 0..40 {

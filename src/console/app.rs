@@ -442,9 +442,9 @@ impl App {
             Nav::Failover { plan } => {
                 self.follow_cluster(effects);
                 self.show(ScreenId::Failover, effects);
-                if let Some(kind) = plan {
+                if let Some((kind, to)) = plan {
                     let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
-                    self.screens.failover.request_plan(kind, &mut cx);
+                    self.screens.failover.request_plan(kind, to, &mut cx);
                 }
             }
             Nav::Goto(path) => {

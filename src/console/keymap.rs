@@ -44,6 +44,8 @@ pub enum Action {
     // Cluster operations (the failover screen).
     ShowFailover,
     PlanSwitchover,
+    PlanFailover,
+    PlanRejoin,
     RunPlan,
     // The editor.
     Save,
@@ -259,6 +261,8 @@ impl Default for KeyMap {
                 b(&[Key::ch('[')], PrevCluster, Cluster, false),
                 b(&[Key::ch('t')], FocusTree, Cluster, true),
                 b(&[Key::ch('S')], PlanSwitchover, Cluster, true),
+                b(&[Key::ch('F')], PlanFailover, Cluster, false),
+                b(&[Key::ch('R')], PlanRejoin, Cluster, false),
                 b(&[Key::ch('H')], ShowFailover, Cluster, false),
                 b(&[p(K::Up), Key::ch('k')], Up, Global, false),
                 b(&[p(K::Down), Key::ch('j')], Down, Global, false),
@@ -283,6 +287,7 @@ impl Default for KeyMap {
                 b(&[p(K::Esc)], Back, Scope::Find, true),
                 b(&[Key::ch('r')], Reload, Scope::Find, true),
                 b(&[Key::ch('S')], PlanSwitchover, Failover, true),
+                b(&[Key::ch('F')], PlanFailover, Failover, false),
                 b(&[Key::ch('X')], RunPlan, Failover, true),
                 b(&[p(K::Enter)], Toggle, Failover, true),
                 b(&[Key::ch('r')], Reload, Failover, false),

@@ -22,8 +22,9 @@ use super::terminal::TerminalGuard;
 use super::view;
 use crate::failover::journal::Record;
 use crate::failover::plan::OpKind;
-use crate::failover::switchover;
-use crate::failover::{Access, Operator};
+use crate::failover::prepare::Prepared;
+use crate::failover::unplanned::FailoverOptions;
+use crate::failover::{rejoin, switchover, unplanned, Access, Operator};
 use crate::ops::actor::Actor;
 use crate::ops::{Mutation, OpError, Ops, Origin};
 use crate::zk::session::{self, SessionConfig, ZkHandle};
@@ -64,14 +65,11 @@ pub struct Executor {
     mysql: crate::config::MysqlAccess,
     /// Plans made, by job id, kept until they run or a newer plan for the cluster replaces them:
     /// a confirmed run carries out exactly the plan the operator saw.
-    prepared: Arc<std::sync::Mutex<std::collections::HashMap<u64, (String, PreparedOp)>>>,
+    prepared: Arc<std::sync::Mutex<KeptPlans>>,
 }
 
-/// What running a plan needs, per operation kind (adding one is one variant and one arm in
-/// [`Executor::plan_operation`] and [`Executor::run_operation`]).
-enum PreparedOp {
-    Switchover(Box<switchover::Prepared>),
-}
+/// Plans by job id, with their cluster.
+type KeptPlans = std::collections::HashMap<u64, (String, Box<Prepared>)>;
 
 /// One draft file operation, done in order by the draft writer.
 enum DraftOp {
@@ -411,6 +409,7 @@ impl Executor {
             actor: Actor::from_env(),
             origin: Origin::Console.label().to_string(),
             read_only: self.read_only,
+            guard: None,
         })
     }
 
@@ -428,18 +427,18 @@ impl Executor {
         let prepared = self.prepared.clone();
         tokio::spawn(async move {
             let made = match kind {
-                OpKind::Switchover => switchover::plan(&op, to.as_deref())
-                    .await
-                    .map(|p| PreparedOp::Switchover(Box::new(p)))
-                    .map_err(|e| format!("{e:#}")),
-                OpKind::Failover | OpKind::Rejoin => Err(strings::operation_not_available(kind)),
-            };
+                OpKind::Switchover => switchover::plan(&op, to.as_deref()).await,
+                OpKind::Failover => unplanned::plan(&op, &FailoverOptions { to, force: false }).await,
+                OpKind::Rejoin => match to {
+                    Some(node) => rejoin::plan(&op, &node).await,
+                    None => Err(anyhow::anyhow!(strings::REJOIN_NEEDS_NODE)),
+                },
+            }
+            .map(Box::new)
+            .map_err(|e| format!("{e:#}"));
             let result = made.map(|made| {
-                let planned = match &made {
-                    PreparedOp::Switchover(p) => {
-                        Planned { plan: Box::new(p.plan.clone()), production: p.view.config.is_production() }
-                    }
-                };
+                let planned =
+                    Planned { plan: Box::new(made.plan.clone()), production: made.view.config.is_production() };
                 if let Ok(mut kept) = prepared.lock() {
                     kept.retain(|_, (c, _)| *c != cluster);
                     kept.insert(id, (cluster.clone(), made));
@@ -472,8 +471,10 @@ impl Executor {
             let report = move |record: &Record| {
                 let _ = progress.send(Event::OperationReport { id, record: Box::new(record.clone()) });
             };
-            let result = match prepared {
-                PreparedOp::Switchover(p) => switchover::run(&op, *p, confirm.as_deref(), &report).await,
+            let result = match prepared.plan.kind {
+                OpKind::Switchover => switchover::run(&op, *prepared, confirm.as_deref(), &report).await,
+                OpKind::Failover => unplanned::run(&op, *prepared, confirm.as_deref(), &report).await,
+                OpKind::Rejoin => rejoin::run(&op, *prepared, confirm.as_deref(), &report).await,
             };
             let result = result.map(Box::new).map_err(|e| {
                 let text = format!("{e:#}");

@@ -110,6 +110,8 @@ pub fn action_label(action: Action) -> &'static str {
         Action::ShowAudit => "audit log",
         Action::ShowFailover => "operations",
         Action::PlanSwitchover => "plan switchover",
+        Action::PlanFailover => "plan failover",
+        Action::PlanRejoin => "plan rejoin of the selected node",
         Action::RunPlan => "run the plan",
         Action::Save => "save",
         Action::Find => "find",
@@ -200,9 +202,8 @@ pub fn credentials_missing(error: &str) -> String {
     )
 }
 
-pub fn operation_not_available(kind: crate::failover::plan::OpKind) -> String {
-    format!("{} is not available in the console yet: use `myzoo {}`", kind.label(), kind.label())
-}
+/// A rejoin plan asked for without a node (the node table's selection names it).
+pub const REJOIN_NEEDS_NODE: &str = "select the node to rejoin in the node table first";
 
 pub fn operation_ended(r: &crate::failover::journal::Record) -> String {
     let new = r.new_primary.as_deref().unwrap_or("?");

@@ -66,7 +66,12 @@ impl Screen for ClusterScreen {
                 }
             }
             Action::Reload => cx.effects(store.reload()),
-            Action::PlanSwitchover => return Nav::Failover { plan: Some(OpKind::Switchover) },
+            Action::PlanSwitchover => return Nav::Failover { plan: Some((OpKind::Switchover, None)) },
+            Action::PlanFailover => return Nav::Failover { plan: Some((OpKind::Failover, None)) },
+            Action::PlanRejoin => {
+                let node = store.cursor_node().map(str::to_string);
+                return Nav::Failover { plan: Some((OpKind::Rejoin, node)) };
+            }
             Action::ShowFailover => return Nav::Failover { plan: None },
             Action::Back => return Nav::Show(super::ScreenId::Overview),
             Action::Collapse | Action::Filter => {}

@@ -193,7 +193,8 @@ impl FailoverScreen {
     }
 
     /// Asks the executor for a plan of `kind` for the cluster shown.
-    pub fn request_plan(&mut self, kind: OpKind, cx: &mut Cx<'_>) {
+    /// `to`: the node to promote or, for a rejoin, the node to rejoin.
+    pub fn request_plan(&mut self, kind: OpKind, to: Option<String>, cx: &mut Cx<'_>) {
         let Some(cluster) = self.view.cluster.clone() else {
             cx.error(strings::NO_CLUSTER_SELECTED);
             return;
@@ -206,7 +207,7 @@ impl FailoverScreen {
         let id = self.next_id;
         self.view.plan = PlanState::Requested { id, kind, cluster: cluster.clone() };
         self.view.detail = None;
-        cx.effect(Effect::PlanOperation { id, kind, cluster, to: None });
+        cx.effect(Effect::PlanOperation { id, kind, cluster, to });
     }
 
     /// The executor's answer to a plan request; a stale answer (another cluster, an older
@@ -372,7 +373,8 @@ impl Screen for FailoverScreen {
             return Nav::Done;
         }
         match action {
-            Action::PlanSwitchover => self.request_plan(OpKind::Switchover, cx),
+            Action::PlanSwitchover => self.request_plan(OpKind::Switchover, None, cx),
+            Action::PlanFailover => self.request_plan(OpKind::Failover, None, cx),
             Action::RunPlan => return self.confirm_run(cx),
             Action::Toggle => {
                 let at = self.view.entries().nth(self.view.cursor).map(|(p, _)| p.clone());

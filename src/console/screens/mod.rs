@@ -47,9 +47,10 @@ pub enum Nav {
     Goto(String),
     /// Show this cluster on the cluster screen.
     Cluster(String),
-    /// Show the failover screen for the cluster chosen, asking for a plan of this kind.
+    /// Show the failover screen for the cluster chosen, asking for a plan of this kind (with
+    /// the node to promote or to rejoin).
     Failover {
-        plan: Option<crate::failover::plan::OpKind>,
+        plan: Option<(crate::failover::plan::OpKind, Option<String>)>,
     },
     Quit,
 }
