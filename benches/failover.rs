@@ -219,6 +219,7 @@ impl Bench {
             actor: Actor { user: "bench".into(), host: "bench".into(), ssh_client: None },
             origin: "cli".into(),
             read_only: false,
+            guard: None,
         }
     }
 
