@@ -11,7 +11,8 @@
 //! `failover.paused` it does nothing. Its state (on / off / paused / blocked until …, and why it
 //! would not act right now) is written into the `coordinator/` znode's data for the console
 //! and `myzoo status`. With `failover.auto_rejoin` it also rejoins a node that is back, read-only
-//! and not replicating, when it has no errant transactions.
+//! and not replicating, when it has no errant transactions. And whatever the config says, it
+//! finishes or rolls back an operation left running by a dead owner (`failover::recover`).
 
 use std::time::Duration;
 
@@ -222,8 +223,35 @@ async fn lead(client: &Client, cfg: &CoordinatorConfig, ours: &str, cancel: &Can
     }
 }
 
+/// An operation left running while nobody holds the lock: its owner died; finish it or roll it
+/// back (whatever `failover.automatic` says — a fenced primary left behind is worse).
+async fn recover(op: &Operator) -> anyhow::Result<Option<String>> {
+    let newest = crate::failover::journal::list(&op.client, &op.paths, 1).await?;
+    if !newest.iter().any(|(_, _, r)| r.state == OpState::Running) {
+        return Ok(None);
+    }
+    let info = crate::failover::lock::LockInfo {
+        operation: "recover".into(),
+        user: op.actor.user.clone(),
+        host: op.actor.host.clone(),
+        pid: std::process::id(),
+        origin: op.origin.clone(),
+        since_ms: now_ms(),
+    };
+    // Held: its owner is alive and at work.
+    let Ok(lock) = crate::failover::lock::acquire(&op.client, &op.paths, &info).await else {
+        return Ok(None);
+    };
+    let done = crate::failover::recover::recover_orphans(op, &lock).await;
+    lock.release(&op.client).await;
+    Ok(Some(done?.join("; ")).filter(|s| !s.is_empty()))
+}
+
 /// One look: returns the mode and the reason to publish.
 async fn look(op: &Operator, cfg: &CoordinatorConfig, suspect: &mut u32) -> anyhow::Result<(String, String)> {
+    if let Some(done) = recover(op).await? {
+        return Ok(("on".into(), format!("recovered: {done}")));
+    }
     let view = ClusterView::read(&op.client, &op.paths).await?;
     let f = &view.config.failover;
     let primary = view.primary.node.clone();

@@ -76,6 +76,19 @@ impl<'a> Execution<'a> {
             since_ms: now_ms(),
         };
         let lock = lock::acquire(&op.client, &op.paths, &info).await.map_err(Refused::Lock)?;
+        // An operation left running by a dead owner is finished or rolled back first; what it
+        // did changes the cluster, so this plan is stale and the operator plans again.
+        match super::recover::recover_orphans(op, &lock).await {
+            Ok(done) if done.is_empty() => {}
+            Ok(done) => {
+                lock.release(&op.client).await;
+                return Err(Refused::Orphans(done.join("; ")).into());
+            }
+            Err(e) => {
+                lock.release(&op.client).await;
+                return Err(e.context("looking for operations left running by a dead owner"));
+            }
+        }
         let owner = Owner {
             user: op.actor.user.clone(),
             host: op.actor.host.clone(),
@@ -97,6 +110,24 @@ impl<'a> Execution<'a> {
         }
         report(&journal.record);
         Ok(Execution { op, prepared, kind, lock, journal, report, block_from: None })
+    }
+
+    /// Carries on a journal record found on the server (recovery of a dead owner's operation),
+    /// under a lock the caller holds.
+    pub fn adopt(
+        op: &'a Operator,
+        prepared: &'a Prepared,
+        lock: ClusterLock,
+        journal: Journal,
+        report: &'a (dyn Fn(&Record) + Send + Sync),
+    ) -> Execution<'a> {
+        Execution { op, prepared, kind: prepared.plan.kind, lock, journal, report, block_from: None }
+    }
+
+    /// Gives the lock back to the caller that lent it to [`Execution::adopt`] (no audit, no
+    /// release: the caller does both).
+    pub fn into_parts(self) -> (ClusterLock, Journal) {
+        (self.lock, self.journal)
     }
 
     pub fn old(&self) -> &'a str {

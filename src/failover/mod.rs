@@ -12,6 +12,7 @@
 //!   `record` step, opening, repointing, hooks, audit); `prepare` — plans' shared parts.
 //! - `switchover` — the planned switchover: plan, preflight, steps, rollback.
 //! - `unplanned` — the failover: observers that must agree the primary is gone, plan, steps.
+//! - `recover` — an operation left running by a dead owner, finished or rolled back.
 //! - `rejoin` — a node that is back pointed at the primary, only without errant transactions.
 
 pub mod execute;
@@ -22,6 +23,7 @@ pub mod lock;
 pub mod plan;
 pub mod prepare;
 pub mod rank;
+pub mod recover;
 pub mod rejoin;
 pub mod server;
 pub mod switchover;

@@ -102,4 +102,6 @@ pub enum Refused {
     Plan(String),
     #[error(transparent)]
     Lock(#[from] lock::LockError),
+    #[error("an operation left running by a dead owner was dealt with first ({0}); plan again")]
+    Orphans(String),
 }
