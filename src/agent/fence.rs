@@ -8,10 +8,14 @@
 //! - **Lease.** The recorded primary's agent, cut off from ZooKeeper for longer than the lease,
 //!   makes its server read-only and ends its client sessions: by then a coordinator elsewhere
 //!   may be about to promote another node once this agent's session expires. The lease counts
-//!   from the moment the client noticed the cut (at most 2/5 of the session timeout after the
-//!   server last heard from it, see zookeeper-client's connection timeout), so the default,
-//!   half the session timeout, fences by 9/10 of it — before the server can expire the session.
-//!   The coordinator waits for the expiry plus a margin before promoting. The price: while
+//!   from the moment the client noticed the cut: at most 2/5 of the session timeout after the
+//!   server last heard from it (zookeeper-client's connection timeout), plus one tick of the
+//!   client's timer (1/20) when the network goes silent rather than closing the connection. So
+//!   the default, half the session timeout, fences by 19/20 of it — before the server can
+//!   expire the session — provided it acts the moment the lease runs out: the probe loop wakes
+//!   for [`Fencer::lease_deadline`] instead of waiting for its next tick (up to a whole interval
+//!   later, which with the defaults, 1 s of a 10 s session, would fence after the expiry). The
+//!   coordinator waits for the expiry plus a margin before promoting. The price: while
 //!   ZooKeeper is unreachable from the primary's agent, the primary takes no writes.
 //! - **Lease regained.** A server this agent fenced for the lease is opened again only when a
 //!   fresh read shows its node still recorded at the same epoch: no promotion can have happened,
@@ -140,6 +144,13 @@ pub struct Fencer {
 impl Fencer {
     pub fn new(node: &str, primary_path: String, lease: Option<Duration>) -> Fencer {
         Fencer { node: node.to_string(), primary_path, lease, fenced_for_lease: None, note: None }
+    }
+
+    /// When the lease runs out on `link`, if it still has to act then: cut off, lease on, and
+    /// not fenced for it yet. The probe loop probes at that moment, so the lease acts on time.
+    pub fn lease_deadline(&self, link: &Link) -> Option<Instant> {
+        let lease = self.lease?;
+        (!link.connected && self.fenced_for_lease.is_none()).then(|| link.since + lease)
     }
 
     /// Looks at one probe's result and fences (or reopens) the server when it must.
@@ -305,6 +316,18 @@ mod tests {
             let got = decide(node, server, recorded.as_ref(), connected, ms(cut_ms), lease, fenced);
             assert_eq!(got, want, "case {i}");
         }
+    }
+
+    #[test]
+    fn the_lease_deadline_counts_from_the_cut_until_fenced() {
+        let now = Instant::now();
+        let mut f = Fencer::new("db1", "/p".into(), LEASE);
+        let cut = Link { client: None, connected: false, since: now };
+        assert_eq!(f.lease_deadline(&cut), Some(now + Duration::from_millis(2_000)));
+        assert_eq!(f.lease_deadline(&Link { connected: true, ..cut.clone() }), None, "connected");
+        f.fenced_for_lease = Some(3);
+        assert_eq!(f.lease_deadline(&cut), None, "fenced already");
+        assert_eq!(Fencer::new("db1", "/p".into(), None).lease_deadline(&cut), None, "lease off");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The probe loop: one probe per interval, never two at once (a probe is bounded by a timeout
 //! shorter than the interval, and missed ticks are skipped), each result turned into the node's
-//! whole status and handed to the publisher through a `watch` channel (latest value wins).
+//! whole status and handed to the publisher through a `watch` channel (latest value wins). One
+//! more probe when the fencing lease runs out, so the lease acts then and not up to an interval
+//! later (`fence`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
-use tokio::time::MissedTickBehavior;
+use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use super::fence::{Fencer, Link};
@@ -77,15 +79,27 @@ pub async fn run(
     mut fencer: Fencer,
     cancel: CancellationToken,
 ) {
-    let Channels { primary_rx, link_rx, tx } = channels;
+    let Channels { primary_rx, mut link_rx, tx } = channels;
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut was_reachable: Option<bool> = None;
+    let mut last_probe = Instant::now();
+    let mut link_open = true;
     loop {
+        let ours = primary_rx.borrow().as_ref().is_some_and(|p| p.node == base.node);
+        // A deadline the last probe has passed is covered by the ticks.
+        let lease_due = fencer.lease_deadline(&link_rx.borrow()).filter(|due| ours && *due > last_probe);
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = ticker.tick() => {}
+            _ = until(lease_due) => {}
+            // The link changed: look at the lease deadline again.
+            changed = link_rx.changed(), if link_open => {
+                link_open = changed.is_ok();
+                continue;
+            }
         }
+        last_probe = Instant::now();
         let primary = primary_rx.borrow().clone();
         let recorded_primary = primary.as_ref().is_some_and(|p| p.node == base.node);
         let observation = tokio::select! {
@@ -98,6 +112,14 @@ pub async fn run(
         tx.send_replace(Some(base.status(observation, primary, fencer.note.clone())));
     }
     let _ = tokio::time::timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), prober.close()).await;
+}
+
+/// Sleeps until `at`; forever without one.
+async fn until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Logs when the server goes away or comes back, not on every probe.
