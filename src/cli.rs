@@ -197,7 +197,7 @@ pub struct AgentArgs {
           value_parser = clap::value_parser!(u64).range(500..=600_000))]
     pub heartbeat_ms: u64,
     /// Fencing lease: the recorded primary's server is made read-only after this long cut off
-    /// from ZooKeeper (default: half the session timeout; 0 turns the lease off, and with it the
+    /// from ZooKeeper (default: 2/5 of the session timeout; 0 turns the lease off, and with it the
     /// guarantee that a cut-off primary stops taking writes before another is promoted).
     #[arg(long = "fence-lease", value_name = "MS")]
     pub fence_lease_ms: Option<u64>,

@@ -11,8 +11,9 @@
 //!   from the moment the client noticed the cut: at most 2/5 of the session timeout after the
 //!   server last heard from it (zookeeper-client's connection timeout), plus one tick of the
 //!   client's timer (1/20) when the network goes silent rather than closing the connection. So
-//!   the default, half the session timeout, fences by 19/20 of it — before the server can
-//!   expire the session — provided it acts the moment the lease runs out: the probe loop wakes
+//!   the default, 2/5 of the session timeout, fences by 17/20 of it — before the server can
+//!   expire the session, with 3/20 to spare (half the session left only 1/20, ~200 ms with a
+//!   4 s session, in the fault tests) — provided it acts the moment the lease runs out: the probe loop wakes
 //!   for [`Fencer::lease_deadline`] instead of waiting for its next tick (up to a whole interval
 //!   later, which with the defaults, 1 s of a 10 s session, would fence after the expiry). The
 //!   coordinator waits for the expiry plus a margin before promoting. The price: while
@@ -111,9 +112,9 @@ pub fn decide(
     Verdict::Nothing
 }
 
-/// The default lease: half the session timeout (see the module doc).
+/// The default lease: 2/5 of the session timeout (see the module doc).
 pub fn default_lease(session_timeout: Duration) -> Duration {
-    session_timeout / 2
+    session_timeout * 2 / 5
 }
 
 /// The record as the ensemble's leader has it now (`sync`, then read), or `None` when
@@ -331,7 +332,7 @@ mod tests {
     }
 
     #[test]
-    fn default_lease_is_half_the_session() {
-        assert_eq!(default_lease(Duration::from_secs(10)), Duration::from_secs(5));
+    fn default_lease_leaves_room_before_the_expiry() {
+        assert_eq!(default_lease(Duration::from_secs(10)), Duration::from_secs(4));
     }
 }
