@@ -46,6 +46,10 @@ pub struct Execution<'a> {
     report: &'a (dyn Fn(&Record) + Send + Sync),
     /// When writes started being refused (the old primary fenced, or found gone).
     pub block_from: Option<Instant>,
+    /// The cluster runs semi-sync (learnt before `record`, from the old primary): `open-new`
+    /// switches the new primary's source side on, so its first write already waits for a
+    /// replica's acknowledgement.
+    pub semi_sync: bool,
 }
 
 impl<'a> Execution<'a> {
@@ -109,7 +113,7 @@ impl<'a> Execution<'a> {
             tracing::warn!("{e}");
         }
         report(&journal.record);
-        Ok(Execution { op, prepared, kind, lock, journal, report, block_from: None })
+        Ok(Execution { op, prepared, kind, lock, journal, report, block_from: None, semi_sync: false })
     }
 
     /// Carries on a journal record found on the server (recovery of a dead owner's operation),
@@ -281,11 +285,11 @@ impl<'a> Execution<'a> {
         let mut problems = Vec::new();
         match self.begin("open-new").await {
             Ok(()) => match self.open_new().await {
-                Ok(()) => {
+                Ok(semi_sync) => {
                     let block = self.block_from.map(|t| i64::try_from(t.elapsed().as_millis()).unwrap_or(i64::MAX));
                     self.journal.record.write_block_ms = block;
                     let detail = format!(
-                        "{} writable; writes were refused for {} ms",
+                        "{} writable{semi_sync}; writes were refused for {} ms",
                         self.candidate(),
                         block.map_or("?".to_string(), |b| b.to_string())
                     );
@@ -333,23 +337,37 @@ impl<'a> Execution<'a> {
         Ok(())
     }
 
-    async fn open_new(&self) -> Result<()> {
+    /// Opens the new primary; returns what it did with semi-sync, for the step's detail.
+    async fn open_new(&self) -> Result<&'static str> {
         let mut server = Server::open(self.candidate(), self.target(self.candidate())).await?;
         server.exec(server.stmts.reset_replica_all).await?;
+        // Before it opens, so no write on it commits without an acknowledgement.
+        let semi_sync = match self.semi_sync {
+            true if server.switch_semi_sync_source(true).await? => ", semi-sync source side switched on",
+            true => ", semi-sync source side on",
+            false => "",
+        };
         server.unfence().await?;
         server.close().await;
-        Ok(())
+        Ok(semi_sync)
     }
 
     /// Points each of `nodes` at the new primary; returns a summary and the failures. An old
-    /// primary among them first starts its replica position where its own log ends.
+    /// primary among them first starts its replica position where its own log ends, and goes
+    /// last: by then the others have left it, so no replica is attached when its semi-sync
+    /// source side is switched off (older MariaDB releases could crash when a semi-sync
+    /// replica disconnected from a server whose source side had been switched off while it was
+    /// attached, MDEV-36359), and the new primary's first acknowledgements come from replicas
+    /// that were never held up.
     async fn repoint(&self, nodes: &[String]) -> (String, Vec<String>) {
         let source = self.target(self.candidate()).clone();
         let repl_user = self.prepared.view.config.replication.user.clone();
         let repl_password = self.op.access.repl_password.clone();
         let mut done = Vec::new();
         let mut failures = Vec::new();
-        for node in nodes {
+        let mut ordered: Vec<&String> = nodes.iter().filter(|n| *n != self.old()).collect();
+        ordered.extend(nodes.iter().filter(|n| *n == self.old()));
+        for node in ordered {
             // A node with errant transactions would break on the first event in strict mode, or
             // worse, serve them: it is left as it is and reported, for a person to resolve.
             if let Some(c) = self.prepared.plan.candidates.iter().find(|c| &c.node == node && !c.errant.is_empty()) {
@@ -359,13 +377,14 @@ impl<'a> Execution<'a> {
             let align = node == self.old();
             let result = async {
                 let mut server = Server::open(node, self.target(node)).await?;
-                server.replicate_from(&source, &repl_user, repl_password.as_deref(), align).await?;
+                let semi_sync_off = server.replicate_from(&source, &repl_user, repl_password.as_deref(), align).await?;
                 server.close().await;
-                anyhow::Ok(())
+                anyhow::Ok(semi_sync_off)
             }
             .await;
             match result {
-                Ok(()) => done.push(node.clone()),
+                Ok(false) => done.push(node.clone()),
+                Ok(true) => done.push(format!("{node} (semi-sync source side switched off)")),
                 Err(e) => failures.push(format!("repointing {node}: {e:#}")),
             }
         }

@@ -111,7 +111,13 @@ pub async fn plan(op: &Operator, node: &str) -> Result<Prepared> {
             step("check", "re-read the primary record; stop if it moved"),
             step("fence", &format!("make sure {node} is read-only")),
             step("compare", &format!("check again that everything {node} has, {primary} has")),
-            step("repoint", &format!("point {node} at {primary} with GTID positioning, from where its own log ends")),
+            step(
+                "repoint",
+                &format!(
+                    "switch {node}'s semi-sync source side off; point it at {primary} with GTID positioning, from \
+                     where its own log ends"
+                ),
+            ),
             step("verify", &format!("wait until {node}'s replication threads run")),
         ],
         expected_block_ms: 0,
@@ -163,9 +169,10 @@ async fn steps(ex: &mut Execution<'_>) -> Result<String, StepFailure> {
     let repl_password = ex.op.access.repl_password.clone();
     ex.step("repoint", async {
         let mut s = Server::open(node, &node_t).await?;
-        s.replicate_from(&primary_t, &repl_user, repl_password.as_deref(), true).await?;
+        let semi_sync_off = s.replicate_from(&primary_t, &repl_user, repl_password.as_deref(), true).await?;
         s.close().await;
-        Ok(((), format!("{node} replicates from {primary}")))
+        let semi_sync = if semi_sync_off { "; its semi-sync source side switched off" } else { "" };
+        Ok(((), format!("{node} replicates from {primary}{semi_sync}")))
     })
     .await?;
     ex.step("verify", verify(node, &node_t)).await?;

@@ -83,6 +83,27 @@ impl Server {
         Ok(())
     }
 
+    /// The semi-sync source side: the variable this server has and whether it is on; `None`
+    /// without semi-sync (MySQL without the plugin).
+    pub async fn semi_sync_source(&mut self) -> Result<Option<(&'static str, bool)>> {
+        let rows: Vec<(String, String)> = self.rows(&self.stmts.semi_sync_source_query()).await?;
+        Ok(self.stmts.semi_sync_source_setting(&rows))
+    }
+
+    /// Switches the semi-sync source side to `on` when the server has one that is not so
+    /// already (see [`Statements::set_semi_sync_source`] for why operations move it); returns
+    /// whether it changed anything. Switching it off also releases a commit waiting for an
+    /// acknowledgement.
+    pub async fn switch_semi_sync_source(&mut self, on: bool) -> Result<bool> {
+        match self.semi_sync_source().await? {
+            Some((name, now)) if now != on => {
+                self.exec(&self.stmts.set_semi_sync_source(name, on)).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// Ends every client session but ours and the replication threads; returns how many.
     pub async fn end_sessions(&mut self) -> Result<usize> {
         let sessions: Vec<(u64, String)> = self.rows(self.stmts.sessions_query()).await?;
@@ -102,13 +123,19 @@ impl Server {
     /// primary that never replicated, or whose replica position is older than its own log).
     /// Without `repl_password` the server keeps the replication account it has (an old primary
     /// that never replicated then fails with a clear error).
+    ///
+    /// A replica is never a semi-sync source: its source side is switched off first (an old
+    /// primary's is on), before its applier commits anything; that also releases an applier
+    /// already waiting for an acknowledgement, which `STOP SLAVE` would otherwise wait for.
+    /// Returns whether it was on.
     pub async fn replicate_from(
         &mut self,
         source: &Target,
         repl_user: &str,
         repl_password: Option<&str>,
         align: bool,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        let semi_sync_off = self.switch_semi_sync_source(false).await?;
         // Not configured as a replica yet is fine: there is nothing to stop.
         if let Err(e) = self.exec(self.stmts.stop_replica).await {
             tracing::debug!("{e:#}");
@@ -131,7 +158,8 @@ impl Server {
             } else {
                 "starting replication".to_string()
             }
-        })
+        })?;
+        Ok(semi_sync_off)
     }
 
     pub async fn close(self) {

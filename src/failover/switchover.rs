@@ -13,6 +13,14 @@
 //! Writes are refused from `fence-old` to `open-new`; that window is measured and journaled.
 //! The new primary is opened only after the record names it, because every agent keeps a
 //! server that is not the recorded primary read-only.
+//!
+//! Semi-sync is per server, so it moves with the primary: when the old primary's source side
+//! is on (read at `fence-old`), `open-new` switches the new primary's on before it opens, and
+//! every server that becomes or stays a replica has its source side off (`catch-up` for the
+//! candidate, `repoint` for the others, the old primary last). A replica whose source side is
+//! on waits, at the first commit of its applier, for acknowledgements no replica sends — the
+//! whole `rpl_semi_sync_master_timeout` on MariaDB — and holds up position waits and
+//! `STOP SLAVE` meanwhile.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -178,8 +186,17 @@ fn steps(view: &ClusterView, old: &str, new: &str, catch_up_ms: u64) -> Vec<Plan
         steps.push(step("pre-hook", "run the pre-switchover hook (a failure aborts)"));
     }
     steps.extend([
-        step("fence-old", &format!("make {old} read-only and end its client sessions; read its last position")),
-        step("catch-up", &format!("wait until {new} has applied {old}'s last transaction (at most {catch_up_ms} ms)")),
+        step(
+            "fence-old",
+            &format!("make {old} read-only and end its client sessions; read its last position and semi-sync setting"),
+        ),
+        step(
+            "catch-up",
+            &format!(
+                "switch {new}'s semi-sync source side off if on; wait until it has applied {old}'s last transaction \
+                 (at most {catch_up_ms} ms)"
+            ),
+        ),
         step("stop-replica", &format!("stop replication on {new}; check nothing reached {old} since the fence")),
         step(
             "record",
@@ -188,8 +205,20 @@ fn steps(view: &ClusterView, old: &str, new: &str, catch_up_ms: u64) -> Vec<Plan
                 view.primary.epoch + 1
             ),
         ),
-        step("open-new", &format!("forget {new}'s replication settings and make it writable")),
-        step("repoint", &format!("point {} at {new} with GTID positioning", others.join(", "))),
+        step(
+            "open-new",
+            &format!(
+                "forget {new}'s replication settings, switch its semi-sync source side on if {old}'s was, and make it \
+                 writable"
+            ),
+        ),
+        step(
+            "repoint",
+            &format!(
+                "point {} at {new} with GTID positioning, semi-sync source side off ({old} last)",
+                others.join(", ")
+            ),
+        ),
     ]);
     if view.config.hooks.post_switchover.is_some() {
         steps.push(step("post-hook", "run the post-switchover hook"));
@@ -255,12 +284,19 @@ impl Switchover<'_> {
         }
         self.ex.begin("fence-old").await.map_err(fail("fence-old"))?;
         let (position, ended) = self.fence_old().await.map_err(fail("fence-old"))?;
-        let detail = format!("read-only; {ended} sessions ended; position {position}");
+        let semi_sync = if self.ex.semi_sync { "on" } else { "off" };
+        let detail =
+            format!("read-only; {ended} sessions ended; position {position}; semi-sync source side {semi_sync}");
         self.ex.end("fence-old", StepState::Done, Some(detail)).await;
 
         self.ex.begin("catch-up").await.map_err(fail("catch-up"))?;
-        let waited = self.catch_up(&position).await.map_err(fail("catch-up"))?;
-        let detail = format!("{} applied {position} after {waited} ms", self.ex.candidate());
+        let (waited, semi_sync_off) = self.catch_up(&position).await.map_err(fail("catch-up"))?;
+        let new = self.ex.candidate();
+        let detail = if semi_sync_off {
+            format!("{new}'s semi-sync source side switched off; it applied {position} after {waited} ms")
+        } else {
+            format!("{new} applied {position} after {waited} ms")
+        };
         self.ex.end("catch-up", StepState::Done, Some(detail)).await;
 
         self.ex.begin("stop-replica").await.map_err(fail("stop-replica"))?;
@@ -283,22 +319,29 @@ impl Switchover<'_> {
         server.fence().await?;
         let ended = server.end_sessions().await?;
         let position = server.position().await?;
+        self.ex.semi_sync = server.semi_sync_source().await?.is_some_and(|(_, on)| on);
         server.close().await;
         Ok((position, ended))
     }
 
-    async fn catch_up(&mut self, position: &str) -> Result<u128> {
+    /// Waits for the candidate to apply `position`; returns how long it took and whether the
+    /// candidate's semi-sync source side had to be switched off first. A replica's should be
+    /// off already (operations leave it so), but one demoted by hand or restarted with it on
+    /// in its configuration holds its applier up to the semi-sync timeout; switching it off
+    /// releases it, and the candidate stays a correct replica should the switchover roll back.
+    async fn catch_up(&mut self, position: &str) -> Result<(u128, bool)> {
         let started = Instant::now();
         let new = self.ex.candidate();
         let timeout_ms = self.ex.prepared.view.config.failover.catch_up_timeout_ms;
         let mut server = Server::open(new, self.ex.target(new)).await?;
+        let semi_sync_off = server.switch_semi_sync_source(false).await?;
         let sql = server.stmts.wait_for_position(position, timeout_ms);
         let value = server.value_within(&sql, timeout_ms + STATEMENT_TIMEOUT_MS).await?;
         let value: i64 = value.as_deref().unwrap_or("").trim().parse().unwrap_or(i64::MIN);
         let ok = server.stmts.wait_succeeded(value);
         server.close().await;
         anyhow::ensure!(ok, "{new} did not apply {position} within {timeout_ms} ms");
-        Ok(started.elapsed().as_millis())
+        Ok((started.elapsed().as_millis(), semi_sync_off))
     }
 
     async fn stop_replica(&mut self, fenced_position: &str) -> Result<()> {

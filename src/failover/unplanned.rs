@@ -20,6 +20,11 @@
 //! relay logs on restart). A failing pre-failover hook is reported, not obeyed: in an outage
 //! the failover matters more than the hook.
 //!
+//! Semi-sync moves with the primary, as in a switchover: `drain` switches the candidate's
+//! source side off if it is on (a replica's applier would wait for acknowledgements), and
+//! `open-new` switches it on when the cluster runs semi-sync — the old primary's source side
+//! as its agent last published it, or, when no status is left, the candidate's replica side.
+//!
 //! Data safety: the candidate must hold every transaction any reachable replica received
 //! (`rank`). Transactions only the dead primary had — its last published position past the
 //! best replica — are lost whoever is promoted: refused unless forced, except when semi-sync
@@ -251,7 +256,13 @@ pub async fn plan(op: &Operator, opts: &FailoverOptions) -> Result<Prepared> {
                 format!("{old}'s agent is alive and keeps it read-only once it is back: no wait")
             },
         ),
-        step("drain", &format!("let {new} apply what it received (relay log kept, IO thread not restarted)")),
+        step(
+            "drain",
+            &format!(
+                "switch {new}'s semi-sync source side off if on; let it apply what it received (relay log kept, IO \
+                 thread not restarted)"
+            ),
+        ),
         step("stop-replica", &format!("stop replication on {new}")),
         step(
             "record",
@@ -260,10 +271,19 @@ pub async fn plan(op: &Operator, opts: &FailoverOptions) -> Result<Prepared> {
                 view.primary.epoch + 1
             ),
         ),
-        step("open-new", &format!("forget {new}'s replication settings and make it writable")),
+        step(
+            "open-new",
+            &format!(
+                "forget {new}'s replication settings, switch its semi-sync source side on if the cluster runs \
+                 semi-sync, and make it writable"
+            ),
+        ),
     ]);
     if !others.is_empty() {
-        steps.push(step("repoint", &format!("point {} at {new} with GTID positioning", others.join(", "))));
+        steps.push(step(
+            "repoint",
+            &format!("point {} at {new} with GTID positioning, semi-sync source side off", others.join(", ")),
+        ));
     }
     if view.config.hooks.post_failover.is_some() {
         steps.push(step("post-hook", "run the post-failover hook"));
@@ -353,6 +373,7 @@ async fn before_record(ex: &mut Execution<'_>) -> Result<(), StepFailure> {
     };
     ex.end("wait-expiry", StepState::Done, Some(waited)).await;
 
+    ex.semi_sync = runs_semi_sync(ex);
     ex.begin("drain").await.map_err(fail("drain"))?;
     let drained = drain(ex).await.map_err(fail("drain"))?;
     ex.end("drain", StepState::Done, Some(drained)).await;
@@ -392,11 +413,28 @@ async fn fence_old(ex: &Execution<'_>) -> String {
     }
 }
 
-/// Waits until the candidate has applied what it received.
+/// Whether the cluster runs semi-sync: the old primary's source side as its agent last
+/// published it or, with no status left (its agent's session ended), the candidate's replica
+/// side (it acknowledged as a semi-sync replica).
+fn runs_semi_sync(ex: &Execution<'_>) -> bool {
+    let semi_sync = |n: &str| ex.prepared.view.statuses.get(n).and_then(|s| s.semi_sync.as_ref());
+    match semi_sync(ex.old()) {
+        Some(old) => old.source_enabled,
+        None => semi_sync(ex.candidate()).is_some_and(|c| c.replica_enabled),
+    }
+}
+
+/// Waits until the candidate has applied what it received, its semi-sync source side off
+/// first (see the module's note).
 async fn drain(ex: &Execution<'_>) -> Result<String> {
     let new = ex.candidate();
     let started = Instant::now();
     let mut server = Server::open(new, ex.target(new)).await?;
+    let semi_sync = if server.switch_semi_sync_source(false).await? {
+        "; its semi-sync source side switched off first"
+    } else {
+        ""
+    };
     let row: Option<mysql_async::Row> = {
         use mysql_async::prelude::Queryable;
         server.conn.query_first(server.stmts.replica_status).await.context("replica status")?
@@ -408,7 +446,7 @@ async fn drain(ex: &Execution<'_>) -> Result<String> {
         .replace('\n', "");
     if received.is_empty() {
         server.close().await;
-        return Ok(format!("{new} has nothing received to apply"));
+        return Ok(format!("{new} has nothing received to apply{semi_sync}"));
     }
     let timeout_ms = ex.prepared.view.config.failover.catch_up_timeout_ms;
     let sql = server.stmts.wait_for_position(&received, timeout_ms);
@@ -417,7 +455,7 @@ async fn drain(ex: &Execution<'_>) -> Result<String> {
     let ok = server.stmts.wait_succeeded(value);
     server.close().await;
     anyhow::ensure!(ok, "{new} did not apply its relay log ({received}) within {timeout_ms} ms");
-    Ok(format!("{new} applied {received} in {} ms", started.elapsed().as_millis()))
+    Ok(format!("{new} applied {received} in {} ms{semi_sync}", started.elapsed().as_millis()))
 }
 
 /// Before `record` nothing but the candidate's stopped replication can have changed.

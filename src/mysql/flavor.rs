@@ -1,9 +1,10 @@
 //! Each flavour's statements and names, in one place: detection from `SELECT VERSION()`, the
 //! replica status query and its column names, the GTID, read-only and semi-sync variables, the
-//! fencing statements, and what switchover/failover run (repointing, waiting for a position,
+//! fencing statements, switching semi-sync's source side, and what switchover/failover run (repointing, waiting for a position,
 //! ending sessions). Pure functions, unit-tested per flavour and version.
 
 pub use crate::cluster::status::Flavor;
+use crate::mysql::replica::truthy;
 
 /// A server version, compared numerically (`8.0.9 < 8.0.22`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -234,6 +235,34 @@ impl Statements {
     pub fn unfence(&self) -> Vec<String> {
         self.read_only_variables.iter().rev().map(|v| format!("SET GLOBAL {v} = OFF")).collect()
     }
+
+    /// The semi-sync source side's setting, as (`Variable_name`, `Value`) rows: one per name the
+    /// server has, none without semi-sync (MySQL without the plugin). Read before it is switched,
+    /// because MySQL 8.0.26+ has the old or the new name depending on the plugin loaded.
+    pub fn semi_sync_source_query(&self) -> String {
+        format!("SHOW GLOBAL VARIABLES WHERE Variable_name IN ({})", quoted_list(self.semi_sync.source_enabled))
+    }
+
+    /// The first of this flavour's source-side names among `rows` (the answer to
+    /// [`Statements::semi_sync_source_query`]) and whether it is on; `None` without semi-sync.
+    pub fn semi_sync_source_setting(&self, rows: &[(String, String)]) -> Option<(&'static str, bool)> {
+        self.semi_sync
+            .source_enabled
+            .iter()
+            .find_map(|name| rows.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| (*name, truthy(v))))
+    }
+
+    /// Switches the semi-sync source side (a commit returns only once a replica acknowledged
+    /// it). Semi-sync is per server, so operations move it with the primary: on for a new
+    /// primary of a cluster that runs semi-sync, off for a server that becomes a replica. A
+    /// replica with it on waits for acknowledgements at each commit of its applier (its binary
+    /// log takes replicated transactions too) from replicas it does not have: on MariaDB the
+    /// first such commit waits the whole `rpl_semi_sync_master_timeout` before the server falls
+    /// back, and nothing gets past the applier meanwhile — not a position wait, not `STOP SLAVE`.
+    /// `name` comes from [`Statements::semi_sync_source_setting`].
+    pub fn set_semi_sync_source(&self, name: &'static str, on: bool) -> String {
+        format!("SET GLOBAL {name} = {}", if on { "ON" } else { "OFF" })
+    }
 }
 
 impl Statements {
@@ -443,6 +472,62 @@ mod tests {
         assert!(s.variables_query().contains("'rpl_semi_sync_replica_enabled'"));
         assert_eq!(s.fence(), ["SET GLOBAL read_only = ON", "SET GLOBAL super_read_only = ON"]);
         assert_eq!(s.unfence(), ["SET GLOBAL super_read_only = OFF", "SET GLOBAL read_only = OFF"]);
+    }
+
+    #[test]
+    fn semi_sync_source_per_flavour_and_version() {
+        let rows = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        };
+        for v in ["10.6.18-MariaDB", "10.11.19-MariaDB-0+deb12u1", "8.0.21"] {
+            let s = stmts(v);
+            assert_eq!(
+                s.semi_sync_source_query(),
+                "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('rpl_semi_sync_master_enabled')"
+            );
+            assert_eq!(
+                s.semi_sync_source_setting(&rows(&[("rpl_semi_sync_master_enabled", "ON")])),
+                Some(("rpl_semi_sync_master_enabled", true))
+            );
+            assert_eq!(
+                s.semi_sync_source_setting(&rows(&[("rpl_semi_sync_master_enabled", "OFF")])),
+                Some(("rpl_semi_sync_master_enabled", false))
+            );
+            assert_eq!(
+                s.set_semi_sync_source("rpl_semi_sync_master_enabled", false),
+                "SET GLOBAL rpl_semi_sync_master_enabled = OFF"
+            );
+            assert_eq!(
+                s.set_semi_sync_source("rpl_semi_sync_master_enabled", true),
+                "SET GLOBAL rpl_semi_sync_master_enabled = ON"
+            );
+        }
+        // MySQL 8.0.26+: whichever plugin is loaded names the variable; the new name first.
+        for v in ["8.0.36", "8.4.3"] {
+            let s = stmts(v);
+            assert_eq!(
+                s.semi_sync_source_query(),
+                "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('rpl_semi_sync_source_enabled', \
+                 'rpl_semi_sync_master_enabled')"
+            );
+            assert_eq!(
+                s.semi_sync_source_setting(&rows(&[("rpl_semi_sync_master_enabled", "ON")])),
+                Some(("rpl_semi_sync_master_enabled", true))
+            );
+            assert_eq!(
+                s.semi_sync_source_setting(&rows(&[
+                    ("rpl_semi_sync_master_enabled", "OFF"),
+                    ("rpl_semi_sync_source_enabled", "ON")
+                ])),
+                Some(("rpl_semi_sync_source_enabled", true))
+            );
+            assert_eq!(
+                s.set_semi_sync_source("rpl_semi_sync_source_enabled", true),
+                "SET GLOBAL rpl_semi_sync_source_enabled = ON"
+            );
+        }
+        // No plugin: nothing to switch.
+        assert_eq!(stmts("8.4.3").semi_sync_source_setting(&[]), None);
     }
 
     #[test]

@@ -63,6 +63,8 @@ const SOCKET_PATH_MAX_BYTES: usize = 107;
 /// Small memory settings, for install and server alike, so three servers fit anywhere and
 /// the redo log is created quickly.
 const SIZE_FLAGS: [&str; 2] = ["--innodb-buffer-pool-size=32M", "--innodb-log-file-size=8M"];
+/// Run on a replica before it starts replicating (see `server_args`).
+const REPLICA_SOURCE_SIDE_OFF: &str = "SET GLOBAL rpl_semi_sync_master_enabled=0";
 /// Hosts every account is created for (TCP on loopback, and the unix socket).
 const ACCOUNT_HOSTS: [&str; 2] = ["127.0.0.1", "localhost"];
 
@@ -215,6 +217,14 @@ pub fn server_args(
     ]);
     // Semi-sync is built into 10.11. AFTER_SYNC: a transaction becomes visible on the primary
     // only once a replica has it, so a failover never loses what a client already saw.
+    // Both sides on every server, as a production my.cnf would have it so that any server can
+    // be promoted. The source side is on at start-up, though, and a replica must not keep it:
+    // its applier's first commit (replicated transactions go to its binary log too) would wait
+    // the whole timeout for acknowledgements from replicas it does not have, holding up
+    // replication, position waits and `STOP SLAVE` — `Timeout waiting for reply of binlog`,
+    // then `Semi-sync replication switched OFF` in its error log. So `configure` and `restart`
+    // switch it off on replicas before they start replicating, and operations move it with the
+    // primary (`failover::server::Server::replicate_from`, `failover::execute`).
     if semi_sync {
         args.extend([
             "--rpl-semi-sync-master-enabled=1".into(),
@@ -308,6 +318,11 @@ pub async fn restart(
     let configured: Option<Row> =
         conn.query_first("SHOW SLAVE STATUS").await.with_context(|| format!("SHOW SLAVE STATUS on {name}"))?;
     if configured.is_some() {
+        // A replica's semi-sync source side, on again from the command line, goes off before
+        // its applier commits anything (see `server_args`).
+        conn.query_drop(REPLICA_SOURCE_SIDE_OFF)
+            .await
+            .with_context(|| format!("{REPLICA_SOURCE_SIDE_OFF} on {name}"))?;
         conn.query_drop("START SLAVE").await.with_context(|| format!("START SLAVE on {name}"))?;
     }
     disconnect(conn).await;
@@ -476,7 +491,9 @@ async fn configure_all(servers: &[MysqlServer], creds: &Credentials) -> Result<(
 async fn start_replica(replica: &MysqlServer, primary_port: u16, repl: &Account) -> Result<()> {
     let mut conn = connect_root(replica.port).await?;
     let name = &replica.name;
-    for stmt in ["SET GLOBAL read_only=1", "SET GLOBAL gtid_slave_pos=''"] {
+    // The semi-sync source side off: a replica is no source (see `server_args`); without
+    // --semi-sync it is off already.
+    for stmt in ["SET GLOBAL read_only=1", REPLICA_SOURCE_SIDE_OFF, "SET GLOBAL gtid_slave_pos=''"] {
         conn.query_drop(stmt).await.with_context(|| format!("{stmt} on {name}"))?;
     }
     conn.query_drop(change_master_statement(primary_port, repl))
