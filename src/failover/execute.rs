@@ -125,7 +125,14 @@ impl<'a> Execution<'a> {
         journal: Journal,
         report: &'a (dyn Fn(&Record) + Send + Sync),
     ) -> Execution<'a> {
-        Execution { op, prepared, kind: prepared.plan.kind, lock, journal, report, block_from: None }
+        // The dead owner's reading of the old primary is lost: the cluster uses semi-sync if
+        // any agent reports it configured.
+        let semi_sync = prepared
+            .view
+            .statuses
+            .values()
+            .any(|s| s.semi_sync.as_ref().is_some_and(|x| x.source_enabled || x.replica_enabled));
+        Execution { op, prepared, kind: prepared.plan.kind, lock, journal, report, block_from: None, semi_sync }
     }
 
     /// Gives the lock back to the caller that lent it to [`Execution::adopt`] (no audit, no
