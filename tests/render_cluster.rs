@@ -86,8 +86,17 @@ fn new_app(size: (u16, u16)) -> App {
     })
 }
 
-/// A console showing cluster `main` with the given node statuses (`None` = not registered).
+/// What a coordinator on db2 publishes while the primary is up.
+const ROUTINE: &str = r#"{"leader":"db2","mode":"on","reason":"watching db1: up"}"#;
+
+/// A console showing cluster `main` with the given node statuses (`None` = not registered),
+/// its coordinator watching an up primary.
 fn app(size: (u16, u16), tier: &str, nodes: &[(&str, Option<Vec<u8>>)]) -> App {
+    app_with(size, &CONFIG.replace("TIER", tier), Some(ROUTINE), nodes)
+}
+
+/// The same with this config and coordinator state (`None`: no `coordinator` znode).
+fn app_with(size: (u16, u16), config: &str, coordinator: Option<&str>, nodes: &[(&str, Option<Vec<u8>>)]) -> App {
     let mut a = new_app(size);
     let ev = |a: &mut App, e: ZkEvent| a.update(Event::Zk(e));
     ev(&mut a, ZkEvent::Session { badge: SessionBadge::Connected, at: now() });
@@ -100,8 +109,12 @@ fn app(size: (u16, u16), tier: &str, nodes: &[(&str, Option<Vec<u8>>)]) -> App {
             failed: vec![],
         },
     );
-    ev(&mut a, ZkEvent::Node(info("/myzoo/clusters/main/config", CONFIG.replace("TIER", tier).into_bytes())));
+    ev(&mut a, ZkEvent::Node(info("/myzoo/clusters/main/config", config.as_bytes().to_vec())));
     ev(&mut a, ZkEvent::Node(info("/myzoo/clusters/main/primary", br#"{"node":"db1","epoch":4}"#.to_vec())));
+    match coordinator {
+        Some(state) => ev(&mut a, ZkEvent::Node(info("/myzoo/clusters/main/coordinator", state.as_bytes().to_vec()))),
+        None => ev(&mut a, ZkEvent::Deleted { path: "/myzoo/clusters/main/coordinator".into() }),
+    };
     let children = nodes
         .iter()
         .filter_map(|(n, d)| d.clone().map(|d| info(&format!("/myzoo/clusters/main/nodes/{n}"), d)))
@@ -281,6 +294,15 @@ fn overview_lists_clusters_worst_first() {
         let config = CONFIG.replace("TIER", tier).replace("\"main\"", &format!("\"{c}\""));
         ev(&mut a, ZkEvent::Node(info(&format!("{}/config", base(c)), config.into_bytes())));
         ev(&mut a, ZkEvent::Node(info(&format!("{}/primary", base(c)), br#"{"node":"db1","epoch":4}"#.to_vec())));
+        // alpha's coordinator watches, charlie's is in its cool-down, bravo has none.
+        let coordinator = match *c {
+            "alpha" => Some(ROUTINE.to_string()),
+            "charlie" => Some(blocked_state()),
+            _ => None,
+        };
+        if let Some(state) = coordinator {
+            ev(&mut a, ZkEvent::Node(info(&format!("{}/coordinator", base(c)), state.into_bytes())));
+        }
         let mut st = healthy();
         match *c {
             "bravo" => st[0].reachable = false, // the primary's server is down: unhealthy
@@ -306,6 +328,7 @@ fn overview_lists_clusters_worst_first() {
     assert_eq!(a.screens().overview.rows()[1].worst_lag_ms, Some(8_500));
     let screen = render(&a);
     assert!(screen.contains("UNHEALTHY") && screen.contains("db1 (e4)") && screen.contains("8.5s"), "{screen}");
+    assert!(screen.contains("no coord") && screen.contains("blocked"), "{screen}");
     insta::assert_snapshot!("overview_120x40", screen);
 
     let key = |a: &mut App, c: KeyCode| a.update(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
@@ -321,4 +344,68 @@ fn overview_lists_clusters_worst_first() {
     assert_eq!(a.clusters().selected.as_deref(), Some("charlie"));
     key(&mut a, KeyCode::Esc);
     assert_eq!(a.screen(), ScreenId::Overview, "esc on a cluster goes back to all clusters");
+}
+
+/// db2's coordinator failed over a minute ago; the cool-down runs four more minutes.
+fn blocked_state() -> String {
+    serde_json::json!({
+        "leader": "db2", "mode": "blocked",
+        "reason": "cool-down after the last automatic failover (myzoo ack lifts it)",
+        "last_failover_ms": NOW_MS - 60_000, "blocked_until_ms": NOW_MS + 240_000,
+    })
+    .to_string()
+}
+
+/// The verdict line says what automatic failover really does — config and coordinator state
+/// together — with the coordinator's reason when it is worth a look, and the header says it
+/// in one word; each mode drawn (the top of the 120×40 screen), and the blocked one in full at
+/// 80×24. A cool-down that ends shows without any other change.
+#[test]
+fn automatic_failover_in_every_mode() {
+    let st = healthy();
+    let nodes: Vec<(&str, Option<Vec<u8>>)> = st.iter().map(|s| (s.node.as_str(), json(s))).collect();
+    let config = CONFIG.replace("TIER", "production");
+    let off = config.replace(r#""automatic":true"#, r#""automatic":false"#);
+    let paused = config.replace(r#""cooldown_s":300"#, r#""cooldown_s":300,"paused":true"#);
+    let suspect = r#"{"leader":"db2","mode":"on","reason":"db1 unreachable: Connection refused (os error 111): 1 of 3 confirmations"}"#;
+    let refused = r#"{"leader":"db2","mode":"on","reason":"db1's agent is gone, but the failover is refused: no replica has every transaction"}"#;
+    let gone = r#"{"leader":"db9","mode":"on","reason":"watching db1: up"}"#;
+    let blocked = blocked_state();
+    let cases: [(&str, &str, Option<&str>, &str); 8] = [
+        ("on", &config, Some(ROUTINE), "automatic failover on (coordinator db2)"),
+        ("on, primary suspected", &config, Some(suspect), "coordinator: db1 unreachable"),
+        ("on, failover refused", &config, Some(refused), "failover is refused: no replica"),
+        ("off", &off, Some(r#"{"leader":"db2","mode":"off"}"#), "automatic failover off"),
+        ("paused", &paused, Some(ROUTINE), "automatic failover paused"),
+        ("blocked", &config, Some(&blocked), "automatic failover blocked until 20:57:20 UTC (myzoo ack / :ack)"),
+        ("no coordinator published", &config, None, "automatic failover on — no coordinator"),
+        ("coordinator's agent gone", &config, Some(gone), "coordinator: last published by db9, whose agent is gone"),
+    ];
+    let mut tops = String::new();
+    for (name, config, coordinator, expect) in cases {
+        let a = app_with((120, 40), config, coordinator, &nodes);
+        let screen = render(&a);
+        assert!(screen.contains(expect), "{name}: {expect:?} not in\n{screen}");
+        let badge = a.clusters().auto_failover().map(|f| f.label()).unwrap();
+        assert!(screen.lines().next().unwrap().contains(&format!("auto-failover: {badge} ")), "{name}:\n{screen}");
+        tops.push_str(&format!("== {name}\n"));
+        for line in screen.lines().take(6) {
+            tops.push_str(line);
+            tops.push('\n');
+        }
+    }
+    insta::assert_snapshot!("cluster_auto_failover_modes_120x40", tops);
+
+    let mut a = app_with((80, 24), &config, Some(&blocked), &nodes);
+    let screen = render(&a);
+    assert!(screen.lines().next().unwrap().contains("auto-failover: blocked"), "{screen}");
+    insta::assert_snapshot!("cluster_auto_failover_blocked_80x24", screen);
+    // On another screen the header still follows the clock: the cool-down ends.
+    a.update(Event::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE)));
+    assert_eq!(a.screen(), ScreenId::Tree);
+    let later = now() + Duration::from_secs(241);
+    a.update(Event::Zk(ZkEvent::WatchHeard { at: later }));
+    a.update(Event::Tick(later));
+    let screen = render(&a);
+    assert!(screen.lines().next().unwrap().contains("auto-failover: on "), "{screen}");
 }

@@ -16,10 +16,10 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use zookeeper_client::{Acls, Client, CreateMode, Error as ZkError};
 
+use crate::audit::{self, AuditRecord, AUDIT_SCHEMA};
 use crate::cluster::ClusterPaths;
 use crate::failover::journal::OpState;
 use crate::failover::unplanned::FailoverOptions;
@@ -33,43 +33,7 @@ pub const CANDIDATE_PREFIX: &str = "c-";
 /// Pause after an error before trying again.
 const RETRY_MS: u64 = 1_000;
 
-/// The coordinator's state, kept in the data of `<cluster>/coordinator`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CoordinatorState {
-    /// The node whose agent leads.
-    #[serde(default)]
-    pub leader: String,
-    /// `off`, `on`, `paused`, `blocked`.
-    #[serde(default)]
-    pub mode: String,
-    /// Why it would not act right now (or what it is doing), in operator words.
-    #[serde(default)]
-    pub reason: String,
-    /// When the last automatic failover finished.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_failover_ms: Option<i64>,
-    /// Until when automatic failover is blocked after it (unless acknowledged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked_until_ms: Option<i64>,
-    /// When an operator last acknowledged (lifts the block).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acked_ms: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acked_by: Option<String>,
-}
-
-impl CoordinatorState {
-    /// Still blocked by the cool-down at `now`?
-    pub fn blocked(&self, now: i64) -> bool {
-        let Some(until) = self.blocked_until_ms else { return false };
-        let acked_after = self.acked_ms.zip(self.last_failover_ms).is_some_and(|(a, f)| a >= f);
-        now < until && !acked_after
-    }
-}
-
-pub fn parse_state(data: &[u8]) -> CoordinatorState {
-    serde_json::from_slice(data).unwrap_or_default()
-}
+pub use crate::cluster::coordinator::{parse_state, CoordinatorState};
 
 /// Reads the state and its version (an empty or unreadable one reads as the default).
 pub async fn read_state(client: &Client, paths: &ClusterPaths) -> Result<(CoordinatorState, i32), ZkError> {
@@ -105,6 +69,62 @@ pub async fn update_state(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// What an acknowledgement did.
+#[derive(Debug, Clone)]
+pub struct Acknowledged {
+    /// The state as written.
+    pub state: CoordinatorState,
+    /// `user@host` of the operator, as recorded in `acked_by`.
+    pub by: String,
+    /// Whether automatic failover is still blocked (the cool-down was not the block, or a newer
+    /// automatic failover came after the acknowledgement).
+    pub still_blocked: bool,
+    /// The audit record could not be written (the acknowledgement itself was).
+    pub audit_error: Option<String>,
+}
+
+/// Acknowledges the last automatic failover for every front end (`myzoo ack`, the console's
+/// `:ack`): records `acked_ms`/`acked_by` in the coordinator's state, which lifts the cool-down
+/// at once, and appends an audit record. `origin` is the front end (`cli`, `console`). The
+/// caller refuses in read-only mode.
+pub async fn acknowledge(
+    client: &Client,
+    paths: &ClusterPaths,
+    actor: &Actor,
+    origin: &str,
+) -> anyhow::Result<Acknowledged> {
+    let cluster = &paths.cluster;
+    let exists = client.check_stat(&paths.config()).await.map_err(|e| anyhow::anyhow!(describe_error(&e)))?;
+    anyhow::ensure!(exists.is_some(), "no cluster named {cluster:?}");
+    let now = audit::now_ms();
+    let by = format!("{}@{}", actor.user, actor.host);
+    let state = update_state(client, paths, |s| {
+        s.acked_ms = Some(now);
+        s.acked_by = Some(by.clone());
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{}: {}", paths.coordinator_dir(), describe_error(&e)))?;
+    let record = AuditRecord {
+        schema: AUDIT_SCHEMA,
+        time_ms: now,
+        user: actor.user.clone(),
+        host: actor.host.clone(),
+        ssh_client: actor.ssh_client.clone(),
+        action: "ack".into(),
+        path: paths.coordinator_dir(),
+        version_before: None,
+        version_after: None,
+        digest_before: None,
+        digest_after: None,
+        result: "ok".into(),
+        origin: origin.into(),
+        detail: Some("acknowledged the last automatic failover; the cool-down is lifted".into()),
+    };
+    let audit_error = audit::append(client, &paths.root, &record).await.err().map(|e| e.to_string());
+    let still_blocked = state.blocked(audit::now_ms());
+    Ok(Acknowledged { state, by, still_blocked, audit_error })
 }
 
 /// What the coordinator needs besides its session.
@@ -283,7 +303,7 @@ async fn look(op: &Operator, cfg: &CoordinatorConfig, suspect: &mut u32) -> anyh
     };
     let Some(why) = down else {
         *suspect = 0;
-        return Ok(("on".into(), format!("watching {primary}: up")));
+        return Ok(("on".into(), crate::cluster::coordinator::watching_reason(&primary)));
     };
     *suspect += 1;
     if *suspect < f.confirmations {

@@ -1,12 +1,14 @@
-//! Pure verdicts on a cluster: from the raw znode data (config, primary record, node statuses)
-//! to each node's state, the topology and whether the cluster is healthy. The console's cluster
-//! pane and `myzoo status` both call [`evaluate`], so they never disagree.
+//! Pure verdicts on a cluster: from the raw znode data (config, primary record, coordinator
+//! state, node statuses) to each node's state, the topology, what automatic failover does
+//! (`coordinator::judge`) and whether the cluster is healthy. The console's cluster pane and
+//! `myzoo status` both call [`evaluate`], so they never disagree.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use super::config::{parse_config, parse_primary, ClusterConfig, PrimaryRecord};
+use super::coordinator::{judge, parse_state, AutoFailover};
 use super::status::{parse_status, NodeStatus, ParsedStatus, ServerRole};
 
 /// Heartbeat lag above which a replica counts as lagging.
@@ -22,6 +24,8 @@ pub struct ClusterSnapshot {
     pub name: String,
     pub config: Option<Vec<u8>>,
     pub primary: Option<Vec<u8>>,
+    /// The data of the `coordinator` znode: the automatic-failover coordinator's state.
+    pub coordinator: Option<Vec<u8>>,
     /// Node znodes by name (the `nodes/` folder's children and their data).
     pub nodes: BTreeMap<String, Vec<u8>>,
     /// Nodes that were registered earlier in this session and are gone now.
@@ -117,6 +121,11 @@ pub struct ClusterView {
     pub topology: Vec<TopologyLine>,
     pub verdict: Verdict,
     pub problems: Vec<String>,
+    /// What automatic failover does now (config and coordinator state); none without a config.
+    /// It never changes the verdict: a paused or blocked automatic failover is a choice or a
+    /// safety rule, not a fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automatic_failover: Option<AutoFailover>,
 }
 
 impl ClusterView {
@@ -152,6 +161,7 @@ pub fn evaluate(snap: &ClusterSnapshot, now_ms: i64) -> ClusterView {
     }
     let topology = topology(&nodes, &endpoints, primary_name);
     let (verdict, problems) = verdict(&nodes, primary.as_ref(), primary_error.as_deref(), config_error.as_deref());
+    let automatic_failover = automatic_failover(snap, config.as_ref(), now_ms);
     ClusterView {
         name: snap.name.clone(),
         config,
@@ -162,7 +172,14 @@ pub fn evaluate(snap: &ClusterSnapshot, now_ms: i64) -> ClusterView {
         topology,
         verdict,
         problems,
+        automatic_failover,
     }
+}
+
+/// Automatic failover at `now_ms`, from the config and the coordinator's state.
+pub fn automatic_failover(snap: &ClusterSnapshot, config: Option<&ClusterConfig>, now_ms: i64) -> Option<AutoFailover> {
+    let state = snap.coordinator.as_deref().map(parse_state).unwrap_or_default();
+    config.map(|c| judge(&c.failover, &state, |n| snap.nodes.contains_key(n), now_ms))
 }
 
 fn node_view(snap: &ClusterSnapshot, name: &str, recorded_primary: bool, now_ms: i64) -> NodeView {

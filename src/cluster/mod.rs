@@ -4,6 +4,7 @@
 //! (`endpoint`). No I/O here except the one-shot reads of `snapshot` and `report`.
 
 pub mod config;
+pub mod coordinator;
 pub mod endpoint;
 pub mod follow;
 pub mod health;

@@ -31,12 +31,19 @@ pub async fn collect(client: &Client, root: &str, cluster: Option<&str>) -> anyh
     Ok(views)
 }
 
-/// The text form: a summary line per cluster, its problems, then the node table.
+/// How `myzoo status` says a cool-down is lifted.
+pub const ACK_HINT: &str = "myzoo ack lifts it";
+
+/// The text form: a summary line per cluster, automatic failover (and what the coordinator
+/// says, when it is worth a look), its problems, then the node table.
 pub fn render(views: &[ClusterView]) -> String {
     let mut out = String::new();
     for v in views {
         out.push_str(&summary_line(v));
         out.push('\n');
+        if let Some(line) = auto_failover_line(v) {
+            out.push_str(&line);
+        }
         for p in &v.problems {
             out.push_str(&format!("  ! {p}\n"));
         }
@@ -49,15 +56,21 @@ pub fn render(views: &[ClusterView]) -> String {
 pub fn summary_line(v: &ClusterView) -> String {
     let tier = v.config.as_ref().map_or("?", |c| c.tier.as_str());
     let primary = v.primary.as_ref().map_or("none".to_string(), |p| format!("{} (epoch {})", p.node, p.epoch));
-    let auto = v.config.as_ref().is_some_and(|c| c.failover.automatic);
     let verdict = match v.verdict {
         Verdict::Healthy => "HEALTHY",
         Verdict::Degraded => "DEGRADED",
         Verdict::Unhealthy => "UNHEALTHY",
     };
-    format!(
-        "cluster {}  tier {tier}  primary {primary}  automatic failover {}  {verdict}",
-        v.name,
-        if auto { "on" } else { "off" }
-    )
+    format!("cluster {}  tier {tier}  primary {primary}  {verdict}", v.name)
+}
+
+/// `  automatic failover: blocked until 12:04:00 UTC (myzoo ack lifts it)`, and the
+/// coordinator's reason on the next line when there is one; none without a config.
+pub fn auto_failover_line(v: &ClusterView) -> Option<String> {
+    let a = v.automatic_failover.as_ref()?;
+    let mut out = format!("  automatic failover: {}\n", a.describe(ACK_HINT));
+    if let Some(r) = &a.reason {
+        out.push_str(&format!("    {r}\n"));
+    }
+    Some(out)
 }

@@ -23,10 +23,12 @@ pub async fn list_clusters(client: &Client, root: &str) -> Result<Vec<String>, L
     }
 }
 
-/// Reads a cluster's config, primary record and every registered node's status.
+/// Reads a cluster's config, primary record, coordinator state and every registered node's
+/// status.
 pub async fn read_cluster(client: &Client, root: &str, cluster: &str) -> Result<ClusterSnapshot, LoadError> {
     let paths = ClusterPaths::new(root, cluster);
-    let (found, failed) = load::read_many(client, vec![paths.config(), paths.primary()]).await?;
+    let (found, failed) =
+        load::read_many(client, vec![paths.config(), paths.primary(), paths.coordinator_dir()]).await?;
     if let Some((path, message)) = failed.into_iter().next() {
         return Err(LoadError { path, message, source: None });
     }
@@ -34,8 +36,10 @@ pub async fn read_cluster(client: &Client, root: &str, cluster: &str) -> Result<
     for n in found {
         if n.path == paths.config() {
             snap.config = Some(n.data);
-        } else {
+        } else if n.path == paths.primary() {
             snap.primary = Some(n.data);
+        } else {
+            snap.coordinator = Some(n.data);
         }
     }
     snap.nodes = match load::load_children(client, &paths.nodes_dir()).await {

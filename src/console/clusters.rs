@@ -1,9 +1,11 @@
 //! The console's live copy of the clusters: the names under `<root>/clusters`, and for the
-//! chosen cluster its config, primary record and node statuses, kept current by the same
+//! chosen cluster its config, primary record, coordinator state and node statuses, kept
+//! current by the same
 //! watch events that feed the tree. The verdicts come from `cluster::health`, recomputed when
 //! the data changes and when the clock moves (status ages).
 
-use crate::cluster::health::{evaluate, ClusterSnapshot, ClusterView};
+use crate::cluster::coordinator::AutoFailover;
+use crate::cluster::health::{automatic_failover, evaluate, ClusterSnapshot, ClusterView};
 use crate::cluster::{split_cluster_path, ClusterPaths};
 use crate::zk::{base_name, parent_path, NodeInfo};
 
@@ -54,7 +56,12 @@ impl ClusterStore {
     fn cluster_reads(&self) -> Vec<Effect> {
         match self.paths() {
             Some(p) => {
-                vec![Effect::FetchNode(p.config()), Effect::FetchNode(p.primary()), Effect::LoadChildren(p.nodes_dir())]
+                vec![
+                    Effect::FetchNode(p.config()),
+                    Effect::FetchNode(p.primary()),
+                    Effect::FetchNode(p.coordinator_dir()),
+                    Effect::LoadChildren(p.nodes_dir()),
+                ]
             }
             None => Vec::new(),
         }
@@ -63,7 +70,7 @@ impl ClusterStore {
     /// Chooses a cluster; returns the reads it needs. Unknown names are refused.
     pub fn select(&mut self, name: &str) -> Result<Vec<Effect>, String> {
         if self.names_loaded && !self.names.iter().any(|n| n == name) {
-            return Err(format!("no cluster named {name:?} (have: {})", self.names.join(", ")));
+            return Err(super::strings::no_such_cluster(name, &self.names));
         }
         if self.selected.as_deref() == Some(name) {
             return Ok(Vec::new());
@@ -134,6 +141,8 @@ impl ClusterStore {
         match rest {
             "config" => self.snap.config = Some(info.data.clone()),
             "primary" => self.snap.primary = Some(info.data.clone()),
+            // Its data only: the election znodes below it are not shown.
+            "coordinator" => self.snap.coordinator = Some(info.data.clone()),
             r => match r.strip_prefix("nodes/") {
                 Some(node) if !node.contains('/') => {
                     self.snap.departed.remove(node);
@@ -159,6 +168,7 @@ impl ClusterStore {
         match rest {
             "config" => self.snap.config = None,
             "primary" => self.snap.primary = None,
+            "coordinator" => self.snap.coordinator = None,
             r => match r.strip_prefix("nodes/") {
                 Some(node) if !node.contains('/') => {
                     if self.snap.nodes.remove(node).is_some() {
@@ -182,6 +192,28 @@ impl ClusterStore {
         self.cursor = self.cursor.min(view.topology.len().saturating_sub(1));
         self.view = Some(view);
         changed
+    }
+
+    /// The clock moved. Shown, the whole cluster is re-judged (status ages); not shown, only
+    /// automatic failover (the header shows it on every screen but the overview), so a
+    /// cool-down that ends is seen without a redraw every tick. Returns whether anything
+    /// visible changed.
+    pub fn on_tick(&mut self, now_ms: i64, shown: bool) -> bool {
+        if shown {
+            return self.recompute(now_ms);
+        }
+        let Some(view) = self.view.as_mut() else { return false };
+        let fresh = automatic_failover(&self.snap, view.config.as_ref(), now_ms);
+        if fresh == view.automatic_failover {
+            return false;
+        }
+        view.automatic_failover = fresh;
+        true
+    }
+
+    /// What automatic failover does in the chosen cluster, once its config is read.
+    pub fn auto_failover(&self) -> Option<&AutoFailover> {
+        self.view.as_ref()?.automatic_failover.as_ref()
     }
 
     /// The slowest re-publish interval among the agents registered now (their znodes exist),
@@ -232,11 +264,12 @@ mod tests {
             vec![
                 Effect::FetchNode("/myzoo/clusters/a/config".into()),
                 Effect::FetchNode("/myzoo/clusters/a/primary".into()),
+                Effect::FetchNode("/myzoo/clusters/a/coordinator".into()),
                 Effect::LoadChildren("/myzoo/clusters/a/nodes".into()),
             ]
         );
         assert!(s.select("zzz").is_err());
-        assert_eq!(s.cycle(true).len(), 3);
+        assert_eq!(s.cycle(true).len(), 4);
         assert_eq!(s.selected.as_deref(), Some("b"));
     }
 
@@ -256,5 +289,27 @@ mod tests {
         assert!(!s.apply_node(&info("/myzoo/clusters/a/history/h1", b"{}"), 0));
         assert!(s.apply_node(&info("/myzoo/clusters/c", b""), 0));
         assert_eq!(s.names, ["a", "c"]);
+    }
+
+    /// The coordinator's data reaches the verdict; its election znodes do not matter.
+    #[test]
+    fn the_coordinator_state_is_kept_live() {
+        use crate::cluster::coordinator::AutoMode;
+        let mut s = ClusterStore::new("/myzoo");
+        s.apply_children("/myzoo/clusters", &[info("/myzoo/clusters/a", b"")], 0);
+        let config = br#"{"schema":1,"name":"a","tier":"test","nodes":[],"failover":{"automatic":true}}"#;
+        assert!(s.apply_node(&info("/myzoo/clusters/a/config", config), 0));
+        s.apply_children("/myzoo/clusters/a/nodes", &[info("/myzoo/clusters/a/nodes/db2", b"{}")], 0);
+        assert_eq!(s.auto_failover().map(|a| a.mode), Some(AutoMode::NoCoordinator));
+        let state = br#"{"leader":"db2","mode":"blocked","last_failover_ms":100,"blocked_until_ms":5000}"#;
+        assert!(s.apply_node(&info("/myzoo/clusters/a/coordinator", state), 1_000));
+        assert_eq!(s.auto_failover().map(|a| a.mode), Some(AutoMode::Blocked));
+        assert!(!s.apply_node(&info("/myzoo/clusters/a/coordinator/c-0000000001", b"{}"), 1_000));
+        // Not shown: a tick re-judges automatic failover only, and only reports a change.
+        assert!(!s.on_tick(2_000, false));
+        assert!(s.on_tick(6_000, false), "the cool-down ended");
+        assert_eq!(s.auto_failover().map(|a| a.mode), Some(AutoMode::On));
+        assert!(s.apply_deleted("/myzoo/clusters/a/coordinator", 6_000));
+        assert_eq!(s.auto_failover().map(|a| a.mode), Some(AutoMode::NoCoordinator));
     }
 }

@@ -162,4 +162,9 @@ pub enum Effect {
         cluster: String,
         confirm: Option<String>,
     },
+    /// Acknowledge `cluster`'s last automatic failover (`:ack`, as `myzoo ack`): the result
+    /// comes back as [`Event::Done`].
+    Acknowledge {
+        cluster: String,
+    },
 }

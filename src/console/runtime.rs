@@ -175,6 +175,7 @@ impl Executor {
             Effect::Find { id, root, pattern } => self.find(id, root, pattern),
             Effect::PlanOperation { id, kind, cluster, to } => self.plan_operation(id, kind, cluster, to),
             Effect::RunOperation { id, kind, cluster, confirm } => self.run_operation(id, kind, cluster, confirm),
+            Effect::Acknowledge { cluster } => self.acknowledge(cluster),
             Effect::CancelFind(id) => {
                 if let Some(token) = self.finds.lock().ok().and_then(|mut f| f.remove(&id)) {
                     token.cancel();
@@ -486,6 +487,29 @@ impl Executor {
             });
             tracing::info!(id, %cluster, kind = kind.label(), ok = result.is_ok(), "operation ended");
             let _ = tx.send(Event::OperationEnded { id, cluster, kind, result });
+        });
+    }
+
+    /// `:ack`: the same service as `myzoo ack` (state write and audit record), origin
+    /// `console`; refused in read-only mode here too, whatever the screen checked.
+    fn acknowledge(&self, cluster: String) {
+        let tx = self.tx.clone();
+        if self.read_only {
+            let _ = tx.send(Event::Done { result: Err(strings::READ_ONLY_REFUSED.into()) });
+            return;
+        }
+        let Some(client) = self.zk.client() else {
+            let _ = tx.send(Event::Done { result: Err(strings::ack_failed(&cluster, strings::NOT_CONNECTED)) });
+            return;
+        };
+        let paths = crate::cluster::ClusterPaths::new(&self.root, &cluster);
+        tokio::spawn(async move {
+            let result =
+                crate::agent::coordinator::acknowledge(&client, &paths, &Actor::from_env(), Origin::Console.label())
+                    .await
+                    .map(|done| strings::acknowledged(&cluster, &done))
+                    .map_err(|e| strings::ack_failed(&cluster, &format!("{e:#}")));
+            let _ = tx.send(Event::Done { result });
         });
     }
 

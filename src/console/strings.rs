@@ -55,6 +55,52 @@ pub const NO_CLUSTERS: &str = "no clusters under the root yet: press 2 for the z
 pub const NO_CLUSTER_SELECTED: &str = "no cluster selected: :cluster NAME";
 pub const CLUSTER_USAGE: &str = "usage: :cluster NAME";
 
+pub fn no_such_cluster(name: &str, have: &[String]) -> String {
+    format!("no cluster named {name:?} (have: {})", have.join(", "))
+}
+
+// --- Automatic failover (cluster screen, header, `:ack`) ---
+
+/// How the console says a cool-down is lifted.
+pub const ACK_HINT: &str = "myzoo ack / :ack";
+
+/// The cluster screen's line: `automatic failover blocked until 12:04:00 UTC (myzoo ack / :ack)`.
+pub fn auto_failover_line(a: &crate::cluster::coordinator::AutoFailover) -> String {
+    format!("automatic failover {}", a.describe(ACK_HINT))
+}
+
+/// The coordinator's reason under it.
+pub fn auto_failover_reason(reason: &str) -> String {
+    format!("  coordinator: {reason}")
+}
+
+/// The header's compact form.
+pub fn auto_failover_badge(a: &crate::cluster::coordinator::AutoFailover) -> String {
+    format!(" auto-failover: {} ", a.label())
+}
+
+/// The overview's FAILOVER cell (8 columns).
+pub fn auto_failover_cell(a: &crate::cluster::coordinator::AutoFailover) -> &'static str {
+    match a.mode {
+        crate::cluster::coordinator::AutoMode::NoCoordinator => "no coord",
+        _ => a.label(),
+    }
+}
+
+/// `:ack` done: who acknowledged, and whether automatic failover may act again.
+pub fn acknowledged(cluster: &str, done: &crate::agent::coordinator::Acknowledged) -> String {
+    let now = if done.still_blocked { "still blocked" } else { "may act again" };
+    let text = format!("{cluster}: last automatic failover acknowledged by {}; automatic failover {now}", done.by);
+    match &done.audit_error {
+        Some(e) => format!("{text}; but the audit record failed: {e}"),
+        None => text,
+    }
+}
+
+pub fn ack_failed(cluster: &str, error: &str) -> String {
+    format!("{cluster}: cannot acknowledge: {error}")
+}
+
 pub fn theme_switched(name: &str) -> String {
     format!("theme: {name}")
 }

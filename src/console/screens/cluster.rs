@@ -1,6 +1,7 @@
 //! The cluster screen: one cluster's verdict, topology and node table, live from the watch;
 //! `[`/`]` and `:cluster NAME` choose the cluster, `enter` opens a node's full status, `S`
-//! plans a switchover and `H` shows the operations (both on the failover screen).
+//! plans a switchover and `H` shows the operations (both on the failover screen), `:ack`
+//! acknowledges the last automatic failover (lifts the coordinator's cool-down).
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -8,6 +9,7 @@ use ratatui::Frame;
 use super::{Nav, Screen};
 use crate::cluster::ClusterPaths;
 use crate::console::clusters::ClusterStore;
+use crate::console::event::Effect;
 use crate::console::keymap::{Action, Scope};
 use crate::console::overlays::{NodeDetail, Overlay};
 use crate::console::shared::{Cx, Shared};
@@ -43,6 +45,26 @@ impl ClusterScreen {
                 false
             }
         }
+    }
+
+    /// `:ack [NAME]`: acknowledges the last automatic failover of the chosen cluster (or the
+    /// one named), as `myzoo ack` does; the executor writes it and posts the result.
+    fn acknowledge(&self, arg: &str, cx: &mut Cx<'_>) {
+        if cx.shared.read_only {
+            cx.error(strings::READ_ONLY_REFUSED);
+            return;
+        }
+        let store = &self.store;
+        let cluster = if arg.is_empty() { store.selected.clone() } else { Some(arg.to_string()) };
+        let Some(cluster) = cluster else {
+            cx.error(strings::NO_CLUSTER_SELECTED);
+            return;
+        };
+        if store.names_loaded && !store.names.contains(&cluster) {
+            cx.error(strings::no_such_cluster(&cluster, &store.names));
+            return;
+        }
+        cx.effect(Effect::Acknowledge { cluster });
     }
 }
 
@@ -98,9 +120,10 @@ impl Screen for ClusterScreen {
         }
     }
 
-    /// Status ages only matter while the screen shows them.
+    /// Status ages only matter while the screen shows them; automatic failover (a cool-down
+    /// ending) is in the header on other screens too.
     fn on_tick(&mut self, shown: bool, cx: &mut Cx<'_>) -> bool {
-        shown && self.store.recompute(cx.shared.now_ms())
+        self.store.on_tick(cx.shared.now_ms(), shown)
     }
 
     fn reload(&mut self, cx: &mut Cx<'_>) {
@@ -112,6 +135,10 @@ impl Screen for ClusterScreen {
     }
 
     fn command(&mut self, cmd: &str, arg: &str, cx: &mut Cx<'_>) -> Option<Nav> {
+        if cmd == "ack" {
+            self.acknowledge(arg, cx);
+            return Some(Nav::Done);
+        }
         if !matches!(cmd, "cluster" | "c") {
             return None;
         }

@@ -83,12 +83,13 @@ impl OverviewScreen {
         ClusterPaths::clusters_dir(&self.root)
     }
 
-    /// Reads one cluster's config, primary record and node statuses.
+    /// Reads one cluster's config, primary record, coordinator state and node statuses.
     fn read(&self, name: &str, cx: &mut Cx<'_>) {
         let p = ClusterPaths::new(&self.root, name);
         cx.effects([
             Effect::FetchNode(p.config()),
             Effect::FetchNode(p.primary()),
+            Effect::FetchNode(p.coordinator_dir()),
             Effect::LoadChildren(p.nodes_dir()),
         ]);
     }
@@ -243,6 +244,7 @@ impl Screen for OverviewScreen {
                 match rest.as_str() {
                     "config" => snap.config = Some(info.data.clone()),
                     "primary" => snap.primary = Some(info.data.clone()),
+                    "coordinator" => snap.coordinator = Some(info.data.clone()),
                     r => match r.strip_prefix("nodes/") {
                         Some(node) if !node.contains('/') => {
                             snap.nodes.insert(node.to_string(), info.data.clone());
@@ -264,6 +266,7 @@ impl Screen for OverviewScreen {
                     match rest.as_str() {
                         "config" => snap.config = None,
                         "primary" => snap.primary = None,
+                        "coordinator" => snap.coordinator = None,
                         r => {
                             if let Some(node) = r.strip_prefix("nodes/") {
                                 if snap.nodes.remove(node).is_some() {

@@ -1,4 +1,5 @@
-//! The cluster screen: the cluster's summary and problems, then one row per node in topology
+//! The cluster screen: the cluster's summary, automatic failover (with what the coordinator
+//! says when it is worth a look) and problems, then one row per node in topology
 //! order (replicas indented under their source), cells from `cluster::table` so that
 //! `myzoo status` prints the same; and the node popup with the full status.
 
@@ -8,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
 use ratatui::Frame;
 
+use crate::cluster::coordinator::AutoMode;
 use crate::cluster::health::{ClusterView, NodeState, Verdict};
 use crate::cluster::table::{node_cells, HEADERS};
 use crate::console::clusters::ClusterStore;
@@ -40,6 +42,17 @@ pub fn verdict_span(t: &Theme, v: Verdict) -> Span<'static> {
     }
 }
 
+/// Automatic failover's style: a cool-down or a pause is worth noticing, no coordinator while
+/// automatic failover is expected is a fault.
+pub fn auto_failover_style(t: &Theme, m: AutoMode) -> Style {
+    match m {
+        AutoMode::On => t.state_ok,
+        AutoMode::Off => t.label,
+        AutoMode::Paused | AutoMode::Blocked => t.state_warn,
+        AutoMode::NoCoordinator => t.state_error,
+    }
+}
+
 pub fn draw(frame: &mut Frame<'_>, t: &Theme, store: &ClusterStore, area: Rect) {
     let title = match &store.selected {
         Some(c) => format!(" {} {c} ", strings::CLUSTER_TITLE),
@@ -65,6 +78,13 @@ pub fn draw(frame: &mut Frame<'_>, t: &Theme, store: &ClusterStore, area: Rect) 
         return;
     };
     let mut lines = vec![summary(t, view)];
+    if let Some(a) = &view.automatic_failover {
+        let style = auto_failover_style(t, a.mode);
+        lines.push(Line::from(vec![Span::raw(" "), Span::styled(strings::auto_failover_line(a), style)]));
+        if let Some(r) = &a.reason {
+            lines.push(Line::from(vec![Span::raw(" "), Span::styled(strings::auto_failover_reason(r), t.state_warn)]));
+        }
+    }
     for p in view.problems.iter().take(MAX_PROBLEM_LINES) {
         lines.push(Line::styled(format!("! {p}"), t.error));
     }
@@ -82,8 +102,6 @@ fn summary<'a>(t: &Theme, v: &'a ClusterView) -> Line<'a> {
     if let Some(c) = &v.config {
         let tier_style = if c.is_production() { t.header_production } else { t.label };
         spans.push(Span::styled(format!("tier {} ", if c.tier.is_empty() { "?" } else { &c.tier }), tier_style));
-        let auto = if c.failover.automatic { "on" } else { "off" };
-        spans.push(Span::styled(format!(" automatic failover {auto} "), t.label));
     }
     match (&v.primary, &v.primary_error) {
         (Some(p), _) => spans.push(Span::styled(format!(" primary {} (epoch {})", p.node, p.epoch), t.text)),

@@ -1,15 +1,27 @@
 //! The header line: profile, root, ZooKeeper session badge, "stale since", a silent watch,
-//! read-only badge, and an operation running on the chosen cluster (its lock is held).
+//! read-only badge, and for the chosen cluster its tier, automatic failover (on / off / paused /
+//! blocked / no coordinator) and an operation running on it (its lock is held).
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use crate::cluster::coordinator::AutoMode;
 use crate::console::app::App;
 use crate::console::strings;
+use crate::console::theme::Theme;
 use crate::zk::format::utc_time;
 use crate::zk::SessionBadge;
+
+fn auto_failover_badge_style(t: &Theme, m: AutoMode) -> Style {
+    match m {
+        AutoMode::On | AutoMode::Off => t.header,
+        AutoMode::Paused | AutoMode::Blocked => t.badge_warn,
+        AutoMode::NoCoordinator => t.badge_error,
+    }
+}
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let sh = app.shared();
@@ -35,6 +47,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let clusters = app.clusters();
     // The overview shows every cluster: no one cluster in the header there.
     let one_cluster = app.screen() != crate::console::screens::ScreenId::Overview;
+    let mut auto_failover = None;
     if let Some(c) = clusters.selected.as_ref().filter(|_| one_cluster) {
         let production = clusters.view.as_ref().and_then(|v| v.config.as_ref()).is_some_and(|c| c.is_production());
         let tier = clusters.view.as_ref().and_then(|v| v.config.as_ref()).map_or("", |c| c.tier.as_str());
@@ -46,9 +59,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
             let operation = ops.lock_holder().map(|l| l.operation.as_str());
             spans.push(Span::styled(strings::operation_running_badge(operation), t.badge_warn));
         }
+        auto_failover = clusters.auto_failover();
     }
     if sh.read_only {
         spans.push(Span::styled(strings::BADGE_READ_ONLY, t.badge_readonly));
+    }
+    // After read-only: at 80 columns an operation in progress and read-only mode matter more.
+    if let Some(a) = auto_failover {
+        spans.push(Span::styled(strings::auto_failover_badge(a), auto_failover_badge_style(t, a.mode)));
     }
     spans.push(Span::styled(format!(" {} │ root {} ", sh.label, sh.root), t.header));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);

@@ -46,11 +46,7 @@ pub fn draw(frame: &mut Frame<'_>, t: &Theme, s: &OverviewScreen, area: Rect) {
         let tier = config.map_or("-", |c| c.tier.as_str());
         let tier_style = if config.is_some_and(|c| c.is_production()) { t.header_production } else { t.text };
         let primary = v.primary.as_ref().map_or("-".to_string(), |p| format!("{} (e{})", p.node, p.epoch));
-        let failover = match config {
-            Some(c) if c.failover.automatic => "auto",
-            Some(_) => "manual",
-            None => "-",
-        };
+        let failover = v.automatic_failover.as_ref().map_or("-", strings::auto_failover_cell);
         let row = Row::new(vec![
             Cell::from(r.name.clone()),
             Cell::from(verdict_span(t, v.verdict)),
@@ -58,7 +54,10 @@ pub fn draw(frame: &mut Frame<'_>, t: &Theme, s: &OverviewScreen, area: Rect) {
             Cell::from(primary),
             Cell::from(r.replicas.to_string()),
             Cell::from(r.worst_lag_ms.map_or("-".to_string(), millis)),
-            Cell::from(failover),
+            Cell::from(Span::styled(
+                failover,
+                v.automatic_failover.as_ref().map_or(t.text, |a| super::cluster_pane::auto_failover_style(t, a.mode)),
+            )),
             Cell::from(Span::styled(v.problems.first().cloned().unwrap_or_default(), t.error)),
         ]);
         if offset + i == s.cursor {
