@@ -65,10 +65,15 @@ async fn primary_crash_under_a_semi_sync_writer() {
     let (p1, p2) = tokio::join!(unplanned::plan(&op1, &opts), unplanned::plan(&op2, &opts));
     let (p1, p2) = (p1.expect("plan"), p2.expect("plan"));
     assert!(p1.plan.can_run(), "{}", p1.plan.render());
-    let new = p1.plan.candidate.clone().unwrap();
     let (r1, r2) = tokio::join!(unplanned::run(&op1, p1, None, &|_| {}), unplanned::run(&op2, p2, None, &|_| {}));
     let done: Vec<_> = [&r1, &r2].into_iter().filter(|r| matches!(r, Ok(rec) if rec.state == OpState::Done)).collect();
     assert_eq!(done.len(), 1, "exactly one failover ran: {r1:?} / {r2:?}");
+    // The two plans were made a moment apart and may have chosen differently: the one that ran
+    // says which node it promoted.
+    let new = match done[0] {
+        Ok(rec) => rec.new_primary.clone().expect("promoted node"),
+        Err(_) => unreachable!("filtered on Ok"),
+    };
     for r in [&r1, &r2] {
         match r {
             Ok(rec) if rec.state == OpState::Done => {
