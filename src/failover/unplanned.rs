@@ -54,8 +54,10 @@ pub const DIRECT_PROBE_TIMEOUT_MS: u64 = 1_000;
 const FENCE_OLD_TIMEOUT_MS: u64 = 1_000;
 /// A heartbeat row older than this (or three agent intervals, if longer) has stopped advancing.
 pub const HEARTBEAT_STALL_MIN_MS: i64 = 2_000;
-/// Margin after the old agent's session ended, before promoting (covers its last probe).
-pub const EXPIRY_MARGIN_MS: u64 = 1_000;
+/// Margin after the old agent's session ended, before promoting. Its lease (2/5 of the
+/// session, acted on when it runs out) fenced the server by 17/20 of the session timeout —
+/// before the expiry — so this only absorbs the fence statement itself and clock granularity.
+pub const EXPIRY_MARGIN_MS: u64 = 250;
 
 /// How a plan's warning starts when `--force` accepts losing transactions.
 pub const FORCED_PREFIX: &str = "FORCED:";
