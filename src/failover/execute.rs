@@ -46,6 +46,8 @@ pub struct Execution<'a> {
     report: &'a (dyn Fn(&Record) + Send + Sync),
     /// When writes started being refused (the old primary fenced, or found gone).
     pub block_from: Option<Instant>,
+    /// When ZooKeeper last accepted one of our writes.
+    last_written: Instant,
     /// The cluster runs semi-sync (learnt before `record`, from the old primary): `open-new`
     /// switches the new primary's source side on, so its first write already waits for a
     /// replica's acknowledgement.
@@ -113,7 +115,17 @@ impl<'a> Execution<'a> {
             tracing::warn!("{e}");
         }
         report(&journal.record);
-        Ok(Execution { op, prepared, kind, lock, journal, report, block_from: None, semi_sync: false })
+        Ok(Execution {
+            op,
+            prepared,
+            kind,
+            lock,
+            journal,
+            report,
+            block_from: None,
+            semi_sync: false,
+            last_written: Instant::now(),
+        })
     }
 
     /// Carries on a journal record found on the server (recovery of a dead owner's operation),
@@ -132,7 +144,17 @@ impl<'a> Execution<'a> {
             .statuses
             .values()
             .any(|s| s.semi_sync.as_ref().is_some_and(|x| x.source_enabled || x.replica_enabled));
-        Execution { op, prepared, kind: prepared.plan.kind, lock, journal, report, block_from: None, semi_sync }
+        Execution {
+            op,
+            prepared,
+            kind: prepared.plan.kind,
+            lock,
+            journal,
+            report,
+            block_from: None,
+            semi_sync,
+            last_written: Instant::now(),
+        }
     }
 
     /// Gives the lock back to the caller that lent it to [`Execution::adopt`] (no audit, no
@@ -154,23 +176,36 @@ impl<'a> Execution<'a> {
     }
 
     /// Marks a step running, after checking the session: a lost session may have lost the lock,
-    /// so the operation stops before its next step.
+    /// so the operation stops before its next step. Three checks: the client's own state; the
+    /// time since ZooKeeper last accepted one of our writes (a process suspended for longer than
+    /// the session timeout may have lost its session without its client knowing yet); and the
+    /// version-checked journal write itself (it fails on an expired session, and after a
+    /// recovery by someone else changed the record).
     pub async fn begin(&mut self, name: &str) -> Result<()> {
         anyhow::ensure!(
             !self.op.client.state().is_terminated(),
             "the ZooKeeper session ended ({:?}); stopping before {name}",
             self.op.client.state()
         );
+        let quiet = self.last_written.elapsed();
+        anyhow::ensure!(
+            quiet < self.op.client.session_timeout(),
+            "nothing was written to ZooKeeper for {} ms, longer than the session timeout (this process stalled?); \
+             stopping before {name}",
+            quiet.as_millis()
+        );
         self.journal.start_step(name, now_ms());
         self.journal.save(&self.op.client).await.context("writing the journal")?;
+        self.last_written = Instant::now();
         (self.report)(&self.journal.record);
         Ok(())
     }
 
     pub async fn end(&mut self, name: &str, state: StepState, detail: Option<String>) {
         self.journal.end_step(name, state, detail, now_ms());
-        if let Err(e) = self.journal.save(&self.op.client).await {
-            tracing::warn!("{e}");
+        match self.journal.save(&self.op.client).await {
+            Ok(()) => self.last_written = Instant::now(),
+            Err(e) => tracing::warn!("{e}"),
         }
         (self.report)(&self.journal.record);
     }
