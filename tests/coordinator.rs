@@ -190,3 +190,39 @@ async fn ten_primary_crashes_in_a_row_lose_no_acknowledged_write() {
     assert!(!failures.is_empty() && acked.len() > 100, "the writer wrote through the trials");
     eprintln!("{TRIALS} crashes: {} writes acknowledged, none lost", acked.len());
 }
+
+/// The ZooKeeper leader killed under the agents (their sessions move to the other members)
+/// does not stop automatic failover, nor a switchover run meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_zookeeper_leader_killed_under_the_cluster() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let fx = Fixture::start_on(false, 3).await;
+    automatic(&fx).await;
+    wait_state(&fx, "watched the primary", |s| s.mode == "on" && s.reason.contains("up")).await;
+
+    let leader = sandbox::zk_leader(&fx.sb.status).await.expect("a leader");
+    kill(leader.pid.expect("leader pid") as i32);
+    eprintln!("killed ZooKeeper member {} (the leader)", leader.id);
+
+    // A switchover while one member is down.
+    let op = fx.operator();
+    let deadline = Instant::now() + WAIT;
+    let p = loop {
+        match myzoo::failover::switchover::plan(&op, None).await {
+            Ok(p) if p.plan.can_run() => break p,
+            Ok(p) if Instant::now() > deadline => panic!("{}", p.plan.render()),
+            Err(e) if Instant::now() > deadline => panic!("{e:#}"),
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    let rec = myzoo::failover::switchover::run(&op, p, None, &|_| {}).await.expect("ran");
+    assert_eq!(rec.state, OpState::Done, "{rec:?}");
+    let primary = fx.primary().await;
+    assert_eq!(primary.epoch, 2);
+
+    // Then the new primary's server dies: the coordinator, re-elected or not, fails over.
+    wait_state(&fx, "watching the new primary", |s| s.mode == "on" && s.reason.contains(&primary.node)).await;
+    kill(fx.sb.mysql_pid(&primary.node));
+    let after = wait_epoch(&fx, 3).await;
+    assert_ne!(after.node, primary.node);
+}

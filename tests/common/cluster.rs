@@ -39,9 +39,15 @@ impl Fixture {
 
     /// `semi_sync`: the sandbox's servers acknowledge commits semi-synchronously (AFTER_SYNC).
     pub async fn start_with(semi_sync: bool) -> Fixture {
+        Self::start_on(semi_sync, 1).await
+    }
+
+    /// With `zk_ensemble` ZooKeeper members (1 or 3).
+    pub async fn start_on(semi_sync: bool, zk_ensemble: usize) -> Fixture {
         let opts = SandboxOptions {
             seed: true,
             semi_sync,
+            zk_ensemble,
             agent_binary: Some(env!("CARGO_BIN_EXE_myzoo").into()),
             agent_interval_ms: INTERVAL_MS,
             agent_session_timeout_ms: Some(SESSION_TIMEOUT_MS),
