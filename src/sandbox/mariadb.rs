@@ -231,6 +231,12 @@ pub fn server_args(
             "--rpl-semi-sync-slave-enabled=1".into(),
             "--rpl-semi-sync-master-wait-point=AFTER_SYNC".into(),
             format!("--rpl-semi-sync-master-timeout={SEMI_SYNC_TIMEOUT_MS}"),
+            // A primary killed while a commit waited for its acknowledgement has that
+            // transaction in its binary log but nowhere else (no client was told it committed).
+            // Started as a replica, its crash recovery truncates such transactions from the log
+            // (MariaDB 10.6+, semi-sync replica side on), so the old primary can be rejoined
+            // instead of holding a transaction the new primary never had.
+            "--init-rpl-role=SLAVE".into(),
         ]);
     } else {
         args.extend(["--rpl-semi-sync-master-enabled=0".into(), "--rpl-semi-sync-slave-enabled=0".into()]);
@@ -616,6 +622,7 @@ mod tests {
             "--rpl-semi-sync-slave-enabled=1",
             "--rpl-semi-sync-master-wait-point=AFTER_SYNC",
             "--rpl-semi-sync-master-timeout=10000",
+            "--init-rpl-role=SLAVE",
         ] {
             assert!(args.contains(&flag.to_string()), "{flag} missing: {args:?}");
         }

@@ -123,9 +123,15 @@ impl Fixture {
             let row: Option<mysql_async::Row> = c.query_first("SHOW SLAVE STATUS").await.unwrap();
             let state = row.map(|r| {
                 let g = |k: &str| r.get::<Option<String>, _>(k).flatten().unwrap_or_default();
-                (g("Master_Port"), g("Slave_IO_Running"), g("Slave_SQL_Running"))
+                (
+                    g("Master_Port"),
+                    g("Slave_IO_Running"),
+                    g("Slave_SQL_Running"),
+                    g("Last_IO_Error"),
+                    g("Last_SQL_Error"),
+                )
             });
-            if let Some((port, io, sql)) = &state {
+            if let Some((port, io, sql, _, _)) = &state {
                 if port == &want.to_string() && io == "Yes" && sql == "Yes" {
                     return;
                 }
