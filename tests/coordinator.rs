@@ -10,53 +10,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use myzoo::agent::coordinator::{read_state, CoordinatorState};
-use myzoo::cluster::config::PrimaryRecord;
 use myzoo::failover::journal::{self, OpState};
 use myzoo::sandbox;
 
-use common::cluster::{Fixture, SESSION_TIMEOUT_MS, WAIT};
+use common::cluster::{automatic, kill, wait_epoch, wait_state, Fixture, SESSION_TIMEOUT_MS, WAIT};
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn kill(pid: i32) {
-    // SAFETY: kill(2) on a process this test started.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0, "kill {pid}");
-}
-
-async fn automatic(fx: &Fixture) {
-    fx.edit_config(|v| {
-        v["failover"]["automatic"] = true.into();
-        v["failover"]["confirmations"] = 2.into();
-        v["failover"]["cooldown_s"] = 300.into();
-        v["failover"]["auto_rejoin"] = true.into();
-    })
-    .await;
-}
-
-async fn wait_state(fx: &Fixture, what: &str, ok: impl Fn(&CoordinatorState) -> bool) -> CoordinatorState {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let (s, _) = read_state(&fx.zk, &fx.paths).await.expect("coordinator state");
-        if ok(&s) {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "coordinator never {what}: {s:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn wait_epoch(fx: &Fixture, epoch: u64) -> PrimaryRecord {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let p = fx.primary().await;
-        if p.epoch >= epoch {
-            return p;
-        }
-        assert!(Instant::now() < deadline, "no failover: {p:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_crashed_server_is_failed_over_blocked_acknowledged_and_rejoined() {

@@ -17,12 +17,7 @@ use myzoo::failover::unplanned::{self, FailoverOptions};
 use myzoo::failover::{switchover::Refused, Operator};
 use myzoo::sandbox;
 
-use common::cluster::{ids_on, Fixture, WAIT};
-
-fn kill(pid: i32) {
-    // SAFETY: kill(2) on a process this test started.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0, "kill {pid}");
-}
+use common::cluster::{ids_on, kill, Fixture, WAIT};
 
 /// Waits until `node`'s agent publishes `reachable == want` (or its znode is gone when `want`
 /// is `None`).

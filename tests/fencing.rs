@@ -11,12 +11,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
-use myzoo::agent::coordinator::{read_state, CoordinatorState};
+use myzoo::agent::coordinator::read_state;
 use myzoo::agent::publisher::PublisherConfig;
 use myzoo::agent::{fence, AgentConfig};
 use myzoo::cluster::config::PrimaryRecord;
 use myzoo::cluster::status::{parse_status, NodeStatus, ParsedStatus};
-use myzoo::failover::journal;
 use myzoo::mysql::Target;
 use myzoo::sandbox;
 use myzoo::zk::session::RECONNECT_BACKOFF_MAX_MS;
@@ -24,7 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use common::cluster::{Fixture, INTERVAL_MS, SESSION_TIMEOUT_MS, WAIT};
+use common::cluster::{automatic, wait_epoch, wait_state, Fixture, INTERVAL_MS, SESSION_TIMEOUT_MS, WAIT};
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -58,44 +57,6 @@ impl Drop for Frozen {
     fn drop(&mut self) {
         // SAFETY: as in `signal`; the result does not matter on the way out.
         unsafe { libc::kill(self.0, libc::SIGCONT) };
-    }
-}
-
-async fn automatic(fx: &Fixture) {
-    fx.edit_config(|v| {
-        v["failover"]["automatic"] = true.into();
-        v["failover"]["confirmations"] = 2.into();
-        v["failover"]["cooldown_s"] = 300.into();
-        v["failover"]["auto_rejoin"] = true.into();
-    })
-    .await;
-}
-
-async fn wait_state(fx: &Fixture, what: &str, ok: impl Fn(&CoordinatorState) -> bool) -> CoordinatorState {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let (s, _) = read_state(&fx.zk, &fx.paths).await.expect("coordinator state");
-        if ok(&s) {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "coordinator never {what}: {s:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn wait_epoch(fx: &Fixture, epoch: u64) -> PrimaryRecord {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let p = fx.primary().await;
-        if p.epoch >= epoch {
-            return p;
-        }
-        if Instant::now() >= deadline {
-            let (state, _) = read_state(&fx.zk, &fx.paths).await.expect("coordinator state");
-            let last = journal::list(&fx.zk, &fx.paths, 1).await.expect("journal").into_iter().next();
-            panic!("no failover: {p:?}; coordinator: {state:?}; last operation: {:?}", last.map(|(_, _, r)| r));
-        }
-        tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
     }
 }
 

@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder};
+use myzoo::agent::coordinator::{read_state, CoordinatorState};
 use myzoo::cluster::config::{parse_primary, PrimaryRecord};
 use myzoo::cluster::ClusterPaths;
+use myzoo::failover::journal;
 use myzoo::failover::{Access, Operator};
 use myzoo::ops::actor::Actor;
 use myzoo::sandbox::{self, SandboxOptions};
@@ -213,4 +215,52 @@ impl Writer {
 
 pub async fn ids_on(conn: &mut Conn) -> Vec<i64> {
     conn.query("SELECT id FROM app.writes ORDER BY id").await.expect("ids")
+}
+
+/// Automatic failover on: two confirmations, a long cool-down, auto-rejoin.
+pub async fn automatic(fx: &Fixture) {
+    fx.edit_config(|v| {
+        v["failover"]["automatic"] = true.into();
+        v["failover"]["confirmations"] = 2.into();
+        v["failover"]["cooldown_s"] = 300.into();
+        v["failover"]["auto_rejoin"] = true.into();
+    })
+    .await;
+}
+
+/// Waits until the coordinator's published state satisfies `ok`.
+pub async fn wait_state(fx: &Fixture, what: &str, ok: impl Fn(&CoordinatorState) -> bool) -> CoordinatorState {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (s, _) = read_state(&fx.zk, &fx.paths).await.expect("coordinator state");
+        if ok(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "coordinator never {what}: {s:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the primary record reaches `epoch`; on a timeout says what the coordinator and
+/// the last operation say.
+pub async fn wait_epoch(fx: &Fixture, epoch: u64) -> PrimaryRecord {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let p = fx.primary().await;
+        if p.epoch >= epoch {
+            return p;
+        }
+        if Instant::now() >= deadline {
+            let (state, _) = read_state(&fx.zk, &fx.paths).await.expect("coordinator state");
+            let last = journal::list(&fx.zk, &fx.paths, 1).await.expect("journal").into_iter().next();
+            panic!("no failover: {p:?}; coordinator: {state:?}; last operation: {:?}", last.map(|(_, _, r)| r));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `kill -9` of a process the test's sandbox started.
+pub fn kill(pid: i32) {
+    // SAFETY: kill(2) on a process this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0, "kill {pid}");
 }
