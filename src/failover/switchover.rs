@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::execute::{fail, Execution, StepFailure};
 use super::gtid::Position;
@@ -49,11 +49,7 @@ const BLOCK_BASE_MS: u64 = 150;
 pub async fn plan(op: &Operator, to: Option<&str>) -> Result<Prepared> {
     let view = ClusterView::read(&op.client, &op.paths).await?;
     let old = view.primary.node.clone();
-    let mut targets = BTreeMap::new();
-    for name in view.names() {
-        let target = view.target(&name, &op.access).with_context(|| format!("node {name} has no address"))?;
-        targets.insert(name, target);
-    }
+    let targets = view.targets(&op.access)?;
     anyhow::ensure!(targets.contains_key(&old), "the recorded primary {old} is not in the cluster's config");
     // Replicas first, then the primary: under writes, a primary read before its replicas would
     // look behind them, and their newer transactions like errant ones.

@@ -176,11 +176,7 @@ async fn direct_observer(old: &str, target: &Target) -> Observer {
 pub async fn plan(op: &Operator, opts: &FailoverOptions) -> Result<Prepared> {
     let view = ClusterView::read(&op.client, &op.paths).await?;
     let old = view.primary.node.clone();
-    let mut targets = BTreeMap::new();
-    for name in view.names() {
-        let target = view.target(&name, &op.access).with_context(|| format!("node {name} has no address"))?;
-        targets.insert(name, target);
-    }
+    let targets = view.targets(&op.access)?;
     let old_target =
         targets.get(&old).cloned().with_context(|| format!("the recorded primary {old} is not in the config"))?;
     let replicas: BTreeMap<String, Target> =

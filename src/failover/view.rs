@@ -65,6 +65,16 @@ impl ClusterView {
         Some(Target { host, port, user: access.user.clone(), password: access.password.clone() })
     }
 
+    /// Where to reach every node named in the config; an error names a node without address.
+    pub fn targets(&self, access: &Access) -> Result<BTreeMap<String, Target>> {
+        let mut targets = BTreeMap::new();
+        for name in self.names() {
+            let target = self.target(&name, access).with_context(|| format!("node {name} has no address"))?;
+            targets.insert(name, target);
+        }
+        Ok(targets)
+    }
+
     /// Every node named in the config, in order.
     pub fn names(&self) -> Vec<String> {
         self.config.nodes.iter().map(|n| n.name.clone()).collect()
