@@ -90,6 +90,175 @@ pub enum Command {
         #[command(subcommand)]
         action: ZkAction,
     },
+    /// Snapshots of the ZooKeeper tree in the backup store (MySQL), and restoring them.
+    #[command(name = "zk-backup", after_help = ZK_BACKUP_HELP)]
+    ZkBackup {
+        #[command(subcommand)]
+        action: ZkBackupAction,
+    },
+    /// Logical dumps of a cluster's MySQL data, taken from a replica, with progress.
+    #[command(name = "mysql-backup", after_help = MYSQL_BACKUP_HELP)]
+    MysqlBackup {
+        #[command(subcommand)]
+        action: MysqlBackupAction,
+    },
+}
+
+/// Shown under `myzoo zk-backup --help`.
+const ZK_BACKUP_HELP: &str = "The backup store is the profile's [backup_store] section (a MySQL \
+database, by default on the cluster's servers: writes go to the writable one, so replication copies \
+each snapshot); its password comes from its password_file or $MYZOO_BACKUP_PASSWORD. Exit codes: 0 \
+done, 1 failed, 2 refused (checksum mismatch, not confirmed, read-only mode), 3 the store or \
+ZooKeeper could not be reached.";
+
+/// Shown under `myzoo mysql-backup --help`.
+const MYSQL_BACKUP_HELP: &str = "Dumps run mariadb-dump (or mysqldump) with a consistent snapshot, \
+routines, triggers, events and the GTID position, compressed with zstd, with a SHA-256 checksum; \
+they are recorded in the backup store and in the cluster's history. Exit codes: 0 done, 1 failed \
+or cancelled (the partial file is removed), 2 refused, 3 unreachable.";
+
+/// `myzoo zk-backup …`. `SNAP` is a snapshot id from `list`.
+#[derive(Debug, Subcommand)]
+pub enum ZkBackupAction {
+    /// Snapshot a subtree (default: the profile's root) into the backup store.
+    Create {
+        /// The subtree to keep (`/` for the whole tree; `/zookeeper` is never kept).
+        #[arg(long)]
+        path: Option<String>,
+        /// Why this snapshot was taken (shown by `list`).
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Keep ephemeral znodes too (they are never restored).
+        #[arg(long)]
+        include_ephemeral: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every snapshot in the store, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One snapshot's figures (zxid range, checksum, who took it).
+    Show {
+        snapshot: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Added, removed and changed znodes: a snapshot against the live tree, or against another snapshot.
+    Diff {
+        snapshot: u64,
+        /// Compare with this snapshot instead of the live tree.
+        #[arg(long, value_name = "SNAP")]
+        against: Option<u64>,
+        /// Only this subtree.
+        #[arg(long)]
+        path: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a snapshot's znodes back into ZooKeeper (checksum verified first).
+    Restore {
+        snapshot: u64,
+        /// Only this subtree of the snapshot.
+        #[arg(long)]
+        path: Option<String>,
+        /// Restore under this path instead of the original one (the subtree's root moves here).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = RestorePolicyArg::SkipExisting)]
+        policy: RestorePolicyArg,
+        /// Print the plan (counts per action, the first paths) and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Rebuild on another (new, empty) ensemble: this connect string instead of the profile's.
+        #[arg(long, value_name = "CONNECT")]
+        to_zk: Option<String>,
+        /// Do not ask; scripts must pass this (production also needs --confirm NAME).
+        #[arg(long)]
+        yes: bool,
+        /// The cluster's name, typed, when the restore writes into a production cluster.
+        #[arg(long, value_name = "CLUSTER")]
+        confirm: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a snapshot to a portable JSON file (binary data in base64).
+    Export {
+        snapshot: u64,
+        /// The file to write (`-` for stdout).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Read an exported JSON file into the store as a new snapshot.
+    Import {
+        /// The file to read (`-` for stdin).
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove all but the newest N complete snapshots (and failed or abandoned ones).
+    Prune {
+        #[arg(long)]
+        keep: usize,
+        /// Say what would be removed and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How a restore treats znodes that already exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RestorePolicyArg {
+    /// Create what is missing and rewrite existing znodes whose data or ACL differ.
+    Overwrite,
+    /// Create what is missing anywhere; leave existing znodes as they are.
+    SkipExisting,
+    /// Recreate only subtrees that are gone; an existing znode and everything below it are left alone.
+    MissingOnly,
+}
+
+/// `myzoo mysql-backup …`.
+#[derive(Debug, Subcommand)]
+pub enum MysqlBackupAction {
+    /// Dump the cluster's data from its healthiest, least-lagged replica.
+    Create {
+        #[arg(long)]
+        cluster: String,
+        /// Dump this node instead (naming the primary is the only way to dump it).
+        #[arg(long)]
+        node: Option<String>,
+        /// Folder for the dump (default: the store's dump_dir, else the state folder's dumps/).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Afterwards remove all but the newest N complete dumps of the cluster.
+        #[arg(long)]
+        keep: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The cluster's dumps, newest first.
+    List {
+        #[arg(long)]
+        cluster: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a dump's checksum, restore it into a throw-away server and compare its tables.
+    Verify {
+        #[arg(long)]
+        cluster: String,
+        /// The dump's id from `list` (default: the newest complete one).
+        #[arg(long)]
+        id: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Shown under `myzoo status --help` (the codes and the time limit are `commands::status`'s).

@@ -12,6 +12,12 @@
 //! mysql_user = "agent"
 //! mysql_password_file = "/home/me/.local/state/myzoo/sandbox/agent.password"
 //! repl_password_file = "/home/me/.local/state/myzoo/sandbox/repl.password"
+//! # where `myzoo zk-backup` and `myzoo mysql-backup` keep their records (see `backup::store`)
+//! [profiles.sandbox.backup_store]
+//! hosts = ["127.0.0.1:3306", "127.0.0.1:3307", "127.0.0.1:3308"]
+//! database = "myzoo_backup"
+//! user = "backup"
+//! password_file = "/home/me/.local/state/myzoo/sandbox/backup.password"
 //! ```
 
 use std::collections::BTreeMap;
@@ -34,6 +40,10 @@ pub const MYSQL_USER_ENV: &str = "MYZOO_MYSQL_USER";
 pub const MYSQL_PASSWORD_ENV: &str = "MYZOO_MYSQL_PASSWORD";
 /// The replication account's password; wins over `repl_password_file`.
 pub const REPL_PASSWORD_ENV: &str = "MYZOO_REPL_PASSWORD";
+/// The backup store account's password; wins over the store's `password_file`.
+pub const BACKUP_PASSWORD_ENV: &str = "MYZOO_BACKUP_PASSWORD";
+/// The backup store's database when the profile does not name one.
+pub const DEFAULT_BACKUP_DATABASE: &str = "myzoo_backup";
 /// Permission bits that let anyone on the machine read a file.
 const WORLD_READABLE_MODE: u32 = 0o004;
 
@@ -71,6 +81,48 @@ pub struct Profile {
     /// A file holding the replication account's password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repl_password_file: Option<PathBuf>,
+    /// Where backups are kept (see [`BackupStoreConfig`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_store: Option<BackupStoreConfig>,
+}
+
+/// The backup store: a MySQL database that holds snapshots of the ZooKeeper tree and the record
+/// of MySQL dumps. Its address is in the profile, never in ZooKeeper, so that a restore works
+/// when the ensemble is gone. By default it lists the cluster's own servers: writes go to the
+/// one that is writable (the primary), so replication copies every snapshot to the replicas;
+/// reads take any server that answers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BackupStoreConfig {
+    /// `host:port` of each server that may hold the store, in order of preference.
+    pub hosts: Vec<String>,
+    #[serde(default = "default_backup_database")]
+    pub database: String,
+    pub user: String,
+    /// A file holding the account's password (`$MYZOO_BACKUP_PASSWORD` wins over it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// Where `myzoo mysql-backup create` writes dumps when `--out` is not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump_dir: Option<PathBuf>,
+}
+
+fn default_backup_database() -> String {
+    DEFAULT_BACKUP_DATABASE.to_string()
+}
+
+impl BackupStoreConfig {
+    /// The store account's password: `$MYZOO_BACKUP_PASSWORD`, else the password file, else none.
+    pub fn password(&self) -> Result<Option<String>> {
+        self.password_from(|name| std::env::var(name).ok())
+    }
+
+    fn password_from(&self, env: impl Fn(&str) -> Option<String>) -> Result<Option<String>> {
+        match env(BACKUP_PASSWORD_ENV) {
+            Some(p) => Ok(Some(p)),
+            None => self.password_file.as_deref().map(read_password_file).transpose(),
+        }
+    }
 }
 
 fn default_root() -> String {
@@ -92,6 +144,7 @@ impl Profile {
             mysql_user: None,
             mysql_password_file: None,
             repl_password_file: None,
+            backup_store: None,
         }
     }
 }
@@ -148,14 +201,20 @@ impl ConfigFile {
 }
 
 /// Writes (or replaces) the sandbox profile and makes it the default, keeping other profiles.
-/// `mysql` names the sandbox's operations account and its password files (empty without MariaDB).
-pub fn write_sandbox_profile(zk: &str, mysql: &MysqlAccess) -> Result<PathBuf> {
+/// `mysql` names the sandbox's operations account and its password files (empty without MariaDB),
+/// `backup_store` its backup store (`None` without MariaDB).
+pub fn write_sandbox_profile(
+    zk: &str,
+    mysql: &MysqlAccess,
+    backup_store: Option<BackupStoreConfig>,
+) -> Result<PathBuf> {
     let path = config_path();
     let mut cfg = ConfigFile::load(&path)?;
     let profile = Profile {
         mysql_user: mysql.user.clone(),
         mysql_password_file: mysql.password_file.clone(),
         repl_password_file: mysql.repl_password_file.clone(),
+        backup_store,
         ..Profile::new(zk)
     };
     cfg.profiles.insert(SANDBOX_PROFILE.to_string(), profile);
@@ -178,6 +237,8 @@ pub struct Resolved {
     pub keys: BTreeMap<String, Vec<String>>,
     /// How operations reach MySQL (turned into credentials by [`operation_credentials`]).
     pub mysql: MysqlAccess,
+    /// Where backups are kept; `None` when the profile names no store.
+    pub backup_store: Option<BackupStoreConfig>,
 }
 
 /// Where switchover, failover and rejoin find their MySQL account: a user and files holding
@@ -310,6 +371,7 @@ pub fn resolve(args: &Overrides) -> Result<Resolved> {
         read_only: args.read_only || p.as_ref().is_some_and(|p| p.read_only),
         theme: args.theme.clone().or_else(|| p.as_ref().and_then(|p| p.theme.clone())),
         keys: cfg.keys,
+        backup_store: p.as_ref().and_then(|p| p.backup_store.clone()),
         mysql: args.mysql.over(
             p.map(|p| MysqlAccess {
                 user: p.mysql_user,
@@ -416,6 +478,31 @@ mod tests {
         // … and without either, there is no default.
         let err = operation_credentials_from(&unnamed, "repl", no_env).unwrap_err().to_string();
         assert!(err.contains("no MySQL account for operations") && err.contains("mysql_user"), "{err}");
+    }
+
+    #[test]
+    fn backup_store_section_defaults_and_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("backup.password");
+        std::fs::write(&pw, "b4ckup\n").unwrap();
+        let text = format!(
+            "[profiles.a]\nzk = \"x\"\n[profiles.a.backup_store]\nhosts = [\"127.0.0.1:3306\"]\nuser = \"backup\"\n\
+             password_file = {:?}\n",
+            pw.display().to_string()
+        );
+        let cfg: ConfigFile = toml::from_str(&text).unwrap();
+        let store = cfg.profiles["a"].backup_store.clone().unwrap();
+        assert_eq!(store.database, DEFAULT_BACKUP_DATABASE);
+        assert_eq!(store.hosts, vec!["127.0.0.1:3306".to_string()]);
+        assert_eq!(store.password_from(no_env).unwrap().as_deref(), Some("b4ckup"));
+        let env = |name: &str| (name == BACKUP_PASSWORD_ENV).then(|| "from-env".to_string());
+        assert_eq!(store.password_from(env).unwrap().as_deref(), Some("from-env"));
+        let back: ConfigFile = toml::from_str(&toml::to_string_pretty(&cfg).unwrap()).unwrap();
+        assert_eq!(back, cfg);
+        assert!(toml::from_str::<ConfigFile>(
+            "[profiles.a]\nzk = \"x\"\n[profiles.a.backup_store]\nhosts = []\nuser = \"b\"\npasword = 1\n"
+        )
+        .is_err());
     }
 
     #[test]

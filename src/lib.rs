@@ -19,6 +19,7 @@
 //! - [`secrets`]  — masking secret values in JSON, and restoring them before a save.
 //! - [`failover`] — switchover, failover, rejoin: ranking, plan, journal, lock, steps; shared by
 //!   the console, the commands and the agent's coordinator.
+//! - [`backup`]   — snapshots of the ZooKeeper tree in a MySQL backup store, restores, MySQL dumps.
 //! - [`agent`]    — `myzoo agent`, the daemon that publishes a node's status.
 //! - [`sandbox`]  — the real local playground: ZooKeeper plus three MariaDB servers on loopback.
 //! - [`console`]  — the interactive terminal UI: event loop, `App::update`, keymap, themes, views.
@@ -28,6 +29,7 @@
 
 pub mod agent;
 pub mod audit;
+pub mod backup;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

@@ -9,12 +9,14 @@ pub mod agent;
 pub mod console;
 pub mod endpoint;
 pub mod failover;
+pub mod mysql_backup;
 pub mod operation;
 pub mod rejoin;
 pub mod sandbox;
 pub mod status;
 pub mod switchover;
 pub mod zk;
+pub mod zk_backup;
 
 use std::process::ExitCode;
 
@@ -50,6 +52,8 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Ack { cluster }) => ack::run(&runtime, &cli.console, cluster),
         Some(Command::Zk { action }) => zk::run(&runtime, &cli.console, action),
+        Some(Command::ZkBackup { action }) => zk_backup::run(&runtime, &cli.console, action),
+        Some(Command::MysqlBackup { action }) => mysql_backup::run(&runtime, &cli.console, action),
     };
     match result {
         Ok(code) => code,

@@ -44,6 +44,11 @@ pub const SEMI_SYNC_TIMEOUT_MS: u64 = 10_000;
 /// `MASTER_GTID_WAIT` needs none; `BINLOG ADMIN` and `SUPER` are not needed and not granted.
 pub const AGENT_OPERATION_PRIVILEGES: &str =
     "READ_ONLY ADMIN, CONNECTION ADMIN, REPLICATION SLAVE ADMIN, REPLICATION MASTER ADMIN, RELOAD";
+/// What a consistent logical dump of every database reads, with its GTID position (`mariadb-dump
+/// --single-transaction --master-data=2 --gtid --routines --triggers --events`), granted to the
+/// backup account beside everything on the store's database.
+pub const BACKUP_DUMP_PRIVILEGES: &str =
+    "SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT, RELOAD, PROCESS, REPLICATION CLIENT, SLAVE MONITOR";
 /// Longest `mariadb-install-db` run.
 const INSTALL_TIMEOUT_MS: u64 = 60_000;
 /// Longest wait for a started server to accept connections.
@@ -414,6 +419,13 @@ fn grants(creds: &Credentials) -> Vec<(&Account, Vec<String>)> {
             ],
         ),
         (&creds.app, vec![format!("SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON {APP_DATABASE}.*")]),
+        (
+            &creds.backup,
+            vec![
+                format!("{BACKUP_DUMP_PRIVILEGES} ON *.*"),
+                format!("ALL PRIVILEGES ON {}.*", crate::config::DEFAULT_BACKUP_DATABASE),
+            ],
+        ),
     ]
 }
 
@@ -562,13 +574,20 @@ mod tests {
 
     fn creds() -> Credentials {
         let a = |u: &str| Account { user: u.into(), password: format!("{u}-pw") };
-        Credentials { repl: a("repl"), monitor: a("monitor"), admin: a("admin"), agent: a("agent"), app: a("app") }
+        Credentials {
+            repl: a("repl"),
+            monitor: a("monitor"),
+            admin: a("admin"),
+            agent: a("agent"),
+            app: a("app"),
+            backup: a("backup"),
+        }
     }
 
     #[test]
     fn accounts_exist_for_both_hosts_with_their_privileges() {
         let sql = account_statements(&creds());
-        assert_eq!(sql.len(), 22);
+        assert_eq!(sql.len(), 28);
         assert!(sql.contains(&"CREATE OR REPLACE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw'".to_string()));
         assert!(sql.contains(&"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'localhost'".to_string()));
         assert!(sql.iter().any(|s| s
@@ -588,6 +607,12 @@ mod tests {
         ));
         let app: Vec<&String> = sql.iter().filter(|s| s.starts_with("GRANT") && s.contains("'app'")).collect();
         assert_eq!(app.len(), 2, "app has one grant per host: {app:?}");
+        // The backup account: the store's database and what a dump reads, never a way past
+        // read_only (a store write aimed at a replica must fail, not become errant).
+        assert!(sql.contains(&"GRANT ALL PRIVILEGES ON myzoo_backup.* TO 'backup'@'127.0.0.1'".to_string()));
+        assert!(sql.contains(&format!("GRANT {BACKUP_DUMP_PRIVILEGES} ON *.* TO 'backup'@'localhost'")));
+        assert!(!sql.iter().any(|s| s.contains("'backup'")
+            && (s.contains("READ_ONLY ADMIN") || s.contains("SUPER") || s.contains("ON *.* TO") && s.contains("ALL"))));
     }
 
     #[test]

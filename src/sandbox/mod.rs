@@ -10,6 +10,7 @@
 //! <state>/secrets.json        MariaDB account passwords (mode 0600), see `credentials`
 //! <state>/agent.password      the `agent` account's password (0600): what operations connect as
 //! <state>/repl.password       the `repl` account's password (0600): for re-pointing replicas
+//! <state>/backup.password     the `backup` account's password (0600): the backup store's
 //! <state>/zk1 … zk3/          zoo.cfg, data/, zookeeper.log, myzoo.pid
 //! <state>/db1 … db3/          data/, mysql.sock, error.log, stdout.log, myzoo.pid
 //! <state>/agent-db1 … 3/      agent.log, password (0600), stdout.log, myzoo.pid
@@ -51,6 +52,8 @@ const SERVER_MARKER: &str = ".myzoo-sandbox";
 pub const AGENT_PASSWORD_FILE: &str = "agent.password";
 /// The `repl` account's password, for pointing a server at a new primary.
 pub const REPL_PASSWORD_FILE: &str = "repl.password";
+/// The `backup` account's password, for the backup store and dumps.
+pub const BACKUP_PASSWORD_FILE: &str = "backup.password";
 
 /// Options for `myzoo sandbox up`.
 #[derive(Debug, Clone)]
@@ -107,6 +110,9 @@ pub struct SandboxStatus {
     pub mysql_password_file: Option<PathBuf>,
     #[serde(default)]
     pub repl_password_file: Option<PathBuf>,
+    /// The backup store on the three servers (`None` without MariaDB).
+    #[serde(default)]
+    pub backup_store: Option<crate::config::BackupStoreConfig>,
 }
 
 /// One ZooKeeper member; `pid` is `None` when it is not running.
@@ -202,11 +208,14 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
     };
     let (zk_servers, mysql) = tokio::try_join!(zk, db)?;
     let mut access = crate::config::MysqlAccess::default();
+    let mut backup_store_config = None;
     if !mysql.is_empty() {
         let creds = Credentials::generate()?;
         secrets::save(dir, &creds)?;
         access = write_password_files(dir, &creds)?;
         mariadb::configure(&mysql, &creds).await?;
+        agents::write_private(&dir.join(BACKUP_PASSWORD_FILE), &creds.backup.password)?;
+        backup_store_config = Some(backup_store(dir, &mysql, &creds.backup.user));
         phase("accounts created, replication verified");
     }
     let semi_sync = opts.semi_sync && !mysql.is_empty();
@@ -221,6 +230,7 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         mysql_user: access.user.clone(),
         mysql_password_file: access.password_file.clone(),
         repl_password_file: access.repl_password_file.clone(),
+        backup_store: backup_store_config,
     };
     if opts.seed {
         seed::seed(&status.zk, crate::config::DEFAULT_ROOT, &status.mysql).await?;
@@ -232,10 +242,21 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
     }
     write_status(dir, &status)?;
     if opts.write_profile {
-        let profile = crate::config::write_sandbox_profile(&status.zk, &access)?;
+        let profile = crate::config::write_sandbox_profile(&status.zk, &access, status.backup_store.clone())?;
         tracing::info!("wrote the sandbox profile to {}", profile.display());
     }
     Ok(status)
+}
+
+/// The sandbox's backup store: the `myzoo_backup` database on its three servers, as `backup`.
+fn backup_store(dir: &Path, mysql: &[MysqlServer], user: &str) -> crate::config::BackupStoreConfig {
+    crate::config::BackupStoreConfig {
+        hosts: mysql.iter().map(|m| format!("{}:{}", m.host, m.port)).collect(),
+        database: crate::config::DEFAULT_BACKUP_DATABASE.to_string(),
+        user: user.to_string(),
+        password_file: Some(dir.join(BACKUP_PASSWORD_FILE)),
+        dump_dir: Some(dir.join("dumps")),
+    }
 }
 
 /// Writes the `agent` and `repl` passwords into their own 0600 files, so that operations can
@@ -506,6 +527,7 @@ mod tests {
             mysql_user: Some("agent".into()),
             mysql_password_file: Some(dir.join(AGENT_PASSWORD_FILE)),
             repl_password_file: Some(dir.join(REPL_PASSWORD_FILE)),
+            backup_store: Some(backup_store(dir, &[], "backup")),
         }
     }
 

@@ -48,6 +48,11 @@ pub struct Credentials {
     /// `READ_ONLY ADMIN` or `SUPER`, so `read_only` really stops it — which is what fencing
     /// relies on.
     pub app: Account,
+    /// What `myzoo zk-backup` and `myzoo mysql-backup` connect as: everything on the backup
+    /// store's database, and what a consistent dump reads (see `mariadb::BACKUP_DUMP_PRIVILEGES`).
+    /// No `READ_ONLY ADMIN` or `SUPER`: a store write aimed at a replica by mistake is refused
+    /// by `read_only` instead of becoming an errant transaction.
+    pub backup: Account,
 }
 
 impl Credentials {
@@ -59,6 +64,7 @@ impl Credentials {
             admin: account("admin")?,
             agent: account("agent")?,
             app: account("app")?,
+            backup: account("backup")?,
         })
     }
 }

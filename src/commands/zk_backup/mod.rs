@@ -1,0 +1,75 @@
+//! `myzoo zk-backup`: snapshots of the ZooKeeper tree in the backup store, one file per
+//! subcommand; this file dispatches and holds what they share (the resolved profile, the
+//! store, a ZooKeeper session, the exit codes).
+
+mod create;
+mod diff;
+mod export;
+mod import;
+mod list;
+mod prune;
+mod restore;
+mod show;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use zookeeper_client::Client;
+
+use crate::backup::{Store, StoreAccess, Want};
+use crate::cli::{ConsoleArgs, ZkBackupAction};
+use crate::config::{self, Resolved};
+
+/// Exit code: the job ran and failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: nothing was done (checksum mismatch, not confirmed, read-only mode).
+pub const EXIT_REFUSED: u8 = 2;
+/// Exit code: the store or ZooKeeper could not be reached.
+pub const EXIT_UNREACHABLE: u8 = 3;
+/// How long a command waits for ZooKeeper before giving up.
+const ZK_CONNECT_TIMEOUT_MS: u64 = 10_000;
+
+pub fn run(rt: &tokio::runtime::Runtime, console: &ConsoleArgs, action: ZkBackupAction) -> anyhow::Result<ExitCode> {
+    crate::logging::to_stderr();
+    rt.block_on(async move {
+        match action {
+            ZkBackupAction::Create { path, note, include_ephemeral, json } => {
+                create::run(console, path, note, include_ephemeral, json).await
+            }
+            ZkBackupAction::List { json } => list::run(console, json).await,
+            ZkBackupAction::Show { snapshot, json } => show::run(console, snapshot, json).await,
+            ZkBackupAction::Diff { snapshot, against, path, json } => {
+                diff::run(console, snapshot, against, path, json).await
+            }
+            ZkBackupAction::Restore { snapshot, path, to, policy, dry_run, to_zk, yes, confirm, json } => {
+                let args = restore::Args { snapshot, path, to, policy, dry_run, to_zk, yes, confirm, json };
+                restore::run(console, args).await
+            }
+            ZkBackupAction::Export { snapshot, out } => export::run(console, snapshot, out).await,
+            ZkBackupAction::Import { input, note, json } => import::run(console, input, note, json).await,
+            ZkBackupAction::Prune { keep, dry_run, json } => prune::run(console, keep, dry_run, json).await,
+        }
+    })
+}
+
+/// The profile with the global flags applied.
+pub fn resolved(console: &ConsoleArgs) -> anyhow::Result<Resolved> {
+    config::resolve(&super::overrides(console))
+}
+
+/// The profile's backup store, opened for `want`.
+pub async fn open_store(r: &Resolved, want: Want) -> anyhow::Result<Store> {
+    let access = StoreAccess::from_profile(r.backup_store.as_ref())?;
+    Store::open(&access, want).await
+}
+
+/// A ZooKeeper session on `connect`, or an error after [`ZK_CONNECT_TIMEOUT_MS`].
+pub async fn connect_zk(connect: &str, session_timeout_ms: u64) -> anyhow::Result<Client> {
+    let connector =
+        Client::connector().with_session_timeout(Duration::from_millis(session_timeout_ms)).with_fail_eagerly();
+    tokio::time::timeout(Duration::from_millis(ZK_CONNECT_TIMEOUT_MS), connector.connect(connect))
+        .await
+        .with_context(|| format!("ZooKeeper at {connect} did not answer within {ZK_CONNECT_TIMEOUT_MS} ms"))?
+        .with_context(|| format!("connecting to ZooKeeper at {connect}"))
+}
