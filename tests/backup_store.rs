@@ -111,3 +111,59 @@ async fn snapshot_rows_round_trip_replicate_and_are_checked() {
     assert_eq!(store.delete_snapshot(id).await.unwrap(), 5);
     assert!(store.snapshot(id).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_walk_reads_modes_acls_in_parent_order_and_leaves_out_ephemerals() {
+    use myzoo::backup::walk::{self, WalkOptions};
+    use zookeeper_client::{Acls, CreateMode};
+    let sb = Sandbox::zk_only().await;
+    let zk = zookeeper_client::Client::connect(&sb.zk()).await.unwrap();
+    let open = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    zk.create("/w", b"root", &open).await.unwrap();
+    zk.create("/w/c", b"", &CreateMode::Container.with_acls(Acls::anyone_all())).await.unwrap();
+    zk.create("/w/c/x", &[0, 255], &open).await.unwrap();
+    zk.create("/w/h", b"", &open).await.unwrap();
+    zk.create("/w/h/op-", b"1", &CreateMode::PersistentSequential.with_acls(Acls::anyone_all())).await.unwrap();
+    let ttl = CreateMode::Persistent.with_acls(Acls::anyone_all()).with_ttl(std::time::Duration::from_secs(60));
+    zk.create("/w/t", b"ttl", &ttl).await.unwrap();
+    zk.create("/w/e", b"gone", &CreateMode::Ephemeral.with_acls(Acls::anyone_all())).await.unwrap();
+    zk.auth("digest", b"ops:pw").await.unwrap();
+    zk.create("/w/secret", b"s", &CreateMode::Persistent.with_acls(Acls::creator_all())).await.unwrap();
+
+    let collect = |include_ephemeral| {
+        let zk = zk.clone();
+        async move {
+            let mut rx = walk::tree(zk, WalkOptions { root: "/w".into(), include_ephemeral });
+            let mut all = Vec::new();
+            while let Some(batch) = rx.recv().await {
+                all.extend(batch.unwrap());
+            }
+            all
+        }
+    };
+    let records = collect(false).await;
+    let paths: Vec<&str> = records.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/w", "/w/c", "/w/h", "/w/secret", "/w/t", "/w/c/x", "/w/h/op-0000000000"]);
+    let by = |p: &str| records.iter().find(|r| r.path == p).unwrap();
+    // ZooKeeper shows containers and TTL znodes to clients as persistent (see `ZnodeMode`).
+    assert_eq!(by("/w/c").mode, ZnodeMode::Persistent);
+    assert_eq!(by("/w/t").mode, ZnodeMode::Persistent);
+    assert_eq!(by("/w/h/op-0000000000").mode, ZnodeMode::Sequential);
+    assert_eq!(by("/w/c/x").data, vec![0, 255]);
+    let acl = &by("/w/secret").acl;
+    assert_eq!((acl.len(), acl[0].scheme.as_str(), acl[0].perms.as_str()), (1, "digest", "cdrwa"));
+    assert!(acl[0].id.starts_with("ops:"), "{acl:?}");
+    assert_eq!(by("/w").acl[0].id, "anyone");
+
+    let with = collect(true).await;
+    assert!(with.iter().any(|r| r.path == "/w/e" && r.mode == ZnodeMode::Ephemeral));
+    // The whole tree never includes ZooKeeper's own znodes.
+    let mut rx = walk::tree(zk.clone(), WalkOptions { root: "/".into(), include_ephemeral: false });
+    let mut n = 0;
+    while let Some(batch) = rx.recv().await {
+        let batch = batch.unwrap();
+        assert!(batch.iter().all(|r| !r.path.starts_with("/zookeeper")));
+        n += batch.len();
+    }
+    assert_eq!(n, 8, "/ and the seven persistent znodes");
+}

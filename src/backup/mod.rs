@@ -6,10 +6,12 @@
 //! - `record`: what a snapshot keeps of a znode, its mode, the content checksum, progress (pure)
 //! - `schema`: the store's tables and their version
 //! - `store`: choosing the store's server (without ZooKeeper), every read and write of its rows
+//! - `walk`: reading a live subtree as records, streaming (multi-reads, pipelined ACLs)
 
 pub mod record;
 pub mod schema;
 pub mod store;
+pub mod walk;
 
 pub use record::{ContentDigest, Progress, ProgressFn, SnapshotMeta, SnapshotState, ZnodeMode, ZnodeRecord};
 pub use store::{Store, StoreAccess, Want};

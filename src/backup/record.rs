@@ -7,21 +7,20 @@ use sha2::{Digest, Sha256};
 
 use crate::zk::{AclEntry, NodeStat};
 
-/// `ephemeralOwner` of a container znode (ZooKeeper's `EphemeralType.CONTAINER_EPHEMERAL_OWNER`).
-pub const CONTAINER_OWNER: i64 = i64::MIN;
-/// High byte of `ephemeralOwner` that marks a TTL znode; the low 56 bits hold the TTL in ms
-/// (ZooKeeper's `EphemeralType.TTL`, with extended types enabled).
-const TTL_OWNER_MARK: u64 = 0xFF00_0000_0000_0000;
-const TTL_OWNER_MASK: u64 = 0x00FF_FFFF_FFFF_FFFF;
 /// Digits ZooKeeper appends to a sequential znode's name.
 pub const SEQUENCE_DIGITS: usize = 10;
 
 /// How a znode was created, as far as it can be told afterwards.
 ///
-/// ZooKeeper does not remember that a znode was created sequential: a persistent znode whose
-/// name ends in ten digits is recorded as [`ZnodeMode::Sequential`] (by its name). A restore
-/// creates it under its exact name, and advances its parent's sequence counter past it so that
-/// later sequential children do not collide with it.
+/// What a client can see is limited:
+/// - ZooKeeper does not remember that a znode was created sequential: a persistent znode whose
+///   name ends in ten digits is recorded as [`ZnodeMode::Sequential`] (by its name). A restore
+///   creates it under its exact name, and advances its parent's sequence counter past it so that
+///   later sequential children do not collide with it.
+/// - ZooKeeper reports `ephemeralOwner` 0 for container and TTL znodes (3.8's
+///   `DataNode.copyStat` hides the server's marker from clients), so [`ZnodeMode::of`] sees them
+///   as persistent; [`ZnodeMode::Container`] and [`ZnodeMode::Ttl`] come from what myzoo itself
+///   recorded when it created the znode (the audit log), or from an export file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum ZnodeMode {
@@ -36,16 +35,10 @@ pub enum ZnodeMode {
 }
 
 impl ZnodeMode {
-    /// The mode of the znode at `path` with this stat.
+    /// The mode of the znode at `path` as its stat shows it (see the type's doc for what a
+    /// client cannot see).
     pub fn of(path: &str, stat: &NodeStat) -> ZnodeMode {
-        let owner = stat.ephemeral_owner;
-        if owner == CONTAINER_OWNER {
-            return ZnodeMode::Container;
-        }
-        if owner as u64 & !TTL_OWNER_MASK == TTL_OWNER_MARK {
-            return ZnodeMode::Ttl { ttl_ms: owner as u64 & TTL_OWNER_MASK };
-        }
-        if owner != 0 {
+        if stat.ephemeral_owner != 0 {
             return ZnodeMode::Ephemeral;
         }
         if sequence_of(path).is_some() {
@@ -305,9 +298,6 @@ mod tests {
         assert_eq!(ZnodeMode::of("/h/op-0000000042", &stat(0)), ZnodeMode::Sequential);
         assert_eq!(ZnodeMode::of("/h/0000000042", &stat(0)), ZnodeMode::Sequential);
         assert_eq!(ZnodeMode::of("/h/op-000000042", &stat(0)), ZnodeMode::Persistent);
-        assert_eq!(ZnodeMode::of("/c", &stat(CONTAINER_OWNER)), ZnodeMode::Container);
-        let ttl = (0xFF00_0000_0000_0000u64 | 60_000) as i64;
-        assert_eq!(ZnodeMode::of("/t", &stat(ttl)), ZnodeMode::Ttl { ttl_ms: 60_000 });
         assert_eq!(ZnodeMode::of("/e", &stat(0x0100_0000_0000_0001)), ZnodeMode::Ephemeral);
         assert_eq!(sequence_of("/x/lock-0000000007"), Some(7));
         assert_eq!(sequence_of("/"), None);

@@ -45,10 +45,12 @@ pub async fn fetch_node(client: &Client, path: &str) -> Result<NodeInfo, LoadErr
 /// Reads a znode's ACL.
 pub async fn fetch_acl(client: &Client, path: &str) -> Result<Vec<AclEntry>, LoadError> {
     let (acl, _) = client.get_acl(path).await.map_err(|e| LoadError::zk(path, e))?;
-    Ok(acl
-        .iter()
-        .map(|a| AclEntry { scheme: a.scheme().to_string(), id: a.id().to_string(), perms: perms_text(a) })
-        .collect())
+    Ok(acl.iter().map(acl_entry).collect())
+}
+
+/// One ACL entry as myzoo shows and keeps it (`perms` as `cdrwa` letters).
+pub fn acl_entry(a: &zookeeper_client::Acl) -> AclEntry {
+    AclEntry { scheme: a.scheme().to_string(), id: a.id().to_string(), perms: perms_text(a) }
 }
 
 fn perms_text(acl: &zookeeper_client::Acl) -> String {
