@@ -753,6 +753,7 @@ impl Bench {
             session_timeout_ms: Some(AGENT_SESSION_TIMEOUT_MS),
             heartbeat_ms: None,
             repl_password_file: Some(&repl_password_file),
+            backup: self.sb.status.backup_store.as_ref(),
         };
         let server = self.sb.status.mysql.iter().find(|m| m.name == node).expect("node").clone();
         let started = agents::start_one(&dir, &spec, &server, &self.creds.agent).expect("start the agent");

@@ -377,6 +377,19 @@ pub struct AgentArgs {
     /// Do not take part in the automatic-failover coordinator's election.
     #[arg(long)]
     pub no_coordinator: bool,
+    /// Backup store servers for the coordinator's scheduled snapshots (`backup.zk_interval_s` in
+    /// the cluster config), `host:port,…` (default: the profile's backup_store).
+    #[arg(long, value_delimiter = ',', value_name = "HOST:PORT,…")]
+    pub backup_hosts: Vec<String>,
+    /// The backup store's database.
+    #[arg(long, value_name = "NAME", default_value = "myzoo_backup")]
+    pub backup_database: String,
+    /// The backup store's account (required with --backup-hosts).
+    #[arg(long, value_name = "USER")]
+    pub backup_user: Option<String>,
+    /// File holding that account's password (or $MYZOO_BACKUP_PASSWORD).
+    #[arg(long, value_name = "PATH")]
+    pub backup_password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

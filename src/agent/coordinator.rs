@@ -135,6 +135,8 @@ pub struct CoordinatorConfig {
     pub access: Access,
     /// How often the leader looks (the agent's probe interval).
     pub interval: Duration,
+    /// Where scheduled snapshots go (`backup.zk_interval_s`); `None`: none are taken.
+    pub backup: Option<crate::backup::StoreAccess>,
 }
 
 /// Runs for one ZooKeeper session: takes part in the election, and leads when elected.

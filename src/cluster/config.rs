@@ -23,6 +23,8 @@ pub struct ClusterConfig {
     pub hooks: HooksConfig,
     #[serde(default)]
     pub replication: ReplicationConfig,
+    #[serde(default)]
+    pub backup: BackupConfig,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +154,31 @@ impl Default for HooksConfig {
             post_failover: None,
             timeout_s: DEFAULT_HOOK_TIMEOUT_S,
         }
+    }
+}
+
+/// Default of [`BackupConfig::keep`].
+pub const DEFAULT_BACKUP_KEEP: usize = 24;
+
+/// Scheduled snapshots of the cluster's folder, taken by the automatic-failover coordinator
+/// into the backup store (`agent::schedule`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupConfig {
+    /// Seconds between snapshots; 0 (the default) takes none.
+    #[serde(default)]
+    pub zk_interval_s: u64,
+    /// Scheduled snapshots of this cluster kept; older ones are pruned.
+    #[serde(default = "default_backup_keep")]
+    pub keep: usize,
+}
+
+fn default_backup_keep() -> usize {
+    DEFAULT_BACKUP_KEEP
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig { zk_interval_s: 0, keep: DEFAULT_BACKUP_KEEP }
     }
 }
 

@@ -105,7 +105,8 @@ impl Checker {
     }
 
     fn check_top(&mut self, top: &Map<String, Value>, cluster: Option<&str>) {
-        const KNOWN: &[&str] = &["schema", "name", "tier", "nodes", "failover", "fencing", "hooks", "replication"];
+        const KNOWN: &[&str] =
+            &["schema", "name", "tier", "nodes", "failover", "fencing", "hooks", "replication", "backup"];
         match top.get("schema") {
             None => self.error("", format!("missing field `schema` (must be {CONFIG_SCHEMA})")),
             Some(v) if v.as_u64() == Some(CONFIG_SCHEMA) => {}
@@ -141,6 +142,11 @@ impl Checker {
             None => {}
             Some(Value::Object(r)) => self.check_replication(r),
             Some(_) => self.error("/replication", "`replication` must be an object {user}"),
+        }
+        match top.get("backup") {
+            None => {}
+            Some(Value::Object(b)) => self.check_backup(b),
+            Some(_) => self.error("/backup", "`backup` must be an object {zk_interval_s, keep}"),
         }
         self.unknown_fields("", top, KNOWN, "the config");
     }
@@ -244,6 +250,14 @@ impl Checker {
         self.check_uint("failover", f, "catch_up_timeout_ms", 0, u64::MAX, "milliseconds");
         self.check_uint("failover", f, "long_transaction_s", 0, u64::MAX, "seconds");
         self.unknown_fields("/failover", f, KNOWN, "failover");
+    }
+
+    fn check_backup(&mut self, b: &Map<String, Value>) {
+        const KNOWN: &[&str] = &["zk_interval_s", "keep"];
+        self.check_uint("backup", b, "zk_interval_s", 0, u64::MAX, "seconds");
+        // Keeping none would delete each snapshot right after taking it.
+        self.check_uint("backup", b, "keep", 1, u64::from(u32::MAX), "snapshots");
+        self.unknown_fields("/backup", b, KNOWN, "backup");
     }
 
     fn check_fencing(&mut self, f: &Map<String, Value>) {
@@ -466,7 +480,8 @@ mod tests {
     "post_failover": "/usr/local/bin/page",
     "timeout_s": 30
   },
-  "replication": {"user": "repl"}
+  "replication": {"user": "repl"},
+  "backup": {"zk_interval_s": 3600, "keep": 24}
 }"#;
 
     #[test]
@@ -483,6 +498,10 @@ mod tests {
         let cfg = super::super::config::parse_config(FULL.as_bytes()).unwrap();
         assert!(cfg.nodes[1].no_promote);
         assert_eq!(cfg.hooks.post_failover.as_deref(), Some("/usr/local/bin/page"));
+        assert_eq!((cfg.backup.zk_interval_s, cfg.backup.keep), (3600, 24));
+        let keep0 = FULL.replace("\"keep\": 24", "\"keep\": 0");
+        let problems = validate_config(&keep0, None);
+        assert!(problems.len() == 1 && problems[0].message.starts_with("backup.keep"), "{problems:?}");
     }
 
     #[test]

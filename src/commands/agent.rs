@@ -10,8 +10,10 @@ use anyhow::{Context, Result};
 use crate::agent::coordinator::CoordinatorConfig;
 use crate::agent::publisher::PublisherConfig;
 use crate::agent::AgentConfig;
+use crate::backup::StoreAccess;
 use crate::cli::{AgentArgs, ConsoleArgs};
 use crate::cluster::ClusterPaths;
+use crate::config::BackupStoreConfig;
 use crate::failover::Access;
 use crate::mysql::Target;
 
@@ -35,6 +37,7 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
         None => Some(crate::agent::fence::default_lease(session_timeout)),
     };
     let paths = ClusterPaths::new(&resolved.root, &args.cluster);
+    let backup = backup_store(&args, resolved.backup_store.as_ref());
     let target = Target { host: args.mysql_host, port: args.mysql_port, user: args.mysql_user, password };
     let coordinator = (!args.no_coordinator).then(|| CoordinatorConfig {
         paths: paths.clone(),
@@ -45,6 +48,7 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
             repl_password: repl_password(args.repl_password_file.as_deref()),
         },
         interval: Duration::from_millis(args.interval_ms),
+        backup,
     });
     let cfg = AgentConfig {
         publisher: PublisherConfig {
@@ -61,6 +65,27 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
     };
     rt.block_on(crate::agent::run_until_signal(cfg))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The backup store for scheduled snapshots: the flags, else the profile's; a store that cannot
+/// be used is a warning (the agent's main work does not depend on it).
+fn backup_store(args: &AgentArgs, profile: Option<&BackupStoreConfig>) -> Option<StoreAccess> {
+    let config = if args.backup_hosts.is_empty() {
+        profile.cloned()?
+    } else {
+        let Some(user) = args.backup_user.clone() else {
+            tracing::warn!("--backup-hosts without --backup-user: no scheduled snapshots");
+            return None;
+        };
+        BackupStoreConfig {
+            hosts: args.backup_hosts.clone(),
+            database: args.backup_database.clone(),
+            user,
+            password_file: args.backup_password_file.clone(),
+            dump_dir: None,
+        }
+    };
+    StoreAccess::from_config(&config).map_err(|e| tracing::warn!("backup store: {e:#}; no scheduled snapshots")).ok()
 }
 
 /// The replication password from the file's first line, else `$MYZOO_REPL_PASSWORD`; none (a

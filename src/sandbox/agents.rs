@@ -48,6 +48,8 @@ pub struct AgentSpawn<'a> {
     pub heartbeat_ms: Option<u64>,
     /// The replication account's password file, for the coordinator's repointing.
     pub repl_password_file: Option<&'a Path>,
+    /// The backup store, for the coordinator's scheduled snapshots.
+    pub backup: Option<&'a crate::config::BackupStoreConfig>,
 }
 
 /// `<state>/agent-<node>`.
@@ -122,6 +124,19 @@ pub fn agent_args(
     if let Some(file) = spec.repl_password_file {
         args.extend(["--repl-password-file".into(), file.as_os_str().to_owned()]);
     }
+    if let Some(store) = spec.backup {
+        args.extend([
+            "--backup-hosts".into(),
+            store.hosts.join(",").into(),
+            "--backup-database".into(),
+            store.database.as_str().into(),
+            "--backup-user".into(),
+            store.user.as_str().into(),
+        ]);
+        if let Some(file) = &store.password_file {
+            args.extend(["--backup-password-file".into(), file.as_os_str().to_owned()]);
+        }
+    }
     args
 }
 
@@ -186,6 +201,13 @@ mod tests {
 
     #[test]
     fn args_name_the_state_folder_and_never_the_password() {
+        let store = crate::config::BackupStoreConfig {
+            hosts: vec!["127.0.0.1:4000".into(), "127.0.0.1:4001".into()],
+            database: "myzoo_backup".into(),
+            user: "backup".into(),
+            password_file: Some("/s/backup.password".into()),
+            dump_dir: None,
+        };
         let spec = AgentSpawn {
             binary: Path::new("/bin/myzoo"),
             zk: "127.0.0.1:2181",
@@ -195,6 +217,7 @@ mod tests {
             session_timeout_ms: Some(2000),
             heartbeat_ms: Some(600_000),
             repl_password_file: Some(Path::new("/s/repl.password")),
+            backup: Some(&store),
         };
         let server =
             MysqlServer { name: "db2".into(), host: "127.0.0.1".into(), port: 4000, role: "replica".into(), pid: None };
@@ -206,6 +229,10 @@ mod tests {
         assert!(line.contains("--log-file /s/agent-db2/agent.log"));
         assert!(line.contains("--node db2 --mysql-host 127.0.0.1 --mysql-port 4000 --mysql-user agent"));
         assert!(line.contains("--mysql-password-file /s/agent-db2/password --interval 250 --heartbeat 600000"));
+        assert!(line.contains(
+            "--backup-hosts 127.0.0.1:4000,127.0.0.1:4001 --backup-database myzoo_backup --backup-user backup \
+             --backup-password-file /s/backup.password"
+        ));
         assert!(process::cmdline_names_dir(&line, Path::new("/s")));
     }
 }

@@ -290,6 +290,7 @@ async fn start_agents(
         session_timeout_ms: opts.agent_session_timeout_ms,
         heartbeat_ms: opts.agent_heartbeat_ms,
         repl_password_file: Some(&repl_password_file),
+        backup: status.backup_store.as_ref(),
     };
     let started = agents::start(dir, &spec, &status.mysql, &creds.agent)?;
     let paths = crate::cluster::ClusterPaths::new(crate::config::DEFAULT_ROOT, CLUSTER);
