@@ -179,7 +179,10 @@ async fn bench_memory(sb: &common::Sandbox, peer: Option<&str>) {
         if let Some(bin) = peer {
             let dir = tempfile::tempdir().expect("tmp");
             let (ms, rss) = zk_shell_export(bin, &sb.zk(), root, dir.path());
-            println!("  zk-shell cp → json       {n:>7} znodes: {ms:>6.0} ms, peak RSS {:>6.1} MB", rss as f64 / 1024.0);
+            println!(
+                "  zk-shell cp → json       {n:>7} znodes: {ms:>6.0} ms, peak RSS {:>6.1} MB",
+                rss as f64 / 1024.0
+            );
         }
     }
     println!(
@@ -191,6 +194,8 @@ async fn bench_memory(sb: &common::Sandbox, peer: Option<&str>) {
 }
 
 /// Runs `cmd` to its end: wall time in ms, its peak RSS in KiB (`wait4`'s `ru_maxrss`), success.
+// The child is reaped by `wait4` (which std's `wait` cannot do: it gives no rusage).
+#[allow(clippy::zombie_processes)]
 fn run_measured(mut cmd: Command) -> (f64, i64, bool) {
     cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
     let t = Instant::now();

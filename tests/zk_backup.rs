@@ -210,9 +210,8 @@ async fn a_snapshot_is_the_live_tree_and_round_trips_through_an_export_file() {
     assert!(with.include_ephemeral);
 
     // A subtree that does not exist is a failed snapshot, recorded with why.
-    let err = snapshot::create(&zk, &mut store, &opts("/nope", false), &|_| {}, &CancellationToken::new())
-        .await
-        .unwrap_err();
+    let err =
+        snapshot::create(&zk, &mut store, &opts("/nope", false), &|_| {}, &CancellationToken::new()).await.unwrap_err();
     assert!(format!("{err:#}").contains("/nope: no such znode"), "{err:#}");
     let failed = store.snapshots().await.unwrap().into_iter().find(|s| s.root == "/nope").unwrap();
     assert_eq!((failed.state, failed.error.as_deref()), (SnapshotState::Failed, Some("/nope: no such znode")));
@@ -239,7 +238,10 @@ async fn a_snapshot_is_the_live_tree_and_round_trips_through_an_export_file() {
     let copy = import(&mut store, &file).await.unwrap();
     assert_ne!(copy.id, meta.id);
     assert_eq!((copy.origin.as_str(), copy.note.as_str()), ("import", "imported"));
-    assert_eq!((copy.checksum.as_deref(), copy.znodes, copy.bytes), (meta.checksum.as_deref(), meta.znodes, meta.bytes));
+    assert_eq!(
+        (copy.checksum.as_deref(), copy.znodes, copy.bytes),
+        (meta.checksum.as_deref(), meta.znodes, meta.bytes)
+    );
     assert_eq!((copy.min_zxid, copy.max_zxid, copy.root.as_str()), (meta.min_zxid, meta.max_zxid, root));
     assert_eq!(rows(&mut store, copy.id).await, got, "identical records");
     store.verify(copy.id).await.unwrap();
@@ -336,7 +338,11 @@ async fn prune_keeps_the_newest_complete_snapshots_and_clears_abandoned_ones() {
     let left: Vec<(u64, SnapshotState)> = store.snapshots().await.unwrap().iter().map(|s| (s.id, s.state)).collect();
     assert_eq!(
         left,
-        vec![(running, SnapshotState::Running), (complete[3], SnapshotState::Complete), (complete[2], SnapshotState::Complete)]
+        vec![
+            (running, SnapshotState::Running),
+            (complete[3], SnapshotState::Complete),
+            (complete[2], SnapshotState::Complete)
+        ]
     );
     let ab = report.removed.iter().find(|p| p.id == abandoned).unwrap();
     assert_eq!(ab.znode_rows, Some(2));
@@ -430,7 +436,10 @@ async fn the_cli_creates_lists_shows_exports_imports_and_prunes() {
     let out = run(&["zk-backup", "show", &id.to_string()]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let shown = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(shown.contains("point-in-time") && shown.contains(&checksum) && shown.contains("min zxid     0x"), "{shown}");
+    assert!(
+        shown.contains("point-in-time") && shown.contains(&checksum) && shown.contains("min zxid     0x"),
+        "{shown}"
+    );
     let out = run(&["zk-backup", "show", &id.to_string(), "--json"]);
     assert!(json(&out)["max_zxid_hex"].as_str().unwrap().starts_with("0x"));
     assert_eq!(code(&run(&["zk-backup", "show", "999999999"])), 1);

@@ -134,7 +134,9 @@ fn header_line(meta: &SnapshotMeta) -> Result<String> {
 pub async fn export<W: AsyncWrite + Unpin>(store: &mut Store, id: u64, writer: &mut W) -> Result<SnapshotMeta> {
     let meta = store.snapshot(id).await?;
     if meta.state != SnapshotState::Complete {
-        return Err(Refused(format!("snapshot {id} is {}, not complete: it cannot be exported", meta.state.label())).into());
+        return Err(
+            Refused(format!("snapshot {id} is {}, not complete: it cannot be exported", meta.state.label())).into()
+        );
     }
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, writer);
     let mut buf = header_line(&meta)?.into_bytes();
@@ -386,7 +388,7 @@ async fn fill(store: &mut Store, id: u64, meta: &SnapshotMeta, source: &mut impl
 /// Whether `path` is `root` or below it.
 fn within(path: &str, root: &str) -> bool {
     let r = root.trim_end_matches('/');
-    r.is_empty() && path.starts_with('/')
+    (r.is_empty() && path.starts_with('/'))
         || path == r
         || path.strip_prefix(r).is_some_and(|rest| rest.starts_with('/'))
 }
@@ -432,10 +434,15 @@ mod tests {
         assert!(bin.contains("\"data_base64\":\"/w==\"") && !bin.contains("data_text"), "{bin}");
         let both = r#"{"path":"/x","data_text":"","data_base64":"","mode":"persistent","ttl_ms":null,"acl":[],"stat":{"czxid":0,"mzxid":0,"pzxid":0,"ctime_ms":0,"mtime_ms":0,"version":0,"cversion":0,"aversion":0,"ephemeral_owner":0,"data_length":0,"num_children":0}}"#;
         assert!(serde_json::from_str::<ZnodeLine>(both).unwrap().into_record().is_err());
-        assert!(serde_json::from_str::<ZnodeLine>(&both.replace("\"persistent\"", "\"ttl\"").replace(",\"data_base64\":\"\"", ""))
+        assert!(
+            serde_json::from_str::<ZnodeLine>(
+                &both.replace("\"persistent\"", "\"ttl\"").replace(",\"data_base64\":\"\"", "")
+            )
             .unwrap()
             .into_record()
-            .is_err(), "a TTL mode needs ttl_ms");
+            .is_err(),
+            "a TTL mode needs ttl_ms"
+        );
     }
 
     #[test]

@@ -76,8 +76,7 @@ impl ModeHints {
                 }
             }
         }
-        let by_path =
-            latest.into_iter().filter_map(|(p, (m, t))| m.map(|m| (p.to_string(), (m, t)))).collect();
+        let by_path = latest.into_iter().filter_map(|(p, (m, t))| m.map(|m| (p.to_string(), (m, t)))).collect();
         ModeHints { by_path }
     }
 
@@ -207,7 +206,8 @@ async fn write(
         },
         None => ModeHints::default(),
     };
-    let mut rx = walk::tree(client.clone(), WalkOptions { root: opts.root.clone(), include_ephemeral: opts.include_ephemeral });
+    let mut rx =
+        walk::tree(client.clone(), WalkOptions { root: opts.root.clone(), include_ephemeral: opts.include_ephemeral });
     let mut tally = Tally::default();
     let mut group: Vec<ZnodeRecord> = Vec::with_capacity(TX_ROWS);
     let mut next_seq: u32 = 0;
@@ -285,7 +285,7 @@ pub struct Pruned {
 /// `now_ms - ABANDONED_AFTER_MS`. Pure.
 pub fn prune_plan(snapshots: &[SnapshotMeta], keep: usize, now_ms: i64) -> (Vec<u64>, Vec<Pruned>) {
     let mut ordered: Vec<&SnapshotMeta> = snapshots.iter().collect();
-    ordered.sort_by(|a, b| b.id.cmp(&a.id));
+    ordered.sort_by_key(|s| std::cmp::Reverse(s.id));
     let mut kept = Vec::new();
     let mut removed = Vec::new();
     for s in ordered {

@@ -111,6 +111,12 @@ pub struct ProgressLine {
     last: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
+impl Default for ProgressLine {
+    fn default() -> ProgressLine {
+        ProgressLine::new()
+    }
+}
+
 impl ProgressLine {
     pub fn new() -> ProgressLine {
         use std::io::IsTerminal;

@@ -42,9 +42,8 @@ fn text(m: &SnapshotMeta, store_host: &str) -> String {
     row("started", format!("{} UTC", utc_timestamp(m.started_ms)));
     row(
         "finished",
-        m.finished_ms.map_or("-".into(), |f| {
-            format!("{} UTC ({:.2} s)", utc_timestamp(f), (f - m.started_ms) as f64 / 1000.0)
-        }),
+        m.finished_ms
+            .map_or("-".into(), |f| format!("{} UTC ({:.2} s)", utc_timestamp(f), (f - m.started_ms) as f64 / 1000.0)),
     );
     row("znodes", m.znodes.to_string());
     row("data", format!("{} ({} bytes)", human_bytes(m.bytes as usize), m.bytes));
