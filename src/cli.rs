@@ -107,7 +107,9 @@ pub enum Command {
 /// Shown under `myzoo zk-backup --help`.
 const ZK_BACKUP_HELP: &str = "The backup store is the profile's [backup_store] section (a MySQL \
 database, by default on the cluster's servers: writes go to the writable one, so replication copies \
-each snapshot); its password comes from its password_file or $MYZOO_BACKUP_PASSWORD. Exit codes: 0 \
+each snapshot); its password comes from its password_file or $MYZOO_BACKUP_PASSWORD. Read-only mode \
+refuses what changes the store (import, prune) but not create, which changes nothing in the cluster. \
+Exit codes: 0 \
 done, 1 failed, 2 refused (checksum mismatch, not confirmed, read-only mode), 3 the store or \
 ZooKeeper could not be reached.";
 
@@ -120,7 +122,8 @@ or cancelled (the partial file is removed), 2 refused, 3 unreachable.";
 /// `myzoo zk-backup …`. `SNAP` is a snapshot id from `list`.
 #[derive(Debug, Subcommand)]
 pub enum ZkBackupAction {
-    /// Snapshot a subtree (default: the profile's root) into the backup store.
+    /// Snapshot a subtree (default: the profile's root) into the backup store. Allowed in
+    /// read-only mode: it changes nothing in the cluster.
     Create {
         /// The subtree to keep (`/` for the whole tree; `/zookeeper` is never kept).
         #[arg(long)]
@@ -190,7 +193,8 @@ pub enum ZkBackupAction {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Read an exported JSON file into the store as a new snapshot.
+    /// Read an exported JSON file into the store as a new snapshot (its checksum checked first).
+    /// Refused in read-only mode: it changes the store.
     Import {
         /// The file to read (`-` for stdin).
         #[arg(long = "in", value_name = "FILE")]
@@ -200,7 +204,8 @@ pub enum ZkBackupAction {
         #[arg(long)]
         json: bool,
     },
-    /// Remove all but the newest N complete snapshots (and failed or abandoned ones).
+    /// Remove all but the newest N complete snapshots (and failed or abandoned ones). Refused in
+    /// read-only mode unless --dry-run: it changes the store.
     Prune {
         #[arg(long)]
         keep: usize,

@@ -7,9 +7,13 @@
 //! - `schema`: the store's tables and their version
 //! - `store`: choosing the store's server (without ZooKeeper), every read and write of its rows
 //! - `walk`: reading a live subtree as records, streaming (multi-reads, pipelined ACLs)
+//! - `snapshot`: a live subtree into the store (mode hints from the audit log), prune, list, show
+//! - `export`: a snapshot as a portable JSON file and back, streaming, checksum checked
 
+pub mod export;
 pub mod record;
 pub mod schema;
+pub mod snapshot;
 pub mod store;
 pub mod walk;
 

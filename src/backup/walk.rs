@@ -64,8 +64,12 @@ async fn walk(
     }
     let mut frontier = vec![opts.root.clone()];
     while !frontier.is_empty() {
-        let batches: Vec<Vec<String>> =
-            std::mem::take(&mut frontier).chunks(WALK_BATCH).map(<[String]>::to_vec).collect();
+        // Moved, not copied, into batches: a wide level's paths are held once.
+        let mut level = std::mem::take(&mut frontier).into_iter();
+        let batches = std::iter::from_fn(move || {
+            let batch: Vec<String> = level.by_ref().take(WALK_BATCH).collect();
+            (!batch.is_empty()).then_some(batch)
+        });
         let mut level = stream::iter(batches).map(|batch| read_batch(client, batch)).buffered(MULTI_READ_IN_FLIGHT);
         while let Some(batch) = level.next().await {
             let mut records = Vec::new();

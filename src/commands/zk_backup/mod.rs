@@ -73,3 +73,78 @@ pub async fn connect_zk(connect: &str, session_timeout_ms: u64) -> anyhow::Resul
         .with_context(|| format!("ZooKeeper at {connect} did not answer within {ZK_CONNECT_TIMEOUT_MS} ms"))?
         .with_context(|| format!("connecting to ZooKeeper at {connect}"))
 }
+
+/// The store opened for `want`, or the exit code after saying on stderr why it is unreachable
+/// ([`EXIT_UNREACHABLE`]: no store in the profile, no server answering, no writable server).
+pub async fn store_or_exit(r: &Resolved, want: Want) -> Result<Store, ExitCode> {
+    match open_store(r, want).await {
+        Ok(store) => Ok(store),
+        Err(e) => {
+            eprintln!("myzoo: the backup store could not be used: {e:#}");
+            Err(ExitCode::from(EXIT_UNREACHABLE))
+        }
+    }
+}
+
+/// [`EXIT_REFUSED`] after saying that read-only mode blocks `what`, when it is on.
+pub fn refuse_read_only(r: &Resolved, what: &str) -> Option<ExitCode> {
+    r.read_only.then(|| {
+        eprintln!("myzoo: refused: read-only mode ({what} changes the backup store)");
+        ExitCode::from(EXIT_REFUSED)
+    })
+}
+
+/// The exit code for a job's error: [`EXIT_REFUSED`] when the data was refused (checksum,
+/// malformed file), else [`EXIT_FAILED`]; the error goes to stderr.
+pub fn failed(e: &anyhow::Error) -> ExitCode {
+    eprintln!("myzoo: {e:#}");
+    if e.is::<crate::backup::export::Refused>() {
+        ExitCode::from(EXIT_REFUSED)
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    }
+}
+
+/// Prints progress on one stderr line when stderr is a terminal, at most every 100 ms.
+pub struct ProgressLine {
+    on: bool,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Default for ProgressLine {
+    fn default() -> ProgressLine {
+        ProgressLine::new()
+    }
+}
+
+impl ProgressLine {
+    pub fn new() -> ProgressLine {
+        use std::io::IsTerminal;
+        ProgressLine { on: std::io::stderr().is_terminal(), last: std::sync::Mutex::new(None) }
+    }
+
+    pub fn show(&self, p: &crate::backup::Progress) {
+        if !self.on {
+            return;
+        }
+        let Ok(mut last) = self.last.lock() else { return };
+        if last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        eprint!(
+            "\r\x1b[K{} {} znodes, {} ({:.1} s)",
+            p.phase,
+            p.done,
+            crate::zk::format::human_bytes(p.bytes as usize),
+            p.elapsed_ms as f64 / 1000.0
+        );
+    }
+
+    /// Clears the line before the result is printed.
+    pub fn finish(&self) {
+        if self.on {
+            eprint!("\r\x1b[K");
+        }
+    }
+}

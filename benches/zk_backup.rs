@@ -1,0 +1,242 @@
+//! ZooKeeper snapshot benchmarks on a real sandbox (ZooKeeper and the MariaDB backup store).
+//! Run: `cargo bench --bench zk_backup [-- snapshot|memory] [--runs N]`.
+//!
+//! Sections (the first argument; none runs them all):
+//! - `snapshot`: a tree of [`FOLDERS`] × [`PER_FOLDER`] znodes of [`DATA_BYTES`] bytes (100,000,
+//!   built with multi-op creates), snapshotted by `backup::snapshot::create` exactly as
+//!   `myzoo zk-backup create` runs it (walk, store writes, checksum), median of `--runs` (default
+//!   [`DEFAULT_RUNS`]); target ≤ [`TARGET_MS`] ms. The peer in the same run on the same tree:
+//!   zk-shell's `cp /bench json://…` (skipped with a note when `zk-shell` is not installed).
+//! - `memory`: peak RSS of the real binary (`myzoo zk-backup create` as a child, its max RSS
+//!   from `wait4`) at 10,000 and 100,000 znodes, and of zk-shell's export of the same trees;
+//!   the target is a flat line.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use myzoo::backup::snapshot::{self, SnapshotOptions};
+use myzoo::backup::{Store, StoreAccess, Want};
+use support::percentile;
+use tokio_util::sync::CancellationToken;
+use zookeeper_client::{Acls, Client, CreateMode};
+
+const FOLDERS: usize = 100;
+const PER_FOLDER: usize = 1_000;
+const DATA_BYTES: usize = 100;
+/// Creates per multi-op request while building the tree.
+const BUILD_MULTI_OPS: usize = 500;
+const BUILD_IN_FLIGHT: usize = 8;
+const DEFAULT_RUNS: usize = 5;
+const TARGET_MS: f64 = 3_000.0;
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let runs = argv
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| argv.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(DEFAULT_RUNS);
+    let which = argv
+        .iter()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || argv[i - 1] != "--runs"))
+        .map_or("all".to_string(), |(_, a)| a.clone());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let sb = common::Sandbox::start_with(common::Sandbox::options(true)).await;
+        let zk = Client::connect(&sb.zk()).await.expect("connect");
+        let t = Instant::now();
+        build(&zk, "/bench", FOLDERS, PER_FOLDER).await;
+        build(&zk, "/bench10k", FOLDERS / 10, PER_FOLDER).await;
+        println!(
+            "tree: /bench {} znodes, /bench10k {} znodes of {DATA_BYTES} B, built in {:.1} s",
+            FOLDERS * PER_FOLDER + FOLDERS + 1,
+            FOLDERS / 10 * PER_FOLDER + FOLDERS / 10 + 1,
+            t.elapsed().as_secs_f64()
+        );
+        let peer = zk_shell_available();
+        if peer.is_none() {
+            println!("peer: zk-shell is not installed (pip install zk-shell): its figures are skipped");
+        }
+        if which == "all" || which == "snapshot" {
+            bench_snapshot(&sb, &zk, runs, peer.as_deref()).await;
+        }
+        if which == "all" || which == "memory" {
+            bench_memory(&sb, peer.as_deref()).await;
+        }
+    });
+}
+
+/// `root` with `folders` children of `per_folder` znodes each, through multi-op creates.
+async fn build(zk: &Client, root: &str, folders: usize, per_folder: usize) {
+    use futures::StreamExt;
+    let open = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    zk.create(root, b"", &open).await.expect("bench root");
+    let data = vec![b'x'; DATA_BYTES];
+    let mut paths = Vec::new();
+    for f in 0..folders {
+        zk.create(&format!("{root}/f{f:03}"), b"", &open).await.expect("folder");
+        for n in 0..per_folder {
+            paths.push(format!("{root}/f{f:03}/node-{n:05}"));
+        }
+    }
+    let chunks: Vec<Vec<String>> = paths.chunks(BUILD_MULTI_OPS).map(<[String]>::to_vec).collect();
+    futures::stream::iter(chunks)
+        .for_each_concurrent(BUILD_IN_FLIGHT, |chunk| {
+            let (zk, data, open) = (zk.clone(), data.clone(), open.clone());
+            async move {
+                let mut w = zk.new_multi_writer();
+                for p in &chunk {
+                    w.add_create(p, &data, &open).expect("multi create");
+                }
+                w.commit().await.expect("multi commit");
+            }
+        })
+        .await;
+}
+
+fn access(sb: &common::Sandbox) -> StoreAccess {
+    StoreAccess::from_config(sb.status.backup_store.as_ref().expect("store")).expect("store access")
+}
+
+async fn bench_snapshot(sb: &common::Sandbox, zk: &Client, runs: usize, peer: Option<&str>) {
+    println!("\n== snapshot: /bench, {runs} runs each ==");
+    let mut store = Store::open(&access(sb), Want::Write).await.expect("store");
+    let opts = SnapshotOptions {
+        ensemble: sb.zk(),
+        root: "/bench".into(),
+        include_ephemeral: false,
+        note: "bench".into(),
+        operator: "bench".into(),
+        host: "bench".into(),
+        origin: "cli".into(),
+        audit_root: Some("/bench".into()),
+    };
+    let mut product = Vec::new();
+    let mut zk_shell = Vec::new();
+    for run in 0..runs {
+        let t = Instant::now();
+        let meta = snapshot::create(zk, &mut store, &opts, &|_| {}, &CancellationToken::new()).await.expect("snapshot");
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        product.push(ms);
+        println!(
+            "  run {}: myzoo {ms:.0} ms ({} znodes, {:.1} MB data, {:.0} znodes/s)",
+            run + 1,
+            meta.znodes,
+            meta.bytes as f64 / 1e6,
+            meta.znodes as f64 / (ms / 1000.0)
+        );
+        store.delete_snapshot(meta.id).await.expect("clean up");
+        if let Some(bin) = peer {
+            let dir = tempfile::tempdir().expect("tmp");
+            let (ms, _) = zk_shell_export(bin, &sb.zk(), "/bench", dir.path());
+            zk_shell.push(ms);
+            println!("  run {}: zk-shell cp → json {ms:.0} ms", run + 1);
+        }
+    }
+    let med = percentile(&mut product, 0.5);
+    println!(
+        "myzoo snapshot::create, 100k znodes: median {med:.0} ms (min {:.0}, max {:.0}); target ≤ {TARGET_MS:.0} ms: {}",
+        product[0],
+        product[product.len() - 1],
+        if med <= TARGET_MS { "met" } else { "MISSED" }
+    );
+    if !zk_shell.is_empty() {
+        let peer_med = percentile(&mut zk_shell, 0.5);
+        println!("zk-shell cp to json://, same tree: median {peer_med:.0} ms ({:.1}× myzoo)", peer_med / med);
+    }
+}
+
+async fn bench_memory(sb: &common::Sandbox, peer: Option<&str>) {
+    println!("\n== memory: peak RSS of the real binary ==");
+    let home = tempfile::tempdir().expect("home");
+    let store = sb.status.backup_store.as_ref().expect("store");
+    let cfg = home.path().join("config.toml");
+    let text = format!(
+        "default_profile = \"b\"\n[profiles.b]\nzk = {:?}\nroot = \"/bench\"\n[profiles.b.backup_store]\n\
+         hosts = {:?}\ndatabase = {:?}\nuser = {:?}\npassword_file = {:?}\n",
+        sb.zk(),
+        store.hosts,
+        store.database,
+        store.user,
+        store.password_file.as_ref().expect("password file")
+    );
+    std::fs::write(&cfg, text).expect("config");
+    let mut rows = Vec::new();
+    for (root, n) in [("/bench10k", 10_000), ("/bench", 100_000)] {
+        let mut cmd = common::isolated_myzoo(&home.path().join("h"));
+        cmd.env("MYZOO_CONFIG", &cfg).args(["zk-backup", "create", "--path", root, "--json"]);
+        let (ms, rss_kb, ok) = run_measured(cmd);
+        assert!(ok, "myzoo zk-backup create {root} failed");
+        println!("  myzoo zk-backup create {n:>7} znodes: {ms:>6.0} ms, peak RSS {:>6.1} MB", rss_kb as f64 / 1024.0);
+        rows.push(rss_kb);
+        if let Some(bin) = peer {
+            let dir = tempfile::tempdir().expect("tmp");
+            let (ms, rss) = zk_shell_export(bin, &sb.zk(), root, dir.path());
+            println!(
+                "  zk-shell cp → json       {n:>7} znodes: {ms:>6.0} ms, peak RSS {:>6.1} MB",
+                rss as f64 / 1024.0
+            );
+        }
+    }
+    println!(
+        "myzoo peak RSS 10k → 100k: {:.1} → {:.1} MB ({:+.1} MB)",
+        rows[0] as f64 / 1024.0,
+        rows[1] as f64 / 1024.0,
+        (rows[1] as f64 - rows[0] as f64) / 1024.0
+    );
+}
+
+/// Runs `cmd` to its end: wall time in ms, its peak RSS in KiB (`wait4`'s `ru_maxrss`), success.
+// The child is reaped by `wait4` (which std's `wait` cannot do: it gives no rusage).
+#[allow(clippy::zombie_processes)]
+fn run_measured(mut cmd: Command) -> (f64, i64, bool) {
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    let t = Instant::now();
+    let child = cmd.spawn().expect("spawn");
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: zeroed rusage is a valid out-parameter; wait4 on our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(rc, pid, "wait4: {}", std::io::Error::last_os_error());
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    if !ok {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        eprintln!("child failed: {err}");
+    }
+    (ms, usage.ru_maxrss, ok)
+}
+
+fn zk_shell_available() -> Option<String> {
+    let found = Command::new("sh").args(["-c", "command -v zk-shell"]).output().ok()?;
+    let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+    (!path.is_empty()).then_some(path)
+}
+
+/// zk-shell's `cp SRC json://FILE/ recursive overwrite asynchronous` (its fastest mode) of `root` into a file under `dir`: wall
+/// ms and peak RSS KiB.
+fn zk_shell_export(bin: &str, zk: &str, root: &str, dir: &Path) -> (f64, i64) {
+    let file = dir.join("bench.json");
+    let target = format!("json://{}/", file.display().to_string().replace('/', "!"));
+    let mut cmd = Command::new(bin);
+    cmd.args(["--run-once", &format!("cp {root} {target} true true true"), zk]);
+    let (ms, rss, ok) = run_measured(cmd);
+    let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+    if !ok || size == 0 {
+        eprintln!("  zk-shell did not write {} (exit ok: {ok}, {size} bytes)", file.display());
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    (ms, rss)
+}
