@@ -137,6 +137,8 @@ pub struct CoordinatorConfig {
     pub interval: Duration,
     /// Where scheduled snapshots go (`backup.zk_interval_s`); `None`: none are taken.
     pub backup: Option<crate::backup::StoreAccess>,
+    /// The connect string the agent is on (recorded with each scheduled snapshot).
+    pub ensemble: String,
 }
 
 /// Runs for one ZooKeeper session: takes part in the election, and leads when elected.
@@ -205,6 +207,7 @@ async fn lead(client: &Client, cfg: &CoordinatorConfig, ours: &str, cancel: &Can
     };
     let mut suspect = 0u32;
     let mut last_reason = String::new();
+    let mut schedule = cfg.backup.clone().map(|store| super::schedule::Schedule::new(store, cfg.ensemble.clone()));
     let mut ticker = tokio::time::interval(cfg.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -232,11 +235,18 @@ async fn lead(client: &Client, cfg: &CoordinatorConfig, ours: &str, cancel: &Can
             tracing::info!(%mode, "coordinator: {reason}");
             last_reason = reason.clone();
         }
+        if let Some(schedule) = &mut schedule {
+            schedule.tick(client, &cfg.paths, &cfg.node);
+        }
+        let backup = schedule.as_ref().and_then(|s| s.last.clone());
         let leader = cfg.node.clone();
         if let Err(e) = update_state(client, &cfg.paths, |s| {
             s.leader = leader.clone();
             s.mode = mode.clone();
             s.reason = reason.clone();
+            if backup.is_some() {
+                s.backup = backup.clone();
+            }
         })
         .await
         {

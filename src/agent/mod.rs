@@ -18,6 +18,7 @@ pub mod fence;
 pub mod primary;
 pub mod probe_loop;
 pub mod publisher;
+pub mod schedule;
 
 use std::time::Duration;
 

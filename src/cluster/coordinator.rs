@@ -32,6 +32,9 @@ pub struct CoordinatorState {
     pub acked_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acked_by: Option<String>,
+    /// What the last scheduled snapshot did (`backup.zk_interval_s`), in operator words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
 }
 
 impl CoordinatorState {

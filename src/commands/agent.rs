@@ -49,6 +49,7 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
         },
         interval: Duration::from_millis(args.interval_ms),
         backup,
+        ensemble: resolved.connect.clone(),
     });
     let cfg = AgentConfig {
         publisher: PublisherConfig {
