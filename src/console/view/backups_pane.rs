@@ -15,7 +15,7 @@ use crate::console::strings;
 use crate::console::theme::Theme;
 use crate::zk::format::{human_bytes, utc_timestamp};
 
-/// Below this many columns the snapshot table drops OPERATOR and shortens the time.
+/// Below this many columns the snapshot table drops ORIGIN and OPERATOR and shortens the time.
 const WIDE_MIN_COLS: u16 = 110;
 /// Cells of the progress bar.
 const BAR_CELLS: usize = 24;
@@ -153,9 +153,9 @@ fn snapshot_cells(s: &SnapshotMeta, wide: bool) -> Vec<String> {
         human_bytes(usize::try_from(s.bytes).unwrap_or(usize::MAX)),
         started,
         s.finished_ms.map(|f| strings::duration(f - s.started_ms)).unwrap_or_default(),
-        s.origin.clone(),
     ];
     if wide {
+        cells.push(s.origin.clone());
         cells.push(s.operator.clone());
     }
     let note = match (&s.error, s.note.is_empty()) {
@@ -225,7 +225,7 @@ fn draw_snapshots(frame: &mut Frame<'_>, t: &Theme, view: &BackupsView, area: Re
     }
     let wide = area.width >= WIDE_MIN_COLS;
     let titles: Vec<&str> =
-        strings::SNAPSHOT_COLUMNS.iter().enumerate().filter(|(i, _)| wide || *i != 8).map(|(_, s)| *s).collect();
+        strings::SNAPSHOT_COLUMNS.iter().enumerate().filter(|(i, _)| wide || !(7..=8).contains(i)).map(|(_, s)| *s).collect();
     let fit = usize::from(body.height.saturating_sub(1));
     let offset = view.cursor.saturating_sub(fit.saturating_sub(1));
     let rows = view
@@ -293,13 +293,16 @@ fn draw_dumps(frame: &mut Frame<'_>, t: &Theme, view: &BackupsView, area: Rect) 
     frame.render_widget(fitted_table(t, &strings::DUMP_COLUMNS, rows, 1), body);
 }
 
-/// Draws `lines` from `scroll` on; the first line (the heading) always stays.
+/// Lines at the top of a diff or restore view that stay while the rest scrolls.
+const PANEL_HEAD_LINES: usize = 2;
+
+/// Draws `lines` from `scroll` on; the heading lines always stay.
 fn draw_scrolled(frame: &mut Frame<'_>, lines: Vec<Line<'_>>, scroll: usize, area: Rect) {
     if area.height == 0 {
         return;
     }
     let mut lines = lines.into_iter();
-    let head: Vec<Line<'_>> = lines.next().into_iter().collect();
+    let head: Vec<Line<'_>> = lines.by_ref().take(PANEL_HEAD_LINES).collect();
     let shown: Vec<Line<'_>> = head.into_iter().chain(lines.skip(scroll)).take(usize::from(area.height)).collect();
     frame.render_widget(Paragraph::new(shown), area);
 }
@@ -309,18 +312,18 @@ pub fn diff_line_count(d: &DiffView) -> usize {
     d.added.len() + d.removed.len() + d.changed.iter().map(|c| 1 + c.lines.len()).sum::<usize>() + 1
 }
 
+
 fn diff_lines<'a>(t: &Theme, d: &'a DiffView) -> Vec<Line<'a>> {
-    let summary = format!(
-        "snapshot {} → {}: {} added · {} removed · {} changed · {} unchanged · {}",
-        d.snapshot,
-        d.against,
+    let summary = format!("snapshot {} against {}", d.snapshot, d.against);
+    let counts = format!(
+        "{} added · {} removed · {} changed · {} unchanged · {}",
         d.added.len(),
         d.removed.len(),
         d.changed.len(),
         strings::thousands(d.unchanged),
         strings::PANEL_KEYS
     );
-    let mut lines = vec![heading(t, strings::DIFF_HEADING, summary, t.muted)];
+    let mut lines = vec![heading(t, strings::DIFF_HEADING, summary, t.text), Line::styled(counts, t.muted)];
     let size = |n: usize| human_bytes(n);
     for e in &d.added {
         lines.push(Line::styled(format!("+ {} ({})", e.path, size(e.bytes)), t.diff_added));
@@ -365,9 +368,8 @@ fn restore_lines<'a>(t: &Theme, r: &'a RestoreView, read_only: bool) -> Vec<Line
         (false, true) => format!("cancelled after {}", strings::duration(r.duration_ms as i64)),
         (false, false) => format!("done in {}", strings::duration(r.duration_ms as i64)),
     };
-    let summary =
-        format!("snapshot {} ({}) → {} · policy {} · {state} · {keys}", r.snapshot, r.source, r.target, r.policy);
-    let mut lines = vec![heading(t, title, summary, t.muted)];
+    let summary = format!("snapshot {} ({}) → {} · policy {}", r.snapshot, r.source, r.target, r.policy);
+    let mut lines = vec![heading(t, title, summary, t.text), Line::styled(format!("{state} · {keys}"), t.muted)];
     for a in r.actions.iter().filter(|a| a.count > 0) {
         let style = match a.label.as_str() {
             "create" => t.diff_added,
