@@ -318,7 +318,8 @@ fn a_restore_plan_then_its_confirmation() {
         key(&mut a, 'X');
         let (run, job) = job_of(&key(&mut a, 'y'));
         assert_eq!(job, BackupJob::Restore { snapshot: 3, confirm: None });
-        let fx = a.update(Event::BackupJobEnded { id: run, result: Ok(BackupOutcome::Restored(Box::new(plan(false)))) });
+        let fx =
+            a.update(Event::BackupJobEnded { id: run, result: Ok(BackupOutcome::Restored(Box::new(plan(false)))) });
         assert!(fx.iter().any(|e| matches!(e, Effect::LoadBackups { .. })));
         assert!(a.notices().latest().unwrap().text.contains("restore of snapshot 3 into /myzoo done"));
     }

@@ -507,10 +507,8 @@ mod tests {
             r.on_key(key(KeyCode::Enter), &km),
             DialogResult::Restore { snapshot: 3, confirm: Some("prod-eu".into()) }
         );
-        let mut r = RestoreConfirm::new(&crate::console::screens::backups::RestoreView {
-            confirmation_needed: None,
-            ..plan
-        });
+        let mut r =
+            RestoreConfirm::new(&crate::console::screens::backups::RestoreView { confirmation_needed: None, ..plan });
         assert_eq!(r.on_key(key(KeyCode::Enter), &km), DialogResult::Cancel, "enter must not restore");
         assert_eq!(r.on_key(key(KeyCode::Char('y')), &km), DialogResult::Restore { snapshot: 3, confirm: None });
         let mut c = CancelJobConfirm::new(9, "snapshot");

@@ -86,7 +86,11 @@ pub enum StoreState {
     /// Not asked yet.
     Unknown,
     Loading,
-    Ready { server: String, database: String, writable: bool },
+    Ready {
+        server: String,
+        database: String,
+        writable: bool,
+    },
     NotConfigured(String),
     Unreachable(String),
 }
@@ -202,8 +206,14 @@ pub struct RunningJob {
 pub enum Panel {
     /// The dumps.
     None,
-    Diff { view: Box<DiffView>, scroll: usize },
-    Restore { view: Box<RestoreView>, scroll: usize },
+    Diff {
+        view: Box<DiffView>,
+        scroll: usize,
+    },
+    Restore {
+        view: Box<RestoreView>,
+        scroll: usize,
+    },
 }
 
 /// What the painter reads.
@@ -317,8 +327,13 @@ impl BackupsScreen {
         }
         self.next_id += 1;
         let id = self.next_id;
-        self.view.job =
-            Some(RunningJob { id, job: job.clone(), started_ms: cx.shared.now_ms(), progress: None, cancelling: false });
+        self.view.job = Some(RunningJob {
+            id,
+            job: job.clone(),
+            started_ms: cx.shared.now_ms(),
+            progress: None,
+            cancelling: false,
+        });
         cx.effect(Effect::BackupJob { id, job });
     }
 
@@ -704,10 +719,10 @@ mod tests {
         let plan = restore_view(true, 1);
         let (confirm, _) = with_cx(&sh, &mut n, |cx| s.ended(2, Ok(BackupOutcome::RestorePlan(Box::new(plan))), cx));
         assert!(matches!(confirm, Some(Overlay::Restore(_))));
-        let ((), fx) =
-            with_cx(&sh, &mut n, |cx| s.request(BackupRequest::Restore { snapshot: 2, confirm: None }, cx));
+        let ((), fx) = with_cx(&sh, &mut n, |cx| s.request(BackupRequest::Restore { snapshot: 2, confirm: None }, cx));
         assert_eq!(fx, vec![Effect::BackupJob { id: 3, job: BackupJob::Restore { snapshot: 2, confirm: None } }]);
-        let (_, fx) = with_cx(&sh, &mut n, |cx| s.ended(3, Ok(BackupOutcome::Restored(Box::new(restore_view(false, 1)))), cx));
+        let (_, fx) =
+            with_cx(&sh, &mut n, |cx| s.ended(3, Ok(BackupOutcome::Restored(Box::new(restore_view(false, 1)))), cx));
         assert_eq!(fx, vec![Effect::LoadBackups { seq: 2, cluster: None }], "the list is read again");
         assert!(matches!(&s.view().panel, Panel::Restore { view, .. } if !view.dry_run));
         assert!(s.view().last.as_ref().is_some_and(|(_, ok)| *ok));
@@ -743,8 +758,7 @@ mod tests {
         let (nav, _) = with_cx(&sh, &mut n, |cx| s.on_action(Action::RunPlan, cx));
         assert!(matches!(nav, Nav::Done));
         assert!(n.latest().unwrap().text.contains("read-only"), "{:?}", n.latest());
-        let ((), fx) =
-            with_cx(&sh, &mut n, |cx| s.request(BackupRequest::Restore { snapshot: 2, confirm: None }, cx));
+        let ((), fx) = with_cx(&sh, &mut n, |cx| s.request(BackupRequest::Restore { snapshot: 2, confirm: None }, cx));
         assert!(fx.is_empty(), "refused before anything runs");
     }
 

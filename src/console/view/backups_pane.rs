@@ -224,8 +224,12 @@ fn draw_snapshots(frame: &mut Frame<'_>, t: &Theme, view: &BackupsView, area: Re
         return;
     }
     let wide = area.width >= WIDE_MIN_COLS;
-    let titles: Vec<&str> =
-        strings::SNAPSHOT_COLUMNS.iter().enumerate().filter(|(i, _)| wide || !(7..=8).contains(i)).map(|(_, s)| *s).collect();
+    let titles: Vec<&str> = strings::SNAPSHOT_COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| wide || !(7..=8).contains(i))
+        .map(|(_, s)| *s)
+        .collect();
     let fit = usize::from(body.height.saturating_sub(1));
     let offset = view.cursor.saturating_sub(fit.saturating_sub(1));
     let rows = view
@@ -267,7 +271,9 @@ fn draw_dumps(frame: &mut Frame<'_>, t: &Theme, view: &BackupsView, area: Rect) 
     let body = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
     let dumps = match (&view.dumps, &view.cluster, &view.store) {
         (Some(Ok(d)), _, _) if !d.is_empty() => d,
-        (Some(Ok(_)), _, _) => return frame.render_widget(Paragraph::new(Line::styled(strings::NO_DUMPS, t.muted)), body),
+        (Some(Ok(_)), _, _) => {
+            return frame.render_widget(Paragraph::new(Line::styled(strings::NO_DUMPS, t.muted)), body)
+        }
         (Some(Err(e)), _, _) => return frame.render_widget(Paragraph::new(Line::styled(e.as_str(), t.error)), body),
         (None, None, _) => {
             return frame.render_widget(Paragraph::new(Line::styled(strings::DUMPS_NO_CLUSTER, t.muted)), body)
@@ -311,7 +317,6 @@ fn draw_scrolled(frame: &mut Frame<'_>, lines: Vec<Line<'_>>, scroll: usize, are
 pub fn diff_line_count(d: &DiffView) -> usize {
     d.added.len() + d.removed.len() + d.changed.iter().map(|c| 1 + c.lines.len()).sum::<usize>() + 1
 }
-
 
 fn diff_lines<'a>(t: &Theme, d: &'a DiffView) -> Vec<Line<'a>> {
     let summary = format!("snapshot {} against {}", d.snapshot, d.against);
