@@ -73,6 +73,7 @@ fn editor_on(doc: &str) -> App {
         now: UNIX_EPOCH + Duration::from_secs(1_795_640_000),
         drafts_dir: std::env::temp_dir().join("myzoo-bench-drafts"),
         mysql: Default::default(),
+        backup_store: None,
     });
     let node = NodeInfo {
         path: "/bench/doc".into(),

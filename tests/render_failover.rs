@@ -161,6 +161,7 @@ fn app(size: (u16, u16)) -> App {
         now: now(),
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
+        backup_store: None,
     });
     let ev = |a: &mut App, e: ZkEvent| a.update(Event::Zk(e));
     ev(&mut a, ZkEvent::Session { badge: SessionBadge::Connected, at: now() });
@@ -266,6 +267,7 @@ fn read_only_shows_the_plan_and_refuses_to_run() {
         now: now(),
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
+        backup_store: None,
     });
     ro.update(Event::Zk(ZkEvent::Children {
         parent: info("/myzoo/clusters", vec![]),

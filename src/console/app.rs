@@ -41,6 +41,9 @@ pub struct AppOptions {
     /// The MySQL account for switchover (user and password files, never passwords): the
     /// executor turns it into credentials when a plan is asked for.
     pub mysql: crate::config::MysqlAccess,
+    /// The profile's backup store (`None`: the backups screen says how to name one); the
+    /// executor opens it, never the loop.
+    pub backup_store: Option<crate::config::BackupStoreConfig>,
 }
 
 pub struct App {
@@ -264,6 +267,21 @@ impl App {
                 let mut cx = Cx::new(&self.shared, &mut effects, &mut self.notices);
                 self.dirty |= self.screens.failover.ended(id, kind, result, &mut cx);
             }
+            Event::BackupsLoaded { seq, result } => {
+                self.dirty |= self.screens.backups.loaded(seq, result) && self.screen == ScreenId::Backups;
+            }
+            Event::BackupProgress { id, progress } => {
+                self.dirty |= self.screens.backups.progress(id, progress) && self.screen == ScreenId::Backups;
+            }
+            Event::BackupJobEnded { id, result } => {
+                let mut cx = Cx::new(&self.shared, &mut effects, &mut self.notices);
+                let confirm = self.screens.backups.ended(id, result, &mut cx);
+                self.dirty = true;
+                // A restore plan that writes something asks at once (unless something else is open).
+                if let (Some(confirm), None, ScreenId::Backups) = (confirm, &self.overlay, self.screen) {
+                    self.overlay = Some(confirm);
+                }
+            }
             Event::Revealed { path, result } => match result {
                 Ok(()) => {
                     self.notify(NoticeLevel::Info, format!("secrets of {path} revealed (recorded in the audit log)"));
@@ -401,23 +419,34 @@ impl App {
                 self.quit_asked = true;
                 self.notify(NoticeLevel::Error, strings::QUIT_WHILE_RUNNING);
             }
+            Action::Quit if self.screens.backups.running() && !self.quit_asked => {
+                self.quit_asked = true;
+                self.notify(NoticeLevel::Error, strings::QUIT_WHILE_BACKUP_JOB);
+            }
             Action::Quit | Action::ForceQuit => self.should_quit = true,
             Action::Help => self.overlay = Some(Overlay::Help(self.screen_scope())),
             Action::CommandLine => self.overlay = Some(Overlay::Input(Input::command())),
             Action::NextPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
-                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find | ScreenId::Failover => {
-                    self.show_tree(TreeFocus::Tree, effects)
-                }
+                ScreenId::Overview
+                | ScreenId::Cluster
+                | ScreenId::Audit
+                | ScreenId::Find
+                | ScreenId::Failover
+                | ScreenId::Backups => self.show_tree(TreeFocus::Tree, effects),
             },
             Action::PrevPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
-                ScreenId::Overview | ScreenId::Cluster | ScreenId::Audit | ScreenId::Find | ScreenId::Failover => {
-                    self.show_tree(TreeFocus::Detail, effects)
-                }
+                ScreenId::Overview
+                | ScreenId::Cluster
+                | ScreenId::Audit
+                | ScreenId::Find
+                | ScreenId::Failover
+                | ScreenId::Backups => self.show_tree(TreeFocus::Detail, effects),
             },
             Action::ShowOverview => self.show(ScreenId::Overview, effects),
             Action::ShowClusters => self.show(ScreenId::Cluster, effects),
+            Action::ShowBackups => self.show(ScreenId::Backups, effects),
             Action::FocusTree => self.show_tree(TreeFocus::Tree, effects),
             Action::FocusDetail => self.show_tree(TreeFocus::Detail, effects),
             Action::ShowAudit => {
@@ -446,6 +475,10 @@ impl App {
                     let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
                     self.screens.failover.request_plan(kind, to, &mut cx);
                 }
+            }
+            Nav::Backup(req) => {
+                let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
+                self.screens.backups.request(req, &mut cx);
             }
             Nav::Goto(path) => {
                 self.show(ScreenId::Tree, effects);
@@ -536,11 +569,12 @@ impl App {
         }
     }
 
-    /// The failover screen follows the cluster chosen on the cluster screen.
+    /// The failover and backups screens follow the cluster chosen on the cluster screen.
     fn follow_cluster(&mut self, effects: &mut Vec<Effect>) {
         let mut cx = Cx::new(&self.shared, effects, &mut self.notices);
         let chosen = self.screens.cluster.store().selected.as_deref();
         self.screens.failover.follow(chosen, &mut cx);
+        self.screens.backups.follow(chosen, &mut cx);
     }
 
     /// Keeps derived state in step, and tells the watch what is worth reading when that

@@ -1,6 +1,6 @@
-//! The create and delete dialogs: pure form state and key handling. Dangerous actions are two
-//! steps — this confirmation, then a separate confirmed effect — and the mutation service
-//! checks everything again where it writes.
+//! The create, delete, run-operation and restore dialogs: pure form state and key handling.
+//! Dangerous actions are two steps — this confirmation, then a separate confirmed effect — and
+//! the service checks everything again where it writes.
 
 use crossterm::event::KeyEvent;
 
@@ -57,6 +57,15 @@ pub enum DialogResult {
         kind: OpKind,
         cluster: String,
         confirm: Option<String>,
+    },
+    /// Restore `snapshot`; `confirm` is the production cluster name(s) as typed.
+    Restore {
+        snapshot: u64,
+        confirm: Option<String>,
+    },
+    /// Cancel backup job `id`.
+    CancelJob {
+        id: u64,
     },
 }
 
@@ -290,6 +299,93 @@ impl RunConfirm {
     }
 }
 
+/// The confirmation before a snapshot is restored: its plan in short, and the production
+/// cluster name(s) to type when the restore touches one (the service checks them again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreConfirm {
+    pub snapshot: u64,
+    pub target: String,
+    pub policy: String,
+    /// `(action, count)` for the actions that write or refuse something.
+    pub counts: Vec<(String, u64)>,
+    pub must_type: Option<String>,
+    pub typed: String,
+    pub error: Option<String>,
+}
+
+impl RestoreConfirm {
+    pub fn new(plan: &super::screens::backups::RestoreView) -> RestoreConfirm {
+        RestoreConfirm {
+            snapshot: plan.snapshot,
+            target: plan.target.clone(),
+            policy: plan.policy.clone(),
+            counts: plan.actions.iter().filter(|a| a.count > 0).map(|a| (a.label.clone(), a.count)).collect(),
+            must_type: plan.confirmation_needed.clone(),
+            typed: String::new(),
+            error: None,
+        }
+    }
+
+    /// A typed confirmation on production, else an explicit yes.
+    pub fn scope(&self) -> Scope {
+        if self.must_type.is_some() {
+            Scope::Dialog
+        } else {
+            Scope::Danger
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, keymap: &KeyMap) -> DialogResult {
+        let action = keymap.lookup(Key::from_event(&key), self.scope());
+        let Some(expected) = self.must_type.clone() else {
+            // Anything but a yes keeps the plan on screen: restoring is never the default.
+            return match action {
+                Some(Action::Confirm) => DialogResult::Restore { snapshot: self.snapshot, confirm: None },
+                _ => DialogResult::Cancel,
+            };
+        };
+        match (action, typed_char(&key)) {
+            (_, Some(c)) => {
+                self.typed.push(c);
+                DialogResult::Stay
+            }
+            (Some(Action::Cancel), _) => DialogResult::Cancel,
+            (Some(Action::Submit), _) if self.typed.trim() == expected => {
+                DialogResult::Restore { snapshot: self.snapshot, confirm: Some(expected) }
+            }
+            (Some(Action::Submit), _) => {
+                self.error = Some(super::strings::type_to_restore_exactly(&expected));
+                DialogResult::Stay
+            }
+            (Some(Action::DeleteChar), _) => {
+                self.typed.pop();
+                DialogResult::Stay
+            }
+            _ => DialogResult::Stay,
+        }
+    }
+}
+
+/// "Cancel the running …?": only an explicit yes cancels the job's token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelJobConfirm {
+    pub id: u64,
+    pub label: &'static str,
+}
+
+impl CancelJobConfirm {
+    pub fn new(id: u64, label: &'static str) -> CancelJobConfirm {
+        CancelJobConfirm { id, label }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, keymap: &KeyMap) -> DialogResult {
+        match keymap.lookup(Key::from_event(&key), Scope::Danger) {
+            Some(Action::Confirm) => DialogResult::CancelJob { id: self.id },
+            _ => DialogResult::Cancel,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,6 +487,34 @@ mod tests {
     #[test]
     fn running_needs_y_and_on_production_the_cluster_name() {
         let km = KeyMap::default();
+        let plan = crate::console::screens::backups::RestoreView {
+            snapshot: 3,
+            dry_run: true,
+            cancelled: false,
+            policy: "skip-existing".into(),
+            source: "/myzoo".into(),
+            target: "/myzoo".into(),
+            actions: vec![],
+            problems: vec![],
+            confirmation_needed: Some("prod-eu".into()),
+            duration_ms: 1,
+        };
+        let mut r = RestoreConfirm::new(&plan);
+        assert_eq!(r.on_key(key(KeyCode::Char('y')), &km), DialogResult::Stay, "y is typed on production");
+        r.typed.clear();
+        typed(&mut |k| r.on_key(k, &km), "prod-eu");
+        assert_eq!(
+            r.on_key(key(KeyCode::Enter), &km),
+            DialogResult::Restore { snapshot: 3, confirm: Some("prod-eu".into()) }
+        );
+        let mut r =
+            RestoreConfirm::new(&crate::console::screens::backups::RestoreView { confirmation_needed: None, ..plan });
+        assert_eq!(r.on_key(key(KeyCode::Enter), &km), DialogResult::Cancel, "enter must not restore");
+        assert_eq!(r.on_key(key(KeyCode::Char('y')), &km), DialogResult::Restore { snapshot: 3, confirm: None });
+        let mut c = CancelJobConfirm::new(9, "snapshot");
+        assert_eq!(c.on_key(key(KeyCode::Esc), &km), DialogResult::Cancel);
+        assert_eq!(c.on_key(key(KeyCode::Char('y')), &km), DialogResult::CancelJob { id: 9 });
+
         let mut c = RunConfirm::new(4, "dev".into(), switchover_plan(), false);
         assert_eq!(c.on_key(key(KeyCode::Enter), &km), DialogResult::Cancel, "enter must not run");
         assert_eq!(

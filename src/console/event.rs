@@ -7,6 +7,7 @@ use crossterm::event::KeyEvent;
 
 use super::draft::Draft;
 use super::editor::Problem;
+use super::screens::backups::{BackupJob, BackupOutcome, JobError, Listing, StoreProblem};
 use crate::failover::journal::Record;
 use crate::failover::plan::{OpKind, Plan};
 use crate::zk::{NodeInfo, ZkEvent};
@@ -50,6 +51,13 @@ pub enum Event {
     /// Operation `id` ended: its final record (done, rolled back, failed), or why it did not
     /// run or stopped without a record (refused: nothing changed).
     OperationEnded { id: u64, cluster: String, kind: OpKind, result: Result<Box<Record>, OperationError> },
+    /// The backup store's snapshots (and the cluster's dumps), or why the store could not be
+    /// read; `seq` is the request's, so an older answer never replaces a newer one.
+    BackupsLoaded { seq: u64, result: Result<Box<Listing>, StoreProblem> },
+    /// Backup job `id` moved on (at most ~10 a second).
+    BackupProgress { id: u64, progress: crate::backup::Progress },
+    /// Backup job `id` ended: exactly one per job, cancelled ones included.
+    BackupJobEnded { id: u64, result: Result<BackupOutcome, JobError> },
 }
 
 /// A plan as the console shows it, and what the confirmation needs to know.
@@ -167,4 +175,18 @@ pub enum Effect {
     Acknowledge {
         cluster: String,
     },
+    /// Open the backup store (in the executor: never on the loop) and list its snapshots and
+    /// `cluster`'s dumps; the answer is [`Event::BackupsLoaded`] with `seq`.
+    LoadBackups {
+        seq: u64,
+        cluster: Option<String>,
+    },
+    /// Run a backup job (snapshot, diff, restore plan, restore) as job `id` with a cancel
+    /// token: [`Event::BackupProgress`] as it goes, then one [`Event::BackupJobEnded`].
+    BackupJob {
+        id: u64,
+        job: BackupJob,
+    },
+    /// Cancel backup job `id` (its finished event still comes, saying cancelled).
+    CancelBackupJob(u64),
 }

@@ -39,8 +39,11 @@ impl Headless {
         let sink: session::Sink = Arc::new(move |ev| {
             let _ = zk_tx.send(Event::Zk(ev));
         });
+        let ensemble = session_cfg.connect.clone();
         let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
-        let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, opts.read_only).with_mysql(opts.mysql.clone());
+        let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, opts.read_only)
+            .with_mysql(opts.mysql.clone())
+            .with_backups(opts.backup_store.clone(), &ensemble);
         Ok(Headless {
             app: App::new(opts),
             terminal,

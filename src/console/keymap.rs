@@ -47,6 +47,11 @@ pub enum Action {
     PlanFailover,
     PlanRejoin,
     RunPlan,
+    // The backups screen.
+    ShowBackups,
+    NewSnapshot,
+    DiffSnapshot,
+    RestoreSnapshot,
     // The editor.
     Save,
     Find,
@@ -87,6 +92,8 @@ pub enum Scope {
     Find,
     /// The failover screen: the operation in progress, the plan, the history.
     Failover,
+    /// The backups screen: snapshots, dumps, the job running, a diff or restore plan.
+    Backups,
     /// Help and the node popup (scrolling and closing only).
     Popup,
     /// The editor while editing text (other keys edit the text).
@@ -118,6 +125,7 @@ impl Scope {
                 | Scope::Detail
                 | Scope::Find
                 | Scope::Failover
+                | Scope::Backups
         )
     }
 }
@@ -264,6 +272,7 @@ impl Default for KeyMap {
                 b(&[Key::ch('F')], PlanFailover, Cluster, false),
                 b(&[Key::ch('R')], PlanRejoin, Cluster, false),
                 b(&[Key::ch('H')], ShowFailover, Cluster, false),
+                b(&[Key::ch('B')], ShowBackups, Cluster, false),
                 b(&[p(K::Up), Key::ch('k')], Up, Global, false),
                 b(&[p(K::Down), Key::ch('j')], Down, Global, false),
                 b(&[p(K::PageUp), Key::ctrl('b')], PageUp, Global, false),
@@ -291,6 +300,12 @@ impl Default for KeyMap {
                 b(&[Key::ch('X')], RunPlan, Failover, true),
                 b(&[p(K::Enter)], Toggle, Failover, true),
                 b(&[Key::ch('r')], Reload, Failover, false),
+                b(&[Key::ch('b')], NewSnapshot, Backups, true),
+                b(&[Key::ch('d')], DiffSnapshot, Backups, true),
+                b(&[Key::ch('r')], RestoreSnapshot, Backups, true),
+                b(&[Key::ch('X')], RunPlan, Backups, false),
+                b(&[Key::ch('R')], Reload, Backups, false),
+                b(&[p(K::Esc)], Back, Backups, true),
                 b(&[p(K::Esc), Key::ch('q')], Back, Popup, true),
                 b(&[Key::ch('?')], Help, Popup, false),
                 b(&[p(K::Up), Key::ch('k')], Up, Popup, false),
@@ -437,6 +452,11 @@ mod tests {
         assert_eq!(km.lookup(Key::ch('X'), Scope::Failover), Some(Action::RunPlan));
         assert_eq!(km.lookup(Key::ch('X'), Scope::Cluster), None, "running needs the plan on screen");
         assert_eq!(km.lookup(p_esc(), Scope::Failover), Some(Action::Back));
+        assert_eq!(km.lookup(Key::ch('B'), Scope::Cluster), Some(Action::ShowBackups));
+        assert_eq!(km.lookup(Key::ch('b'), Scope::Backups), Some(Action::NewSnapshot));
+        assert_eq!(km.lookup(Key::ch('d'), Scope::Backups), Some(Action::DiffSnapshot));
+        assert_eq!(km.lookup(Key::ch('r'), Scope::Backups), Some(Action::RestoreSnapshot));
+        assert_eq!(km.lookup(Key::ch('j'), Scope::Backups), Some(Action::Down));
         // In the editor, letters are text: no global key leaks in.
         assert!(KeyMap::default().hints(Scope::Editor).iter().all(|(k, _)| k != "q"));
     }

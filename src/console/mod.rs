@@ -5,6 +5,7 @@
 //! [`view`] draws the state when it changed.
 
 pub mod app;
+pub mod backup_jobs;
 pub mod clusters;
 pub mod dialogs;
 pub mod draft;
@@ -50,6 +51,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Res
         now: SystemTime::now(),
         drafts_dir,
         mysql: r.mysql,
+        backup_store: r.backup_store,
     };
     let session_cfg =
         SessionConfig { connect: r.connect, session_timeout: Duration::from_millis(r.session_timeout_ms) };

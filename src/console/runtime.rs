@@ -66,6 +66,8 @@ pub struct Executor {
     /// Plans made, by job id, kept until they run or a newer plan for the cluster replaces them:
     /// a confirmed run carries out exactly the plan the operator saw.
     prepared: Arc<std::sync::Mutex<KeptPlans>>,
+    /// The backup store and the backup jobs running (`console::backup_jobs`).
+    backups: super::backup_jobs::BackupJobs,
 }
 
 /// Plans by job id, with their cluster.
@@ -130,7 +132,14 @@ impl Executor {
             drafts: spawn_draft_writer(),
             mysql: crate::config::MysqlAccess::default(),
             prepared: Arc::default(),
+            backups: Default::default(),
         }
+    }
+
+    /// The profile's backup store, and the connect string snapshots record.
+    pub fn with_backups(mut self, store: Option<crate::config::BackupStoreConfig>, ensemble: &str) -> Executor {
+        self.backups = super::backup_jobs::BackupJobs::new(store, ensemble);
+        self
     }
 
     /// The MySQL account operations use (user and password files).
@@ -176,6 +185,11 @@ impl Executor {
             Effect::PlanOperation { id, kind, cluster, to } => self.plan_operation(id, kind, cluster, to),
             Effect::RunOperation { id, kind, cluster, confirm } => self.run_operation(id, kind, cluster, confirm),
             Effect::Acknowledge { cluster } => self.acknowledge(cluster),
+            Effect::LoadBackups { seq, cluster } => self.backups.list(self.tx.clone(), seq, cluster),
+            Effect::BackupJob { id, job } => {
+                self.backups.start(self.tx.clone(), self.zk.clone(), &self.root, self.read_only, id, job)
+            }
+            Effect::CancelBackupJob(id) => self.backups.cancel(id),
             Effect::CancelFind(id) => {
                 if let Some(token) = self.finds.lock().ok().and_then(|mut f| f.remove(&id)) {
                     token.cancel();
@@ -538,6 +552,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
     terminal.hide_cursor()?;
     let size = terminal.size()?;
     let mysql = opts.mysql.clone();
+    let backup_store = opts.backup_store.clone();
     let mut app = App::new(AppOptions { size: (size.width, size.height), now: SystemTime::now(), ..opts });
 
     let (tx, rx) = mpsc::unbounded_channel::<Event>();
@@ -546,6 +561,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
     let sink: session::Sink = Arc::new(move |ev| {
         let _ = zk_tx.send(Event::Zk(ev));
     });
+    let ensemble = session_cfg.connect.clone();
     let (zk, zk_task) = session::spawn(session_cfg, sink, cancel.clone());
     let tasks = vec![
         zk_task,
@@ -553,7 +569,10 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         tokio::spawn(tick(tx.clone(), cancel.clone())),
         tokio::spawn(signals(stop_signals, tx.clone(), cancel.clone())),
     ];
-    let executor = Executor::new(zk, tx, &app.shared().root, app.shared().read_only).with_clipboard().with_mysql(mysql);
+    let executor = Executor::new(zk, tx, &app.shared().root, app.shared().read_only)
+        .with_clipboard()
+        .with_mysql(mysql)
+        .with_backups(backup_store, &ensemble);
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
     executor.flush_drafts().await;
 

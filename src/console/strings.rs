@@ -159,6 +159,10 @@ pub fn action_label(action: Action) -> &'static str {
         Action::PlanFailover => "plan failover",
         Action::PlanRejoin => "plan rejoin of the selected node",
         Action::RunPlan => "run the plan",
+        Action::ShowBackups => "backups",
+        Action::NewSnapshot => "new snapshot",
+        Action::DiffSnapshot => "diff with live",
+        Action::RestoreSnapshot => "restore",
         Action::Save => "save",
         Action::Find => "find",
         Action::FindNext => "next match",
@@ -191,6 +195,9 @@ pub fn action_label_in(action: Action, scope: Scope) -> &'static str {
         (Action::Reload, Scope::Find) => "search again",
         (Action::Toggle, Scope::Failover) => "steps of record",
         (Action::Back, Scope::Failover) => "cluster",
+        (Action::Back, Scope::Backups) => "back / cancel job",
+        (Action::RunPlan, Scope::Backups) => "restore the plan",
+        (Action::Reload, Scope::Backups) => "reload list",
         _ => action_label(action),
     }
 }
@@ -215,6 +222,8 @@ pub const READ_ONLY_REFUSED_RUN: &str = "read-only mode: the plan is shown, runn
 pub const ALREADY_RUNNING: &str = "this console is running an operation already";
 pub const QUIT_WHILE_RUNNING: &str =
     "an operation started here is running: q again quits and stops it between steps (its journal says how far it got)";
+pub const QUIT_WHILE_BACKUP_JOB: &str =
+    "a backup job started here is running: q again quits and abandons it (esc cancels it cleanly)";
 pub const PLAN_GONE: &str = "that plan was used or replaced: S plans again";
 pub const RUN_TITLE: &str = " Run ";
 pub const RUN_YES_NO: &str = "y runs it · any other key keeps the plan on screen";
@@ -379,4 +388,157 @@ pub fn duration(ms: i64) -> String {
         ms if ms < 60_000 => format!("{:.1} s", ms as f64 / 1000.0),
         ms => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000),
     }
+}
+
+// --- The backups screen ---
+
+pub const BACKUPS_TITLE: &str = "Backups";
+pub const SNAPSHOTS_HEADING: &str = "ZooKeeper snapshots";
+pub const DUMPS_HEADING: &str = "MySQL dumps";
+pub const SNAPSHOT_COLUMNS: [&str; 10] =
+    ["ID", "STATE", "ROOT", "ZNODES", "SIZE", "STARTED (UTC)", "DURATION", "ORIGIN", "OPERATOR", "NOTE"];
+pub const DUMP_COLUMNS: [&str; 6] = ["NODE", "STATE", "GTID POSITION", "SIZE", "STARTED (UTC)", "DURATION"];
+pub const SNAPSHOT_NOTE_PROMPT: &str = "snapshot note (enter takes it, esc cancels): ";
+pub const NO_BACKUP_STORE: &str =
+    "no backup store configured: add [profiles.<name>.backup_store] (hosts, database, user, password_file) to the profile";
+pub const NO_SNAPSHOTS: &str = "no snapshots yet: b takes one";
+pub const NO_DUMPS: &str = "no dumps of this cluster yet";
+pub const DUMPS_NO_CLUSTER: &str = "choose a cluster (:cluster NAME) to see its dumps";
+pub const DUMPS_NOT_BUILT: &str = "dump listing not available in this build";
+pub const STORE_LOADING: &str = "opening the backup store…";
+pub const NO_SNAPSHOT_SELECTED: &str = "no snapshot selected";
+pub const NO_RESTORE_PLAN: &str = "no restore plan on screen: r makes one";
+pub const RESTORE_NOTHING_TO_DO: &str = "the plan writes nothing: nothing to restore";
+pub const READ_ONLY_REFUSED_RESTORE: &str = "read-only mode: restoring is refused, nothing was written";
+pub const READ_ONLY_RESTORE_PLAN_ONLY: &str = "read-only mode: the restore plan is shown, restoring it is refused";
+pub const RESTORE_TITLE: &str = " Restore ";
+pub const CANCEL_JOB_TITLE: &str = " Cancel ";
+pub const RESTORE_YES_NO: &str = "y restores · any other key keeps the plan on screen";
+pub const CANCEL_YES_NO: &str = "y cancels it · any other key lets it run";
+pub const DIFF_HEADING: &str = "Diff";
+pub const RESTORE_PLAN_HEADING: &str = "Restore plan";
+pub const RESTORE_RESULT_HEADING: &str = "Restore";
+pub const PANEL_KEYS: &str = "↑/↓ scroll · esc closes";
+pub const PLAN_KEYS: &str = "X restores (asks first) · ↑/↓ scroll · esc closes";
+
+/// The status line: the store and the position in the list.
+pub fn backups_status_line(store: &crate::console::screens::backups::StoreState, pos: usize, total: usize) -> String {
+    use crate::console::screens::backups::StoreState as S;
+    let store = match store {
+        S::Ready { server, database, .. } => format!("store {database} on {server}"),
+        S::Unknown | S::Loading => "store: opening".to_string(),
+        S::NotConfigured(_) => "no backup store".to_string(),
+        S::Unreachable(_) => "store unreachable".to_string(),
+    };
+    format!("backups · {store} · snapshot {pos}/{total}")
+}
+
+/// The title's store part: `store myzoo_backup on 127.0.0.1:3306 (writable)`.
+pub fn store_line(store: &crate::console::screens::backups::StoreState) -> String {
+    use crate::console::screens::backups::StoreState as S;
+    match store {
+        S::Ready { server, database, writable } => {
+            let w = if *writable { "writable" } else { "read-only: a replica" };
+            format!("store {database} on {server} ({w})")
+        }
+        S::Unknown | S::Loading => STORE_LOADING.to_string(),
+        S::NotConfigured(_) => "no backup store".to_string(),
+        S::Unreachable(_) => "backup store unreachable".to_string(),
+    }
+}
+
+pub fn store_unreachable(why: &str) -> String {
+    format!("the backup store cannot be read: {why} (R tries again)")
+}
+
+pub fn backup_job_busy(label: &str) -> String {
+    format!("a {label} is running already: one backup job at a time (esc cancels it)")
+}
+
+pub fn snapshot_not_complete(id: u64, state: &str) -> String {
+    format!("snapshot {id} is {state}: only a complete snapshot can be diffed or restored")
+}
+
+pub fn snapshot_taken(m: &crate::backup::SnapshotMeta) -> String {
+    let took = m.finished_ms.map(|f| format!(" in {}", duration(f - m.started_ms))).unwrap_or_default();
+    format!(
+        "snapshot {} of {} taken: {} znodes, {}{took}",
+        m.id,
+        m.root,
+        thousands(m.znodes),
+        crate::zk::format::human_bytes(usize::try_from(m.bytes).unwrap_or(usize::MAX))
+    )
+}
+
+pub fn diff_done(d: &crate::console::screens::backups::DiffView) -> String {
+    format!(
+        "snapshot {} against {}: {} added, {} removed, {} changed, {} unchanged",
+        d.snapshot,
+        d.against,
+        d.added.len(),
+        d.removed.len(),
+        d.changed.len(),
+        thousands(d.unchanged)
+    )
+}
+
+/// The counts that matter, `3 create · 2 overwrite · 40 unchanged`.
+pub fn restore_counts(r: &crate::console::screens::backups::RestoreView) -> String {
+    let parts: Vec<String> =
+        r.actions.iter().filter(|a| a.count > 0).map(|a| format!("{} {}", thousands(a.count), a.label)).collect();
+    if parts.is_empty() {
+        "nothing to do".to_string()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+pub fn restore_planned(r: &crate::console::screens::backups::RestoreView) -> String {
+    format!("restore plan of snapshot {} into {}: {}", r.snapshot, r.target, restore_counts(r))
+}
+
+pub fn restore_done(r: &crate::console::screens::backups::RestoreView) -> String {
+    let how = if r.cancelled { "cancelled" } else { "done" };
+    format!("restore of snapshot {} into {} {how}: {}", r.snapshot, r.target, restore_counts(r))
+}
+
+pub fn restore_question(c: &crate::console::dialogs::RestoreConfirm) -> String {
+    format!("Restore snapshot {} into {} ({})?", c.snapshot, c.target, c.policy)
+}
+
+pub fn type_to_restore(names: &str) -> String {
+    format!("production: type {names:?} and enter to restore, esc to keep the plan:  ")
+}
+
+pub fn type_to_restore_exactly(names: &str) -> String {
+    format!("type {names:?} exactly; nothing was restored")
+}
+
+pub fn cancel_job_question(label: &str) -> String {
+    format!("Cancel the running {label}?")
+}
+
+pub fn job_cancelled(label: &str) -> String {
+    format!("{label} cancelled")
+}
+
+pub fn job_refused(label: &str, why: &str) -> String {
+    format!("{label} refused, nothing changed: {why}")
+}
+
+pub fn job_failed(label: &str, why: &str) -> String {
+    format!("{label} failed: {why}")
+}
+
+/// `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

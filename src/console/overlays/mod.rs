@@ -1,5 +1,5 @@
 //! What opens on top of a screen and takes the keys first: help, a node's full status, the
-//! command line and filter, the create, delete and run-operation dialogs, the editor. Each is
+//! command line and filter, the create, delete, run-operation and restore dialogs, the editor. Each is
 //! one file that owns its state, keys, hints and drawing and answers with a [`Layer`]; this
 //! enum is the registration.
 
@@ -17,7 +17,7 @@ pub use input::Input;
 pub use node_detail::NodeDetail;
 
 use super::app::App;
-use super::dialogs::{CreateForm, DeleteConfirm, RunConfirm};
+use super::dialogs::{CancelJobConfirm, CreateForm, DeleteConfirm, RestoreConfirm, RunConfirm};
 use super::editor::Editor;
 use super::keymap::Scope;
 use super::screens::Nav;
@@ -32,6 +32,10 @@ pub enum Overlay {
     Delete(DeleteConfirm),
     /// The confirmation before a cluster operation (switchover …) runs.
     Run(Box<RunConfirm>),
+    /// The confirmation before a snapshot is restored (its dry-run plan in short).
+    Restore(Box<RestoreConfirm>),
+    /// "Cancel the running …?" before a backup job's token is cancelled.
+    CancelJob(CancelJobConfirm),
     /// Editing (or viewing read-only) a znode's data.
     Editor(Box<Editor>),
 }
@@ -69,6 +73,14 @@ impl Overlay {
                 let result = confirm.on_key(key, keymap);
                 dialog::finish(result, cx)
             }
+            Overlay::Restore(confirm) => {
+                let result = confirm.on_key(key, keymap);
+                dialog::finish(result, cx)
+            }
+            Overlay::CancelJob(confirm) => {
+                let result = confirm.on_key(key, keymap);
+                dialog::finish(result, cx)
+            }
             Overlay::Editor(e) => editor::on_key(e, key, cx),
         }
     }
@@ -81,6 +93,8 @@ impl Overlay {
             Overlay::Create(_) => Scope::Dialog,
             Overlay::Delete(confirm) => confirm.scope(),
             Overlay::Run(confirm) => confirm.scope(),
+            Overlay::Restore(confirm) => confirm.scope(),
+            Overlay::CancelJob(_) => Scope::Danger,
             Overlay::Editor(e) => e.scope(),
         }
     }
@@ -100,6 +114,8 @@ impl Overlay {
             Overlay::Create(form) => super::view::dialog_view::create(frame, &sh.theme, form, area),
             Overlay::Delete(confirm) => super::view::dialog_view::delete(frame, &sh.theme, confirm, area),
             Overlay::Run(confirm) => super::view::dialog_view::run(frame, &sh.theme, confirm, area),
+            Overlay::Restore(confirm) => super::view::dialog_view::restore(frame, &sh.theme, confirm, area),
+            Overlay::CancelJob(confirm) => super::view::dialog_view::cancel_job(frame, &sh.theme, confirm, area),
             Overlay::Editor(e) => super::view::editor_view::draw(frame, &sh.theme, e, screen),
         }
     }

@@ -7,6 +7,7 @@
 //! in the keymap's table under its own scope.
 
 pub mod audit;
+pub mod backups;
 pub mod cluster;
 pub mod failover;
 pub mod find;
@@ -31,6 +32,7 @@ pub enum ScreenId {
     Audit,
     Find,
     Failover,
+    Backups,
 }
 
 /// What a screen (or overlay) wants after handling something.
@@ -52,6 +54,8 @@ pub enum Nav {
     Failover {
         plan: Option<(crate::failover::plan::OpKind, Option<String>)>,
     },
+    /// An overlay's answer for the backups screen (a note typed, a restore or cancel confirmed).
+    Backup(backups::BackupRequest),
     Quit,
 }
 
@@ -129,7 +133,7 @@ pub fn move_list_cursor(cursor: &mut usize, action: Action, len: usize) -> bool 
 }
 
 /// How many screens there are (the length of [`Screens::all`]).
-pub const SCREEN_COUNT: usize = 6;
+pub const SCREEN_COUNT: usize = 7;
 
 /// Every screen, registered once.
 pub struct Screens {
@@ -139,6 +143,7 @@ pub struct Screens {
     pub audit: audit::AuditScreen,
     pub find: find::FindScreen,
     pub failover: failover::FailoverScreen,
+    pub backups: backups::BackupsScreen,
 }
 
 impl Screens {
@@ -150,6 +155,7 @@ impl Screens {
             audit: audit::AuditScreen::default(),
             find: find::FindScreen::new(root),
             failover: failover::FailoverScreen::new(root),
+            backups: backups::BackupsScreen::new(),
         }
     }
 
@@ -161,6 +167,7 @@ impl Screens {
             ScreenId::Audit => &self.audit,
             ScreenId::Find => &self.find,
             ScreenId::Failover => &self.failover,
+            ScreenId::Backups => &self.backups,
         }
     }
 
@@ -172,6 +179,7 @@ impl Screens {
             ScreenId::Audit => &mut self.audit,
             ScreenId::Find => &mut self.find,
             ScreenId::Failover => &mut self.failover,
+            ScreenId::Backups => &mut self.backups,
         }
     }
 
@@ -185,10 +193,11 @@ impl Screens {
             (ScreenId::Audit, &mut self.audit),
             (ScreenId::Find, &mut self.find),
             (ScreenId::Failover, &mut self.failover),
+            (ScreenId::Backups, &mut self.backups),
         ]
     }
 
     pub fn all(&self) -> [&dyn Screen; SCREEN_COUNT] {
-        [&self.tree, &self.overview, &self.cluster, &self.audit, &self.find, &self.failover]
+        [&self.tree, &self.overview, &self.cluster, &self.audit, &self.find, &self.failover, &self.backups]
     }
 }

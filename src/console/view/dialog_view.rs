@@ -1,11 +1,14 @@
-//! The create, delete and run-operation dialogs, drawn over the current screen.
+//! The create, delete, run-operation, restore and cancel-job dialogs, drawn over the current
+//! screen.
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::console::dialogs::{CreateField, CreateForm, DeleteConfirm, RunConfirm, CREATE_MODES, TEMPLATES};
+use crate::console::dialogs::{
+    CancelJobConfirm, CreateField, CreateForm, DeleteConfirm, RestoreConfirm, RunConfirm, CREATE_MODES, TEMPLATES,
+};
 use crate::console::strings;
 use crate::console::theme::Theme;
 
@@ -98,4 +101,40 @@ pub fn run(frame: &mut Frame<'_>, t: &Theme, c: &RunConfirm, area: Rect) {
         lines.push(Line::styled(e.as_str(), t.error));
     }
     frame_popup(frame, t, area, strings::RUN_TITLE, lines);
+}
+
+pub fn restore(frame: &mut Frame<'_>, t: &Theme, c: &RestoreConfirm, area: Rect) {
+    let mut lines = vec![Line::styled(strings::restore_question(c), t.input)];
+    for (label, count) in &c.counts {
+        let style = match label.as_str() {
+            "create" => t.diff_added,
+            "overwrite" | "conflict" | "failed" => t.state_warn,
+            _ => t.muted,
+        };
+        lines.push(Line::styled(format!("  {:>9}  {label}", strings::thousands(*count)), style));
+    }
+    if let Some(names) = &c.must_type {
+        lines.push(Line::styled(strings::production_cluster(names), t.header_production));
+    }
+    lines.push(Line::raw(""));
+    match &c.must_type {
+        Some(names) => lines.push(Line::from(vec![
+            Span::styled(strings::type_to_restore(names), t.label),
+            Span::styled(format!("{}▏", c.typed), t.input),
+        ])),
+        None => lines.push(Line::styled(strings::RESTORE_YES_NO, t.label)),
+    }
+    if let Some(e) = &c.error {
+        lines.push(Line::styled(e.as_str(), t.error));
+    }
+    frame_popup(frame, t, area, strings::RESTORE_TITLE, lines);
+}
+
+pub fn cancel_job(frame: &mut Frame<'_>, t: &Theme, c: &CancelJobConfirm, area: Rect) {
+    let lines = vec![
+        Line::styled(strings::cancel_job_question(c.label), t.input),
+        Line::raw(""),
+        Line::styled(strings::CANCEL_YES_NO, t.label),
+    ];
+    frame_popup(frame, t, area, strings::CANCEL_JOB_TITLE, lines);
 }

@@ -1,6 +1,7 @@
 //! Drawing: a pure function of [`App`] onto a ratatui frame. No I/O, no state changes.
 
 pub mod audit_pane;
+pub mod backups_pane;
 pub mod cluster_pane;
 pub mod detail;
 pub mod dialog_view;
