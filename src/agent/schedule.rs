@@ -20,9 +20,11 @@ use crate::failover::now_ms;
 
 /// `origin` of the snapshots the coordinator takes.
 pub const SCHEDULED_ORIGIN: &str = "coordinator";
-/// How soon the config is read again while scheduling is off, and how soon a failed attempt is
-/// retried (at most; a shorter interval wins).
-pub const RECHECK_MS: i64 = 60_000;
+/// How soon the config is read again while scheduling is off (one small read).
+pub const OFF_RECHECK_MS: i64 = 5_000;
+/// How soon a failed attempt is retried (at most; a shorter interval wins), so an unreachable
+/// store costs a warning a minute, not one a look.
+pub const RETRY_MS: i64 = 60_000;
 
 /// The schedule as one coordinator keeps it while it leads.
 pub struct Schedule {
@@ -67,7 +69,7 @@ impl Schedule {
                     }
                 }
                 Err(e) => {
-                    self.next_check_ms = now_ms() + RECHECK_MS;
+                    self.next_check_ms = now_ms() + RETRY_MS;
                     self.last = Some(format!("scheduled snapshot failed: {e}"));
                 }
             }
@@ -135,10 +137,10 @@ impl Job {
             Err(_) => None,
         };
         let Some(config) = config.filter(|c| c.zk_interval_s > 0) else {
-            return Outcome { next_check_ms: now + RECHECK_MS, summary: None };
+            return Outcome { next_check_ms: now + OFF_RECHECK_MS, summary: None };
         };
         let interval_ms = i64::try_from(config.zk_interval_s.saturating_mul(1000)).unwrap_or(i64::MAX);
-        let retry = now.saturating_add(RECHECK_MS.min(interval_ms));
+        let retry = now.saturating_add(RETRY_MS.min(interval_ms));
         match self.take(config.zk_interval_s, config.keep).await {
             Ok((next, summary)) => Outcome { next_check_ms: next, summary },
             Err(e) => {
