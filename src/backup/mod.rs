@@ -7,8 +7,12 @@
 //! - `schema`: the store's tables and their version
 //! - `store`: choosing the store's server (without ZooKeeper), every read and write of its rows
 //! - `walk`: reading a live subtree as records, streaming (multi-reads, pipelined ACLs)
+//! - `restore`: a snapshot back into ZooKeeper (policies, guards, multi-ops, sequence counters)
+//! - `diff`: a snapshot against the live tree or another snapshot
 
+pub mod diff;
 pub mod record;
+pub mod restore;
 pub mod schema;
 pub mod store;
 pub mod walk;
