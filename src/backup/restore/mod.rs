@@ -67,6 +67,11 @@ pub struct RestoreOptions {
     /// `cli`, `console`.
     pub origin: String,
     pub read_only: bool,
+    /// The plan's [`RestoreReport::planned_zxid`]: an existing znode changed after the plan was
+    /// made (`mzxid` above it) is a conflict, not overwritten, so an edit made between the dry
+    /// run an operator approved and the run is never clobbered. `None`: only the version check
+    /// between this run's read and its write.
+    pub unchanged_since: Option<i64>,
 }
 
 /// Where the records come from.
@@ -178,6 +183,9 @@ pub struct RestoreReport {
     pub locked: Vec<String>,
     /// The production cluster names a real run needs typed (`confirm`).
     pub confirmation_needed: Option<String>,
+    /// The highest `mzxid` among the existing znodes read: pass it to the run as
+    /// [`RestoreOptions::unchanged_since`].
+    pub planned_zxid: Option<i64>,
     pub duration_ms: u64,
     pub audit_path: Option<String>,
 }
@@ -198,6 +206,7 @@ impl RestoreReport {
             never: never_lines(),
             locked: Vec::new(),
             confirmation_needed: None,
+            planned_zxid: None,
             duration_ms: 0,
             audit_path: None,
         }
@@ -610,21 +619,30 @@ async fn decide_chunk(
                 Some(Live::Missing) => (Action::Create, None, Some(apply::Write::create(&path, &record))),
                 Some(Live::Unreadable(why)) => (Action::Failed, Some(format!("cannot read it: {why}")), None),
                 Some(Live::Found { data, stat, acl }) => {
+                    report.planned_zxid = Some(report.planned_zxid.map_or(stat.mzxid, |z| z.max(stat.mzxid)));
+                    let changed_since_plan = opts.unchanged_since.is_some_and(|z| stat.mzxid > z);
                     let difference = plan::Difference {
                         data: data != record.data,
                         acl: acl.as_ref().is_some_and(|a| !plan::same_acl(a, &record.acl)),
                     };
                     let primary = is_primary_record(&opts.root, &path);
                     let action = plan::decide_existing(opts.policy, difference, primary);
-                    let write = (action == Action::Overwrite)
-                        .then(|| apply::Write::overwrite(&path, &record, difference, &stat));
-                    (action, None, write)
+                    if action == Action::Overwrite && changed_since_plan {
+                        let why = format!("changed since the plan was made (zxid {:#x}); left as it is", stat.mzxid);
+                        (Action::Conflict, Some(why), None)
+                    } else {
+                        let write = (action == Action::Overwrite)
+                            .then(|| apply::Write::overwrite(&path, &record, difference, &stat));
+                        (action, None, write)
+                    }
                 }
                 None => anyhow::bail!("internal: fewer live reads than znodes to read"),
             },
         };
         if record.stat.num_children > 0 {
-            if let Some(state) = plan::ParentState::after(action) {
+            let open = opts.policy == Policy::MissingOnly && path == target && action == Action::SkippedExisting;
+            let state = if open { Some(plan::ParentState::Open) } else { plan::ParentState::after(action) };
+            if let Some(state) = state {
                 parents.insert(path.clone(), state);
             }
         }

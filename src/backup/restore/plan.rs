@@ -25,7 +25,8 @@ pub enum Policy {
     Overwrite,
     /// Create what is missing anywhere; leave existing znodes alone.
     SkipExisting,
-    /// Recreate only subtrees whose root is missing; an existing znode and all below it stay.
+    /// Recreate only subtrees whose root is missing: below the restore's root, an existing
+    /// znode and everything below it stay as they are.
     MissingOnly,
 }
 
@@ -135,6 +136,9 @@ pub enum ParentState {
     Created,
     /// It exists in the live tree.
     Existing,
+    /// The restore's own root under missing-only: it exists, and its children are looked at
+    /// one by one (each missing child subtree is recreated, each existing one left alone).
+    Open,
     /// Below an existing znode under missing-only.
     Below,
     /// Could not be created: its children cannot be either.
@@ -161,6 +165,7 @@ pub fn decide_by_parent(policy: Policy, parent: Option<ParentState>) -> Option<A
     match (parent?, policy) {
         (ParentState::Created, _) => Some(Action::Create),
         (ParentState::Missing, _) => Some(Action::Failed),
+        (ParentState::Open, _) => None,
         (ParentState::Existing | ParentState::Below, Policy::MissingOnly) => Some(Action::SkippedBelowExisting),
         (ParentState::Existing | ParentState::Below, _) => None,
     }
@@ -270,6 +275,7 @@ mod tests {
         assert_eq!(decide_by_parent(Policy::MissingOnly, Some(ParentState::Existing)), Some(SkippedBelowExisting));
         assert_eq!(decide_by_parent(Policy::MissingOnly, Some(ParentState::Below)), Some(SkippedBelowExisting));
         assert_eq!(decide_by_parent(Policy::SkipExisting, Some(ParentState::Existing)), None);
+        assert_eq!(decide_by_parent(Policy::MissingOnly, Some(ParentState::Open)), None);
         let same = Difference::default();
         let data = Difference { data: true, acl: false };
         assert_eq!(decide_existing(Policy::Overwrite, same, false), Unchanged);

@@ -71,6 +71,7 @@ pub async fn run(console: &ConsoleArgs, args: Args) -> anyhow::Result<ExitCode> 
         actor: Actor::from_env(),
         origin: "cli".into(),
         read_only: r.read_only,
+        unchanged_since: None,
     };
     let show_progress = std::io::stderr().is_terminal() && !args.json;
     let progress = move |p: &Progress| {
@@ -119,6 +120,7 @@ pub async fn run(console: &ConsoleArgs, args: Args) -> anyhow::Result<ExitCode> 
         }
     }
     opts.dry_run = false;
+    opts.unchanged_since = plan.planned_zxid;
     let stop = cancel.clone();
     let signals = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
