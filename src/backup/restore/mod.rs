@@ -21,7 +21,7 @@ pub mod apply;
 pub mod plan;
 pub mod sequence;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -588,81 +588,117 @@ async fn decide_chunk(
     writer: &mut apply::Writer<'_>,
 ) -> Result<()> {
     let sample = opts.sample_paths;
-    // First pass: map paths; decide what the parent already tells; collect the rest to read.
-    let mut mapped: Vec<(ZnodeRecord, String, Option<Action>)> = Vec::with_capacity(chunk.len());
+    let mut mapped: Vec<(ZnodeRecord, String)> = Vec::with_capacity(chunk.len());
     for r in chunk {
         let Some(path) = plan::map_path(&r.path, &source.root, target) else {
             // Not below the source root: the stream was not filtered as promised.
             anyhow::bail!("{}: not inside {}", r.path, source.root);
         };
-        let early = if r.mode == ZnodeMode::Ephemeral {
-            Some(Action::SkippedEphemeral)
-        } else if plan::is_system(&path) {
-            Some(Action::Failed)
-        } else {
-            plan::decide_by_parent(opts.policy, parents.get(parent_path(&path)).copied())
-        };
-        mapped.push((r, path, early));
+        mapped.push((r, path));
     }
-    let to_read: Vec<String> = mapped.iter().filter(|(_, _, a)| a.is_none()).map(|(_, p, _)| p.clone()).collect();
-    let mut live = read_live(client, &to_read, opts.policy == Policy::Overwrite).await?.into_iter();
-    for (record, path, early) in mapped {
-        let (action, why, write) = match early {
-            Some(Action::SkippedEphemeral) => (Action::SkippedEphemeral, None, None),
-            Some(Action::Failed) if plan::is_system(&path) => {
-                (Action::Failed, Some("ZooKeeper's own znodes are never written".to_string()), None)
-            }
-            Some(Action::Failed) => (Action::Failed, Some("its parent could not be restored".to_string()), None),
-            Some(Action::Create) => (Action::Create, None, Some(apply::Write::create(&path, &record))),
-            Some(a) => (a, None, None),
-            None => match live.next() {
-                Some(Live::Missing) => (Action::Create, None, Some(apply::Write::create(&path, &record))),
-                Some(Live::Unreadable(why)) => (Action::Failed, Some(format!("cannot read it: {why}")), None),
-                Some(Live::Found { data, stat, acl }) => {
-                    report.planned_zxid = Some(report.planned_zxid.map_or(stat.mzxid, |z| z.max(stat.mzxid)));
-                    let changed_since_plan = opts.unchanged_since.is_some_and(|z| stat.mzxid > z);
-                    let difference = plan::Difference {
-                        data: data != record.data,
-                        acl: acl.as_ref().is_some_and(|a| !plan::same_acl(a, &record.acl)),
-                    };
-                    let primary = is_primary_record(&opts.root, &path);
-                    let action = plan::decide_existing(opts.policy, difference, primary);
-                    if action == Action::Overwrite && changed_since_plan {
-                        let why = format!("changed since the plan was made (zxid {:#x}); left as it is", stat.mzxid);
-                        (Action::Conflict, Some(why), None)
-                    } else {
-                        let write = (action == Action::Overwrite)
-                            .then(|| apply::Write::overwrite(&path, &record, difference, &stat));
-                        (action, None, write)
-                    }
+    // Rounds, one tree level each: a znode whose parent is in this chunk and not decided yet
+    // waits for it (snapshot order is breadth-first, so that is the next round), and so its
+    // write is queued after its parent's.
+    let mut undecided: HashSet<String> = mapped.iter().map(|(_, p)| p.clone()).collect();
+    let mut round: Vec<usize> = (0..mapped.len()).collect();
+    while !round.is_empty() {
+        let mut waiting = Vec::new();
+        let mut ready: Vec<(usize, Option<Action>)> = Vec::new();
+        for i in round {
+            let (r, path) = &mapped[i];
+            let parent = parent_path(path);
+            let early = if r.mode == ZnodeMode::Ephemeral {
+                Some(Action::SkippedEphemeral)
+            } else if plan::is_system(path) {
+                Some(Action::Failed)
+            } else if path != "/" && undecided.contains(parent) {
+                waiting.push(i);
+                continue;
+            } else {
+                plan::decide_by_parent(opts.policy, parents.get(parent).copied())
+            };
+            ready.push((i, early));
+        }
+        anyhow::ensure!(!ready.is_empty(), "internal: a chunk's znodes wait on each other");
+        let to_read: Vec<String> =
+            ready.iter().filter(|(_, a)| a.is_none()).map(|(i, _)| mapped[*i].1.clone()).collect();
+        let mut live = read_live(client, &to_read, opts.policy == Policy::Overwrite).await?.into_iter();
+        for (i, early) in ready {
+            let (record, path) = &mapped[i];
+            let live = if early.is_none() { live.next() } else { None };
+            let (action, why, write) = decide(record, path, early, live, opts, report)?;
+            undecided.remove(path);
+            if record.stat.num_children > 0 {
+                let open = opts.policy == Policy::MissingOnly && path == target && action == Action::SkippedExisting;
+                let state = if open { Some(plan::ParentState::Open) } else { plan::ParentState::after(action) };
+                if let Some(state) = state {
+                    parents.insert(path.clone(), state);
                 }
-                None => anyhow::bail!("internal: fewer live reads than znodes to read"),
-            },
-        };
-        if record.stat.num_children > 0 {
-            let open = opts.policy == Policy::MissingOnly && path == target && action == Action::SkippedExisting;
-            let state = if open { Some(plan::ParentState::Open) } else { plan::ParentState::after(action) };
-            if let Some(state) = state {
-                parents.insert(path.clone(), state);
+            }
+            if record.mode == ZnodeMode::Sequential
+                && matches!(
+                    action,
+                    Action::Create | Action::Overwrite | Action::Unchanged | Action::SkippedExisting | Action::Kept
+                )
+            {
+                if let Some(seq) = sequence_of(path) {
+                    let e = sequences.entry(parent_path(path).to_string()).or_insert(seq);
+                    *e = (*e).max(seq);
+                }
+            }
+            match write {
+                Some(w) if !opts.dry_run => writer.push(w)?,
+                _ => report.note(path, action, why, sample),
             }
         }
-        if record.mode == ZnodeMode::Sequential
-            && matches!(
-                action,
-                Action::Create | Action::Overwrite | Action::Unchanged | Action::SkippedExisting | Action::Kept
-            )
-        {
-            if let Some(seq) = sequence_of(&path) {
-                let e = sequences.entry(parent_path(&path).to_string()).or_insert(seq);
-                *e = (*e).max(seq);
-            }
-        }
-        match write {
-            Some(w) if !opts.dry_run => writer.push(w)?,
-            _ => report.note(&path, action, why, sample),
-        }
+        round = waiting;
     }
     Ok(())
+}
+
+type Decided = (Action, Option<String>, Option<apply::Write>);
+
+/// One znode's action: from its parent (`early`) or from its live read.
+fn decide(
+    record: &ZnodeRecord,
+    path: &str,
+    early: Option<Action>,
+    live: Option<Live>,
+    opts: &RestoreOptions,
+    report: &mut RestoreReport,
+) -> Result<Decided> {
+    Ok(match early {
+        Some(Action::SkippedEphemeral) => (Action::SkippedEphemeral, None, None),
+        Some(Action::Failed) if plan::is_system(path) => {
+            (Action::Failed, Some("ZooKeeper's own znodes are never written".to_string()), None)
+        }
+        Some(Action::Failed) => (Action::Failed, Some("its parent could not be restored".to_string()), None),
+        Some(Action::Create) => (Action::Create, None, Some(apply::Write::create(path, record))),
+        Some(a) => (a, None, None),
+        None => match live {
+            Some(Live::Missing) => (Action::Create, None, Some(apply::Write::create(path, record))),
+            Some(Live::Unreadable(why)) => (Action::Failed, Some(format!("cannot read it: {why}")), None),
+            Some(Live::Found { data, stat, acl }) => {
+                report.planned_zxid = Some(report.planned_zxid.map_or(stat.mzxid, |z| z.max(stat.mzxid)));
+                let changed_since_plan = opts.unchanged_since.is_some_and(|z| stat.mzxid > z);
+                let difference = plan::Difference {
+                    data: data != record.data,
+                    acl: acl.as_ref().is_some_and(|a| !plan::same_acl(a, &record.acl)),
+                };
+                let primary = is_primary_record(&opts.root, path);
+                let action = plan::decide_existing(opts.policy, difference, primary);
+                if action == Action::Overwrite && changed_since_plan {
+                    let why = format!("changed since the plan was made (zxid {:#x}); left as it is", stat.mzxid);
+                    (Action::Conflict, Some(why), None)
+                } else {
+                    let write =
+                        (action == Action::Overwrite).then(|| apply::Write::overwrite(path, record, difference, &stat));
+                    (action, None, write)
+                }
+            }
+            None => anyhow::bail!("internal: fewer live reads than znodes to read"),
+        },
+    })
 }
 
 /// Whether `path` is a cluster's `primary` record under the myzoo root.
