@@ -39,9 +39,6 @@ fn job_over(a: &App) -> bool {
     !a.screens().backups.running() && a.screens().backups.view().last.is_some()
 }
 
-// TODO: un-ignore once `backup::snapshot::create` and `backup::restore::restore_snapshot` are on
-// main and wired in `console/backup_jobs.rs` (`run`).
-#[ignore = "needs backup::snapshot and backup::restore on main"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn snapshot_then_restore_from_the_console() {
     let sb = common::Sandbox::start_with(common::Sandbox::options(true)).await;

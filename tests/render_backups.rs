@@ -295,6 +295,7 @@ fn plan(dry_run: bool) -> RestoreView {
         problems: vec![],
         confirmation_needed: None,
         duration_ms: 310,
+        planned_zxid: Some(0x1_0000_0042),
     }
 }
 
@@ -317,7 +318,8 @@ fn a_restore_plan_then_its_confirmation() {
         insta::assert_snapshot!(format!("backups_restore_plan_{}x{}", size.0, size.1), screen);
         key(&mut a, 'X');
         let (run, job) = job_of(&key(&mut a, 'y'));
-        assert_eq!(job, BackupJob::Restore { snapshot: 3, confirm: None });
+        // The run carries the plan's zxid: what changed after the plan is a conflict.
+        assert_eq!(job, BackupJob::Restore { snapshot: 3, confirm: None, unchanged_since: Some(0x1_0000_0042) });
         let fx =
             a.update(Event::BackupJobEnded { id: run, result: Ok(BackupOutcome::Restored(Box::new(plan(false)))) });
         assert!(fx.iter().any(|e| matches!(e, Effect::LoadBackups { .. })));

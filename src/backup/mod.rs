@@ -9,9 +9,13 @@
 //! - `walk`: reading a live subtree as records, streaming (multi-reads, pipelined ACLs)
 //! - `snapshot`: a live subtree into the store (mode hints from the audit log), prune, list, show
 //! - `export`: a snapshot as a portable JSON file and back, streaming, checksum checked
+//! - `restore`: a snapshot back into ZooKeeper (policies, guards, multi-ops, sequence counters)
+//! - `diff`: a snapshot against the live tree or another snapshot
 
+pub mod diff;
 pub mod export;
 pub mod record;
+pub mod restore;
 pub mod schema;
 pub mod snapshot;
 pub mod store;

@@ -91,15 +91,13 @@ impl ZnodeMode {
 
 /// The sequence number of a sequential-looking name (`op-0000000042` → 42).
 pub fn sequence_of(path: &str) -> Option<u64> {
-    let name = crate::zk::base_name(path);
-    if name.len() < SEQUENCE_DIGITS {
+    // Bytes, not chars: the name may end in multi-byte characters (`ünï-名前`).
+    let name = crate::zk::base_name(path).as_bytes();
+    let digits = name.get(name.len().checked_sub(SEQUENCE_DIGITS)?..)?;
+    if !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let digits = &name[name.len() - SEQUENCE_DIGITS..];
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// One znode as a snapshot keeps it: path, exact data, stat, ACL and mode.
@@ -301,6 +299,8 @@ mod tests {
         assert_eq!(ZnodeMode::of("/e", &stat(0x0100_0000_0000_0001)), ZnodeMode::Ephemeral);
         assert_eq!(sequence_of("/x/lock-0000000007"), Some(7));
         assert_eq!(sequence_of("/"), None);
+        assert_eq!(sequence_of("/ünï-名前-2"), None);
+        assert_eq!(sequence_of("/名前0000000003"), Some(3));
         for m in [
             ZnodeMode::Persistent,
             ZnodeMode::Sequential,

@@ -37,6 +37,13 @@ const ZNODE_COLUMN_COUNT: usize = 18;
 const SNAPSHOT_COLUMNS: &str = "id, state, ensemble, root, include_ephemeral, started_ms, finished_ms, znodes, bytes, \
                                 min_zxid, max_zxid, checksum, operator, host, origin, note, error";
 
+/// Why a snapshot cannot be trusted (incomplete, or its rows do not add up to its checksum):
+/// a restore refuses it rather than failing half-way. Carried inside the `anyhow::Error` of
+/// [`Store::verify`], so callers can tell it from an unreachable store.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct Untrusted(pub String);
+
 /// Where and as whom to reach the store (the profile's section with its password read).
 #[derive(Clone)]
 pub struct StoreAccess {
@@ -359,12 +366,26 @@ impl Store {
         rows.into_iter().map(znode_from_row).collect()
     }
 
+    /// The znode at exactly `path` in snapshot `id`, if it holds one (the diff's data view).
+    pub async fn znode_at(&mut self, id: u64, path: &str) -> Result<Option<ZnodeRecord>> {
+        let row: Option<Row> = self
+            .conn
+            .exec_first(format!("SELECT {ZNODE_COLUMNS} FROM zk_znode WHERE snapshot_id = ? AND path = ?"), (id, path))
+            .await
+            .context("reading a znode row")?;
+        row.map(|r| znode_from_row(r).map(|(_, z)| z)).transpose()
+    }
+
     /// Recomputes snapshot `id`'s checksum from its rows and compares it with the recorded one.
     /// Refuses a snapshot that is not complete, or whose rows do not add up.
     pub async fn verify(&mut self, id: u64) -> Result<SnapshotMeta> {
         let meta = self.snapshot(id).await?;
         if meta.state != SnapshotState::Complete {
-            bail!("snapshot {id} is {}, not complete: it cannot be trusted", meta.state.label());
+            return Err(Untrusted(format!(
+                "snapshot {id} is {}, not complete: it cannot be trusted",
+                meta.state.label()
+            ))
+            .into());
         }
         let mut digest = ContentDigest::new();
         let mut after = None;
@@ -377,13 +398,18 @@ impl Store {
         let count = digest.count();
         let sum = digest.finish();
         if count != meta.znodes {
-            bail!("snapshot {id} is corrupt: it records {} znodes but holds {count}", meta.znodes);
+            return Err(Untrusted(format!(
+                "snapshot {id} is corrupt: it records {} znodes but holds {count}",
+                meta.znodes
+            ))
+            .into());
         }
         if meta.checksum.as_deref() != Some(sum.as_str()) {
-            bail!(
+            return Err(Untrusted(format!(
                 "snapshot {id} is corrupt: its checksum is {} but its znodes add up to {sum}",
                 meta.checksum.as_deref().unwrap_or("missing")
-            );
+            ))
+            .into());
         }
         Ok(meta)
     }

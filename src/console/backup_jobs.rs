@@ -12,7 +12,10 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::event::Event;
-use super::screens::backups::{BackupJob, BackupOutcome, JobError, Listing, StoreProblem};
+use super::screens::backups::{
+    ActionTally, BackupJob, BackupOutcome, DiffChange, DiffEntry, DiffView, JobError, Listing, RestoreView,
+    StoreProblem,
+};
 use crate::backup::{Progress, Store, StoreAccess, Want};
 use crate::config::BackupStoreConfig;
 use crate::zk::session::ZkHandle;
@@ -34,9 +37,6 @@ pub struct BackupJobs {
 }
 
 /// Where a job's context lives while it runs.
-// TODO(backup::snapshot, backup::diff, backup::restore): read by `run` once the services are on
-// main; until then nothing does.
-#[allow(dead_code)]
 struct JobCx {
     zk: ZkHandle,
     root: String,
@@ -161,13 +161,131 @@ async fn list(access: &StoreAccess, _cluster: Option<String>) -> anyhow::Result<
     })
 }
 
+/// Paths kept per restore action in the plan and the report.
+const SAMPLE_PATHS: usize = 5;
+
 async fn run(
-    _cx: &JobCx,
-    _access: &StoreAccess,
+    cx: &JobCx,
+    access: &StoreAccess,
     job: &BackupJob,
-    _progress: crate::backup::ProgressFn<'_>,
-    _cancel: &CancellationToken,
+    progress: crate::backup::ProgressFn<'_>,
+    cancel: &CancellationToken,
 ) -> Result<BackupOutcome, JobError> {
-    // TODO(backup::snapshot, backup::diff, backup::restore): wired as the services land on main.
-    Err(JobError::Failed(format!("{} is not built yet", job.label())))
+    use crate::backup::{diff, restore, snapshot};
+    let failed = |e: anyhow::Error| JobError::Failed(format!("{e:#}"));
+    let client = cx.zk.client().ok_or_else(|| JobError::Failed(super::strings::NOT_CONNECTED.into()))?;
+    let want = if matches!(job, BackupJob::Snapshot { .. }) { Want::Write } else { Want::Read };
+    let mut store = Store::open(access, want).await.map_err(failed)?;
+    let actor = crate::ops::actor::Actor::from_env();
+    let origin = crate::ops::Origin::Console.label().to_string();
+    match job {
+        BackupJob::Snapshot { note } => {
+            let opts = snapshot::SnapshotOptions {
+                ensemble: cx.ensemble.clone(),
+                root: cx.root.clone(),
+                include_ephemeral: false,
+                note: note.clone(),
+                operator: actor.user.clone(),
+                host: actor.host.clone(),
+                origin,
+                audit_root: Some(cx.root.clone()),
+            };
+            let meta = snapshot::create(&client, &mut store, &opts, progress, cancel).await.map_err(failed)?;
+            Ok(BackupOutcome::Snapshot(Box::new(meta)))
+        }
+        BackupJob::Diff { snapshot } => {
+            let report = diff::diff(&mut store, *snapshot, diff::Against::Live(&client), None).await.map_err(failed)?;
+            Ok(BackupOutcome::Diff(Box::new(diff_view(*snapshot, report))))
+        }
+        BackupJob::RestorePlan { snapshot } | BackupJob::Restore { snapshot, .. } => {
+            let dry_run = matches!(job, BackupJob::RestorePlan { .. });
+            let (confirm, unchanged_since) = match job {
+                BackupJob::Restore { confirm, unchanged_since, .. } => (confirm.clone(), *unchanged_since),
+                _ => (None, None),
+            };
+            let opts = restore::RestoreOptions {
+                policy: restore::Policy::SkipExisting,
+                under: None,
+                to: None,
+                dry_run,
+                sample_paths: SAMPLE_PATHS,
+                root: cx.root.clone(),
+                confirm,
+                actor,
+                origin,
+                read_only: cx.read_only,
+                unchanged_since,
+            };
+            let report = restore::restore_snapshot(&client, &mut store, *snapshot, &opts, progress, cancel)
+                .await
+                .map_err(|e| match e.downcast_ref::<restore::Refused>() {
+                    Some(r) => JobError::Refused(r.0.clone()),
+                    None => failed(e),
+                })?;
+            let view = restore_view(*snapshot, &report);
+            Ok(if dry_run {
+                BackupOutcome::RestorePlan(Box::new(view))
+            } else {
+                BackupOutcome::Restored(Box::new(view))
+            })
+        }
+    }
+}
+
+fn diff_view(snapshot: u64, r: crate::backup::diff::DiffReport) -> DiffView {
+    use crate::backup::diff::DataChange;
+    let entry = |e: crate::backup::diff::Entry| DiffEntry { path: e.path, bytes: e.bytes };
+    DiffView {
+        snapshot,
+        against: r.to.label.clone(),
+        added: r.added.into_iter().map(entry).collect(),
+        removed: r.removed.into_iter().map(entry).collect(),
+        changed: r
+            .changed
+            .into_iter()
+            .map(|c| {
+                let mut lines = Vec::new();
+                match c.data {
+                    Some(DataChange::Text { diff }) => lines.extend(diff.lines().map(str::to_string)),
+                    Some(DataChange::Binary { from_bytes, to_bytes, from_sha256, to_sha256 }) => lines.push(format!(
+                        "data (binary): {from_bytes} B sha256 {} → {to_bytes} B sha256 {}",
+                        from_sha256.get(..12).unwrap_or(&from_sha256),
+                        to_sha256.get(..12).unwrap_or(&to_sha256)
+                    )),
+                    None => {}
+                }
+                if let Some((from, to)) = c.acl {
+                    lines.push(format!("acl: {} → {}", from.join(","), to.join(",")));
+                }
+                if let Some((from, to)) = c.mode {
+                    lines.push(format!("mode: {from} → {to}"));
+                }
+                DiffChange { path: c.path, lines }
+            })
+            .collect(),
+        unchanged: r.unchanged,
+    }
+}
+
+fn restore_view(snapshot: u64, r: &crate::backup::restore::RestoreReport) -> RestoreView {
+    use crate::backup::restore::Action;
+    RestoreView {
+        snapshot,
+        dry_run: r.dry_run,
+        cancelled: r.cancelled,
+        policy: r.policy.label().to_string(),
+        source: r.source.clone(),
+        target: r.target.clone(),
+        actions: Action::ALL
+            .iter()
+            .map(|a| {
+                let t = r.actions.get(*a);
+                ActionTally { label: a.label().to_string(), count: t.count, sample: t.sample.clone() }
+            })
+            .collect(),
+        problems: r.problems.clone(),
+        confirmation_needed: r.confirmation_needed.clone(),
+        duration_ms: r.duration_ms,
+        planned_zxid: r.planned_zxid,
+    }
 }

@@ -498,6 +498,7 @@ mod tests {
             problems: vec![],
             confirmation_needed: Some("prod-eu".into()),
             duration_ms: 1,
+            planned_zxid: None,
         };
         let mut r = RestoreConfirm::new(&plan);
         assert_eq!(r.on_key(key(KeyCode::Char('y')), &km), DialogResult::Stay, "y is typed on production");

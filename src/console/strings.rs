@@ -407,6 +407,8 @@ pub const DUMPS_NO_CLUSTER: &str = "choose a cluster (:cluster NAME) to see its 
 pub const DUMPS_NOT_BUILT: &str = "dump listing not available in this build";
 pub const STORE_LOADING: &str = "opening the backup store…";
 pub const NO_SNAPSHOT_SELECTED: &str = "no snapshot selected";
+/// A restore confirmed without its plan on screen (the run must carry out the plan shown).
+pub const RESTORE_PLAN_FIRST: &str = "show the restore plan first (r), then confirm it";
 pub const NO_RESTORE_PLAN: &str = "no restore plan on screen: r makes one";
 pub const RESTORE_NOTHING_TO_DO: &str = "the plan writes nothing: nothing to restore";
 pub const READ_ONLY_REFUSED_RESTORE: &str = "read-only mode: restoring is refused, nothing was written";

@@ -31,8 +31,10 @@ pub enum BackupJob {
     Diff { snapshot: u64 },
     /// What restoring `snapshot` would do (a dry run: nothing is written).
     RestorePlan { snapshot: u64 },
-    /// Restore `snapshot`; `confirm` is the production cluster name(s) as typed.
-    Restore { snapshot: u64, confirm: Option<String> },
+    /// Restore `snapshot`; `confirm` is the production cluster name(s) as typed;
+    /// `unchanged_since` is the plan's zxid, so a znode edited after the operator saw the plan
+    /// is a conflict, not overwritten.
+    Restore { snapshot: u64, confirm: Option<String>, unchanged_since: Option<i64> },
 }
 
 impl BackupJob {
@@ -146,6 +148,8 @@ pub struct RestoreView {
     /// The production cluster names a real run needs typed.
     pub confirmation_needed: Option<String>,
     pub duration_ms: u64,
+    /// The newest change the plan saw (the run refuses to overwrite anything newer).
+    pub planned_zxid: Option<i64>,
 }
 
 impl RestoreView {
@@ -370,7 +374,17 @@ impl BackupsScreen {
                     cx.error(strings::READ_ONLY_REFUSED_RESTORE);
                     return;
                 }
-                self.start(BackupJob::Restore { snapshot, confirm }, cx);
+                // The run carries out the plan on screen: anything changed since it was read is
+                // a conflict.
+                let planned = match &self.view.panel {
+                    Panel::Restore { view, .. } if view.dry_run && view.snapshot == snapshot => Some(view.planned_zxid),
+                    _ => None,
+                };
+                let Some(unchanged_since) = planned else {
+                    cx.error(strings::RESTORE_PLAN_FIRST);
+                    return;
+                };
+                self.start(BackupJob::Restore { snapshot, confirm, unchanged_since }, cx);
             }
             BackupRequest::Cancel { id } => {
                 if let Some(job) = self.view.job.as_mut().filter(|j| j.id == id) {
@@ -720,7 +734,8 @@ mod tests {
         let (confirm, _) = with_cx(&sh, &mut n, |cx| s.ended(2, Ok(BackupOutcome::RestorePlan(Box::new(plan))), cx));
         assert!(matches!(confirm, Some(Overlay::Restore(_))));
         let ((), fx) = with_cx(&sh, &mut n, |cx| s.request(BackupRequest::Restore { snapshot: 2, confirm: None }, cx));
-        assert_eq!(fx, vec![Effect::BackupJob { id: 3, job: BackupJob::Restore { snapshot: 2, confirm: None } }]);
+        let job = BackupJob::Restore { snapshot: 2, confirm: None, unchanged_since: Some(77) };
+        assert_eq!(fx, vec![Effect::BackupJob { id: 3, job }]);
         let (_, fx) =
             with_cx(&sh, &mut n, |cx| s.ended(3, Ok(BackupOutcome::Restored(Box::new(restore_view(false, 1)))), cx));
         assert_eq!(fx, vec![Effect::LoadBackups { seq: 2, cluster: None }], "the list is read again");
@@ -743,6 +758,7 @@ mod tests {
             problems: vec![],
             confirmation_needed: None,
             duration_ms: 12,
+            planned_zxid: Some(77),
         }
     }
 
