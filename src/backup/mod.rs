@@ -3,10 +3,12 @@
 //! the console's backups screen and the coordinator's scheduled snapshots; nothing here knows
 //! about a front end.
 //!
+//! - `dump`: logical MySQL dumps (source choice, dump pipeline, store rows, history, verify)
 //! - `record`: what a snapshot keeps of a znode, its mode, the content checksum, progress (pure)
 //! - `schema`: the store's tables and their version
 //! - `store`: choosing the store's server (without ZooKeeper), every read and write of its rows
 
+pub mod dump;
 pub mod record;
 pub mod schema;
 pub mod store;
