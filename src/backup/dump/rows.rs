@@ -82,17 +82,14 @@ pub async fn list(store: &mut Store, cluster: &str) -> Result<Vec<DumpRecord>> {
     rows.into_iter().map(from_row).collect()
 }
 
-/// One dump of `cluster`, or an error naming it.
-pub async fn get(store: &mut Store, cluster: &str, id: u64) -> Result<DumpRecord> {
+/// One dump of `cluster` (`None`: no such dump).
+pub async fn get(store: &mut Store, cluster: &str, id: u64) -> Result<Option<DumpRecord>> {
     let row: Option<Row> = store
         .conn()
         .exec_first(format!("SELECT {COLUMNS} FROM mysql_dump WHERE id = ? AND cluster = ?"), (id, cluster))
         .await
         .context("reading the dump's row")?;
-    match row {
-        Some(r) => from_row(r),
-        None => bail!("no dump {id} of cluster {cluster} in the backup store"),
-    }
+    row.map(from_row).transpose()
 }
 
 pub async fn delete(store: &mut Store, id: u64) -> Result<()> {

@@ -88,7 +88,9 @@ pub async fn verify(
     cancel: &CancellationToken,
 ) -> Result<VerifyReport, DumpError> {
     let record = match id {
-        Some(id) => rows::get(store, cluster, id).await.map_err(DumpError::Unreachable)?,
+        Some(id) => rows::get(store, cluster, id).await.map_err(DumpError::Unreachable)?.ok_or_else(|| Refused {
+            reasons: vec![(format!("dump {id}"), format!("not in the backup store for cluster {cluster}"))],
+        })?,
         None => rows::list(store, cluster)
             .await
             .map_err(DumpError::Unreachable)?
