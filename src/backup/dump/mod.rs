@@ -450,7 +450,7 @@ pub async fn create(
     }
     record.finished_ms = Some(crate::audit::now_ms());
 
-    if let Some(s) = store.as_deref_mut() {
+    if let Some(s) = store {
         history.record.start("record", crate::audit::now_ms());
         match rows::finish(s, &record).await {
             Ok(()) => history.record.end(

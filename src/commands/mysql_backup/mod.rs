@@ -138,6 +138,12 @@ pub struct ProgressPrinter {
     last: Mutex<Option<Instant>>,
 }
 
+impl Default for ProgressPrinter {
+    fn default() -> Self {
+        ProgressPrinter::new()
+    }
+}
+
 impl ProgressPrinter {
     pub fn new() -> ProgressPrinter {
         ProgressPrinter { terminal: std::io::stderr().is_terminal(), last: Mutex::new(None) }
