@@ -120,14 +120,13 @@ pub async fn run(
     let mut reader = tokio::task::spawn_blocking(move || -> Result<u64> {
         let mut total = 0u64;
         loop {
-            let mut buf = vec![0u8; CHUNK_BYTES];
-            let n = match stdout.read(&mut buf) {
+            // Filled up to a whole chunk (fewer, larger hand-overs), never zeroed first.
+            let mut buf = Vec::with_capacity(CHUNK_BYTES);
+            let n = match (&mut stdout).take(CHUNK_BYTES as u64).read_to_end(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e).context("reading the dump's output"),
             };
-            buf.truncate(n);
             total += n as u64;
             r_live.raw_bytes.store(total, Ordering::Relaxed);
             let chunk = Arc::new(buf);
