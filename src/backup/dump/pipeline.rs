@@ -31,6 +31,9 @@ pub const ZSTD_LEVEL: i32 = 3;
 const STDERR_KEEP_BYTES: usize = 8 << 10;
 /// Output buffer in front of the dump file.
 const FILE_BUFFER_BYTES: usize = 1 << 20;
+/// Written bytes after which their write-back to disk is started (without waiting), so the
+/// final fsync finds little left and the disk works while the dump runs.
+const WRITEBACK_BYTES: u64 = 16 << 20;
 
 /// Figures that grow while the pipeline runs (read by the progress ticker).
 #[derive(Debug, Default)]
@@ -210,6 +213,9 @@ struct HashingWriter<'a, W: Write> {
     sha: Sha256,
     bytes: u64,
     live: &'a Live,
+    /// The file, for starting write-back; the offset up to which it was started.
+    fd: std::os::unix::io::RawFd,
+    flushed: u64,
 }
 
 impl<W: Write> Write for HashingWriter<'_, W> {
@@ -218,6 +224,21 @@ impl<W: Write> Write for HashingWriter<'_, W> {
         self.sha.update(&buf[..n]);
         self.bytes += n as u64;
         self.live.compressed_bytes.store(self.bytes, Ordering::Relaxed);
+        if self.bytes - self.flushed >= WRITEBACK_BYTES + FILE_BUFFER_BYTES as u64 {
+            // What the buffer holds is not in the file yet: start write-back short of it.
+            let upto = self.bytes - FILE_BUFFER_BYTES as u64;
+            // SAFETY: sync_file_range(2) on our own open descriptor; SYNC_FILE_RANGE_WRITE only
+            // starts write-back of the range and never blocks on it. A failure only costs time.
+            unsafe {
+                libc::sync_file_range(
+                    self.fd,
+                    self.flushed as libc::off64_t,
+                    (upto - self.flushed) as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+            self.flushed = upto;
+        }
         Ok(n)
     }
 
@@ -235,11 +256,14 @@ fn compress_loop(rx: Receiver<Arc<Vec<u8>>>, path: PathBuf, live: &Live) -> Resu
         .mode(0o600)
         .open(&path)
         .with_context(|| format!("creating {}", path.display()))?;
+    let fd = std::os::unix::io::AsRawFd::as_raw_fd(&file);
     let writer = HashingWriter {
         inner: std::io::BufWriter::with_capacity(FILE_BUFFER_BYTES, file),
         sha: Sha256::new(),
         bytes: 0,
         live,
+        fd,
+        flushed: 0,
     };
     let mut encoder = zstd::stream::write::Encoder::new(writer, ZSTD_LEVEL).context("starting zstd")?;
     for chunk in rx {

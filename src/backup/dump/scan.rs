@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::Xxh3;
 
 /// Bytes of a line kept to recognise it (comments, `USE`, the start of an `INSERT`).
 const LINE_KEEP_BYTES: usize = 4096;
@@ -16,8 +16,10 @@ const LINE_KEEP_BYTES: usize = 4096;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableFigures {
     pub rows: u64,
-    /// Sum (mod 2^128) of the first 16 bytes of each row's SHA-256, over the row's literal text
-    /// `( … )` as the dump tool wrote it, in lower-case hex: independent of row order.
+    /// Sum (mod 2^128) of each row's XXH3-128 over its literal text `( … )` as the dump tool
+    /// wrote it, in lower-case hex: independent of row order. A fast non-cryptographic hash on
+    /// purpose: it runs over every byte beside the dump and must not slow it; tampering is the
+    /// file's SHA-256's business.
     pub digest: String,
 }
 
@@ -65,7 +67,7 @@ pub struct Scanner {
     db: Option<String>,
     table: Option<String>,
     depth: u32,
-    row: Sha256,
+    row: Xxh3,
     tables: BTreeMap<String, Accum>,
     gtid: Option<String>,
     structures: u64,
@@ -86,7 +88,7 @@ impl Scanner {
             db: None,
             table: None,
             depth: 0,
-            row: Sha256::new(),
+            row: Xxh3::new(),
             tables: BTreeMap::new(),
             gtid: None,
             structures: 0,
@@ -139,7 +141,7 @@ impl Scanner {
                     b'(' => {
                         self.state = State::Row;
                         self.depth = 1;
-                        self.row = Sha256::new();
+                        self.row.reset();
                         row_from = Some(i);
                     }
                     b';' => self.state = State::Line,
@@ -216,13 +218,11 @@ impl Scanner {
     }
 
     fn end_row(&mut self) {
-        let hash = std::mem::take(&mut self.row).finalize();
-        let mut first = [0u8; 16];
-        first.copy_from_slice(&hash[..16]);
+        let hash = self.row.digest128();
         let key = self.table.clone().unwrap_or_default();
         let acc = self.tables.entry(key).or_default();
         acc.rows += 1;
-        acc.sum = acc.sum.wrapping_add(u128::from_be_bytes(first));
+        acc.sum = acc.sum.wrapping_add(hash);
     }
 
     fn end_line(&mut self) {
