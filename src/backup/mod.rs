@@ -3,6 +3,7 @@
 //! the console's backups screen and the coordinator's scheduled snapshots; nothing here knows
 //! about a front end.
 //!
+//! - `dump`: logical MySQL dumps (source choice, dump pipeline, store rows, history, verify)
 //! - `record`: what a snapshot keeps of a znode, its mode, the content checksum, progress (pure)
 //! - `schema`: the store's tables and their version
 //! - `store`: choosing the store's server (without ZooKeeper), every read and write of its rows
@@ -13,6 +14,7 @@
 //! - `diff`: a snapshot against the live tree or another snapshot
 
 pub mod diff;
+pub mod dump;
 pub mod export;
 pub mod record;
 pub mod restore;

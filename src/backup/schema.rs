@@ -54,26 +54,34 @@ pub const TABLES: &[&str] = &[
        PRIMARY KEY (snapshot_id, seq), \
        KEY by_path (snapshot_id, path(255))\
      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 ROW_FORMAT=DYNAMIC",
-    // One row per logical dump; `state` is running / complete / failed / cancelled.
+    // One row per logical dump (`backup::dump`); `state` is running / complete / failed /
+    // cancelled. `tables_json` holds each table's row count and row digest as the dump stream
+    // had them (what `verify` compares a restore against); `db_names` the databases dumped.
     "CREATE TABLE IF NOT EXISTS mysql_dump (\
        id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, \
        cluster VARCHAR(255) NOT NULL, \
        node VARCHAR(255) NOT NULL, \
+       role VARCHAR(16) NOT NULL, \
+       source VARCHAR(255) NOT NULL, \
        state VARCHAR(16) NOT NULL, \
        file VARCHAR(4096) NOT NULL, \
        started_ms BIGINT NOT NULL, \
        finished_ms BIGINT NULL, \
        bytes BIGINT UNSIGNED NOT NULL DEFAULT 0, \
        raw_bytes BIGINT UNSIGNED NOT NULL DEFAULT 0, \
+       estimate_bytes BIGINT UNSIGNED NOT NULL DEFAULT 0, \
        tables_done INT UNSIGNED NOT NULL DEFAULT 0, \
        tables_total INT UNSIGNED NOT NULL DEFAULT 0, \
+       db_names TEXT NOT NULL, \
        gtid_position TEXT NULL, \
        checksum CHAR(64) NULL, \
+       tables_json LONGTEXT NULL, \
        tool VARCHAR(255) NOT NULL, \
        operator VARCHAR(255) NOT NULL, \
        host VARCHAR(255) NOT NULL, \
        origin VARCHAR(32) NOT NULL, \
-       detail TEXT NULL, \
+       history VARCHAR(1024) NULL, \
+       error TEXT NULL, \
        KEY by_cluster (cluster, started_ms)\
      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 ];

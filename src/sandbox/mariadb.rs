@@ -298,6 +298,65 @@ async fn start_one(
     }
 }
 
+/// Name of the throw-away server's folder under its directory (see [`start_scratch`]).
+pub const SCRATCH_NAME: &str = "scratch";
+
+/// A stand-alone, writable server for throw-away work (`mysql-backup verify` restores a dump
+/// into it): installed into `dir/scratch`, on a free loopback port, `root` without password.
+/// The caller stops it ([`stop_scratch`]) and deletes `dir`.
+pub async fn start_scratch(dir: &Path) -> Result<MysqlServer> {
+    let tools = &super::tools::find_mariadb()?;
+    let name = SCRATCH_NAME;
+    prepare_server_dir(dir, name)?;
+    run_install_db(dir, tools, name).await?;
+    let mut attempt = 1;
+    loop {
+        let port = ports::pick(1)?[0];
+        let _ = std::fs::remove_file(error_log(dir, name));
+        let args = server_args(dir, name, 1, port, running_as_root(), false);
+        let folder = dir.join(name);
+        let mut child =
+            process::spawn_detached(&tools.mariadbd, &args, &folder.join("stdout.log"), &folder.join(PID_FILE))?;
+        match wait_ready(dir, name, &mut child, port).await {
+            Ok(mut conn) => {
+                // Every sandbox server starts read-only; this one takes the restore.
+                let opened = conn.query_drop("SET GLOBAL read_only = 0").await;
+                disconnect(conn).await;
+                let server = MysqlServer {
+                    name: name.to_string(),
+                    host: LOOPBACK.to_string(),
+                    port,
+                    role: ROLE_PRIMARY.to_string(),
+                    pid: Some(child.id()),
+                };
+                if let Err(e) = opened {
+                    let _ = process::stop(vec![child.id()]).await;
+                    return Err(e).context("opening the throw-away server for writes");
+                }
+                return Ok(server);
+            }
+            Err(e) => {
+                if let Err(stop) = process::stop(vec![child.id()]).await {
+                    tracing::warn!("stopping {name} after a failed start: {stop:#}");
+                }
+                if attempt < START_ATTEMPTS && port_was_taken(dir, name) {
+                    attempt += 1;
+                    continue;
+                }
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Stops a server [`start_scratch`] started.
+pub async fn stop_scratch(server: &MysqlServer) -> Result<()> {
+    match server.pid {
+        Some(pid) => process::stop(vec![pid]).await,
+        None => Ok(()),
+    }
+}
+
 /// Starts `server` again with its data folder and port (see `sandbox::restart_mysql`).
 pub async fn restart(
     state_dir: &Path,

@@ -43,6 +43,15 @@ pub fn find(with_mysql: bool) -> Result<Tools> {
     Ok(Tools { java, zookeeper_jar, mariadb })
 }
 
+/// The MariaDB server programs alone (a throw-away server needs no ZooKeeper).
+pub fn find_mariadb() -> Result<MariadbTools> {
+    let mut missing = Vec::new();
+    let mariadbd = find_program(&["mariadbd", "mysqld"], "mariadb-server", &mut missing);
+    let install_db = find_program(&["mariadb-install-db", "mysql_install_db"], "mariadb-server", &mut missing);
+    anyhow::ensure!(missing.is_empty(), "programs that are not installed:\n  {}", missing.join("\n  "));
+    Ok(MariadbTools { mariadbd, install_db })
+}
+
 /// Searches `$PATH` and then the sbin/bin folders (mariadbd lives in /usr/sbin, which is not on
 /// every user's `$PATH`).
 fn find_program(names: &[&str], package: &str, missing: &mut Vec<String>) -> PathBuf {
