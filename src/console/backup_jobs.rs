@@ -147,11 +147,13 @@ impl Throttled {
     }
 }
 
-async fn list(access: &StoreAccess, _cluster: Option<String>) -> anyhow::Result<Listing> {
+async fn list(access: &StoreAccess, cluster: Option<String>) -> anyhow::Result<Listing> {
     let mut store = Store::open(access, Want::Read).await?;
     let snapshots = store.snapshots().await?;
-    // TODO(backup::dump): list `_cluster`'s dumps with `backup::dump::list` once it is on main.
-    let dumps = None;
+    let dumps = match cluster {
+        None => None,
+        Some(c) => Some(crate::backup::dump::list(&mut store, &c).await.map(dump_rows).map_err(|e| format!("{e:#}"))),
+    };
     Ok(Listing {
         server: store.host().to_string(),
         database: store.database().to_string(),
@@ -159,6 +161,21 @@ async fn list(access: &StoreAccess, _cluster: Option<String>) -> anyhow::Result<
         snapshots,
         dumps,
     })
+}
+
+fn dump_rows(records: Vec<crate::backup::dump::DumpRecord>) -> Vec<super::screens::backups::DumpRow> {
+    records
+        .into_iter()
+        .map(|d| super::screens::backups::DumpRow {
+            id: d.id,
+            node: d.node,
+            gtid_position: d.gtid_position,
+            bytes: d.bytes,
+            started_ms: d.started_ms,
+            duration_ms: d.finished_ms.map(|f| f - d.started_ms),
+            state: d.state.label().to_string(),
+        })
+        .collect()
 }
 
 /// Paths kept per restore action in the plan and the report.

@@ -404,7 +404,7 @@ pub const NO_BACKUP_STORE: &str =
 pub const NO_SNAPSHOTS: &str = "no snapshots yet: b takes one";
 pub const NO_DUMPS: &str = "no dumps of this cluster yet";
 pub const DUMPS_NO_CLUSTER: &str = "choose a cluster (:cluster NAME) to see its dumps";
-pub const DUMPS_NOT_BUILT: &str = "dump listing not available in this build";
+pub const DUMPS_NOT_READ: &str = "dumps not read yet";
 pub const STORE_LOADING: &str = "opening the backup store…";
 pub const NO_SNAPSHOT_SELECTED: &str = "no snapshot selected";
 /// A restore confirmed without its plan on screen (the run must carry out the plan shown).

@@ -279,7 +279,7 @@ fn draw_dumps(frame: &mut Frame<'_>, t: &Theme, view: &BackupsView, area: Rect) 
             return frame.render_widget(Paragraph::new(Line::styled(strings::DUMPS_NO_CLUSTER, t.muted)), body)
         }
         (None, Some(_), StoreState::Ready { .. }) => {
-            return frame.render_widget(Paragraph::new(Line::styled(strings::DUMPS_NOT_BUILT, t.muted)), body)
+            return frame.render_widget(Paragraph::new(Line::styled(strings::DUMPS_NOT_READ, t.muted)), body)
         }
         (None, Some(_), _) => return,
     };
