@@ -1,15 +1,18 @@
 //! ZooKeeper snapshot benchmarks on a real sandbox (ZooKeeper and the MariaDB backup store).
-//! Run: `cargo bench --bench zk_backup [-- snapshot|memory] [--runs N]`.
+//! Run: `cargo bench --bench zk_backup [-- snapshot|memory|profile] [--runs N]`.
 //!
 //! Sections (the first argument; none runs them all):
 //! - `snapshot`: a tree of [`FOLDERS`] × [`PER_FOLDER`] znodes of [`DATA_BYTES`] bytes (100,000,
 //!   built with multi-op creates), snapshotted by `backup::snapshot::create` exactly as
 //!   `myzoo zk-backup create` runs it (walk, store writes, checksum), median of `--runs` (default
-//!   [`DEFAULT_RUNS`]); target ≤ [`TARGET_MS`] ms. The peer in the same run on the same tree:
-//!   zk-shell's `cp /bench json://…` (skipped with a note when `zk-shell` is not installed).
+//!   [`DEFAULT_RUNS`]); target ≤ [`TARGET_MS`] ms. The peer in the same run on the same tree,
+//!   once (it takes ~90 s): zk-shell's `cp /bench json://…` with its peak RSS (skipped with a
+//!   note when `zk-shell` is not installed).
 //! - `memory`: peak RSS of the real binary (`myzoo zk-backup create` as a child, its max RSS
-//!   from `wait4`) at 10,000 and 100,000 znodes, and of zk-shell's export of the same trees;
-//!   the target is a flat line.
+//!   from `wait4`) at 10,000 and 100,000 znodes; the target is a flat line.
+//! - `profile` (not part of "all"): where `create`'s time goes, each part alone at 100k: the
+//!   walk drained without writing, the ACL reads (at several depths of pipelining) and the
+//!   store's inserts.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -67,10 +70,83 @@ fn main() {
         if which == "all" || which == "snapshot" {
             bench_snapshot(&sb, &zk, runs, peer.as_deref()).await;
         }
+        if which == "profile" {
+            bench_profile(&sb, &zk).await;
+        }
         if which == "all" || which == "memory" {
-            bench_memory(&sb, peer.as_deref()).await;
+            bench_memory(&sb).await;
         }
     });
+}
+
+/// Where `create`'s time goes, each part alone at 100k znodes: the walk (drained, nothing
+/// written), the ACL reads (one `get_acl` per znode, 2,000 in flight) and the store's inserts
+/// (`Store::insert_znodes` of synthetic records in transactions of `snapshot::TX_ROWS`).
+async fn bench_profile(sb: &common::Sandbox, zk: &Client) {
+    use futures::StreamExt;
+    use myzoo::backup::walk::{self, WalkOptions};
+    println!("\n== profile: /bench, each part alone ==");
+    let mut paths = Vec::new();
+    for run in 0..2 {
+        let t = Instant::now();
+        let mut rx = walk::tree(zk.clone(), WalkOptions { root: "/bench".into(), include_ephemeral: false });
+        let mut n = 0;
+        while let Some(batch) = rx.recv().await {
+            let batch = batch.expect("walk");
+            n += batch.len();
+            if run == 0 {
+                paths.extend(batch.into_iter().map(|r| r.path));
+            }
+        }
+        println!("  walk alone (data, children, ACLs): {n} znodes in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    }
+    for in_flight in [2_000, 250, 1_000, 4_000] {
+        let t = Instant::now();
+        let n = futures::stream::iter(paths.iter())
+            .map(|p| zk.get_acl(p))
+            .buffer_unordered(in_flight)
+            .fold(0usize, |n, r| async move { n + usize::from(r.is_ok()) })
+            .await;
+        println!("  get_acl alone, {in_flight} in flight: {n} znodes in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut store = Store::open(&access(sb), Want::Write).await.expect("store");
+    let records: Vec<myzoo::backup::ZnodeRecord> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| myzoo::backup::ZnodeRecord {
+            path: p.clone(),
+            data: vec![b'x'; DATA_BYTES],
+            stat: myzoo::zk::NodeStat { czxid: i as i64, data_length: DATA_BYTES as i32, ..Default::default() },
+            acl: vec![myzoo::zk::load::acl_entry(&zookeeper_client::Acl::new(
+                zookeeper_client::Permission::ALL,
+                zookeeper_client::AuthId::anyone(),
+            ))],
+            mode: myzoo::backup::ZnodeMode::Persistent,
+        })
+        .collect();
+    for _ in 0..2 {
+        let id = store
+            .begin_snapshot(&myzoo::backup::store::NewSnapshot {
+                ensemble: "bench".into(),
+                root: "/bench".into(),
+                include_ephemeral: false,
+                started_ms: 0,
+                operator: "bench".into(),
+                host: "bench".into(),
+                origin: "cli".into(),
+                note: "profile".into(),
+            })
+            .await
+            .expect("begin");
+        let t = Instant::now();
+        let mut seq = 0u32;
+        for chunk in records.chunks(snapshot::TX_ROWS) {
+            store.insert_znodes(id, seq, chunk).await.expect("insert");
+            seq += chunk.len() as u32;
+        }
+        println!("  insert_znodes alone: {seq} rows in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+        store.delete_snapshot(id).await.expect("clean up");
+    }
 }
 
 /// `root` with `folders` children of `per_folder` znodes each, through multi-op creates.
@@ -133,11 +209,12 @@ async fn bench_snapshot(sb: &common::Sandbox, zk: &Client, runs: usize, peer: Op
             meta.znodes as f64 / (ms / 1000.0)
         );
         store.delete_snapshot(meta.id).await.expect("clean up");
-        if let Some(bin) = peer {
+        // zk-shell takes ~90 s per export: once is enough for the comparison.
+        if let Some(bin) = peer.filter(|_| run == 0) {
             let dir = tempfile::tempdir().expect("tmp");
-            let (ms, _) = zk_shell_export(bin, &sb.zk(), "/bench", dir.path());
+            let (ms, rss) = zk_shell_export(bin, &sb.zk(), "/bench", dir.path());
             zk_shell.push(ms);
-            println!("  run {}: zk-shell cp → json {ms:.0} ms", run + 1);
+            println!("  run {}: zk-shell cp → json {ms:.0} ms, peak RSS {:.1} MB", run + 1, rss as f64 / 1024.0);
         }
     }
     let med = percentile(&mut product, 0.5);
@@ -149,11 +226,11 @@ async fn bench_snapshot(sb: &common::Sandbox, zk: &Client, runs: usize, peer: Op
     );
     if !zk_shell.is_empty() {
         let peer_med = percentile(&mut zk_shell, 0.5);
-        println!("zk-shell cp to json://, same tree: median {peer_med:.0} ms ({:.1}× myzoo)", peer_med / med);
+        println!("zk-shell cp to json://, same tree, once: {peer_med:.0} ms ({:.1}× myzoo's median)", peer_med / med);
     }
 }
 
-async fn bench_memory(sb: &common::Sandbox, peer: Option<&str>) {
+async fn bench_memory(sb: &common::Sandbox) {
     println!("\n== memory: peak RSS of the real binary ==");
     let home = tempfile::tempdir().expect("home");
     let store = sb.status.backup_store.as_ref().expect("store");
@@ -176,14 +253,6 @@ async fn bench_memory(sb: &common::Sandbox, peer: Option<&str>) {
         assert!(ok, "myzoo zk-backup create {root} failed");
         println!("  myzoo zk-backup create {n:>7} znodes: {ms:>6.0} ms, peak RSS {:>6.1} MB", rss_kb as f64 / 1024.0);
         rows.push(rss_kb);
-        if let Some(bin) = peer {
-            let dir = tempfile::tempdir().expect("tmp");
-            let (ms, rss) = zk_shell_export(bin, &sb.zk(), root, dir.path());
-            println!(
-                "  zk-shell cp → json       {n:>7} znodes: {ms:>6.0} ms, peak RSS {:>6.1} MB",
-                rss as f64 / 1024.0
-            );
-        }
     }
     println!(
         "myzoo peak RSS 10k → 100k: {:.1} → {:.1} MB ({:+.1} MB)",

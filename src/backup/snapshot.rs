@@ -3,8 +3,10 @@
 //! reports through a [`ProgressFn`]).
 //!
 //! `create` streams: the walk reads ahead through its bounded channel while the store writes
-//! the previous group of records in one transaction, so memory holds a few thousand records
-//! whatever the tree's size. ZooKeeper has no point-in-time read, so a snapshot is the znodes as
+//! earlier groups of records, each in one transaction, through two connections side by side
+//! (the `seq` ranges are handed out by the reader, in walk order), so memory holds a few groups
+//! of records whatever the tree's size. The walk is what takes the time: it reads every
+//! znode's ACL with a request of its own (see `walk`). ZooKeeper has no point-in-time read, so a snapshot is the znodes as
 //! each was read; its zxid range says how far apart those reads were.
 //!
 //! Container and TTL znodes look persistent to a client (see [`ZnodeMode`]); `create` recovers
@@ -12,9 +14,11 @@
 //! container or TTL znode, at about the znode's `ctime`, is recorded with that mode.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Result};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use zookeeper_client::Client;
 
@@ -25,6 +29,8 @@ use crate::audit::{self, AuditRecord};
 
 /// Records per store transaction (walk batches are grouped up to this).
 pub const TX_ROWS: usize = 4_000;
+/// Groups read ahead of the store's writes (each up to [`TX_ROWS`] records).
+pub const WRITE_QUEUE_GROUPS: usize = 2;
 /// How far an audit record's time may be from a znode's `ctime` for its mode to apply.
 pub const MODE_HINT_WINDOW_MS: i64 = 5_000;
 /// A `running` snapshot started longer ago than this was abandoned by a dead writer.
@@ -208,55 +214,131 @@ async fn write(
     };
     let mut rx =
         walk::tree(client.clone(), WalkOptions { root: opts.root.clone(), include_ephemeral: opts.include_ephemeral });
-    let mut tally = Tally::default();
-    let mut group: Vec<ZnodeRecord> = Vec::with_capacity(TX_ROWS);
-    let mut next_seq: u32 = 0;
-    let report = |phase: &str, tally: &Tally| {
+    // The reader (walk → tally → groups) and the writers (groups → store) run side by side,
+    // joined by short queues of groups: neither waits for the other while a queue has room.
+    // Groups are numbered (`seq`) by the reader and go to the writers in turn; a second
+    // connection to the store writes every other group when it can be opened.
+    let second = match store.sibling().await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::debug!(error = %format!("{e:#}"), "one store connection for the snapshot's rows");
+            None
+        }
+    };
+    let (tx_a, rx_a) = mpsc::channel::<(u32, Vec<ZnodeRecord>)>(WRITE_QUEUE_GROUPS);
+    let (tx_b, rx_b) = mpsc::channel::<(u32, Vec<ZnodeRecord>)>(WRITE_QUEUE_GROUPS);
+    let read_count = AtomicU64::new(0);
+    let read_bytes = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let report = |phase: &str| {
         progress(&Progress {
             phase: phase.to_string(),
-            done: tally.znodes,
-            bytes: tally.bytes,
+            done: read_count.load(Ordering::Relaxed),
+            bytes: read_bytes.load(Ordering::Relaxed),
             elapsed_ms: started.elapsed().as_millis() as u64,
             ..Progress::default()
         })
     };
-    loop {
-        let batch = tokio::select! {
-            b = rx.recv() => b,
-            () = cancel.cancelled() => return Err(Cancelled.into()),
-        };
-        let done = match batch {
-            Some(Ok(records)) => {
-                for mut r in records {
-                    r.mode = hints.mode_of(&r);
-                    tally.push(&r);
-                    group.push(r);
+    let two = second.is_some();
+    let reader = async {
+        // Owned here: the writers see their queues close when the reader ends, however it ends.
+        let (tx_a, tx_b) = (tx_a, tx_b);
+        let mut tally = Tally::default();
+        let mut group: Vec<ZnodeRecord> = Vec::with_capacity(TX_ROWS);
+        let mut next_seq: u32 = 0;
+        let mut groups = 0usize;
+        loop {
+            let batch = tokio::select! {
+                b = rx.recv() => b,
+                () = cancel.cancelled() => return Err(Cancelled.into()),
+            };
+            let done = match batch {
+                Some(Ok(records)) => {
+                    for mut r in records {
+                        r.mode = hints.mode_of(&r);
+                        tally.push(&r);
+                        group.push(r);
+                    }
+                    read_count.store(tally.znodes, Ordering::Relaxed);
+                    read_bytes.store(tally.bytes, Ordering::Relaxed);
+                    report("reading");
+                    false
                 }
-                report("reading", &tally);
-                false
+                Some(Err(e)) => bail!("reading the tree: {e}"),
+                None => true,
+            };
+            if group.len() >= TX_ROWS || (done && !group.is_empty()) {
+                let full = std::mem::replace(&mut group, Vec::with_capacity(if done { 0 } else { TX_ROWS }));
+                let first = next_seq;
+                next_seq = next_seq
+                    .checked_add(full.len() as u32)
+                    .ok_or_else(|| anyhow::anyhow!("more znodes than a snapshot can number"))?;
+                let queue = if two && groups % 2 == 1 { &tx_b } else { &tx_a };
+                groups += 1;
+                let sent = tokio::select! {
+                    s = queue.send((first, full)) => s,
+                    () = cancel.cancelled() => return Err(Cancelled.into()),
+                };
+                if sent.is_err() {
+                    // A writer stopped; its error is the one reported.
+                    return Ok(tally);
+                }
             }
-            Some(Err(e)) => bail!("reading the tree: {e}"),
-            None => true,
-        };
-        if group.len() >= TX_ROWS || (done && !group.is_empty()) {
-            if cancel.is_cancelled() {
-                return Err(Cancelled.into());
+            if done {
+                break;
             }
-            store.insert_znodes(id, next_seq, &group).await?;
-            next_seq = next_seq
-                .checked_add(group.len() as u32)
-                .ok_or_else(|| anyhow::anyhow!("more znodes than a snapshot can number"))?;
-            group.clear();
-            report("writing", &tally);
         }
-        if done {
-            break;
+        if tally.znodes == 0 {
+            bail!("{}: no such znode", opts.root);
         }
-    }
-    if tally.znodes == 0 {
-        bail!("{}: no such znode", opts.root);
+        Ok(tally)
+    };
+    let reader = async {
+        let result = reader.await;
+        if result.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        result
+    };
+    let mut second = second;
+    let (read, a, b) = futures::join!(reader, write_groups(store, id, rx_a, &stop, cancel, &report), async {
+        match second.as_mut() {
+            Some(s) => write_groups(s, id, rx_b, &stop, cancel, &report).await,
+            None => Ok(()),
+        }
+    });
+    let tally = read?;
+    a?;
+    b?;
+    if cancel.is_cancelled() {
+        return Err(Cancelled.into());
     }
     Ok(tally.totals())
+}
+
+/// Writes the groups of `queue` until it closes, each in one transaction (one being written is
+/// finished, never dropped half-way); stops early once `stop` is set or on a cancel (the groups
+/// still queued are not written), and sets `stop` on an error. Owning the queue, it closes it
+/// when it ends, which ends the reader.
+async fn write_groups(
+    store: &mut Store,
+    id: u64,
+    mut queue: mpsc::Receiver<(u32, Vec<ZnodeRecord>)>,
+    stop: &AtomicBool,
+    cancel: &CancellationToken,
+    report: &(dyn Fn(&str) + Sync),
+) -> Result<()> {
+    while let Some((first, group)) = queue.recv().await {
+        if stop.load(Ordering::Relaxed) || cancel.is_cancelled() {
+            break;
+        }
+        if let Err(e) = store.insert_znodes(id, first, &group).await {
+            stop.store(true, Ordering::Relaxed);
+            return Err(e);
+        }
+        report("writing");
+    }
+    Ok(())
 }
 
 /// What `prune` removed (or, dry, would remove) and kept.

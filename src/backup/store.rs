@@ -18,7 +18,7 @@ use super::record::{acl_from_json, acl_to_json, ContentDigest, SnapshotMeta, Sna
 use super::schema::{STORE_VERSION, TABLES};
 use crate::config::BackupStoreConfig;
 use crate::mysql::Target;
-use crate::zk::NodeStat;
+use crate::zk::{AclEntry, NodeStat};
 
 /// Longest a connection attempt to one store server may take.
 pub const STORE_CONNECT_TIMEOUT_MS: u64 = 3_000;
@@ -113,6 +113,8 @@ pub struct Store {
     host: String,
     database: String,
     writable: bool,
+    /// How the connection was made, for [`Store::sibling`].
+    target: Target,
 }
 
 /// The totals a finished snapshot records.
@@ -196,8 +198,27 @@ impl Store {
                 bail!("no writable backup store server: {}", why.join("; "));
             }
         };
-        let mut store = Store { conn, host, database: access.database.clone(), writable: is_writable };
+        let target = target(&host, access)?;
+        let mut store = Store { conn, host, database: access.database.clone(), writable: is_writable, target };
         store.prepare_schema(want).await?;
+        Ok(store)
+    }
+
+    /// A second connection to the same server and database (for writes side by side: a
+    /// snapshot's rows go through two connections, each its own transactions).
+    pub(crate) async fn sibling(&self) -> Result<Store> {
+        let conn = crate::mysql::connect(&self.target, Duration::from_millis(STORE_CONNECT_TIMEOUT_MS))
+            .await
+            .with_context(|| format!("{}: a second connection", self.host))?;
+        let mut store = Store {
+            conn,
+            host: self.host.clone(),
+            database: self.database.clone(),
+            writable: self.writable,
+            target: self.target.clone(),
+        };
+        let db = store.database.clone();
+        store.conn.query_drop(format!("USE `{db}`")).await.with_context(|| format!("{}: USE {db}", store.host))?;
         Ok(store)
     }
 
@@ -277,6 +298,7 @@ impl Store {
         let mut tx = self.conn.start_transaction(mysql_async::TxOpts::default()).await?;
         let mut seq = first_seq;
         let mut rest = records;
+        let mut acl_json: Option<(&[AclEntry], String)> = None;
         while !rest.is_empty() {
             let mut n = 0;
             let mut bytes = 0;
@@ -287,11 +309,15 @@ impl Store {
             let (chunk, tail) = rest.split_at(n);
             let mut params = Vec::with_capacity(chunk.len() * ZNODE_COLUMN_COUNT);
             for r in chunk {
-                params.extend(znode_values(id, seq, r));
+                // Most znodes share their neighbour's ACL: its JSON is made once per run.
+                if acl_json.as_ref().is_none_or(|(acl, _)| *acl != r.acl.as_slice()) {
+                    acl_json = Some((r.acl.as_slice(), acl_to_json(&r.acl)));
+                }
+                let acl = acl_json.as_ref().map_or_else(String::new, |(_, json)| json.clone());
+                params.extend(znode_values(id, seq, r, acl));
                 seq += 1;
             }
-            let row = format!("({})", vec!["?"; ZNODE_COLUMN_COUNT].join(","));
-            let sql = format!("INSERT INTO zk_znode ({ZNODE_COLUMNS}) VALUES {}", vec![row; chunk.len()].join(","));
+            let sql = insert_sql(chunk.len());
             tx.exec_drop(sql, Params::Positional(params)).await.context("writing znode rows")?;
             rest = tail;
         }
@@ -468,7 +494,24 @@ fn like_escape(text: &str) -> String {
     out
 }
 
-fn znode_values(id: u64, seq: u32, r: &ZnodeRecord) -> [Value; ZNODE_COLUMN_COUNT] {
+/// `INSERT INTO zk_znode … VALUES (?, …), …` for `rows` rows.
+fn insert_sql(rows: usize) -> String {
+    let row = format!("({})", vec!["?"; ZNODE_COLUMN_COUNT].join(","));
+    let mut sql = String::with_capacity(64 + ZNODE_COLUMNS.len() + rows * (row.len() + 1));
+    sql.push_str("INSERT INTO zk_znode (");
+    sql.push_str(ZNODE_COLUMNS);
+    sql.push_str(") VALUES ");
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&row);
+    }
+    sql
+}
+
+/// A row's values; `acl_json` is `acl_to_json(&r.acl)`.
+fn znode_values(id: u64, seq: u32, r: &ZnodeRecord, acl_json: String) -> [Value; ZNODE_COLUMN_COUNT] {
     let s = &r.stat;
     [
         id.into(),
@@ -477,7 +520,7 @@ fn znode_values(id: u64, seq: u32, r: &ZnodeRecord) -> [Value; ZNODE_COLUMN_COUN
         r.data.as_slice().into(),
         r.mode.label().into(),
         r.mode.ttl_ms().into(),
-        acl_to_json(&r.acl).into(),
+        acl_json.into(),
         s.czxid.into(),
         s.mzxid.into(),
         s.pzxid.into(),

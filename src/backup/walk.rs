@@ -1,25 +1,41 @@
-//! Reading a subtree as snapshot records, streaming: a breadth-first walk of multi-reads (data
-//! and children of many znodes per round trip, several in flight) plus each znode's ACL
-//! (pipelined: ZooKeeper has no multi-read for ACLs), delivered in batches through a bounded
-//! channel. The walk holds one level's paths and a few batches, never the tree, so memory stays
-//! flat as the tree grows; a slow consumer slows the walk instead of filling memory.
+//! Reading a subtree as snapshot records, streaming: a depth-first walk of multi-reads (the
+//! data of many znodes per round trip, several in flight) plus each znode's ACL (pipelined,
+//! sent together with the multi-read: ZooKeeper has no multi-read for ACLs), delivered in
+//! batches through a bounded channel; a slow consumer slows the walk instead of filling memory.
 //!
-//! Every parent comes before its children (what a restore needs). `/zookeeper` (the server's
-//! own quota and config znodes) is never walked. A znode that cannot be read ends the walk with
-//! an error naming it: a snapshot that silently missed part of the tree would be worse than none.
+//! Memory stays flat as the tree grows: paths waiting to be read sit on a LIFO work list, so
+//! the znodes found last (the deepest, usually leaves) are read first, and a znode's children
+//! are listed (multi-reads of `get_children`, only for znodes whose stat says they have
+//! children) only while the work list has room for them: the paths held stay under about
+//! [`PENDING_PATHS`] whatever the tree's size. One znode's children are listed at once, so a
+//! single znode with more children than that holds all their names: that is inherent.
+//!
+//! Every parent comes before its children (what a restore needs): a znode's children are
+//! listed only after its record was delivered. `/zookeeper` (the server's own quota and config
+//! znodes) is never walked. A znode that cannot be read ends the walk with an error naming it:
+//! a snapshot that silently missed part of the tree would be worse than none. A znode deleted
+//! while the walk runs is left out.
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::mpsc;
 use zookeeper_client::{Client, Error as ZkError, MultiReadResult};
 
 use super::record::{ZnodeMode, ZnodeRecord};
 use crate::zk::load::{acl_entry, MULTI_READ_BATCH, MULTI_READ_IN_FLIGHT};
-use crate::zk::{child_path, describe_error, is_transient, NodeStat};
+use crate::zk::{child_path, describe_error, is_transient, AclEntry, NodeStat};
 
-/// Znodes per multi-read (each costs two reads: data and children).
-pub const WALK_BATCH: usize = MULTI_READ_BATCH / 2;
+/// Znodes per multi-read of data (with as many ACL reads alongside).
+pub const WALK_BATCH: usize = MULTI_READ_BATCH;
 /// Batches the walk may run ahead of its consumer.
 pub const WALK_QUEUE_BATCHES: usize = 8;
+/// About how many paths the walk holds (read or to read) before it lists more children.
+pub const PENDING_PATHS: usize = 20_000;
+/// Data multi-reads in flight at once, each with its [`WALK_BATCH`] ACL reads: about 2,000
+/// requests, around ZooKeeper's default `globalOutstandingLimit` (1,000); more does not read
+/// faster, it only gets the connection throttled.
+const READS_IN_FLIGHT: usize = MULTI_READ_IN_FLIGHT / 2;
+/// `get_children` multi-reads in flight at once.
+const LISTS_IN_FLIGHT: usize = 2;
 /// ZooKeeper's own subtree, never part of a snapshot.
 pub const SYSTEM_ROOT: &str = "/zookeeper";
 
@@ -51,6 +67,96 @@ pub fn tree(client: Client, opts: WalkOptions) -> mpsc::Receiver<Result<Vec<Znod
     rx
 }
 
+/// A finished request of the walk.
+enum Done {
+    /// Records read, in order.
+    Read(Vec<ZnodeRecord>),
+    /// Children listed (sorted), parent by parent, and the children the stats announced.
+    Listed(Vec<(String, Vec<String>)>, usize),
+}
+
+/// A request of the walk on its way.
+type Pending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, WalkError>> + Send + 'a>>;
+type Job<'a> = Pending<'a, Done>;
+
+/// The work lists. Both are stacks: the last pushed is taken first.
+#[derive(Default)]
+struct Work {
+    /// Paths to read, the next one last.
+    pending: Vec<String>,
+    /// Znodes read whose children are still to list, with how many their stat announced.
+    parents: Vec<(String, usize)>,
+    /// Children announced by the parents whose listing is in flight.
+    listing: usize,
+    reads: usize,
+    lists: usize,
+}
+
+impl Work {
+    fn held(&self) -> usize {
+        self.pending.len() + self.parents.len() + self.listing
+    }
+
+    /// The next read: up to [`WALK_BATCH`] paths off the top, in walk order.
+    fn next_read(&mut self) -> Option<Vec<String>> {
+        if self.pending.is_empty() || self.reads >= READS_IN_FLIGHT {
+            return None;
+        }
+        let mut batch = self.pending.split_off(self.pending.len().saturating_sub(WALK_BATCH));
+        batch.reverse();
+        self.reads += 1;
+        Some(batch)
+    }
+
+    /// The next listing: parents off the top while their children fit under
+    /// [`PENDING_PATHS`]; at least one when nothing else is held or on its way (progress).
+    fn next_list(&mut self) -> Option<(Vec<String>, usize)> {
+        if self.parents.is_empty() || self.lists >= LISTS_IN_FLIGHT {
+            return None;
+        }
+        let idle = self.pending.is_empty() && self.listing == 0 && self.reads == 0;
+        let mut held = self.held();
+        let mut batch = Vec::new();
+        let mut announced = 0;
+        while let Some((_, n)) = self.parents.last() {
+            let after = held - 1 + n;
+            if batch.len() >= MULTI_READ_BATCH || (after > PENDING_PATHS && !(idle && batch.is_empty())) {
+                break;
+            }
+            let (path, n) = self.parents.pop().expect("a parent");
+            held = after;
+            announced += n;
+            batch.push(path);
+        }
+        if batch.is_empty() {
+            return None;
+        }
+        self.listing += announced;
+        self.lists += 1;
+        Some((batch, announced))
+    }
+
+    /// A read came back (its records delivered): the znodes with children, in walk order.
+    fn read(&mut self, parents: Vec<(String, usize)>) {
+        self.reads -= 1;
+        self.parents.extend(parents.into_iter().rev());
+    }
+
+    /// A listing came back: the children go on top, in walk order.
+    fn listed(&mut self, listed: Vec<(String, Vec<String>)>, announced: usize) {
+        self.lists -= 1;
+        self.listing -= announced;
+        for (parent, children) in listed.into_iter().rev() {
+            for c in children.iter().rev() {
+                let p = child_path(&parent, c);
+                if p != SYSTEM_ROOT {
+                    self.pending.push(p);
+                }
+            }
+        }
+    }
+}
+
 async fn walk(
     client: &Client,
     opts: &WalkOptions,
@@ -62,51 +168,55 @@ async fn walk(
             message: "ZooKeeper's own znodes are not snapshotted".into(),
         });
     }
-    let mut frontier = vec![opts.root.clone()];
-    while !frontier.is_empty() {
-        // Moved, not copied, into batches: a wide level's paths are held once.
-        let mut level = std::mem::take(&mut frontier).into_iter();
-        let batches = std::iter::from_fn(move || {
-            let batch: Vec<String> = level.by_ref().take(WALK_BATCH).collect();
-            (!batch.is_empty()).then_some(batch)
-        });
-        let mut level = stream::iter(batches).map(|batch| read_batch(client, batch)).buffered(MULTI_READ_IN_FLIGHT);
-        while let Some(batch) = level.next().await {
-            let mut records = Vec::new();
-            for (record, children) in batch? {
-                for c in children {
-                    let p = child_path(&record.path, &c);
-                    if p != SYSTEM_ROOT {
-                        frontier.push(p);
+    let mut work = Work { pending: vec![opts.root.clone()], ..Work::default() };
+    // Completed in the order started, so the walk's order does not depend on timing.
+    let mut jobs: FuturesOrdered<Job<'_>> = FuturesOrdered::new();
+    loop {
+        while let Some((parents, announced)) = work.next_list() {
+            jobs.push_back(Box::pin(async move { Ok(Done::Listed(list_children(client, parents).await?, announced)) }));
+        }
+        while let Some(batch) = work.next_read() {
+            jobs.push_back(Box::pin(async move { Ok(Done::Read(read_batch(client, batch).await?)) }));
+        }
+        let Some(done) = jobs.next().await else { break };
+        match done? {
+            Done::Read(read) => {
+                let mut records = Vec::with_capacity(read.len());
+                let mut parents = Vec::new();
+                for record in read {
+                    if record.stat.num_children > 0 {
+                        parents.push((record.path.clone(), record.stat.num_children as usize));
+                    }
+                    if record.mode != ZnodeMode::Ephemeral || opts.include_ephemeral {
+                        records.push(record);
                     }
                 }
-                if record.mode != ZnodeMode::Ephemeral || opts.include_ephemeral {
-                    records.push(record);
+                // Their children are listed only after the records are delivered.
+                if !records.is_empty() && tx.send(Ok(records)).await.is_err() {
+                    return Ok(()); // the consumer is gone
                 }
+                work.read(parents);
             }
-            if !records.is_empty() && tx.send(Ok(records)).await.is_err() {
-                return Ok(()); // the consumer is gone
-            }
+            Done::Listed(listed, announced) => work.listed(listed, announced),
         }
     }
     Ok(())
 }
 
-type Read = (ZnodeRecord, Vec<String>);
-
-/// Data, children and ACL of a batch. A znode deleted meanwhile is left out; a request the
-/// server refuses as a whole (a reply too big) is split in halves down to single znodes.
-fn read_batch(
-    client: &Client,
-    batch: Vec<String>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Read>, WalkError>> + Send + '_>> {
+/// Data and ACL of a batch, in its order; the ACL reads go out with the multi-read. A znode
+/// deleted meanwhile is left out; a request the server refuses as a whole (a reply too big) is
+/// split in halves down to single znodes.
+fn read_batch(client: &Client, batch: Vec<String>) -> Pending<'_, Vec<ZnodeRecord>> {
     Box::pin(async move {
         let mut reader = client.new_multi_reader();
         for p in &batch {
             reader.add_get_data(p).map_err(|e| error(p, &e))?;
-            reader.add_get_children(p).map_err(|e| error(p, &e))?;
         }
-        let results = match reader.commit().await {
+        // Both are sent before either is awaited.
+        let data = reader.commit();
+        let acls = futures::future::join_all(batch.iter().map(|p| client.get_acl(p)));
+        let (results, acls) = futures::join!(data, acls);
+        let results = match results {
             Ok(r) => r,
             Err(e) if is_transient(&e) || batch.len() == 1 => return Err(error(&batch[0], &e)),
             Err(_) => {
@@ -116,34 +226,64 @@ fn read_batch(
                 return Ok(out);
             }
         };
-        let mut read = Vec::with_capacity(batch.len());
-        let mut it = results.into_iter();
-        for path in batch {
-            let (Some(d), Some(c)) = (it.next(), it.next()) else { break };
-            match (d, c) {
-                (MultiReadResult::Data { data, stat }, MultiReadResult::Children { mut children }) => {
-                    children.sort_unstable();
-                    read.push((path, NodeStat::from(&stat), data, children));
-                }
-                (MultiReadResult::Error { err: ZkError::NoNode }, _)
-                | (_, MultiReadResult::Error { err: ZkError::NoNode }) => {}
-                (MultiReadResult::Error { err }, _) | (_, MultiReadResult::Error { err }) => {
-                    return Err(error(&path, &err))
-                }
+        let mut out = Vec::with_capacity(batch.len());
+        // Consecutive znodes mostly share an ACL: converted once per run.
+        let mut last_acl: Option<(Vec<zookeeper_client::Acl>, Vec<AclEntry>)> = None;
+        for ((path, result), acl) in batch.into_iter().zip(results).zip(acls) {
+            let (data, stat) = match result {
+                MultiReadResult::Data { data, stat } => (data, NodeStat::from(&stat)),
+                MultiReadResult::Error { err: ZkError::NoNode } => continue,
+                MultiReadResult::Error { err } => return Err(error(&path, &err)),
                 _ => return Err(WalkError { path, message: "unexpected reply to a multi-read".into() }),
-            }
-        }
-        // ACLs: one request each, all sent at once on the session's connection.
-        let acls = futures::future::join_all(read.iter().map(|(path, ..)| client.get_acl(path))).await;
-        let mut out = Vec::with_capacity(read.len());
-        for ((path, stat, data, children), acl) in read.into_iter().zip(acls) {
+            };
             let acl = match acl {
-                Ok((acl, _)) => acl.iter().map(acl_entry).collect(),
+                Ok((acl, _)) => match &last_acl {
+                    Some((raw, entries)) if *raw == acl => entries.clone(),
+                    _ => {
+                        let entries: Vec<AclEntry> = acl.iter().map(acl_entry).collect();
+                        last_acl = Some((acl, entries.clone()));
+                        entries
+                    }
+                },
                 Err(ZkError::NoNode) => continue,
                 Err(e) => return Err(error(&path, &e)),
             };
             let mode = ZnodeMode::of(&path, &stat);
-            out.push((ZnodeRecord { path, data, stat, acl, mode }, children));
+            out.push(ZnodeRecord { path, data, stat, acl, mode });
+        }
+        Ok(out)
+    })
+}
+
+/// The children of `parents` (sorted), parent by parent; a parent deleted meanwhile is left
+/// out. Split in halves like [`read_batch`] when the server refuses the whole request.
+fn list_children(client: &Client, parents: Vec<String>) -> Pending<'_, Vec<(String, Vec<String>)>> {
+    Box::pin(async move {
+        let mut reader = client.new_multi_reader();
+        for p in &parents {
+            reader.add_get_children(p).map_err(|e| error(p, &e))?;
+        }
+        let results = match reader.commit().await {
+            Ok(r) => r,
+            Err(e) if is_transient(&e) || parents.len() == 1 => return Err(error(&parents[0], &e)),
+            Err(_) => {
+                let (a, b) = parents.split_at(parents.len() / 2);
+                let mut out = list_children(client, a.to_vec()).await?;
+                out.extend(list_children(client, b.to_vec()).await?);
+                return Ok(out);
+            }
+        };
+        let mut out = Vec::with_capacity(parents.len());
+        for (path, result) in parents.into_iter().zip(results) {
+            match result {
+                MultiReadResult::Children { mut children } => {
+                    children.sort_unstable();
+                    out.push((path, children));
+                }
+                MultiReadResult::Error { err: ZkError::NoNode } => {}
+                MultiReadResult::Error { err } => return Err(error(&path, &err)),
+                _ => return Err(WalkError { path, message: "unexpected reply to a multi-read".into() }),
+            }
         }
         Ok(out)
     })
@@ -151,4 +291,116 @@ fn read_batch(
 
 fn error(path: &str, e: &ZkError) -> WalkError {
     WalkError { path: path.to_string(), message: describe_error(e) }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet, VecDeque};
+
+    use super::*;
+
+    /// Runs the walk's scheduling over a tree given as children by path, jobs completing in the
+    /// order started (as `walk` does): the paths in walk order and the most paths ever held
+    /// (queued, announced or in a read in flight).
+    fn simulate(tree: &HashMap<String, Vec<String>>, root: &str) -> (Vec<String>, usize) {
+        enum Job {
+            Read(Vec<String>),
+            List(Vec<String>, usize),
+        }
+        let mut work = Work { pending: vec![root.to_string()], ..Work::default() };
+        let mut jobs = VecDeque::new();
+        let mut order = Vec::new();
+        let mut most = 0;
+        loop {
+            while let Some((parents, announced)) = work.next_list() {
+                jobs.push_back(Job::List(parents, announced));
+            }
+            while let Some(batch) = work.next_read() {
+                jobs.push_back(Job::Read(batch));
+            }
+            let reading: usize = jobs.iter().map(|j| if let Job::Read(b) = j { b.len() } else { 0 }).sum();
+            most = most.max(work.held() + reading);
+            let Some(job) = jobs.pop_front() else { break };
+            match job {
+                Job::Read(batch) => {
+                    let parents = batch
+                        .iter()
+                        .filter_map(|p| tree.get(p).filter(|c| !c.is_empty()).map(|c| (p.clone(), c.len())))
+                        .collect();
+                    order.extend(batch);
+                    work.read(parents);
+                }
+                Job::List(parents, announced) => {
+                    let listed = parents.into_iter().map(|p| (p.clone(), tree[&p].clone())).collect();
+                    work.listed(listed, announced);
+                }
+            }
+        }
+        (order, most)
+    }
+
+    fn add(tree: &mut HashMap<String, Vec<String>>, parent: &str, child: &str) -> String {
+        tree.entry(parent.to_string()).or_default().push(child.to_string());
+        child_path(parent, child)
+    }
+
+    fn check_parents_first(order: &[String], root: &str) {
+        let mut seen = HashSet::new();
+        for p in order {
+            if p != root {
+                let parent = p.rsplit_once('/').map(|(a, _)| if a.is_empty() { "/" } else { a }).unwrap();
+                assert!(seen.contains(parent), "{p} before its parent");
+            }
+            assert!(seen.insert(p.as_str()), "{p} twice");
+        }
+    }
+
+    #[test]
+    fn the_walk_holds_a_bounded_number_of_paths_and_puts_parents_first() {
+        // 200 folders × 1,000 znodes, a deep chain with a few leaves on each level, and /zookeeper.
+        let mut tree = HashMap::new();
+        let mut all = vec!["/".to_string()];
+        for f in 0..200 {
+            let folder = add(&mut tree, "/", &format!("f{f:03}"));
+            all.push(folder.clone());
+            for n in 0..1_000 {
+                all.push(add(&mut tree, &folder, &format!("n{n:04}")));
+            }
+        }
+        let mut deep = "/".to_string();
+        for d in 0..300 {
+            for l in 0..3 {
+                all.push(add(&mut tree, &deep, &format!("leaf{l}")));
+            }
+            deep = add(&mut tree, &deep, &format!("d{d}"));
+            all.push(deep.clone());
+        }
+        add(&mut tree, "/", "zookeeper");
+        for list in tree.values_mut() {
+            list.sort();
+        }
+        let (order, most) = simulate(&tree, "/");
+        check_parents_first(&order, "/");
+        let mut got = order.clone();
+        got.sort();
+        all.sort();
+        assert_eq!(got, all, "every znode once, /zookeeper never");
+        // Bounded: the work list's limit plus one folder's children and the reads in flight.
+        assert!(most <= PENDING_PATHS + 1_000 + WALK_BATCH * READS_IN_FLIGHT, "{most} paths held");
+        assert!(most < order.len() / 5, "{} znodes, {most} held: not flat", order.len());
+    }
+
+    #[test]
+    fn one_wide_znode_holds_its_children_and_no_more() {
+        let mut tree = HashMap::new();
+        let mut n = 1;
+        for i in 0..(PENDING_PATHS + 5_000) {
+            add(&mut tree, "/wide", &format!("c{i:06}"));
+            n += 1;
+        }
+        let (order, most) = simulate(&tree, "/wide");
+        assert_eq!(order.len(), n);
+        check_parents_first(&order, "/wide");
+        assert!(most <= PENDING_PATHS + 5_000 + 1, "{most}");
+    }
 }
