@@ -98,6 +98,21 @@ pub fn overrides(args: &ConsoleArgs) -> config::Overrides {
     }
 }
 
+/// How long a command waits for ZooKeeper before giving up.
+pub const ZK_CONNECT_TIMEOUT_MS: u64 = 10_000;
+
+/// A ZooKeeper session on `connect` for a command, or an error after [`ZK_CONNECT_TIMEOUT_MS`].
+pub async fn connect_zk(connect: &str, session_timeout_ms: u64) -> anyhow::Result<zookeeper_client::Client> {
+    use anyhow::Context;
+    let connector = zookeeper_client::Client::connector()
+        .with_session_timeout(std::time::Duration::from_millis(session_timeout_ms))
+        .with_fail_eagerly();
+    tokio::time::timeout(std::time::Duration::from_millis(ZK_CONNECT_TIMEOUT_MS), connector.connect(connect))
+        .await
+        .with_context(|| format!("ZooKeeper at {connect} did not answer within {ZK_CONNECT_TIMEOUT_MS} ms"))?
+        .with_context(|| format!("connecting to ZooKeeper at {connect}"))
+}
+
 /// Writes to stdout; a closed pipe (`myzoo … | head`) is not an error worth a panic.
 pub fn out(text: &str) {
     out_bytes(text.as_bytes());

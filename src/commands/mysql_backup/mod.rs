@@ -11,14 +11,14 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use tokio_util::sync::CancellationToken;
-use zookeeper_client::Client;
 
 use crate::backup::dump::{DumpError, DumpProgress};
 use crate::backup::{Store, StoreAccess, Want};
 use crate::cli::{ConsoleArgs, MysqlBackupAction};
 use crate::config::{self, Resolved};
+
+pub(crate) use super::connect_zk;
 
 /// Exit code: the job ran and failed, or was cancelled.
 pub const EXIT_FAILED: u8 = 1;
@@ -26,8 +26,6 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_REFUSED: u8 = 2;
 /// Exit code: the store or ZooKeeper could not be reached.
 pub const EXIT_UNREACHABLE: u8 = 3;
-/// How long a command waits for ZooKeeper before giving up.
-const ZK_CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// Without a terminal, one progress line this often.
 const PROGRESS_LINE_EVERY_MS: u64 = 5_000;
 
@@ -54,15 +52,6 @@ fn store_access(r: &Resolved) -> anyhow::Result<StoreAccess> {
 
 async fn open_store(access: &StoreAccess, want: Want) -> anyhow::Result<Store> {
     Store::open(access, want).await
-}
-
-async fn connect_zk(connect: &str, session_timeout_ms: u64) -> anyhow::Result<Client> {
-    let connector =
-        Client::connector().with_session_timeout(Duration::from_millis(session_timeout_ms)).with_fail_eagerly();
-    tokio::time::timeout(Duration::from_millis(ZK_CONNECT_TIMEOUT_MS), connector.connect(connect))
-        .await
-        .with_context(|| format!("ZooKeeper at {connect} did not answer within {ZK_CONNECT_TIMEOUT_MS} ms"))?
-        .with_context(|| format!("connecting to ZooKeeper at {connect}"))
 }
 
 /// A token cancelled by Ctrl-C or SIGTERM.

@@ -14,12 +14,11 @@ mod show;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
-use zookeeper_client::Client;
-
 use crate::backup::{Store, StoreAccess, Want};
 use crate::cli::{ConsoleArgs, ZkBackupAction};
 use crate::config::{self, Resolved};
+
+pub(crate) use super::connect_zk;
 
 /// Exit code: the job ran and failed.
 pub const EXIT_FAILED: u8 = 1;
@@ -27,8 +26,6 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_REFUSED: u8 = 2;
 /// Exit code: the store or ZooKeeper could not be reached.
 pub const EXIT_UNREACHABLE: u8 = 3;
-/// How long a command waits for ZooKeeper before giving up.
-const ZK_CONNECT_TIMEOUT_MS: u64 = 10_000;
 
 pub fn run(rt: &tokio::runtime::Runtime, console: &ConsoleArgs, action: ZkBackupAction) -> anyhow::Result<ExitCode> {
     crate::logging::to_stderr();
@@ -62,16 +59,6 @@ pub fn resolved(console: &ConsoleArgs) -> anyhow::Result<Resolved> {
 pub async fn open_store(r: &Resolved, want: Want) -> anyhow::Result<Store> {
     let access = StoreAccess::from_profile(r.backup_store.as_ref())?;
     Store::open(&access, want).await
-}
-
-/// A ZooKeeper session on `connect`, or an error after [`ZK_CONNECT_TIMEOUT_MS`].
-pub async fn connect_zk(connect: &str, session_timeout_ms: u64) -> anyhow::Result<Client> {
-    let connector =
-        Client::connector().with_session_timeout(Duration::from_millis(session_timeout_ms)).with_fail_eagerly();
-    tokio::time::timeout(Duration::from_millis(ZK_CONNECT_TIMEOUT_MS), connector.connect(connect))
-        .await
-        .with_context(|| format!("ZooKeeper at {connect} did not answer within {ZK_CONNECT_TIMEOUT_MS} ms"))?
-        .with_context(|| format!("connecting to ZooKeeper at {connect}"))
 }
 
 /// The store opened for `want`, or the exit code after saying on stderr why it is unreachable
