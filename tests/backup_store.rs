@@ -33,6 +33,8 @@ async fn snapshot_rows_round_trip_replicate_and_are_checked() {
     // Before any backup, a reader is told there is nothing yet.
     let err = Store::open(&access, Want::Read).await.err().expect("no tables yet");
     assert!(format!("{err:#}").contains("no backup was ever taken"), "{err:#}");
+    // A typed answer, so the console and `list` show an empty store, not an unreachable one.
+    assert!(err.downcast_ref::<myzoo::backup::store::NoBackupsYet>().is_some(), "{err:#}");
 
     let mut store = Store::open(&access, Want::Write).await.unwrap();
     let primary = &sb.status.mysql[0];

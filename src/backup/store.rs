@@ -98,6 +98,19 @@ fn valid_identifier(name: &str) -> bool {
     !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// MySQL's "unknown database" and "no such table" error codes.
+const ER_BAD_DB_ERROR: u16 = 1049;
+const ER_NO_SUCH_TABLE: u16 = 1146;
+
+/// A store read before any backup was written to it: not a failure, an empty store (the first
+/// write creates the database and its tables).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{host}: no backup was ever taken (the backup store's database {database} does not exist yet)")]
+pub struct NoBackupsYet {
+    pub host: String,
+    pub database: String,
+}
+
 /// What the caller will do with the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Want {
@@ -249,12 +262,13 @@ impl Store {
                 .await
                 .with_context(|| format!("{}: creating the database {db}", self.host))?;
         }
-        self.conn.query_drop(format!("USE `{db}`")).await.with_context(|| {
-            format!(
-                "{}: the backup store's database {db} is missing or not ours (no backup was ever taken?)",
-                self.host
-            )
-        })?;
+        match self.conn.query_drop(format!("USE `{db}`")).await {
+            Ok(()) => {}
+            Err(mysql_async::Error::Server(e)) if e.code == ER_BAD_DB_ERROR => {
+                return Err(NoBackupsYet { host: self.host.clone(), database: db }.into())
+            }
+            Err(e) => return Err(e).with_context(|| format!("{}: USE {db}", self.host)),
+        }
         if want == Want::Write {
             for ddl in TABLES {
                 self.conn
@@ -267,10 +281,13 @@ impl Store {
                 .await
                 .context("recording the store's version")?;
         }
-        let version: Option<u32> =
-            self.conn.query_first("SELECT version FROM store_version WHERE id = 1").await.with_context(|| {
-                format!("{}: the backup store in {db} has no tables yet (no backup was ever taken)", self.host)
-            })?;
+        let version: Option<u32> = match self.conn.query_first("SELECT version FROM store_version WHERE id = 1").await {
+            Ok(v) => v,
+            Err(mysql_async::Error::Server(e)) if e.code == ER_NO_SUCH_TABLE => {
+                return Err(NoBackupsYet { host: self.host.clone(), database: db }.into())
+            }
+            Err(e) => return Err(e).with_context(|| format!("{}: reading the store's version", self.host)),
+        };
         match version {
             Some(v) if v > STORE_VERSION => {
                 bail!("the backup store in {db} has layout {v}, newer than this myzoo's {STORE_VERSION}: upgrade myzoo")

@@ -148,7 +148,22 @@ impl Throttled {
 }
 
 async fn list(access: &StoreAccess, cluster: Option<String>) -> anyhow::Result<Listing> {
-    let mut store = Store::open(access, Want::Read).await?;
+    let mut store = match Store::open(access, Want::Read).await {
+        Ok(s) => s,
+        // Nothing was ever backed up: an empty store, not an unreachable one.
+        Err(e) => match e.downcast_ref::<crate::backup::store::NoBackupsYet>() {
+            Some(empty) => {
+                return Ok(Listing {
+                    server: empty.host.clone(),
+                    database: empty.database.clone(),
+                    writable: false,
+                    snapshots: Vec::new(),
+                    dumps: cluster.map(|_| Ok(Vec::new())),
+                })
+            }
+            None => return Err(e),
+        },
+    };
     let snapshots = store.snapshots().await?;
     let dumps = match cluster {
         None => None,

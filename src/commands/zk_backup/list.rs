@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::{failed, resolved, store_or_exit};
+use super::{failed, resolved};
 use crate::backup::{snapshot, SnapshotMeta, Want};
 use crate::cli::ConsoleArgs;
 use crate::commands::out;
@@ -10,13 +10,17 @@ use crate::zk::format::{human_bytes, utc_timestamp};
 
 pub async fn run(console: &ConsoleArgs, json: bool) -> anyhow::Result<ExitCode> {
     let r = resolved(console)?;
-    let mut store = match store_or_exit(&r, Want::Read).await {
-        Ok(s) => s,
-        Err(code) => return Ok(code),
-    };
-    let list = match snapshot::list(&mut store).await {
-        Ok(l) => l,
-        Err(e) => return Ok(failed(&e)),
+    let list = match super::open_store(&r, Want::Read).await {
+        Ok(mut store) => match snapshot::list(&mut store).await {
+            Ok(l) => l,
+            Err(e) => return Ok(failed(&e)),
+        },
+        // Nothing was ever backed up: an empty list, not an unreachable store.
+        Err(e) if e.downcast_ref::<crate::backup::store::NoBackupsYet>().is_some() => Vec::new(),
+        Err(e) => {
+            eprintln!("myzoo: the backup store could not be used: {e:#}");
+            return Ok(ExitCode::from(super::EXIT_UNREACHABLE));
+        }
     };
     if json {
         out(&format!("{}\n", serde_json::to_string_pretty(&list)?));
