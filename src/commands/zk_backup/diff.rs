@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use super::{connect_zk, open_store, resolved, EXIT_REFUSED, EXIT_UNREACHABLE};
+use super::{connect_zk, resolved, store_or_exit, EXIT_REFUSED, EXIT_UNREACHABLE};
 use crate::backup::diff::{self, Against, DataChange, DiffReport};
 use crate::backup::Want;
 use crate::cli::ConsoleArgs;
@@ -18,12 +18,9 @@ pub async fn run(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let r = resolved(console)?;
-    let mut store = match open_store(&r, Want::Read).await {
+    let mut store = match store_or_exit(&r, Want::Read).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("myzoo: backup store: {e:#}");
-            return Ok(ExitCode::from(EXIT_UNREACHABLE));
-        }
+        Err(code) => return Ok(code),
     };
     let client = match against {
         Some(_) => None,

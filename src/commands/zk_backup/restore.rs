@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{connect_zk, open_store, resolved, EXIT_FAILED, EXIT_REFUSED, EXIT_UNREACHABLE};
+use super::{connect_zk, resolved, store_or_exit, EXIT_FAILED, EXIT_REFUSED, EXIT_UNREACHABLE};
 use crate::backup::restore::{self, Action, Policy, Refused, RestoreOptions, RestoreReport};
 use crate::backup::{Progress, Want};
 use crate::cli::{ConsoleArgs, RestorePolicyArg};
@@ -45,12 +45,9 @@ fn policy(p: RestorePolicyArg) -> Policy {
 
 pub async fn run(console: &ConsoleArgs, args: Args) -> anyhow::Result<ExitCode> {
     let r = resolved(console)?;
-    let mut store = match open_store(&r, Want::Read).await {
+    let mut store = match store_or_exit(&r, Want::Read).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("myzoo: backup store: {e:#}");
-            return Ok(ExitCode::from(EXIT_UNREACHABLE));
-        }
+        Err(code) => return Ok(code),
     };
     let connect = args.to_zk.clone().unwrap_or_else(|| r.connect.clone());
     let client = match connect_zk(&connect, r.session_timeout_ms).await {

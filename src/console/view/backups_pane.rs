@@ -2,7 +2,7 @@
 //! job with its progress bar, the snapshots table, and below it the cluster's MySQL dumps —
 //! or, when one is open, a diff or a restore plan (scrollable). Pure: state in, cells out.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
@@ -174,18 +174,7 @@ fn fitted_table<'a>(
     rows: Vec<(bool, Vec<String>, Style)>,
     state_col: usize,
 ) -> Table<'a> {
-    let last = titles.len() - 1;
-    let widths: Vec<Constraint> = titles
-        .iter()
-        .enumerate()
-        .map(|(c, title)| {
-            if c == last {
-                return Constraint::Min(4);
-            }
-            let w = rows.iter().map(|(_, cells, _)| cells[c].chars().count()).max().unwrap_or(0);
-            Constraint::Length(u16::try_from(w.max(title.chars().count())).unwrap_or(u16::MAX))
-        })
-        .collect();
+    let widths = super::fit_widths(titles, rows.iter().map(|(_, cells, _)| cells.as_slice()), 4);
     let header = Row::new(titles.iter().map(|s| Cell::from(*s))).style(t.title);
     let selected = t.selected;
     let rows = rows.into_iter().map(move |(sel, cells, style)| {

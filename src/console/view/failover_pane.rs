@@ -3,7 +3,7 @@
 //! warnings, the write-block window, then candidates with their reasons, positions, steps),
 //! and the history table at the bottom.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
@@ -285,18 +285,7 @@ fn draw_history(frame: &mut Frame<'_>, t: &Theme, view: &FailoverView, area: Rec
             }
         })
         .collect();
-    let last = titles.len() - 1;
-    let widths: Vec<Constraint> = titles
-        .iter()
-        .enumerate()
-        .map(|(c, title)| {
-            if c == last {
-                return Constraint::Min(8);
-            }
-            let w = shown.iter().map(|(_, cells, _)| cells[c].chars().count()).max().unwrap_or(0);
-            Constraint::Length(u16::try_from(w.max(title.chars().count())).unwrap_or(u16::MAX))
-        })
-        .collect();
+    let widths = super::fit_widths(&titles, shown.iter().map(|(_, cells, _)| cells.as_slice()), 8);
     let header = Row::new(titles.iter().map(|s| Cell::from(*s))).style(t.title);
     let rows = shown.into_iter().map(|(i, cells, state_style)| {
         let row = Row::new(cells.into_iter().enumerate().map(|(c, text)| {

@@ -93,3 +93,25 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         o.draw(frame, app, size, areas.body);
     }
 }
+
+/// Column widths for a table whose last column takes what is left (at least `last_min`) and
+/// whose other columns fit their title and widest cell.
+pub(crate) fn fit_widths<'a>(
+    titles: &[&str],
+    rows: impl Iterator<Item = &'a [String]> + Clone,
+    last_min: u16,
+) -> Vec<ratatui::layout::Constraint> {
+    use ratatui::layout::Constraint;
+    let last = titles.len().saturating_sub(1);
+    titles
+        .iter()
+        .enumerate()
+        .map(|(c, title)| {
+            if c == last {
+                return Constraint::Min(last_min);
+            }
+            let w = rows.clone().map(|cells| cells.get(c).map_or(0, |s| s.chars().count())).max().unwrap_or(0);
+            Constraint::Length(u16::try_from(w.max(title.chars().count())).unwrap_or(u16::MAX))
+        })
+        .collect()
+}
