@@ -57,6 +57,33 @@ async fn changes_by_another_client_appear_without_input() {
     h.shutdown().await;
 }
 
+/// A znode created with a child and deleted at once, many times over: the reads the creation
+/// queued (issued before the deletion, answered after it) must never bring it back. The watch
+/// once sent deletions ahead of reads queued earlier, and a late read re-added the znode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_create_and_delete_never_leaves_a_ghost() {
+    let sb = common::Sandbox::zk_only().await;
+    let mut h = Headless::start(common::app_opts((120, 40), "/"), sb.session(Duration::from_secs(10))).unwrap();
+    assert!(h.pump_until(WAIT, root_loaded_app).await, "root never loaded");
+    let other = Client::connect(&sb.zk()).await.unwrap();
+    let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    for round in 0..40 {
+        let path = format!("/ghost{round}");
+        other.create(&path, b"x", &persistent).await.unwrap();
+        other.create(&format!("{path}/child"), b"y", &persistent).await.unwrap();
+        other.delete(&format!("{path}/child"), None).await.unwrap();
+        other.delete(&path, None).await.unwrap();
+    }
+    // A marker created last: once it is shown, every earlier notification has been handled.
+    other.create("/marker", b"", &persistent).await.unwrap();
+    assert!(h.pump_until(WAIT, |a| a.tree().node("/marker").is_some()).await, "marker never appeared");
+    let _ = h.pump_until(Duration::from_millis(300), |_| false).await;
+    let ghosts: Vec<String> =
+        h.app.tree().rows().iter().map(|r| r.path.clone()).filter(|p| p.starts_with("/ghost")).collect();
+    assert!(ghosts.is_empty(), "deleted znodes still shown: {ghosts:?}");
+    h.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreadable_znodes_show_noauth_in_place() {
     let sb = common::Sandbox::zk_only().await;

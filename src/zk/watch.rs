@@ -3,6 +3,8 @@
 //! Each notification is turned into data: the changed znode is read (pipelined, in order) and
 //! sent as [`ZkEvent::Node`]; a deletion is sent as [`ZkEvent::Deleted`]. Creations and
 //! deletions also re-read the parent, whose stat (children count, cversion) changed.
+//! Deletions wait in the same ordered queue as the reads: a read issued before a deletion but
+//! answered after it must reach the console first, or it would bring the deleted znode back.
 //!
 //! Reads are only made for znodes somebody shows: the console publishes an [`Interest`] (the
 //! znodes whose children it has loaded, and path prefixes such as the cluster on screen), so a
@@ -12,6 +14,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{FuturesOrdered, StreamExt};
 use tokio_util::sync::CancellationToken;
 use zookeeper_client::{AddWatchMode, Client, Error as ZkError, EventType, SessionState};
@@ -134,7 +137,7 @@ pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: 
             return;
         }
     };
-    let mut pending = FuturesOrdered::new();
+    let mut pending: FuturesOrdered<BoxFuture<'static, ZkEvent>> = FuturesOrdered::new();
     let mut heard = Heard::default();
     let mut touches = Touches::default();
     let mut disconnected = false;
@@ -169,24 +172,24 @@ pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: 
                         _ => {}
                     },
                     EventType::NodeDeleted => {
-                        sink(ZkEvent::Deleted { path: ev.path.clone() });
+                        pending.push_back(futures::future::ready(ZkEvent::Deleted { path: ev.path.clone() }).boxed());
                         let parent = parent_path(&ev.path);
                         if wanted(&filter, parent) {
-                            pending.push_back(read(&client, parent.to_string()));
+                            pending.push_back(read(&client, parent.to_string()).boxed());
                         }
                     }
                     EventType::NodeCreated => {
                         if wanted(&filter, &ev.path) {
-                            pending.push_back(read(&client, ev.path.clone()));
+                            pending.push_back(read(&client, ev.path.clone()).boxed());
                         }
                         let parent = parent_path(&ev.path);
                         if wanted(&filter, parent) {
-                            pending.push_back(read(&client, parent.to_string()));
+                            pending.push_back(read(&client, parent.to_string()).boxed());
                         }
                     }
                     EventType::NodeDataChanged | EventType::NodeChildrenChanged => {
                         if wanted(&filter, &ev.path) {
-                            pending.push_back(read(&client, ev.path.clone()));
+                            pending.push_back(read(&client, ev.path.clone()).boxed());
                         }
                     }
                 }
