@@ -361,7 +361,7 @@ async fn bench_watch(zk: &str) {
     let client = Client::connect(zk).await.unwrap();
     let create = CreateMode::Persistent.with_acls(Acls::anyone_all());
     let _ = client.create("/latency", &json_data(0), &create).await;
-    let session = SessionConfig { connect: zk.into(), session_timeout: Duration::from_secs(10) };
+    let session = SessionConfig::new(zk, Duration::from_secs(10));
     let mut h = Headless::start(opts((200, 60), "/bench/big"), session).unwrap();
     let loaded = |a: &App| {
         a.tree().node("/bench/big").and_then(|n| n.children.as_ref()).is_some_and(|c| c.len() == BIG_CHILDREN)

@@ -241,6 +241,13 @@ pub struct Resolved {
     pub backup_store: Option<BackupStoreConfig>,
 }
 
+impl Resolved {
+    /// How this profile reaches ZooKeeper.
+    pub fn zk(&self) -> crate::zk::ZkAccess {
+        crate::zk::ZkAccess::new(self.connect.clone(), std::time::Duration::from_millis(self.session_timeout_ms))
+    }
+}
+
 /// Where switchover, failover and rejoin find their MySQL account: a user and files holding
 /// passwords, never the passwords themselves (they would end up in shell history and `ps`).
 #[derive(Debug, Clone, Default, PartialEq)]

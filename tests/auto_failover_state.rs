@@ -171,10 +171,7 @@ async fn the_console_follows_the_coordinator_and_ack_writes_acked_ms() {
     let connect = sb.chroot("console").await;
     let zk = Client::connect(&connect).await.unwrap();
     let paths = seed(&zk).await;
-    let session = |connect: &str| myzoo::zk::session::SessionConfig {
-        connect: connect.to_string(),
-        session_timeout: Duration::from_secs(10),
-    };
+    let session = |connect: &str| myzoo::zk::ZkAccess::new(connect, Duration::from_secs(10));
     let mut h = Headless::start(common::app_opts((120, 40), "/myzoo"), session(&connect)).unwrap();
     wait_screen(&mut h, "automatic failover on — no coordinator").await;
     assert!(h.screen().lines().next().unwrap().contains("auto-failover: no coordinator"), "{}", h.screen());

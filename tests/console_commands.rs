@@ -73,7 +73,7 @@ async fn clusters_are_chosen_by_name_and_cycled_with_brackets() {
         let config = serde_json::json!({"schema": 1, "name": name, "tier": tier, "nodes": []});
         zk.create(&format!("/myzoo/clusters/{name}/config"), config.to_string().as_bytes(), &persistent).await.unwrap();
     }
-    let session = myzoo::zk::session::SessionConfig { connect, session_timeout: Duration::from_secs(10) };
+    let session = myzoo::zk::ZkAccess::new(connect, Duration::from_secs(10));
     let mut h = Headless::start(common::app_opts((120, 40), "/myzoo"), session).unwrap();
 
     // Several clusters: the console opens on the overview; `enter` on its first row (all are
@@ -123,7 +123,7 @@ fn theme_header(name: &str) -> (Color, Color) {
 async fn theme_switches_live_and_an_unknown_theme_is_refused() {
     let sb = common::Sandbox::shared_zk_only().await;
     let connect = sb.chroot("theme").await;
-    let session = myzoo::zk::session::SessionConfig { connect, session_timeout: Duration::from_secs(10) };
+    let session = myzoo::zk::ZkAccess::new(connect, Duration::from_secs(10));
     let mut h = Headless::start(common::app_opts((120, 40), "/"), session).unwrap();
     assert!(h.pump_until(WAIT, |a| a.tree().node("/").is_some_and(|n| n.children.is_some())).await, "root never read");
     h.draw();

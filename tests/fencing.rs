@@ -238,8 +238,7 @@ fn in_process_agent(fx: &Fixture, connect: String) -> AgentConfig {
     let session_timeout = Duration::from_millis(SESSION_TIMEOUT_MS);
     AgentConfig {
         publisher: PublisherConfig {
-            connect,
-            session_timeout,
+            zk: myzoo::zk::ZkAccess::new(connect, session_timeout),
             paths: fx.paths.clone(),
             node: "db1".into(),
             heartbeat: Duration::from_millis(5_000),
@@ -281,7 +280,7 @@ async fn cut_off_primary(cut: Cut) {
     let upstream: SocketAddr = fx.sb.zk().parse().expect("a single ZooKeeper address");
     let proxy = Proxy::start(upstream, cut).await;
     let cfg = in_process_agent(&fx, proxy.connect_string());
-    let session_timeout = cfg.publisher.session_timeout;
+    let session_timeout = cfg.publisher.zk.session_timeout;
     let lease = cfg.lease.expect("a lease");
     let cancel = CancellationToken::new();
     let agent = tokio::spawn(myzoo::agent::run_agent(cfg, cancel.clone()));

@@ -18,6 +18,7 @@ use crate::cluster::config::PrimaryRecord;
 use crate::cluster::status::NodeStatus;
 use crate::cluster::ClusterPaths;
 use crate::zk::session::{RECONNECT_BACKOFF_MAX_MS, RECONNECT_BACKOFF_MIN_MS};
+use crate::zk::ZkAccess;
 
 /// Longest a single ZooKeeper request may take before it counts as failed and is retried.
 pub const ZK_REQUEST_TIMEOUT_MS: u64 = 3_000;
@@ -30,8 +31,7 @@ pub const CLOSE_TIMEOUT_MS: u64 = 2_000;
 /// Where to publish.
 #[derive(Debug, Clone)]
 pub struct PublisherConfig {
-    pub connect: String,
-    pub session_timeout: Duration,
+    pub zk: ZkAccess,
     pub paths: ClusterPaths,
     pub node: String,
     /// Re-publish at least this often.
@@ -126,9 +126,8 @@ fn set_link(link_tx: &watch::Sender<Link>, client: Option<Client>, connected: bo
 /// Connects with back-off; `None` when the agent is stopping.
 async fn connect(cfg: &PublisherConfig, cancel: &CancellationToken, backoff: &mut Duration) -> Option<Client> {
     loop {
-        let connector = Client::connector().with_session_timeout(cfg.session_timeout);
         // Bounded: with every server refusing, the client would otherwise keep cycling.
-        let attempt = tokio::time::timeout(cfg.session_timeout.max(request_timeout()), connector.connect(&cfg.connect));
+        let attempt = tokio::time::timeout(cfg.zk.session_timeout.max(request_timeout()), cfg.zk.connect());
         let result = tokio::select! {
             _ = cancel.cancelled() => return None,
             r = attempt => r,
@@ -136,11 +135,11 @@ async fn connect(cfg: &PublisherConfig, cancel: &CancellationToken, backoff: &mu
         match result {
             Ok(Ok(client)) => {
                 *backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
-                tracing::info!(session = %client.session_id(), connect = %cfg.connect, "ZooKeeper session established");
+                tracing::info!(session = %client.session_id(), connect = %cfg.zk.connect, "ZooKeeper session established");
                 return Some(client);
             }
-            Ok(Err(e)) => tracing::warn!(connect = %cfg.connect, "ZooKeeper connect failed: {e}"),
-            Err(_) => tracing::warn!(connect = %cfg.connect, "ZooKeeper connect timed out"),
+            Ok(Err(e)) => tracing::warn!(connect = %cfg.zk.connect, "ZooKeeper connect failed: {e}"),
+            Err(_) => tracing::warn!(connect = %cfg.zk.connect, "ZooKeeper connect timed out"),
         }
         tokio::select! {
             _ = cancel.cancelled() => return None,

@@ -14,6 +14,7 @@ use super::health::ClusterSnapshot;
 use super::snapshot::read_cluster;
 use super::ClusterPaths;
 use crate::zk::session::{RECONNECT_BACKOFF_MAX_MS, RECONNECT_BACKOFF_MIN_MS};
+use crate::zk::ZkAccess;
 
 /// After the first notification, wait this long for the rest of its burst (the agents publish at
 /// the same wall-clock moments) and read the cluster once for all of them.
@@ -24,8 +25,7 @@ const RETRY_MS: u64 = 1_000;
 /// Where and what to follow; `connect` and `session_timeout` open a new session after expiry.
 #[derive(Debug, Clone)]
 pub struct FollowOptions {
-    pub connect: String,
-    pub session_timeout: Duration,
+    pub zk: ZkAccess,
     pub root: String,
     pub cluster: String,
 }
@@ -46,19 +46,18 @@ pub async fn follow(
         let current = match client.take() {
             Some(c) => c,
             None => {
-                let connector = Client::connector().with_session_timeout(opts.session_timeout);
                 let connected = tokio::select! {
                     _ = cancel.cancelled() => return,
-                    r = connector.connect(&opts.connect) => r,
+                    r = opts.zk.connect() => r,
                 };
                 match connected {
                     Ok(c) => {
-                        tracing::info!(connect = %opts.connect, "new ZooKeeper session; re-reading {}", opts.cluster);
+                        tracing::info!(connect = %opts.zk.connect, "new ZooKeeper session; re-reading {}", opts.cluster);
                         backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
                         c
                     }
                     Err(e) => {
-                        tracing::warn!(connect = %opts.connect, "ZooKeeper connect failed: {e}");
+                        tracing::warn!(connect = %opts.zk.connect, "ZooKeeper connect failed: {e}");
                         if !pause(&cancel, backoff).await {
                             return;
                         }

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use zookeeper_client::Client;
 
 use super::out;
 use crate::agent::coordinator;
@@ -26,9 +25,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: &ConsoleArgs, cluster: String) ->
         return Ok(ExitCode::from(super::zk::EXIT_READ_ONLY));
     }
     rt.block_on(async {
-        let connector =
-            Client::connector().with_session_timeout(Duration::from_millis(r.session_timeout_ms)).with_fail_eagerly();
-        let client = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connector.connect(&r.connect))
+        let client = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), r.zk().connect_eagerly())
             .await
             .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))?
             .with_context(|| format!("connecting to ZooKeeper at {}", r.connect))?;

@@ -53,8 +53,7 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
     });
     let cfg = AgentConfig {
         publisher: PublisherConfig {
-            connect: resolved.connect,
-            session_timeout,
+            zk: resolved.zk(),
             paths,
             node: args.node,
             heartbeat: Duration::from_millis(args.heartbeat_ms),

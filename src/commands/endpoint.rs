@@ -60,12 +60,8 @@ async fn first_read(args: &ConsoleArgs, cluster: &str) -> anyhow::Result<(Resolv
     let read = async {
         // Fail eagerly: once every server has refused, stop rather than cycle through them again
         // until the session timeout.
-        let client = Client::connector()
-            .with_session_timeout(Duration::from_millis(r.session_timeout_ms))
-            .with_fail_eagerly()
-            .connect(&r.connect)
-            .await
-            .with_context(|| format!("cannot connect to ZooKeeper at {}", r.connect))?;
+        let client =
+            r.zk().connect_eagerly().await.with_context(|| format!("cannot connect to ZooKeeper at {}", r.connect))?;
         let snap = read_cluster(&client, &r.root, cluster).await?;
         anyhow::Ok((client, snap))
     };
@@ -111,12 +107,7 @@ async fn watch_mode(args: &ConsoleArgs, cluster: &str, role: EndpointRole, json:
         Ok(found) => found,
         Err(e) => return unreachable(&e),
     };
-    let opts = FollowOptions {
-        connect: r.connect.clone(),
-        session_timeout: Duration::from_millis(r.session_timeout_ms),
-        root: r.root.clone(),
-        cluster: cluster.to_string(),
-    };
+    let opts = FollowOptions { zk: r.zk(), root: r.root.clone(), cluster: cluster.to_string() };
     let (tx, mut rx) = tokio::sync::watch::channel(snap);
     let cancel = CancellationToken::new();
     let follower = tokio::spawn(follow(opts, client, tx, cancel.clone()));

@@ -101,13 +101,11 @@ pub fn overrides(args: &ConsoleArgs) -> config::Overrides {
 /// How long a command waits for ZooKeeper before giving up.
 pub const ZK_CONNECT_TIMEOUT_MS: u64 = 10_000;
 
-/// A ZooKeeper session on `connect` for a command, or an error after [`ZK_CONNECT_TIMEOUT_MS`].
-pub async fn connect_zk(connect: &str, session_timeout_ms: u64) -> anyhow::Result<zookeeper_client::Client> {
+/// A ZooKeeper session for a command, or an error after [`ZK_CONNECT_TIMEOUT_MS`].
+pub async fn connect_zk(zk: &crate::zk::ZkAccess) -> anyhow::Result<zookeeper_client::Client> {
     use anyhow::Context;
-    let connector = zookeeper_client::Client::connector()
-        .with_session_timeout(std::time::Duration::from_millis(session_timeout_ms))
-        .with_fail_eagerly();
-    tokio::time::timeout(std::time::Duration::from_millis(ZK_CONNECT_TIMEOUT_MS), connector.connect(connect))
+    let connect = &zk.connect;
+    tokio::time::timeout(std::time::Duration::from_millis(ZK_CONNECT_TIMEOUT_MS), zk.connect_eagerly())
         .await
         .with_context(|| format!("ZooKeeper at {connect} did not answer within {ZK_CONNECT_TIMEOUT_MS} ms"))?
         .with_context(|| format!("connecting to ZooKeeper at {connect}"))

@@ -14,7 +14,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context;
-use zookeeper_client::Client;
 
 use super::out;
 use crate::failover::journal::{OpState, Record, StepState};
@@ -113,9 +112,7 @@ pub async fn connect_operator(args: &OperationArgs) -> anyhow::Result<Operator> 
     overrides.mysql = args.mysql.clone();
     let r = config::resolve(&overrides)?;
     let creds = config::operation_credentials(&r.mysql, "repl")?;
-    let connector =
-        Client::connector().with_session_timeout(Duration::from_millis(r.session_timeout_ms)).with_fail_eagerly();
-    let client = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connector.connect(&r.connect))
+    let client = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), r.zk().connect_eagerly())
         .await
         .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))?
         .with_context(|| format!("connecting to ZooKeeper at {}", r.connect))?;

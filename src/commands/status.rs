@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use zookeeper_client::Client;
 
 use super::out;
 use crate::cli::ConsoleArgs;
@@ -56,12 +55,8 @@ async fn check(args: &ConsoleArgs, cluster: Option<&str>) -> anyhow::Result<Vec<
     let read = async {
         // Fail eagerly: once every server has refused, stop rather than cycle through them
         // again until the session timeout.
-        let client = Client::connector()
-            .with_session_timeout(Duration::from_millis(r.session_timeout_ms))
-            .with_fail_eagerly()
-            .connect(&r.connect)
-            .await
-            .with_context(|| format!("cannot connect to ZooKeeper at {}", r.connect))?;
+        let client =
+            r.zk().connect_eagerly().await.with_context(|| format!("cannot connect to ZooKeeper at {}", r.connect))?;
         report::collect(&client, &r.root, cluster).await
     };
     tokio::time::timeout(Duration::from_millis(ANSWER_TIMEOUT_MS), read)

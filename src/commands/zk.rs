@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::json;
-use zookeeper_client::Client;
 
 use super::{out, out_bytes};
 use crate::cli::{ConsoleArgs, DataArgs, ModeArg, VersionArgs, ZkAction};
@@ -56,9 +55,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: &ConsoleArgs, action: ZkAction) -
     let is_find = matches!(action, ZkAction::Find { .. });
     rt.block_on(async {
         // Give up at once when every server refuses, instead of cycling until the timeout.
-        let connector =
-            Client::connector().with_session_timeout(Duration::from_millis(r.session_timeout_ms)).with_fail_eagerly();
-        let connected = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connector.connect(&r.connect))
+        let connected = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), r.zk().connect_eagerly())
             .await
             .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))
             .and_then(|c| c.with_context(|| format!("connecting to ZooKeeper at {}", r.connect)));

@@ -24,10 +24,9 @@ pub mod tree;
 pub mod view;
 
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use crate::config;
-use crate::zk::session::SessionConfig;
 
 /// Resolves the connection, sets up logging to a file, and runs the console.
 pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Result<ExitCode> {
@@ -41,6 +40,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Res
     if let Err(e) = draft::label_ensemble_dir(&drafts_dir, &r.connect) {
         tracing::warn!(error = %e, dir = %drafts_dir.display(), "cannot label the drafts folder");
     }
+    let session_cfg = r.zk();
     let opts = app::AppOptions {
         label: r.label,
         root: r.root,
@@ -53,8 +53,6 @@ pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Res
         mysql: r.mysql,
         backup_store: r.backup_store,
     };
-    let session_cfg =
-        SessionConfig { connect: r.connect, session_timeout: Duration::from_millis(r.session_timeout_ms) };
     tracing::info!(connect = %session_cfg.connect, "console starting");
     rt.block_on(runtime::run(opts, session_cfg))?;
     Ok(ExitCode::SUCCESS)

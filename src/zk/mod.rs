@@ -1,6 +1,7 @@
 //! ZooKeeper access: sessions that replace themselves, tree loading, watches, znode data formatting.
 //! Nothing here knows about the terminal; the console, the agent and the CLI all sit on top.
 
+pub mod access;
 pub mod find;
 pub mod format;
 pub mod load;
@@ -11,6 +12,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+pub use access::ZkAccess;
 pub use zookeeper_client::Client;
 
 /// A znode's stat, detached from the client library so that views and tests can build one.

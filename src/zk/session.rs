@@ -19,12 +19,8 @@ pub const RECONNECT_BACKOFF_MAX_MS: u64 = 5_000;
 /// Where every ZooKeeper result goes (the console turns it into an event on its one channel).
 pub type Sink = Arc<dyn Fn(ZkEvent) + Send + Sync>;
 
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    /// `host:port[,host:port…][/chroot]`
-    pub connect: String,
-    pub session_timeout: Duration,
-}
+/// What the session connects with (kept as its own name for the console's callers).
+pub type SessionConfig = super::ZkAccess;
 
 /// Gives tasks the current client, if there is a usable one, and the watch's read filter.
 #[derive(Clone)]
@@ -68,10 +64,9 @@ async fn run(
     let mut generation = 0u64;
     let mut backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
     while !cancel.is_cancelled() {
-        let connector = Client::connector().with_session_timeout(cfg.session_timeout);
         let connected = tokio::select! {
             _ = cancel.cancelled() => return,
-            r = connector.connect(&cfg.connect) => r,
+            r = cfg.connect() => r,
         };
         let client = match connected {
             Ok(c) => c,

@@ -80,7 +80,7 @@ impl Sandbox {
     }
 
     pub fn session(&self, timeout: Duration) -> SessionConfig {
-        SessionConfig { connect: self.zk(), session_timeout: timeout }
+        SessionConfig::new(self.zk(), timeout)
     }
 
     /// One sandbox for every test of this test binary that asks for it: the first caller

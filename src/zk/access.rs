@@ -1,0 +1,42 @@
+//! How every part of myzoo reaches ZooKeeper: the connect string, the session timeout and the
+//! client-side security settings, turned into the client's connector in one place, so the
+//! console, the scriptable commands, the agents and the sandbox all connect the same way.
+
+use std::time::Duration;
+
+use zookeeper_client::{Client, Connector};
+
+/// Everything needed to open a session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZkAccess {
+    /// `host:port[,host:port…][/chroot]`
+    pub connect: String,
+    pub session_timeout: Duration,
+}
+
+impl ZkAccess {
+    pub fn new(connect: impl Into<String>, session_timeout: Duration) -> ZkAccess {
+        ZkAccess { connect: connect.into(), session_timeout }
+    }
+
+    /// A connector with this access's settings; callers add their own (`with_fail_eagerly` …).
+    pub fn connector(&self) -> Connector {
+        Client::connector().with_session_timeout(self.session_timeout)
+    }
+
+    /// Opens a session through `connector` (from [`Self::connector`]).
+    pub async fn connect_with(&self, connector: Connector) -> Result<Client, zookeeper_client::Error> {
+        connector.connect(&self.connect).await
+    }
+
+    /// Opens a session, retrying servers until the session timeout.
+    pub async fn connect(&self) -> Result<Client, zookeeper_client::Error> {
+        self.connect_with(self.connector()).await
+    }
+
+    /// Opens a session, giving up once every server has refused instead of cycling through
+    /// them until the session timeout (for scripts that must answer quickly).
+    pub async fn connect_eagerly(&self) -> Result<Client, zookeeper_client::Error> {
+        self.connect_with(self.connector().with_fail_eagerly()).await
+    }
+}
