@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod faults;
 
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
