@@ -1,6 +1,7 @@
 //! ZooKeeper access: sessions that replace themselves, tree loading, watches, znode data formatting.
 //! Nothing here knows about the terminal; the console, the agent and the CLI all sit on top.
 
+pub mod ensemble;
 pub mod find;
 pub mod format;
 pub mod load;
