@@ -300,6 +300,27 @@ mod tests {
         assert!(!m[1].in_dynamic_config, "not named with a client address");
     }
 
+    /// `/zookeeper/config` of the sandbox's three-member ensemble (ZooKeeper 3.8).
+    #[test]
+    fn the_sandboxs_config_names_every_client_port() {
+        let servers = parse_dynamic_config(include_str!("fixtures/zookeeper-config.txt"));
+        let clients: Vec<_> = servers.iter().map(|s| (s.id, s.role, s.client.clone())).collect();
+        assert_eq!(
+            clients,
+            vec![
+                (1, ConfigRole::Participant, Some(hp("127.0.0.1", 35955))),
+                (2, ConfigRole::Participant, Some(hp("127.0.0.1", 41145))),
+                (3, ConfigRole::Participant, Some(hp("127.0.0.1", 40043))),
+            ]
+        );
+        // A connect string naming one member finds the other two.
+        let m = merge(&[hp("127.0.0.1", 41145)], &servers);
+        assert_eq!(
+            m.iter().map(|m| (m.port, m.sources())).collect::<Vec<_>>(),
+            vec![(41145, "both"), (35955, "/zookeeper/config"), (40043, "/zookeeper/config")]
+        );
+    }
+
     #[test]
     fn addresses_bracket_ipv6() {
         assert_eq!(address("::1", 2181), "[::1]:2181");

@@ -7,6 +7,7 @@
 pub mod members;
 pub mod probe;
 pub mod stats;
+pub mod table;
 pub mod verdict;
 
 use std::collections::BTreeMap;

@@ -406,6 +406,13 @@ mod tests {
         assert_eq!((only.mode, only.watches), (Some(Mode::Standalone), None));
         let not_serving = serde_json::json!({"command": "mntr", "error": NOT_SERVING});
         assert_eq!(from_admin(None, Some(&not_serving)), Ok(MemberStats::not_serving()));
+        // A leader of the sandbox's three-member ensemble.
+        let srvr: serde_json::Value = serde_json::from_str(include_str!("fixtures/admin-srvr-leader.json")).unwrap();
+        let mntr: serde_json::Value = serde_json::from_str(include_str!("fixtures/admin-mntr-leader.json")).unwrap();
+        let l = from_admin(Some(&srvr), Some(&mntr)).unwrap();
+        assert_eq!(l.mode, Some(Mode::Leader));
+        assert_eq!((l.followers, l.synced_followers, l.quorum_size), (Some(2), Some(2), Some(3)));
+        assert_eq!(l.zxid, Some(Zxid(0x1_0000_0082)));
         let unknown = serde_json::json!({"command": "nosuch", "error": "Unknown command: nosuch"});
         assert!(matches!(from_admin(Some(&unknown), None), Err(Refusal::Unreadable(e)) if e.contains("Unknown")));
     }
