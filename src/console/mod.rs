@@ -52,6 +52,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Res
         drafts_dir,
         mysql: r.mysql,
         backup_store: r.backup_store,
+        ensemble: r.ensemble,
     };
     let session_cfg =
         SessionConfig { connect: r.connect, session_timeout: Duration::from_millis(r.session_timeout_ms) };

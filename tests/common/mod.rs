@@ -171,6 +171,7 @@ pub fn app_opts(size: (u16, u16), root: &str) -> AppOptions {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     }
 }
 
