@@ -84,7 +84,7 @@ fn admin_servers(status: &SandboxStatus) -> EnsembleOptions {
     sandbox::ensemble_options(&status.zk_servers).expect("admin servers")
 }
 
-fn member<'a>(json: &'a Value, port: u16) -> &'a Value {
+fn member(json: &Value, port: u16) -> &Value {
     json["members"]
         .as_array()
         .and_then(|m| m.iter().find(|m| m["port"] == port))
