@@ -52,6 +52,8 @@ pub struct EnsembleScreen {
     asked_at: Option<SystemTime>,
     /// Requests made since start: what the tests count to prove a hidden screen stays idle.
     asks: u64,
+    /// On screen (between `on_show` and `on_hide`).
+    shown: bool,
 }
 
 impl EnsembleScreen {
@@ -140,14 +142,19 @@ impl Screen for EnsembleScreen {
     }
 
     fn on_show(&mut self, cx: &mut Cx<'_>) {
+        self.shown = true;
         if !self.view.asking {
             self.ask(cx);
         }
     }
 
+    fn on_hide(&mut self) {
+        self.shown = false;
+    }
+
     fn reload(&mut self, cx: &mut Cx<'_>) {
         // `:reload` reads again what is shown; a hidden ensemble screen shows nothing.
-        if self.asked_at.is_some() && !self.view.asking {
+        if self.shown && !self.view.asking {
             self.ask(cx);
         }
     }
@@ -242,9 +249,12 @@ mod tests {
         let (_, fx) = at(14, |cx| s.on_tick(true, cx));
         assert_eq!(fx, vec![Effect::LoadEnsemble { seq: 3 }]);
         assert_eq!(s.asks(), 3);
-        // Hidden again: its answer still lands, and then nothing more is asked.
+        // Hidden again: its answer still lands, and then nothing more is asked, not even by
+        // `:reload`.
         s.on_hide();
         assert!(s.loaded(3, Ok(report())));
+        let ((), fx) = at(15, |cx| s.reload(cx));
+        assert!(fx.is_empty(), ":reload while hidden");
         for sec in 15..30 {
             let (redraw, fx) = at(sec, |cx| s.on_tick(false, cx));
             assert!(!redraw && fx.is_empty(), "tick {sec} while hidden");
