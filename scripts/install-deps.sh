@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages myzoo's sandbox and tests need, when they are missing.
 set -euo pipefail
-packages=(zookeeper mariadb-server mariadb-client default-jre-headless)
+# libservlet-api-java: ZooKeeper's AdminServer (Jetty) needs it; the ensemble tests read the AdminServer.
+packages=(zookeeper libservlet-api-java mariadb-server mariadb-client default-jre-headless)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -442,6 +442,13 @@ const ZK_FIND_EXIT_HELP: &str =
 
 const ZK_EXIT_HELP: &str = "Exit codes: 0 done, 1 error, 3 BadVersion (changed by someone else), 4 refused: read-only.";
 
+/// Shown under `myzoo zk ensemble --help` (the codes and limits are `commands::zk_ensemble`'s).
+const ZK_ENSEMBLE_HELP: &str = "Each member is asked with the four-letter words srvr and mntr on its client port \
+(they must be in its 4lw.commands.whitelist), else its AdminServer when the profile's [ensemble] section names \
+one; a member answers within 1 s or is reported with the reason. Exit codes (as myzoo status): 0 healthy, \
+1 degraded, 2 unhealthy (quorum lost), 3 unknown (members that cannot be read, no configuration); the first \
+line of the text output says which.";
+
 #[derive(Debug, Subcommand)]
 #[command(after_help = ZK_EXIT_HELP)]
 pub enum ZkAction {
@@ -503,6 +510,14 @@ pub enum ZkAction {
         #[arg(long, value_name = "REGEX")]
         data: Option<String>,
         /// One JSON object per line as results arrive (`match`, `unreadable`), then a `summary`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The ensemble's members (connect string and /zookeeper/config): mode, zxid and how far
+    /// behind the leader, latency, requests, connections, counts, descriptors; the quorum's verdict.
+    #[command(after_help = ZK_ENSEMBLE_HELP)]
+    Ensemble {
+        /// The whole report as one JSON object.
         #[arg(long)]
         json: bool,
     },

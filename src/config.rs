@@ -18,6 +18,11 @@
 //! database = "myzoo_backup"
 //! user = "backup"
 //! password_file = "/home/me/.local/state/myzoo/sandbox/backup.password"
+//! # how the ensemble screen and `myzoo zk ensemble` ask the members (see `zk::ensemble`)
+//! [profiles.sandbox.ensemble]
+//! four_letter_words = true
+//! admin_port = 8080                                  # every member's AdminServer, or per member:
+//! admin_servers = { "127.0.0.1:2181" = "127.0.0.1:8080" }
 //! ```
 
 use std::collections::BTreeMap;
@@ -25,6 +30,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+
+use crate::zk::ensemble::EnsembleOptions;
 
 /// Environment variable that points at another config file (tests use it).
 pub const CONFIG_ENV: &str = "MYZOO_CONFIG";
@@ -84,6 +91,9 @@ pub struct Profile {
     /// Where backups are kept (see [`BackupStoreConfig`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_store: Option<BackupStoreConfig>,
+    /// How the ensemble's members are asked (four-letter words, AdminServer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<EnsembleOptions>,
 }
 
 /// The backup store: a MySQL database that holds snapshots of the ZooKeeper tree and the record
@@ -145,6 +155,7 @@ impl Profile {
             mysql_password_file: None,
             repl_password_file: None,
             backup_store: None,
+            ensemble: None,
         }
     }
 }
@@ -202,11 +213,13 @@ impl ConfigFile {
 
 /// Writes (or replaces) the sandbox profile and makes it the default, keeping other profiles.
 /// `mysql` names the sandbox's operations account and its password files (empty without MariaDB),
-/// `backup_store` its backup store (`None` without MariaDB).
+/// `backup_store` its backup store (`None` without MariaDB), `ensemble` where its members'
+/// AdminServers are.
 pub fn write_sandbox_profile(
     zk: &str,
     mysql: &MysqlAccess,
     backup_store: Option<BackupStoreConfig>,
+    ensemble: Option<EnsembleOptions>,
 ) -> Result<PathBuf> {
     let path = config_path();
     let mut cfg = ConfigFile::load(&path)?;
@@ -215,6 +228,7 @@ pub fn write_sandbox_profile(
         mysql_password_file: mysql.password_file.clone(),
         repl_password_file: mysql.repl_password_file.clone(),
         backup_store,
+        ensemble,
         ..Profile::new(zk)
     };
     cfg.profiles.insert(SANDBOX_PROFILE.to_string(), profile);
@@ -239,6 +253,8 @@ pub struct Resolved {
     pub mysql: MysqlAccess,
     /// Where backups are kept; `None` when the profile names no store.
     pub backup_store: Option<BackupStoreConfig>,
+    /// How the ensemble's members are asked (the defaults without a profile section).
+    pub ensemble: EnsembleOptions,
 }
 
 impl Resolved {
@@ -379,6 +395,7 @@ pub fn resolve(args: &Overrides) -> Result<Resolved> {
         theme: args.theme.clone().or_else(|| p.as_ref().and_then(|p| p.theme.clone())),
         keys: cfg.keys,
         backup_store: p.as_ref().and_then(|p| p.backup_store.clone()),
+        ensemble: p.as_ref().and_then(|p| p.ensemble.clone()).unwrap_or_default(),
         mysql: args.mysql.over(
             p.map(|p| MysqlAccess {
                 user: p.mysql_user,

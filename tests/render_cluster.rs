@@ -84,6 +84,7 @@ fn new_app(size: (u16, u16)) -> App {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     })
 }
 

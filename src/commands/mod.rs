@@ -17,6 +17,7 @@ pub mod status;
 pub mod switchover;
 pub mod zk;
 pub mod zk_backup;
+pub mod zk_ensemble;
 
 use std::process::ExitCode;
 
@@ -65,8 +66,8 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 /// A command line clap refused. Help and version go out as clap prints them; a usage error
-/// exits 2, except for `myzoo status`, whose callers are monitoring systems that read 2 as
-/// "critical": there it is 3, unknown.
+/// exits 2, except for `myzoo status` and `myzoo zk ensemble`, whose callers are monitoring
+/// systems that read 2 as "critical": there it is 3, unknown.
 pub fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
@@ -74,7 +75,9 @@ pub fn usage_error(e: clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let _ = e.print();
-    let status = std::env::args().skip(1).any(|a| a == "status");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let has = |word: &str| args.iter().any(|a| a == word);
+    let status = has("status") || (has("zk") && has("ensemble"));
     if status {
         println!("UNKNOWN: bad command line");
         return ExitCode::from(status::EXIT_UNKNOWN);

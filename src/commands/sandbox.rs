@@ -31,6 +31,7 @@ async fn execute(action: SandboxAction) -> anyhow::Result<ExitCode> {
                 agent_session_timeout_ms: None,
                 agent_heartbeat_ms: None,
                 semi_sync,
+                zk_4lw_whitelists: Vec::new(),
             };
             let status = sandbox::up(&opts).await?;
             out(&format!("{}Open the console with: myzoo\n", text(&status)));

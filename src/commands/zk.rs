@@ -3,7 +3,7 @@
 //! guards live in `ops`; this file reads the arguments, prints, and chooses the exit code.
 //!
 //! Exit codes: 0 done, 1 error, 3 BadVersion (someone else changed the znode), 4 refused by
-//! read-only mode. (2 is clap's usage error.)
+//! read-only mode. (2 is clap's usage error.) `myzoo zk ensemble` is `commands::zk_ensemble`.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -49,6 +49,10 @@ fn read_data(args: &DataArgs) -> anyhow::Result<Option<Vec<u8>>> {
 
 /// Runs one `myzoo zk …` command.
 pub fn run(rt: &tokio::runtime::Runtime, args: &ConsoleArgs, action: ZkAction) -> anyhow::Result<ExitCode> {
+    // The ensemble's health has its own front end and exit codes, and works without a session.
+    if let ZkAction::Ensemble { json } = action {
+        return super::zk_ensemble::run(rt, args, json);
+    }
     crate::logging::to_stderr();
     let r = crate::config::resolve(&super::overrides(args))?;
     // For find, 1 means "nothing matched": its errors need a code of their own.
@@ -96,6 +100,8 @@ async fn execute(ops: &Ops, action: ZkAction) -> anyhow::Result<ExitCode> {
             let m = Mutation::Delete { path: path.clone(), expected_version: expected(&version), recursive };
             Ok(report(json, "delete", &path, ops.apply(m, confirm.as_deref()).await))
         }
+        // Dispatched in `run`, before any session is opened.
+        ZkAction::Ensemble { .. } => anyhow::bail!("`zk ensemble` is not a znode operation"),
     }
 }
 

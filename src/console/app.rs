@@ -44,6 +44,9 @@ pub struct AppOptions {
     /// The profile's backup store (`None`: the backups screen says how to name one); the
     /// executor opens it, never the loop.
     pub backup_store: Option<crate::config::BackupStoreConfig>,
+    /// How the ensemble screen asks the members (the profile's `[ensemble]`); the executor
+    /// uses it, never the loop.
+    pub ensemble: crate::zk::ensemble::EnsembleOptions,
 }
 
 pub struct App {
@@ -85,6 +88,7 @@ impl App {
                 size: o.size,
                 now: o.now,
                 session: SessionBadge::Connecting,
+                session_member: None,
                 stale_since: None,
                 generation: 0,
                 revealed: Default::default(),
@@ -273,6 +277,9 @@ impl App {
             Event::BackupProgress { id, progress } => {
                 self.dirty |= self.screens.backups.progress(id, progress) && self.screen == ScreenId::Backups;
             }
+            Event::EnsembleLoaded { seq, result } => {
+                self.dirty |= self.screens.ensemble.loaded(seq, result) && self.screen == ScreenId::Ensemble;
+            }
             Event::BackupJobEnded { id, result } => {
                 let mut cx = Cx::new(&self.shared, &mut effects, &mut self.notices);
                 let confirm = self.screens.backups.ended(id, result, &mut cx);
@@ -345,6 +352,12 @@ impl App {
                 if !self.shared.connected() {
                     self.shared.stale_since.get_or_insert(*at);
                 }
+            }
+            ZkEvent::ConnectedTo { member } => {
+                if *member != self.shared.session_member {
+                    tracing::info!(member = ?member, "ZooKeeper session member");
+                }
+                self.shared.session_member = member.clone();
             }
             ZkEvent::Ready { generation } => {
                 tracing::info!(generation, "ZooKeeper session ready; re-reading what is shown");
@@ -433,7 +446,8 @@ impl App {
                 | ScreenId::Audit
                 | ScreenId::Find
                 | ScreenId::Failover
-                | ScreenId::Backups => self.show_tree(TreeFocus::Tree, effects),
+                | ScreenId::Backups
+                | ScreenId::Ensemble => self.show_tree(TreeFocus::Tree, effects),
             },
             Action::PrevPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
@@ -442,11 +456,13 @@ impl App {
                 | ScreenId::Audit
                 | ScreenId::Find
                 | ScreenId::Failover
-                | ScreenId::Backups => self.show_tree(TreeFocus::Detail, effects),
+                | ScreenId::Backups
+                | ScreenId::Ensemble => self.show_tree(TreeFocus::Detail, effects),
             },
             Action::ShowOverview => self.show(ScreenId::Overview, effects),
             Action::ShowClusters => self.show(ScreenId::Cluster, effects),
             Action::ShowBackups => self.show(ScreenId::Backups, effects),
+            Action::ShowEnsemble => self.show(ScreenId::Ensemble, effects),
             Action::FocusTree => self.show_tree(TreeFocus::Tree, effects),
             Action::FocusDetail => self.show_tree(TreeFocus::Detail, effects),
             Action::ShowAudit => {

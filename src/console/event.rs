@@ -58,6 +58,8 @@ pub enum Event {
     BackupProgress { id: u64, progress: crate::backup::Progress },
     /// Backup job `id` ended: exactly one per job, cancelled ones included.
     BackupJobEnded { id: u64, result: Result<BackupOutcome, JobError> },
+    /// The ensemble read for request `seq` (every member asked), or why it could not be.
+    EnsembleLoaded { seq: u64, result: Result<Box<crate::zk::ensemble::EnsembleReport>, String> },
 }
 
 /// A plan as the console shows it, and what the confirmation needs to know.
@@ -189,4 +191,9 @@ pub enum Effect {
     },
     /// Cancel backup job `id` (its finished event still comes, saying cancelled).
     CancelBackupJob(u64),
+    /// Ask every ensemble member about itself (`zk::ensemble::read`); the answer is
+    /// [`Event::EnsembleLoaded`] with `seq`.
+    LoadEnsemble {
+        seq: u64,
+    },
 }

@@ -43,7 +43,8 @@ impl Headless {
         let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
         let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, opts.read_only)
             .with_mysql(opts.mysql.clone())
-            .with_backups(opts.backup_store.clone(), &ensemble);
+            .with_backups(opts.backup_store.clone(), &ensemble)
+            .with_ensemble(&ensemble, opts.ensemble.clone());
         Ok(Headless {
             app: App::new(opts),
             terminal,

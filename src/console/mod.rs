@@ -52,6 +52,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Res
         drafts_dir,
         mysql: r.mysql,
         backup_store: r.backup_store,
+        ensemble: r.ensemble,
     };
     tracing::info!(connect = %session_cfg.connect, "console starting");
     rt.block_on(runtime::run(opts, session_cfg))?;

@@ -68,6 +68,8 @@ pub struct Executor {
     prepared: Arc<std::sync::Mutex<KeptPlans>>,
     /// The backup store and the backup jobs running (`console::backup_jobs`).
     backups: super::backup_jobs::BackupJobs,
+    /// The connect string and how to ask its members, for the ensemble screen.
+    ensemble: Arc<(String, crate::zk::ensemble::EnsembleOptions)>,
 }
 
 /// Plans by job id, with their cluster.
@@ -133,7 +135,14 @@ impl Executor {
             mysql: crate::config::MysqlAccess::default(),
             prepared: Arc::default(),
             backups: Default::default(),
+            ensemble: Arc::default(),
         }
+    }
+
+    /// The connect string whose members the ensemble screen asks, and how.
+    pub fn with_ensemble(mut self, connect: &str, options: crate::zk::ensemble::EnsembleOptions) -> Executor {
+        self.ensemble = Arc::new((connect.to_string(), options));
+        self
     }
 
     /// The profile's backup store, and the connect string snapshots record.
@@ -190,12 +199,26 @@ impl Executor {
                 self.backups.start(self.tx.clone(), self.zk.clone(), &self.root, self.read_only, id, job)
             }
             Effect::CancelBackupJob(id) => self.backups.cancel(id),
+            Effect::LoadEnsemble { seq } => self.load_ensemble(seq),
             Effect::CancelFind(id) => {
                 if let Some(token) = self.finds.lock().ok().and_then(|mut f| f.remove(&id)) {
                     token.cancel();
                 }
             }
         }
+    }
+
+    /// Asks every member (bounded: each answers within its timeout) with the console's session
+    /// for `/zookeeper/config` and the session's member, when there is one.
+    fn load_ensemble(&self, seq: u64) {
+        let client = self.zk.client();
+        let tx = self.tx.clone();
+        let ensemble = self.ensemble.clone();
+        tokio::spawn(async move {
+            let (connect, options) = &*ensemble;
+            let result = crate::zk::ensemble::read(connect, client.as_ref(), options).await.map(Box::new);
+            let _ = tx.send(Event::EnsembleLoaded { seq, result });
+        });
     }
 
     fn draft_op(&self, op: DraftOp) {
@@ -553,6 +576,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
     let size = terminal.size()?;
     let mysql = opts.mysql.clone();
     let backup_store = opts.backup_store.clone();
+    let ensemble_options = opts.ensemble.clone();
     let mut app = App::new(AppOptions { size: (size.width, size.height), now: SystemTime::now(), ..opts });
 
     let (tx, rx) = mpsc::unbounded_channel::<Event>();
@@ -572,7 +596,8 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
     let executor = Executor::new(zk, tx, &app.shared().root, app.shared().read_only)
         .with_clipboard()
         .with_mysql(mysql)
-        .with_backups(backup_store, &ensemble);
+        .with_backups(backup_store, &ensemble)
+        .with_ensemble(&ensemble, ensemble_options);
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
     executor.flush_drafts().await;
 

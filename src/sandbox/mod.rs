@@ -83,6 +83,9 @@ pub struct SandboxOptions {
     /// Start every server with semi-synchronous replication on (both sides, `AFTER_SYNC`,
     /// [`mariadb::SEMI_SYNC_TIMEOUT_MS`]).
     pub semi_sync: bool,
+    /// ZooKeeper members (by id) whose `4lw.commands.whitelist` is this instead of `*`: tests
+    /// of a member that refuses the four-letter words.
+    pub zk_4lw_whitelists: Vec<(u32, String)>,
 }
 
 /// What `myzoo sandbox status --json` prints; scripts and tests find every server here.
@@ -122,6 +125,9 @@ pub struct ZkServer {
     pub host: String,
     pub port: u16,
     pub pid: Option<u32>,
+    /// Its AdminServer's loopback port (`None`: off, as when `libservlet-api-java` is missing).
+    #[serde(default)]
+    pub admin_port: Option<u16>,
 }
 
 /// One MariaDB server (`role` is `primary` or `replica`); `pid` is `None` when it is not running.
@@ -190,7 +196,7 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "{what}");
     };
     let zk = async {
-        let servers = zookeeper::start(dir, tools, opts.zk_ensemble).await?;
+        let servers = zookeeper::start(dir, tools, opts.zk_ensemble, &opts.zk_4lw_whitelists).await?;
         phase("ZooKeeper serving");
         Ok::<_, anyhow::Error>(servers)
     };
@@ -242,10 +248,21 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
     }
     write_status(dir, &status)?;
     if opts.write_profile {
-        let profile = crate::config::write_sandbox_profile(&status.zk, &access, status.backup_store.clone())?;
+        let ensemble = ensemble_options(&status.zk_servers);
+        let profile = crate::config::write_sandbox_profile(&status.zk, &access, status.backup_store.clone(), ensemble)?;
         tracing::info!("wrote the sandbox profile to {}", profile.display());
     }
     Ok(status)
+}
+
+/// How the ensemble screen reaches the sandbox's members: the four-letter words, and each
+/// member's AdminServer on its own loopback port (`None` when none runs).
+pub fn ensemble_options(servers: &[ZkServer]) -> Option<crate::zk::ensemble::EnsembleOptions> {
+    let admin_servers: std::collections::BTreeMap<String, String> = servers
+        .iter()
+        .filter_map(|s| Some((format!("{}:{}", s.host, s.port), format!("{}:{}", s.host, s.admin_port?))))
+        .collect();
+    (!admin_servers.is_empty()).then(|| crate::zk::ensemble::EnsembleOptions { admin_servers, ..Default::default() })
 }
 
 /// The sandbox's backup store: the `myzoo_backup` database on its three servers, as `backup`.
@@ -513,7 +530,13 @@ mod tests {
     fn sample(dir: &Path) -> SandboxStatus {
         SandboxStatus {
             zk: "127.0.0.1:2181".into(),
-            zk_servers: vec![ZkServer { id: 1, host: LOOPBACK.into(), port: 2181, pid: Some(u32::MAX - 1) }],
+            zk_servers: vec![ZkServer {
+                id: 1,
+                host: LOOPBACK.into(),
+                port: 2181,
+                pid: Some(u32::MAX - 1),
+                admin_port: None,
+            }],
             mysql: vec![MysqlServer {
                 name: "db1".into(),
                 host: LOOPBACK.into(),
@@ -600,6 +623,7 @@ mod tests {
             agent_session_timeout_ms: None,
             agent_heartbeat_ms: None,
             semi_sync: false,
+            zk_4lw_whitelists: Vec::new(),
         };
         assert!(up(&opts).await.is_err());
     }
@@ -627,6 +651,7 @@ mod tests {
                 agent_session_timeout_ms: None,
                 agent_heartbeat_ms: None,
                 semi_sync: false,
+                zk_4lw_whitelists: Vec::new(),
             })
             .collect();
         let ups = futures::future::try_join_all(opts.iter().map(up)).await.unwrap();

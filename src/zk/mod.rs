@@ -2,6 +2,7 @@
 //! Nothing here knows about the terminal; the console, the agent and the CLI all sit on top.
 
 pub mod access;
+pub mod ensemble;
 pub mod find;
 pub mod format;
 pub mod load;
@@ -81,6 +82,9 @@ pub enum SessionBadge {
 pub enum ZkEvent {
     /// The session changed state at the given time.
     Session { badge: SessionBadge, at: SystemTime },
+    /// The member the session is connected to now (`host:port` as in the connect string), on
+    /// every connect and reconnect; `None` while it is between members.
+    ConnectedTo { member: Option<String> },
     /// A usable session exists (the first one, a reconnect, or a replacement after expiry):
     /// everything visible must be reloaded because events may have been lost.
     Ready { generation: u64 },

@@ -54,6 +54,11 @@ fn badge(sink: &Sink, badge: SessionBadge) {
     sink(ZkEvent::Session { badge, at: SystemTime::now() });
 }
 
+/// Says which member the session is on now (see [`super::ensemble::session_member`]).
+pub(super) fn connected_to(sink: &Sink, client: &Client) {
+    sink(ZkEvent::ConnectedTo { member: super::ensemble::session_member(client) });
+}
+
 async fn run(
     cfg: SessionConfig,
     sink: Sink,
@@ -99,6 +104,7 @@ async fn run(
             generation,
         ));
         badge(&sink, SessionBadge::Connected);
+        connected_to(&sink, &client);
         sink(ZkEvent::Ready { generation });
         follow_state(&client, &sink, &cancel).await;
         watch_cancel.cancel();
@@ -119,9 +125,18 @@ async fn follow_state(client: &Client, sink: &Sink, cancel: &CancellationToken) 
         };
         tracing::info!(?state, "ZooKeeper session state");
         match state {
-            SessionState::Disconnected => badge(sink, SessionBadge::Disconnected),
-            SessionState::SyncConnected => badge(sink, SessionBadge::Connected),
-            SessionState::ConnectedReadOnly => badge(sink, SessionBadge::ConnectedReadOnly),
+            SessionState::Disconnected => {
+                badge(sink, SessionBadge::Disconnected);
+                sink(ZkEvent::ConnectedTo { member: None });
+            }
+            SessionState::SyncConnected => {
+                badge(sink, SessionBadge::Connected);
+                connected_to(sink, client);
+            }
+            SessionState::ConnectedReadOnly => {
+                badge(sink, SessionBadge::ConnectedReadOnly);
+                connected_to(sink, client);
+            }
             SessionState::Expired => {
                 badge(sink, SessionBadge::Expired);
                 return;

@@ -50,6 +50,7 @@ impl Sandbox {
             agent_session_timeout_ms: None,
             agent_heartbeat_ms: None,
             semi_sync: false,
+            zk_4lw_whitelists: Vec::new(),
         }
     }
 
@@ -171,6 +172,7 @@ pub fn app_opts(size: (u16, u16), root: &str) -> AppOptions {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The header line: profile, root, ZooKeeper session badge, "stale since", a silent watch,
+//! The header line: profile, root, ZooKeeper session badge (with the member the session is on,
+//! and the key of the ensemble screen that tells more), "stale since", a silent watch,
 //! read-only badge, and for the chosen cluster its tier, automatic failover (on / off / paused /
 //! blocked / no coordinator) and an operation running on it (its lock is held).
 
@@ -34,8 +35,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     // Badges first: at 80 columns a long profile label is what gets cut, not the state.
     let mut spans = vec![
         Span::styled(format!(" {} ", strings::APP_NAME), t.header),
-        Span::styled(strings::badge_text(sh.session), badge_style),
+        Span::styled(strings::badge_with_member(sh.session, sh.session_member.as_deref()), badge_style),
     ];
+    // With the member named, the key that tells more about it and the others.
+    let key = sh.keymap.key_for(crate::console::keymap::Action::ShowEnsemble);
+    if let Some(key) = key.filter(|_| sh.connected() && sh.session_member.is_some()) {
+        spans.push(Span::styled(strings::ensemble_key_hint(&key.to_string()), t.header));
+    }
     if let Some(since) = sh.stale_since {
         let ms = since.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         spans.push(Span::styled(strings::stale_since(&utc_time(ms)), t.badge_warn));
