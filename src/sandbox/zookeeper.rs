@@ -1,5 +1,11 @@
 //! ZooKeeper for the sandbox: the classpath, generated `zoo.cfg` and log config, starting one or
 //! three `QuorumPeerMain` JVMs, and waiting until the `srvr` four-letter word reports a mode.
+//!
+//! With TLS (`sandbox up --tls`) each member also listens on a secure client port (Netty, PEM
+//! key and trust stores from `sandbox::tls`, client certificates required). The plain client
+//! port stays, on loopback: the four-letter words the sandbox and its tests use (`srvr` for
+//! readiness, `cons`, and the ensemble screen's `mntr`) speak plain TCP, and the agents,
+//! profile and seeding all use the secure port.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -11,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::process::{self, PID_FILE};
+use super::tls::SandboxCerts;
 use super::tools::{Tools, JAVA_LIB_DIR};
 use super::{ports, prepare_server_dir, ZkServer, LOOPBACK};
 
@@ -32,6 +39,12 @@ const MAIN_CLASS: &str = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
 /// The slf4j binding and log4j jars (Debian's `libslf4j-java`, `liblog4j1.2-java`): without them
 /// ZooKeeper logs nothing at all, which makes start-up failures impossible to explain.
 const LOGGING_JARS: [&str; 2] = ["slf4j-log4j12.jar", "log4j-1.2.jar"];
+/// Netty jars the secure port needs beyond those ZooKeeper's manifest lists (Debian's
+/// `libnetty-java`, a dependency of `libzookeeper-java`): the TLS handler is a codec, and the
+/// epoll transport needs its common part.
+const NETTY_TLS_JARS: [&str; 3] = ["netty-codec.jar", "netty-resolver.jar", "netty-transport-native-unix-common.jar"];
+/// ZooKeeper's Netty connection factory: TLS is only available with it.
+const NETTY_FACTORY: &str = "org.apache.zookeeper.server.NettyServerCnxnFactory";
 /// Everything goes to the console appender, i.e. the `zookeeper.log` our stdout is redirected to.
 const LOG4J_PROPERTIES: &str = "\
 log4j.rootLogger=INFO, CONSOLE
@@ -59,6 +72,8 @@ pub struct ZkMember {
     pub client_port: u16,
     pub peer_port: u16,
     pub election_port: u16,
+    /// The TLS client port (`None`: plain only).
+    pub secure_port: Option<u16>,
 }
 
 /// Folder name of member `id`.
@@ -68,7 +83,7 @@ pub fn dir_name(id: u32) -> String {
 
 /// The `zoo.cfg` of member `me`; `server.N` lines only when there is more than one member.
 /// `extendedTypesEnabled` lets operators create TTL znodes (off by default in ZooKeeper).
-pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember]) -> String {
+pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember], tls: Option<&SandboxCerts>) -> String {
     let mut cfg = format!(
         "# Written by `myzoo sandbox up`: loopback only, small timeouts.\n\
          tickTime={TICK_TIME_MS}\n\
@@ -85,6 +100,23 @@ pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember]) -> String {
         data_dir.display(),
         me.client_port,
     );
+    if let (Some(port), Some(certs)) = (me.secure_port, tls) {
+        // Keys in zoo.cfg that ZooKeeper does not know become `zookeeper.*` system properties,
+        // which is where the Netty factory and X509Util read these.
+        cfg.push_str(&format!(
+            "secureClientPort={port}\n\
+             secureClientPortAddress={LOOPBACK}\n\
+             serverCnxnFactory={NETTY_FACTORY}\n\
+             ssl.keyStore.location={}\n\
+             ssl.keyStore.type=PEM\n\
+             ssl.trustStore.location={}\n\
+             ssl.trustStore.type=PEM\n\
+             ssl.clientAuth=need\n\
+             authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n",
+            certs.server_key_store().display(),
+            certs.ca().display(),
+        ));
+    }
     if members.len() > 1 {
         for m in members {
             cfg.push_str(&format!("server.{}={LOOPBACK}:{}:{}\n", m.id, m.peer_port, m.election_port));
@@ -97,35 +129,45 @@ pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember]) -> String {
 /// the logging jars when they are installed.
 pub fn classpath(zookeeper_jar: &Path) -> String {
     let mut parts = vec![zookeeper_jar.to_path_buf()];
-    parts.extend(LOGGING_JARS.iter().map(|j| Path::new(JAVA_LIB_DIR).join(j)).filter(|p| p.is_file()));
+    parts.extend(
+        LOGGING_JARS.iter().chain(&NETTY_TLS_JARS).map(|j| Path::new(JAVA_LIB_DIR).join(j)).filter(|p| p.is_file()),
+    );
     parts.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>().join(":")
 }
 
-/// The connect string listing every member.
+/// The connect string listing every member's plain client port.
 pub fn connect_string(servers: &[ZkServer]) -> String {
     servers.iter().map(|s| format!("{}:{}", s.host, s.port)).collect::<Vec<_>>().join(",")
 }
 
-/// Members with fresh ports: client, peer and election port each.
-fn members(n: usize) -> Result<Vec<ZkMember>> {
-    let p = ports::pick(n * 3)?;
+/// The connect string listing every member's TLS client port; `None` without TLS.
+pub fn tls_connect_string(servers: &[ZkServer]) -> Option<String> {
+    let ports: Option<Vec<String>> = servers.iter().map(|s| s.secure_port.map(|p| format!("{}:{p}", s.host))).collect();
+    ports.map(|p| p.join(","))
+}
+
+/// Members with fresh ports: client, peer and election port each, and a TLS client port.
+fn members(n: usize, tls: bool) -> Result<Vec<ZkMember>> {
+    let per = if tls { 4 } else { 3 };
+    let p = ports::pick(n * per)?;
     Ok((0..n)
         .map(|i| ZkMember {
             id: u32::try_from(i + 1).unwrap_or(u32::MAX),
-            client_port: p[i * 3],
-            peer_port: p[i * 3 + 1],
-            election_port: p[i * 3 + 2],
+            client_port: p[i * per],
+            peer_port: p[i * per + 1],
+            election_port: p[i * per + 2],
+            secure_port: tls.then(|| p[i * per + 3]),
         })
         .collect())
 }
 
 /// Starts `n` members and waits until all serve requests, retrying with fresh ports when one was
 /// taken by another process in the meantime.
-pub async fn start(state_dir: &Path, tools: &Tools, n: usize) -> Result<Vec<ZkServer>> {
+pub async fn start(state_dir: &Path, tools: &Tools, n: usize, tls: Option<&SandboxCerts>) -> Result<Vec<ZkServer>> {
     let mut attempt = 1;
     loop {
-        let members = members(n)?;
-        match start_once(state_dir, tools, &members).await {
+        let members = members(n, tls.is_some())?;
+        match start_once(state_dir, tools, &members, tls).await {
             Ok(servers) => return Ok(servers),
             Err(e) if attempt < START_ATTEMPTS && port_was_taken(state_dir, &members) => {
                 tracing::warn!("ZooKeeper port taken meanwhile, retrying with others: {e:#}");
@@ -149,10 +191,15 @@ fn log_path(state_dir: &Path, id: u32) -> PathBuf {
 }
 
 /// One attempt: write the configs, spawn every member, wait. Stops its members when it fails.
-async fn start_once(state_dir: &Path, tools: &Tools, members: &[ZkMember]) -> Result<Vec<ZkServer>> {
+async fn start_once(
+    state_dir: &Path,
+    tools: &Tools,
+    members: &[ZkMember],
+    tls: Option<&SandboxCerts>,
+) -> Result<Vec<ZkServer>> {
     let mut children = Vec::with_capacity(members.len());
     for m in members {
-        match spawn_member(state_dir, tools, m, members) {
+        match spawn_member(state_dir, tools, m, members, tls) {
             Ok(child) => children.push((m, child)),
             Err(e) => {
                 stop_children(children).await;
@@ -168,7 +215,13 @@ async fn start_once(state_dir: &Path, tools: &Tools, members: &[ZkMember]) -> Re
     Ok(members
         .iter()
         .zip(pids)
-        .map(|(m, pid)| ZkServer { id: m.id, host: LOOPBACK.to_string(), port: m.client_port, pid: Some(pid) })
+        .map(|(m, pid)| ZkServer {
+            id: m.id,
+            host: LOOPBACK.to_string(),
+            port: m.client_port,
+            secure_port: m.secure_port,
+            pid: Some(pid),
+        })
         .collect())
 }
 
@@ -180,13 +233,19 @@ async fn stop_children(children: Vec<(&ZkMember, Child)>) {
 }
 
 /// Writes member `m`'s folder (`zoo.cfg`, `data/myid`, log config) and starts its JVM.
-fn spawn_member(state_dir: &Path, tools: &Tools, m: &ZkMember, all: &[ZkMember]) -> Result<Child> {
+fn spawn_member(
+    state_dir: &Path,
+    tools: &Tools,
+    m: &ZkMember,
+    all: &[ZkMember],
+    tls: Option<&SandboxCerts>,
+) -> Result<Child> {
     let dir = prepare_server_dir(state_dir, &dir_name(m.id))?;
     let data = dir.join("data");
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
     write(&data.join("myid"), &format!("{}\n", m.id))?;
     let cfg = dir.join("zoo.cfg");
-    write(&cfg, &zoo_cfg(&data, m, all))?;
+    write(&cfg, &zoo_cfg(&data, m, all, tls))?;
     let log4j = dir.join("log4j.properties");
     write(&log4j, LOG4J_PROPERTIES)?;
     let args = jvm_args(&dir, &log4j, &cfg, &classpath(&tools.zookeeper_jar));
@@ -299,7 +358,13 @@ pub async fn restart(state_dir: &Path, tools: &Tools, server: &ZkServer) -> Resu
     anyhow::ensure!(cfg.is_file(), "{} has no zoo.cfg; is it a sandbox member?", dir.display());
     let args = jvm_args(&dir, &dir.join("log4j.properties"), &cfg, &classpath(&tools.zookeeper_jar));
     let child = process::spawn_detached(&tools.java, &args, &log_path(state_dir, server.id), &dir.join(PID_FILE))?;
-    let member = ZkMember { id: server.id, client_port: server.port, peer_port: 0, election_port: 0 };
+    let member = ZkMember {
+        id: server.id,
+        client_port: server.port,
+        peer_port: 0,
+        election_port: 0,
+        secure_port: server.secure_port,
+    };
     let pid = child.id();
     if let Err(e) = wait_ready(state_dir, &mut [(&member, child)]).await {
         if let Err(stop) = process::stop(vec![pid]).await {
@@ -315,7 +380,13 @@ mod tests {
     use super::*;
 
     fn member(id: u32) -> ZkMember {
-        ZkMember { id, client_port: 2000 + id as u16, peer_port: 3000 + id as u16, election_port: 4000 + id as u16 }
+        ZkMember {
+            id,
+            client_port: 2000 + id as u16,
+            peer_port: 3000 + id as u16,
+            election_port: 4000 + id as u16,
+            secure_port: None,
+        }
     }
 
     #[test]
@@ -332,20 +403,42 @@ mod tests {
     #[test]
     fn standalone_cfg_has_no_server_lines() {
         let m = member(1);
-        let cfg = zoo_cfg(Path::new("/s/zk1/data"), &m, &[m]);
+        let cfg = zoo_cfg(Path::new("/s/zk1/data"), &m, &[m], None);
         assert!(cfg.contains("dataDir=/s/zk1/data\n"));
         assert!(cfg.contains("clientPort=2001\n"));
         assert!(cfg.contains("clientPortAddress=127.0.0.1\n"));
         assert!(cfg.contains("admin.enableServer=false\n"));
         assert!(cfg.contains("4lw.commands.whitelist=*\n"));
         assert!(cfg.contains("tickTime=500\n"));
-        assert!(!cfg.contains("server."));
+        assert!(!cfg.contains("server.") && !cfg.contains("secureClientPort") && !cfg.contains("Netty"));
+    }
+
+    #[test]
+    fn tls_cfg_adds_a_secure_port_with_pem_stores() {
+        let m = ZkMember { secure_port: Some(2999), ..member(1) };
+        let certs = SandboxCerts { dir: "/s/tls".into() };
+        let cfg = zoo_cfg(Path::new("/s/zk1/data"), &m, &[m], Some(&certs));
+        for line in [
+            "clientPort=2001\n",
+            "secureClientPort=2999\n",
+            "secureClientPortAddress=127.0.0.1\n",
+            "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n",
+            "ssl.keyStore.location=/s/tls/server-keystore.pem\n",
+            "ssl.keyStore.type=PEM\n",
+            "ssl.trustStore.location=/s/tls/ca.pem\n",
+            "ssl.clientAuth=need\n",
+        ] {
+            assert!(cfg.contains(line), "{line} in {cfg}");
+        }
+        let servers =
+            vec![ZkServer { id: 1, host: "127.0.0.1".into(), port: 2001, secure_port: Some(2999), pid: None }];
+        assert_eq!(tls_connect_string(&servers).as_deref(), Some("127.0.0.1:2999"));
     }
 
     #[test]
     fn ensemble_cfg_lists_every_member() {
         let all = [member(1), member(2), member(3)];
-        let cfg = zoo_cfg(Path::new("/s/zk2/data"), &all[1], &all);
+        let cfg = zoo_cfg(Path::new("/s/zk2/data"), &all[1], &all, None);
         assert!(cfg.contains("clientPort=2002\n"));
         assert!(cfg.contains("server.1=127.0.0.1:3001:4001\n"));
         assert!(cfg.contains("server.2=127.0.0.1:3002:4002\n"));
@@ -354,8 +447,9 @@ mod tests {
 
     #[test]
     fn connect_string_joins_members() {
-        let servers: Vec<ZkServer> =
-            (1..=3).map(|id| ZkServer { id, host: "127.0.0.1".into(), port: 2000 + id as u16, pid: None }).collect();
+        let servers: Vec<ZkServer> = (1..=3)
+            .map(|id| ZkServer { id, host: "127.0.0.1".into(), port: 2000 + id as u16, secure_port: None, pid: None })
+            .collect();
         assert_eq!(connect_string(&servers), "127.0.0.1:2001,127.0.0.1:2002,127.0.0.1:2003");
     }
 

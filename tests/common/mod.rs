@@ -49,6 +49,7 @@ impl Sandbox {
             agent_session_timeout_ms: None,
             agent_heartbeat_ms: None,
             semi_sync: false,
+            tls: false,
         }
     }
 

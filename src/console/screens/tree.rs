@@ -337,7 +337,10 @@ impl Screen for TreeScreen {
                 self.acls.insert(path.clone(), AclState::Read { aversion, acl: acl.clone() });
                 true
             }
-            ZkEvent::Session { .. } | ZkEvent::WatchHeard { .. } | ZkEvent::Touched { .. } => false,
+            ZkEvent::Session { .. }
+            | ZkEvent::WatchHeard { .. }
+            | ZkEvent::Touched { .. }
+            | ZkEvent::ConnectFailed { .. } => false,
         }
     }
 
