@@ -161,3 +161,36 @@ fn tls_failure(e: &mysql_async::Error, host: &str) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stricter_mode_wins_and_a_ca_means_preferred() {
+        let files = TlsFiles::with_ca("/t/ca.pem");
+        let host = MysqlTls::for_host(Some(files.clone()));
+        assert_eq!(host.mode, TlsMode::Preferred);
+        assert_eq!(MysqlTls::for_host(None).mode, TlsMode::Off);
+        assert_eq!(MysqlTls::for_host(Some(TlsFiles::default())).mode, TlsMode::Off);
+        assert_eq!(host.at_least(TlsMode::Required).mode, TlsMode::Required);
+        assert_eq!(host.at_least(TlsMode::Off).mode, TlsMode::Preferred);
+        assert_eq!(host.at_least(TlsMode::Required).files, Some(files));
+    }
+
+    #[test]
+    fn hostname_verification_off_is_refused_because_the_driver_cannot_honour_it() {
+        // mysql_async 0.37 skips the name check only when the error's text contains
+        // "NotValidForName"; rustls 0.23's verifier reports the context variant, whose text
+        // does not. Should that change, this test says the option can be offered.
+        let expected = rustls::pki_types::ServerName::try_from("db.example").unwrap().to_owned();
+        let err = rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
+            expected,
+            presented: vec!["other.example".into()],
+        });
+        assert!(!err.to_string().contains("NotValidForName"), "{err}");
+        let off = TlsFiles { verify_hostname: false, ..TlsFiles::default() };
+        let err = MysqlTls::new(TlsMode::Required, Some(off)).ssl_opts().unwrap_err();
+        assert!(err.to_string().contains("verify_hostname = false is not supported"), "{err}");
+    }
+}

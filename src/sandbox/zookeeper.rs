@@ -164,6 +164,9 @@ fn members(n: usize, tls: bool) -> Result<Vec<ZkMember>> {
 /// Starts `n` members and waits until all serve requests, retrying with fresh ports when one was
 /// taken by another process in the meantime.
 pub async fn start(state_dir: &Path, tools: &Tools, n: usize, tls: Option<&SandboxCerts>) -> Result<Vec<ZkServer>> {
+    if tls.is_some() {
+        check_netty(Path::new(JAVA_LIB_DIR))?;
+    }
     let mut attempt = 1;
     loop {
         let members = members(n, tls.is_some())?;
@@ -176,6 +179,21 @@ pub async fn start(state_dir: &Path, tools: &Tools, n: usize, tls: Option<&Sandb
             Err(e) => return Err(e),
         }
     }
+}
+
+/// The Netty jars the secure port needs, or an error that says which package brings them
+/// (without them the JVM starts and dies with a class-loading error deep in its log).
+fn check_netty(lib_dir: &Path) -> Result<()> {
+    let missing: Vec<&str> =
+        ["netty-handler.jar"].iter().chain(&NETTY_TLS_JARS).copied().filter(|j| !lib_dir.join(j).is_file()).collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "sandbox up --tls needs Netty for ZooKeeper's TLS port, and {} lacks {}: install Debian's libnetty-java \
+         (a dependency of the zookeeper package; scripts/install-deps.sh installs it)",
+        lib_dir.display(),
+        missing.join(", ")
+    );
+    Ok(())
 }
 
 fn port_was_taken(state_dir: &Path, members: &[ZkMember]) -> bool {
@@ -457,6 +475,20 @@ mod tests {
     fn mode_line_means_serving() {
         assert!(has_mode("Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0.0/0\nMode: standalone\n"));
         assert!(!has_mode("This ZooKeeper instance is not currently serving requests\n"));
+    }
+
+    #[test]
+    fn missing_netty_jars_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = check_netty(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("netty-handler.jar") && err.contains("netty-codec.jar") && err.contains("libnetty-java"),
+            "{err}"
+        );
+        for jar in ["netty-handler.jar"].iter().chain(&NETTY_TLS_JARS) {
+            std::fs::write(dir.path().join(jar), b"").unwrap();
+        }
+        check_netty(dir.path()).unwrap();
     }
 
     #[test]
