@@ -60,6 +60,7 @@ fn status(node: &str, port: u16, role: ServerRole) -> NodeStatus {
         heartbeat_lag_ms: (role == ServerRole::Replica).then_some(35),
         primary_seen: None,
         fenced: None,
+        tls: None,
     }
 }
 

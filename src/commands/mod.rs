@@ -98,6 +98,22 @@ pub fn overrides(args: &ConsoleArgs) -> config::Overrides {
         // Set by the commands that operate on MySQL (switchover, failover, rejoin); the global
         // flags reach only ZooKeeper.
         mysql: config::MysqlAccess::default(),
+        zk_tls: crate::tls::TlsOverrides {
+            ca_file: args.zk_tls_ca.clone(),
+            cert_file: args.zk_tls_cert.clone(),
+            key_file: args.zk_tls_key.clone(),
+            no_verify_hostname: args.zk_tls_no_verify_hostname,
+        },
+        mysql_tls: crate::tls::TlsOverrides::default(),
+    }
+}
+
+/// A `--mysql-tls`/`--backup-tls` value as the services take it.
+pub fn tls_mode(arg: crate::cli::TlsModeArg) -> crate::tls::TlsMode {
+    match arg {
+        crate::cli::TlsModeArg::Off => crate::tls::TlsMode::Off,
+        crate::cli::TlsModeArg::Preferred => crate::tls::TlsMode::Preferred,
+        crate::cli::TlsModeArg::Required => crate::tls::TlsMode::Required,
     }
 }
 

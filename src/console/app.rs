@@ -374,6 +374,14 @@ impl App {
                 return;
             }
             ZkEvent::Children { parent, .. } if parent.path == "/" => self.shared.stale_since = None,
+            ZkEvent::ConnectFailed { reason } => {
+                // The session retries every few seconds: one notice while the same one is shown.
+                let text = strings::zk_connect_failed(reason);
+                if !self.notices.iter().any(|n| n.text == text) {
+                    self.notices.push(self.shared.now, NoticeLevel::Error, text);
+                }
+                return;
+            }
             _ => {}
         }
         if let Some(Overlay::Editor(e)) = &mut self.overlay {

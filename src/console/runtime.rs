@@ -443,7 +443,12 @@ impl Executor {
         Ok(Operator {
             client,
             paths: crate::cluster::ClusterPaths::new(&self.root, cluster),
-            access: Access { user: creds.user, password: creds.password, repl_password: creds.repl_password },
+            access: Access {
+                user: creds.user,
+                password: creds.password,
+                repl_password: creds.repl_password,
+                tls: crate::mysql::MysqlTls::for_host(self.mysql.tls.clone()),
+            },
             actor: Actor::from_env(),
             origin: Origin::Console.label().to_string(),
             read_only: self.read_only,

@@ -30,6 +30,11 @@ pub fn badge_text(badge: crate::zk::SessionBadge) -> &'static str {
     }
 }
 
+/// A ZooKeeper connect that fails for a reason retrying will not cure (TLS files, handshake).
+pub fn zk_connect_failed(reason: &str) -> String {
+    format!("cannot connect to ZooKeeper: {reason}")
+}
+
 pub fn stale_since(hms: &str) -> String {
     format!(" stale since {hms} UTC ")
 }

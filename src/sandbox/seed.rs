@@ -7,6 +7,9 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use zookeeper_client::{Acls, Client, CreateMode, CreateOptions, Error as ZkError};
 
+use crate::tls::TlsMode;
+use crate::zk::ZkAccess;
+
 use super::mariadb::ROLE_PRIMARY;
 use super::MysqlServer;
 use crate::cluster::config;
@@ -14,7 +17,7 @@ use crate::cluster::config;
 /// Name of the seeded cluster.
 pub const CLUSTER: &str = "sandbox";
 /// Session timeout of the seeding client.
-const SEED_SESSION_TIMEOUT_MS: u64 = 10_000;
+pub(crate) const SEED_SESSION_TIMEOUT_MS: u64 = 10_000;
 /// Longest the whole seeding may take (a few hundred requests on loopback).
 const SEED_TIMEOUT_MS: u64 = 30_000;
 /// Children of `/demo/many`.
@@ -26,22 +29,19 @@ const FAILOVER_COOLDOWN_S: u64 = 300;
 /// an operator; production configs default to `false` (see `cluster::config`).
 const SANDBOX_AUTO_REJOIN: bool = true;
 
-/// Seeds the tree on the ensemble at `connect`; `mysql` is empty without MariaDB.
-pub async fn seed(connect: &str, root: &str, mysql: &[MysqlServer]) -> Result<()> {
-    tokio::time::timeout(Duration::from_millis(SEED_TIMEOUT_MS), seed_all(connect, root, mysql))
+/// Seeds the tree on the ensemble `zk` reaches; `mysql` is empty without MariaDB; `mysql_tls`
+/// is the cluster config's TLS policy.
+pub async fn seed(zk: &ZkAccess, root: &str, mysql: &[MysqlServer], mysql_tls: TlsMode) -> Result<()> {
+    tokio::time::timeout(Duration::from_millis(SEED_TIMEOUT_MS), seed_all(zk, root, mysql, mysql_tls))
         .await
         .with_context(|| format!("seeding ZooKeeper took over {SEED_TIMEOUT_MS} ms"))?
 }
 
-async fn seed_all(connect: &str, root: &str, mysql: &[MysqlServer]) -> Result<()> {
-    let client = Client::connector()
-        .with_session_timeout(Duration::from_millis(SEED_SESSION_TIMEOUT_MS))
-        .connect(connect)
-        .await
-        .with_context(|| format!("connecting to ZooKeeper at {connect}"))?;
-    seed_cluster(&client, root, mysql).await?;
+async fn seed_all(zk: &ZkAccess, root: &str, mysql: &[MysqlServer], mysql_tls: TlsMode) -> Result<()> {
+    let client = zk.connect().await.with_context(|| format!("connecting to ZooKeeper at {}", zk.connect))?;
+    seed_cluster(&client, root, mysql, mysql_tls).await?;
     seed_demo(&client).await?;
-    tracing::debug!("seeded ZooKeeper at {connect}");
+    tracing::debug!("seeded ZooKeeper at {}", zk.connect);
     Ok(())
 }
 
@@ -70,11 +70,11 @@ async fn put(client: &Client, path: &str, data: &[u8]) -> Result<()> {
     }
 }
 
-/// The cluster's `config` znode: its nodes, no passwords.
-pub fn cluster_config(mysql: &[MysqlServer]) -> serde_json::Value {
+/// The cluster's `config` znode: its nodes, no passwords; `mysql.tls` only when not `off`.
+pub fn cluster_config(mysql: &[MysqlServer], mysql_tls: TlsMode) -> serde_json::Value {
     let nodes: Vec<serde_json::Value> =
         mysql.iter().map(|m| json!({"name": m.name, "host": m.host, "port": m.port})).collect();
-    json!({
+    let mut config = json!({
         "schema": 1,
         "name": CLUSTER,
         "tier": "development",
@@ -91,7 +91,11 @@ pub fn cluster_config(mysql: &[MysqlServer]) -> serde_json::Value {
             "long_transaction_s": config::DEFAULT_LONG_TRANSACTION_S,
         },
         "replication": {"user": config::DEFAULT_REPLICATION_USER},
-    })
+    });
+    if !mysql_tls.is_off() {
+        config["mysql"] = json!({"tls": mysql_tls.as_str()});
+    }
+    config
 }
 
 fn pretty(value: &serde_json::Value) -> Result<Vec<u8>> {
@@ -100,9 +104,9 @@ fn pretty(value: &serde_json::Value) -> Result<Vec<u8>> {
     Ok(text)
 }
 
-async fn seed_cluster(client: &Client, root: &str, mysql: &[MysqlServer]) -> Result<()> {
+async fn seed_cluster(client: &Client, root: &str, mysql: &[MysqlServer], mysql_tls: TlsMode) -> Result<()> {
     let cluster = format!("{root}/clusters/{CLUSTER}");
-    put(client, &format!("{cluster}/config"), &pretty(&cluster_config(mysql))?).await?;
+    put(client, &format!("{cluster}/config"), &pretty(&cluster_config(mysql, mysql_tls))?).await?;
     if let Some(primary) = mysql.iter().find(|m| m.role == ROLE_PRIMARY) {
         let record = json!({"node": primary.name, "epoch": 1});
         put(client, &format!("{cluster}/primary"), &pretty(&record)?).await?;
@@ -150,7 +154,7 @@ mod tests {
             role: ROLE_PRIMARY.into(),
             pid: Some(1),
         }];
-        let cfg = cluster_config(&mysql);
+        let cfg = cluster_config(&mysql, TlsMode::Off);
         assert_eq!(cfg["schema"], 1);
         assert_eq!(cfg["name"], "sandbox");
         assert_eq!(cfg["nodes"][0]["port"], 3307);
@@ -163,6 +167,11 @@ mod tests {
         assert_eq!(cfg["replication"]["user"], "repl");
         assert!(!cfg.to_string().contains("password"));
         let text = serde_json::to_string_pretty(&cfg).unwrap();
+        assert_eq!(crate::cluster::schema::validate_config(&text, Some(CLUSTER)), vec![]);
+        assert!(cfg.get("mysql").is_none());
+        let tls = cluster_config(&mysql, TlsMode::Required);
+        assert_eq!(tls["mysql"]["tls"], "required");
+        let text = serde_json::to_string_pretty(&tls).unwrap();
         assert_eq!(crate::cluster::schema::validate_config(&text, Some(CLUSTER)), vec![]);
     }
 }

@@ -107,6 +107,9 @@ pub enum ZkEvent {
     Failed { path: String, error: String, transient: bool },
     /// The ACL of `path`, or why it could not be read.
     Acl { path: String, acl: Result<Vec<AclEntry>, String> },
+    /// Opening a session failed for a reason retrying will not cure (a TLS file, a refused
+    /// handshake): shown as a notice; the session keeps retrying in case it is fixed.
+    ConnectFailed { reason: String },
 }
 
 /// Joins a parent path and a child name.

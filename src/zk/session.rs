@@ -77,12 +77,15 @@ async fn run(
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, connect = %cfg.connect, "ZooKeeper connect failed");
-                let b = if matches!(e, zookeeper_client::Error::AuthFailed) {
+                let b = if matches!(e.zk(), Some(zookeeper_client::Error::AuthFailed)) {
                     SessionBadge::AuthFailed
                 } else {
                     SessionBadge::Disconnected
                 };
                 badge(&sink, b);
+                if e.is_tls() {
+                    sink(ZkEvent::ConnectFailed { reason: e.to_string() });
+                }
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     _ = tokio::time::sleep(backoff) => {}

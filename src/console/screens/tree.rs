@@ -340,7 +340,8 @@ impl Screen for TreeScreen {
             ZkEvent::Session { .. }
             | ZkEvent::ConnectedTo { .. }
             | ZkEvent::WatchHeard { .. }
-            | ZkEvent::Touched { .. } => false,
+            | ZkEvent::Touched { .. }
+            | ZkEvent::ConnectFailed { .. } => false,
         }
     }
 
