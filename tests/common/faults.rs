@@ -125,7 +125,10 @@ impl Rig {
             self.console.app.stale_since(),
             self.console.app.tree().node(&path).is_some()
         );
-        Instant::now()
+        let at = Instant::now();
+        let status = self.status();
+        assert_member_shown(&mut self.console, &status, what).await;
+        at
     }
 
     /// The console answers keys: the help opens and closes, and a frame draws.
@@ -164,6 +167,26 @@ impl Rig {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// The header names the member the console's session is on, as that member itself says (its
+/// `cons` lists the session).
+pub async fn assert_member_shown(console: &mut Headless, status: &sandbox::SandboxStatus, what: &str) {
+    let session = console.session_id().expect("a session");
+    let deadline = Instant::now() + WAIT;
+    let member = loop {
+        if let Some(m) = sandbox::zk_member_of_session(status, session).await {
+            break format!("{}:{}", m.host, m.port);
+        }
+        assert!(Instant::now() < deadline, "{what}: no member lists session {session:#x}");
+        tokio::time::sleep(POLL).await;
+    };
+    let shown = console.pump_until(WAIT, |a| a.shared().session_member.as_deref() == Some(member.as_str())).await;
+    assert!(shown, "{what}: on {member}, the console says {:?}", console.app.shared().session_member);
+    console.draw();
+    let screen = console.screen();
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains(&format!("connected {member}")), "{what}: the header does not name {member}:\n{screen}");
 }
 
 pub fn node_status<'a>(a: &'a App, node: &str) -> Option<&'a NodeStatus> {
@@ -331,6 +354,7 @@ pub async fn session_expired(rig: &mut Rig) -> ExpiryFigures {
     let seen = console.pump_until(WAIT, |a| a.tree().node(&path).is_some() && a.stale_since().is_none()).await;
     assert!(seen, "after the expiry the console never showed a new change");
     let console_live = thawed.elapsed();
+    assert_member_shown(&mut console, &status, "after the expiry").await;
     console.shutdown().await;
     ExpiryFigures { console_live, status_took, peer_live: peer_task.await.expect("peer task") }
 }
