@@ -595,8 +595,15 @@ where
 {
     let frame_interval = Duration::from_millis(FRAME_INTERVAL_MS);
     let mut next_frame = Instant::now();
+    // A resize since the last frame: the terminal may have cut or reflowed what was on screen
+    // even when the size ends where it started (80×24 → 60×20 → 80×24 between two frames,
+    // which ratatui, seeing no change of size, would only patch), so the frame repaints all.
+    let mut resized = false;
     loop {
         if app.dirty() && Instant::now() >= next_frame {
+            if std::mem::take(&mut resized) {
+                terminal.clear()?;
+            }
             terminal.draw(|f| view::draw(f, app))?;
             app.frame_drawn();
             next_frame = Instant::now() + frame_interval;
@@ -610,10 +617,14 @@ where
             rx.recv().await
         };
         let Some(event) = event else { return Ok(()) };
+        resized |= matches!(event, Event::Resize(..));
         apply(app, event, executor);
         for _ in 0..MAX_EVENTS_PER_FRAME {
             match rx.try_recv() {
-                Ok(ev) => apply(app, ev, executor),
+                Ok(ev) => {
+                    resized |= matches!(ev, Event::Resize(..));
+                    apply(app, ev, executor)
+                }
                 Err(_) => break,
             }
         }
