@@ -153,7 +153,7 @@ impl Headless {
 
     pub fn draw(&mut self) {
         if std::mem::take(&mut self.resized) {
-            let _ = self.terminal.clear();
+            let _ = super::runtime::repaint_all(&mut self.terminal);
         }
         let app = &self.app;
         let _ = self.terminal.draw(|f| view::draw(f, app));

@@ -602,7 +602,7 @@ where
     loop {
         if app.dirty() && Instant::now() >= next_frame {
             if std::mem::take(&mut resized) {
-                terminal.clear()?;
+                repaint_all(terminal)?;
             }
             terminal.draw(|f| view::draw(f, app))?;
             app.frame_drawn();
@@ -632,6 +632,14 @@ where
             return Ok(());
         }
     }
+}
+
+/// Makes the next frame write every cell: the screen cleared and ratatui's idea of it reset.
+/// Not `Terminal::clear`, which asks the terminal where its cursor is and, with the event
+/// stream reading the answer, fails after a wait ("the cursor position could not be read").
+pub(crate) fn repaint_all<B: Backend>(terminal: &mut Terminal<B>) -> Result<(), B::Error> {
+    let size = terminal.size()?;
+    terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
 }
 
 fn apply(app: &mut App, event: Event, executor: &Executor) {
