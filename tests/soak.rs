@@ -311,7 +311,21 @@ impl Generator {
         }
     }
 
-    fn step(&mut self, size: (u16, u16)) -> Step {
+    fn step(&mut self, size: (u16, u16), scope: Scope) -> Step {
+        // Where most keys are text, leave again as an operator would: the editor after a few
+        // dozen keys, its "keep your changes?" question mostly with an answer.
+        match scope {
+            Scope::Editor if self.rng.u8(0..10) == 0 => {
+                return Step::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE))
+            }
+            Scope::CloseEdit if self.rng.bool() => {
+                return Step::Key(KeyEvent::new(
+                    KeyCode::Char(['k', 'y', 'd'][self.rng.usize(0..3)]),
+                    KeyModifiers::NONE,
+                ))
+            }
+            _ => {}
+        }
         let roll = self.rng.u32(0..10_000);
         if roll < 25 {
             let (w, h) = self.size(size);
@@ -320,8 +334,7 @@ impl Generator {
         if roll < 45 {
             return Step::Type(COMMANDS[self.rng.usize(0..COMMANDS.len())]);
         }
-        // Esc often enough that the editor and the dialogs, where most keys are text, are
-        // left again after a few dozen keys, as an operator would.
+        // Esc often enough that dialogs and the command line are left again too.
         if roll < 345 {
             return Step::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
         }
@@ -384,7 +397,7 @@ async fn a_million_random_keys() {
     while n < events {
         let at = n;
         let context = move || format!("seed {seed}, event {at}");
-        match g.step(h.app.shared().size) {
+        match g.step(h.app.shared().size, h.app.scope()) {
             Step::Resize(w, hh) => {
                 h.resize(w, hh);
                 t.resizes += 1;
