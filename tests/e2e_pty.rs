@@ -532,3 +532,69 @@ async fn a_chroot_connect_string_is_the_whole_tree_for_console_and_zk_commands()
         "no audit record of the create under the chroot: {audit:?}"
     );
 }
+
+/// A burst of resizes through the pty, seeded (`MYZOO_SOAK_SEED` replays one): between 20×5
+/// and 300×100, the edges and one-step moves among random sizes, a few milliseconds apart, then
+/// a bounce away and back within one frame. The console stays alive, ends with every cell of
+/// its frame repainted at the final size (the terminal cut what the bounce took away), and
+/// restores the terminal on quit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_resizes_leaves_a_whole_frame_and_a_restored_terminal() {
+    let seed = std::env::var("MYZOO_SOAK_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| Instant::now().elapsed().as_nanos() as u64 ^ u64::from(std::process::id()));
+    eprintln!("pty resize burst: seed {seed} (MYZOO_SOAK_SEED={seed} replays it)");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let sb = common::Sandbox::shared_zk_only().await;
+    let connect = sb.chroot("resize-burst").await;
+    let zk = Client::connect(&connect).await.unwrap();
+    zk.create("/only-here", b"", &persistent()).await.unwrap();
+    let whole = |rows: &[String], (h, w): (u16, u16)| {
+        let h = usize::from(h);
+        rows.len() == h
+            && connected(rows)
+            && rows[1].starts_with('┌')
+            && rows[1].chars().count() == usize::from(w)
+            && rows[h - 3].starts_with('└')
+            && rows[h - 3].chars().count() == usize::from(w)
+            && rows[h - 3].ends_with('┘')
+            && pane(rows).iter().any(|r| r == "only-here")
+            && !rows[h - 1].trim().is_empty()
+    };
+
+    let mut console = Console::start(&connect);
+    console.wait_connected();
+    console.wait("the first frame at 100×30", |rows| whole(rows, (ROWS, COLS)));
+    let mut sizes = vec![(5, 20), (100, 300), (24, 79), (23, 80), (24, 80)];
+    let mut last = (24u16, 80u16);
+    while sizes.len() < 40 {
+        last = if rng.bool() {
+            (rng.u16(5..=100), rng.u16(20..=300))
+        } else {
+            (
+                last.0.saturating_add_signed(rng.i16(-1..=1)).clamp(5, 100),
+                last.1.saturating_add_signed(rng.i16(-1..=1)).clamp(20, 300),
+            )
+        };
+        sizes.push(last);
+    }
+    for (rows, cols) in sizes {
+        console.resize(rows, cols);
+        std::thread::sleep(Duration::from_millis(rng.u64(0..10)));
+        assert!(console.child.try_wait().expect("try_wait").is_none(), "the console exited at {cols}×{rows}");
+    }
+    console.resize(ROWS, COLS);
+    console.wait("a whole frame at 100×30 after the burst", |rows| whole(rows, (ROWS, COLS)));
+    // Away and back before the console draws: the size it knows does not change, but the
+    // terminal lost everything outside 60×20.
+    console.resize(20, 60);
+    console.resize(ROWS, COLS);
+    console.wait("a whole frame at 100×30 after the bounce", |rows| whole(rows, (ROWS, COLS)));
+    assert!(console.child.try_wait().expect("try_wait").is_none(), "the console exited");
+
+    console.send(b"q");
+    let status = console.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}

@@ -232,7 +232,7 @@ async fn a_snapshot_is_the_live_tree_and_round_trips_through_an_export_file() {
     assert_eq!(*lines.last().unwrap(), "]}");
     assert!(text.contains("\"data_base64\":\"AJ+Slv8K\""), "binary data in base64");
     assert!(text.contains("\"data_text\":\"données ✓\""), "UTF-8 data as text");
-    let (parsed_meta, parsed) = export::parse_document(&file).unwrap();
+    let (parsed_meta, parsed) = export::read_file(&mut &file[..]).await.unwrap();
     assert_eq!((parsed_meta.id, parsed), (meta.id, got.clone()));
     let count_before = store.snapshots().await.unwrap().len();
     let copy = import(&mut store, &file).await.unwrap();

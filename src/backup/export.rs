@@ -25,7 +25,7 @@
 //! up, so a corrupt snapshot never yields a complete file. `import` refuses a file whose znodes
 //! do not add up to its recorded checksum, and leaves nothing in the store when it refuses.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -128,6 +128,20 @@ fn header_line(meta: &SnapshotMeta) -> Result<String> {
     Ok(format!("{open},{ZNODES_OPEN}"))
 }
 
+/// Appends a znode's line to `buf`, after the header (`first`) or after the previous line.
+fn push_line(buf: &mut Vec<u8>, first: bool, r: &ZnodeRecord) -> Result<()> {
+    buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+    serde_json::to_writer(&mut *buf, &ZnodeLine::of(r))?;
+    Ok(())
+}
+
+/// Appends the closing line, which only a complete file has.
+fn push_close(buf: &mut Vec<u8>) {
+    buf.extend_from_slice(b"\n");
+    buf.extend_from_slice(CLOSE.as_bytes());
+    buf.extend_from_slice(b"\n");
+}
+
 /// Writes snapshot `id` to `writer` as an export file (see the module doc) and returns its row.
 /// Refuses ([`Refused`]) a snapshot that is not complete or whose rows do not add up; then the
 /// output has no closing line, so it cannot be imported.
@@ -148,8 +162,7 @@ pub async fn export<W: AsyncWrite + Unpin>(store: &mut Store, id: u64, writer: &
         after = Some(*last);
         for (_, r) in &page {
             digest.push(r);
-            buf.extend_from_slice(if digest.count() == 1 { b"\n" } else { b",\n" });
-            serde_json::to_writer(&mut buf, &ZnodeLine::of(r))?;
+            push_line(&mut buf, digest.count() == 1, r)?;
         }
         out.write_all(&buf).await.context("writing the export")?;
         buf.clear();
@@ -169,9 +182,7 @@ pub async fn export<W: AsyncWrite + Unpin>(store: &mut Store, id: u64, writer: &
         ))
         .into());
     }
-    buf.extend_from_slice(b"\n");
-    buf.extend_from_slice(CLOSE.as_bytes());
-    buf.extend_from_slice(b"\n");
+    push_close(&mut buf);
     out.write_all(&buf).await.context("writing the export")?;
     out.flush().await.context("writing the export")?;
     Ok(meta)
@@ -195,6 +206,28 @@ pub async fn import<R: AsyncBufRead + Unpin>(
     reader: &mut R,
     opts: &ImportOptions,
 ) -> Result<SnapshotMeta> {
+    let (meta, mut records) = open(reader).await?;
+    write_new(store, &meta, opts, &mut records).await
+}
+
+/// Reads an export file with every check [`import`] makes (the header, each line, each path
+/// under the root, the count and the checksum), without a store: its snapshot's row and its
+/// records, held in memory. For tests and small files.
+pub async fn read_file<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<(SnapshotMeta, Vec<ZnodeRecord>)> {
+    let (meta, mut records) = open(reader).await?;
+    let mut check = Check::new(&meta);
+    let mut out = Vec::new();
+    while let Some(r) = records.next_record().await? {
+        let r = r.map_err(Refused)?;
+        check.push(&r)?;
+        out.push(r);
+    }
+    check.finish()?;
+    Ok((meta, out))
+}
+
+/// Reads the header of an export file: the snapshot's row, and where its records come from.
+async fn open<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<(SnapshotMeta, Records<'_, R>)> {
     let mut first = Vec::new();
     reader.read_until(b'\n', &mut first).await.context("reading the file")?;
     let head = std::str::from_utf8(&first).ok().map(str::trim_end).and_then(|l| l.strip_suffix(ZNODES_OPEN));
@@ -204,8 +237,7 @@ pub async fn import<R: AsyncBufRead + Unpin>(
             let header: Header =
                 serde_json::from_str(&text).map_err(|e| Refused(format!("line 1: not an export header: {e}")))?;
             let meta = check_header(header.format, header.version, header.snapshot)?;
-            let mut lines = Lines { reader, line: 1, closed: false };
-            write_new(store, &meta, opts, &mut lines).await
+            Ok((meta, Records::Lines(Lines { reader, line: 1, closed: false })))
         }
         None => {
             // Not laid out a znode per line (reformatted): read it as one document.
@@ -215,13 +247,63 @@ pub async fn import<R: AsyncBufRead + Unpin>(
                 Refused(format!("line {}, column {}: not a myzoo snapshot export: {e}", e.line(), e.column()))
             })?;
             let meta = check_header(doc.format, doc.version, doc.snapshot)?;
-            let mut items = doc.znodes.into_iter().enumerate();
-            let mut next = move || -> NextRecord {
-                let (i, z) = items.next()?;
-                Some(z.into_record().map_err(|e| format!("znode {}: {e}", i + 1)))
-            };
-            write_new(store, &meta, opts, &mut next).await
+            Ok((meta, Records::Document(doc.znodes.into_iter().enumerate())))
         }
+    }
+}
+
+/// A file's records: its lines after the header, or the znodes of a whole parsed document.
+enum Records<'r, R> {
+    Lines(Lines<'r, R>),
+    Document(std::iter::Enumerate<std::vec::IntoIter<ZnodeLine>>),
+}
+
+impl<R: AsyncBufRead + Unpin> Source for Records<'_, R> {
+    async fn next_record(&mut self) -> Result<NextRecord> {
+        match self {
+            Records::Lines(lines) => lines.next_record().await,
+            Records::Document(items) => {
+                Ok(items.next().map(|(i, z)| z.into_record().map_err(|e| format!("znode {}: {e}", i + 1))))
+            }
+        }
+    }
+}
+
+/// What every reader of a file checks as the records come: each one under the snapshot's
+/// root; at the end, the count and checksum the header records.
+struct Check<'m> {
+    meta: &'m SnapshotMeta,
+    tally: Tally,
+}
+
+impl<'m> Check<'m> {
+    fn new(meta: &'m SnapshotMeta) -> Check<'m> {
+        Check { meta, tally: Tally::default() }
+    }
+
+    fn push(&mut self, r: &ZnodeRecord) -> Result<()> {
+        if !within(&r.path, &self.meta.root) {
+            return Err(Refused(format!("{}: outside the snapshot's root {}", r.path, self.meta.root)).into());
+        }
+        self.tally.push(r);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<super::store::Totals> {
+        let meta = self.meta;
+        let totals = self.tally.totals();
+        if totals.znodes != meta.znodes || meta.checksum.as_deref() != Some(totals.checksum.as_str()) {
+            return Err(Refused(format!(
+                "the file's znodes do not match its checksum: it records {} znodes with checksum {}, but holds {} \
+                 adding up to {} (changed or damaged since it was exported)",
+                meta.znodes,
+                meta.checksum.as_deref().unwrap_or("missing"),
+                totals.znodes,
+                totals.checksum
+            ))
+            .into());
+        }
+        Ok(totals)
     }
 }
 
@@ -244,15 +326,9 @@ fn check_header(format: String, version: u32, meta: SnapshotMeta) -> Result<Snap
 /// The next record of a file, `None` at its end, or why it could not be read (naming where).
 type NextRecord = Option<std::result::Result<ZnodeRecord, String>>;
 
-/// Where `write_new` gets its records: a streamed file or a parsed document.
+/// Where `write_new` gets its records (see [`Records`]).
 trait Source {
     async fn next_record(&mut self) -> Result<NextRecord>;
-}
-
-impl<F: FnMut() -> NextRecord + Send> Source for F {
-    async fn next_record(&mut self) -> Result<NextRecord> {
-        Ok(self())
-    }
 }
 
 /// A file read a znode per line after its header.
@@ -344,17 +420,14 @@ async fn write_new(
 }
 
 async fn fill(store: &mut Store, id: u64, meta: &SnapshotMeta, source: &mut impl Source) -> Result<()> {
-    let mut tally = Tally::default();
+    let mut check = Check::new(meta);
     let mut group = Vec::with_capacity(TX_ROWS);
     let mut seq: u32 = 0;
     loop {
         let next = source.next_record().await?;
         let done = match next {
             Some(Ok(r)) => {
-                if !within(&r.path, &meta.root) {
-                    return Err(Refused(format!("{}: outside the snapshot's root {}", r.path, meta.root)).into());
-                }
-                tally.push(&r);
+                check.push(&r)?;
                 group.push(r);
                 false
             }
@@ -370,18 +443,7 @@ async fn fill(store: &mut Store, id: u64, meta: &SnapshotMeta, source: &mut impl
             break;
         }
     }
-    let totals = tally.totals();
-    if totals.znodes != meta.znodes || meta.checksum.as_deref() != Some(totals.checksum.as_str()) {
-        return Err(Refused(format!(
-            "the file's znodes do not match its checksum: it records {} znodes with checksum {}, but holds {} \
-             adding up to {} (changed or damaged since it was exported)",
-            meta.znodes,
-            meta.checksum.as_deref().unwrap_or("missing"),
-            totals.znodes,
-            totals.checksum
-        ))
-        .into());
-    }
+    let totals = check.finish()?;
     store.finish_snapshot(id, crate::audit::now_ms(), &totals).await
 }
 
@@ -391,17 +453,6 @@ fn within(path: &str, root: &str) -> bool {
     (r.is_empty() && path.starts_with('/'))
         || path == r
         || path.strip_prefix(r).is_some_and(|rest| rest.starts_with('/'))
-}
-
-/// Reads a whole export file into records and its header, for tests and small files.
-pub fn parse_document(text: &[u8]) -> Result<(SnapshotMeta, Vec<ZnodeRecord>)> {
-    let doc: Document = serde_json::from_slice(text).context("not a myzoo snapshot export")?;
-    let meta = check_header(doc.format, doc.version, doc.snapshot)?;
-    let records = doc.znodes.into_iter().map(ZnodeLine::into_record).collect::<std::result::Result<Vec<_>, _>>();
-    match records {
-        Ok(r) => Ok((meta, r)),
-        Err(e) => bail!(e),
-    }
 }
 
 #[cfg(test)]
@@ -470,8 +521,248 @@ mod tests {
         assert!(line.starts_with("{\"format\":\"myzoo-zk-snapshot\",\"version\":1,\"snapshot\":{\"id\":7,"), "{line}");
         assert!(line.ends_with("},\"znodes\":["), "{line}");
         let doc = format!("{line}\n{CLOSE}\n");
-        let (back, records) = parse_document(doc.as_bytes()).unwrap();
+        let (back, records) = read(doc.as_bytes()).unwrap();
         assert_eq!((back, records.len()), (meta, 0));
+    }
+
+    /// [`read_file`] on bytes, on a runtime of its own.
+    fn read(bytes: &[u8]) -> Result<(SnapshotMeta, Vec<ZnodeRecord>)> {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(read_file(&mut &bytes[..]))
+    }
+
+    /// An export file as `export` writes it.
+    fn file_of(meta: &SnapshotMeta, records: &[ZnodeRecord]) -> Vec<u8> {
+        let mut buf = header_line(meta).unwrap().into_bytes();
+        for (i, r) in records.iter().enumerate() {
+            push_line(&mut buf, i == 0, r).unwrap();
+        }
+        push_close(&mut buf);
+        buf
+    }
+
+    /// The row `export` writes in the header for `records` under `root`.
+    fn meta_of(root: &str, records: &[ZnodeRecord], note: String) -> SnapshotMeta {
+        let mut digest = ContentDigest::new();
+        for r in records {
+            digest.push(r);
+        }
+        SnapshotMeta {
+            id: 42,
+            state: SnapshotState::Complete,
+            ensemble: "127.0.0.1:2181".into(),
+            root: root.into(),
+            include_ephemeral: true,
+            started_ms: 1,
+            finished_ms: Some(2),
+            znodes: digest.count(),
+            bytes: records.iter().map(|r| r.data.len() as u64).sum(),
+            min_zxid: None,
+            max_zxid: None,
+            checksum: Some(digest.finish()),
+            operator: "me".into(),
+            host: "h".into(),
+            origin: "cli".into(),
+            note,
+            error: None,
+        }
+    }
+
+    mod props {
+        use proptest::prelude::*;
+        use proptest::sample::Index;
+
+        use super::*;
+
+        fn stat() -> impl Strategy<Value = NodeStat> {
+            (any::<[i64; 6]>(), any::<[i32; 5]>()).prop_map(|(l, i)| NodeStat {
+                czxid: l[0],
+                mzxid: l[1],
+                pzxid: l[2],
+                ctime_ms: l[3],
+                mtime_ms: l[4],
+                ephemeral_owner: l[5],
+                version: i[0],
+                cversion: i[1],
+                aversion: i[2],
+                data_length: i[3],
+                num_children: i[4],
+            })
+        }
+
+        fn mode() -> impl Strategy<Value = ZnodeMode> {
+            prop_oneof![
+                Just(ZnodeMode::Persistent),
+                Just(ZnodeMode::Sequential),
+                Just(ZnodeMode::Container),
+                Just(ZnodeMode::Ephemeral),
+                any::<u64>().prop_map(|ttl_ms| ZnodeMode::Ttl { ttl_ms }),
+            ]
+        }
+
+        fn data() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![".{0,24}".prop_map(String::into_bytes), proptest::collection::vec(any::<u8>(), 0..24),]
+        }
+
+        /// A root and znodes under it, in any order (the reader does not check the order).
+        fn snapshot() -> impl Strategy<Value = (String, Vec<ZnodeRecord>)> {
+            let acl = proptest::collection::vec(
+                (".{0,6}", ".{0,10}", "[cdrwa]{0,5}").prop_map(|(scheme, id, perms)| AclEntry { scheme, id, perms }),
+                0..3,
+            );
+            let record = ("(/[^/]{1,6}){0,3}", data(), stat(), acl, mode());
+            (prop_oneof![Just("/".to_string()), "/[a-z]{1,4}"], proptest::collection::vec(record, 0..6)).prop_map(
+                |(root, rs)| {
+                    let base = root.trim_end_matches('/').to_string();
+                    let records = rs
+                        .into_iter()
+                        .map(|(rel, data, stat, acl, mode)| {
+                            let path =
+                                if rel.is_empty() && !base.is_empty() { base.clone() } else { format!("{base}{rel}") };
+                            let path = if path.is_empty() { "/".to_string() } else { path };
+                            ZnodeRecord { path, data, stat, acl, mode }
+                        })
+                        .collect();
+                    (root, records)
+                },
+            )
+        }
+
+        /// Ways to change the znodes a file holds after its checksum was taken.
+        #[derive(Debug, Clone)]
+        enum Tamper {
+            Data(Index, Vec<u8>),
+            Version(Index),
+            Mode(Index, ZnodeMode),
+            Acl(Index, String),
+            Drop(Index),
+            Repeat(Index),
+            Swap(Index, Index),
+        }
+
+        fn tamper() -> impl Strategy<Value = Tamper> {
+            prop_oneof![
+                (any::<Index>(), data()).prop_map(|(i, d)| Tamper::Data(i, d)),
+                any::<Index>().prop_map(Tamper::Version),
+                (any::<Index>(), mode()).prop_map(|(i, m)| Tamper::Mode(i, m)),
+                (any::<Index>(), "[cdrwa]{0,5}").prop_map(|(i, p)| Tamper::Acl(i, p)),
+                any::<Index>().prop_map(Tamper::Drop),
+                any::<Index>().prop_map(Tamper::Repeat),
+                (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Tamper::Swap(a, b)),
+            ]
+        }
+
+        fn tampered(records: &[ZnodeRecord], t: &Tamper) -> Vec<ZnodeRecord> {
+            let mut out = records.to_vec();
+            let n = out.len();
+            match t {
+                Tamper::Data(i, d) => out[i.index(n)].data = d.clone(),
+                Tamper::Version(i) => {
+                    let s = &mut out[i.index(n)].stat;
+                    s.version = s.version.wrapping_add(1);
+                }
+                Tamper::Mode(i, m) => out[i.index(n)].mode = *m,
+                Tamper::Acl(i, p) => {
+                    let r = &mut out[i.index(n)];
+                    match r.acl.first_mut() {
+                        Some(a) => a.perms = p.clone(),
+                        None => r.acl.push(AclEntry { scheme: "world".into(), id: "anyone".into(), perms: p.clone() }),
+                    }
+                }
+                Tamper::Drop(i) => {
+                    out.remove(i.index(n));
+                }
+                Tamper::Repeat(i) => {
+                    let r = out[i.index(n)].clone();
+                    out.insert(i.index(n), r);
+                }
+                Tamper::Swap(a, b) => out.swap(a.index(n), b.index(n)),
+            }
+            out
+        }
+
+        proptest! {
+            /// What `export` writes, the reader reads back exactly: the row and every znode,
+            /// laid out a line per znode or reformatted as one document.
+            #[test]
+            fn files_round_trip((root, records) in snapshot(), note in ".{0,12}") {
+                let meta = meta_of(&root, &records, note);
+                let file = file_of(&meta, &records);
+                let (m, r) = read(&file).unwrap();
+                prop_assert_eq!((&m, &r), (&meta, &records));
+                let doc: serde_json::Value = serde_json::from_slice(&file).unwrap();
+                let pretty = serde_json::to_vec_pretty(&doc).unwrap();
+                prop_assert_eq!(read(&pretty).unwrap(), (meta, records));
+            }
+
+            #[test]
+            fn arbitrary_bytes_are_refused_never_a_panic(
+                junk in proptest::collection::vec(any::<u8>(), 0..200),
+                lines in proptest::collection::vec(".{0,40}", 0..4),
+            ) {
+                prop_assert!(read(&junk).is_err());
+                // A good header followed by anything.
+                let meta = meta_of("/", &[], String::new());
+                let mut file = header_line(&meta).unwrap().into_bytes();
+                for l in &lines {
+                    file.push(b'\n');
+                    file.extend_from_slice(l.as_bytes());
+                }
+                file.push(b'\n');
+                file.extend_from_slice(&junk);
+                let _ = read(&file);
+            }
+
+            /// A file cut anywhere before its closing line is refused, naming the line.
+            #[test]
+            fn truncated_files_are_refused_naming_the_line((root, records) in snapshot(), cut in any::<Index>()) {
+                let meta = meta_of(&root, &records, String::new());
+                let file = file_of(&meta, &records);
+                // The last byte is the closing line's newline: without it the file is complete.
+                let at = cut.index(file.len() - 1);
+                let err = format!("{:#}", read(&file[..at]).unwrap_err());
+                prop_assert!(err.contains("line "), "{}", err);
+            }
+
+            /// Znodes changed, dropped, repeated or reordered after the checksum was taken: refused.
+            #[test]
+            fn tampered_znodes_are_refused((root, records) in snapshot(), t in tamper()) {
+                prop_assume!(!records.is_empty());
+                let changed = tampered(&records, &t);
+                prop_assume!(changed != records);
+                let meta = meta_of(&root, &records, String::new());
+                let err = read(&file_of(&meta, &changed)).unwrap_err();
+                prop_assert!(err.downcast_ref::<Refused>().is_some(), "{:#}", err);
+            }
+
+            /// One byte of the file changed: refused, or (a byte of the header's descriptive
+            /// fields, which the checksum does not cover) the very same znodes.
+            #[test]
+            fn a_changed_byte_never_changes_the_znodes((root, records) in snapshot(), at in any::<Index>(), byte in any::<u8>()) {
+                let meta = meta_of(&root, &records, "a note".into());
+                let mut file = file_of(&meta, &records);
+                let i = at.index(file.len());
+                prop_assume!(file[i] != byte);
+                file[i] = byte;
+                if let Ok((_, r)) = read(&file) {
+                    prop_assert_eq!(r, records);
+                }
+            }
+
+            /// A line that is not a znode is refused, naming that line.
+            #[test]
+            fn a_bad_line_is_named((root, records) in snapshot(), which in any::<Index>(), junk in "[^{}]{0,20}") {
+                prop_assume!(!records.is_empty());
+                let meta = meta_of(&root, &records, String::new());
+                let file = String::from_utf8(file_of(&meta, &records)).unwrap();
+                let mut lines: Vec<&str> = file.lines().collect();
+                // Lines 2..=n+1 hold the znodes.
+                let k = 1 + which.index(records.len());
+                lines[k] = &junk;
+                let err = format!("{:#}", read(lines.join("\n").as_bytes()).unwrap_err());
+                prop_assert!(err.contains(&format!("line {}", k + 1)), "{}", err);
+            }
+        }
     }
 
     #[test]

@@ -201,7 +201,7 @@ fn primary_addresses(config: Option<&ClusterConfig>, primary: &NodeView) -> Vec<
 
 /// The moment `status` counts as stale (ms since the epoch).
 fn stale_at(status: &NodeStatus) -> i64 {
-    status.observed_at_ms + stale_after_ms(status)
+    status.observed_at_ms.saturating_add(stale_after_ms(status))
 }
 
 #[cfg(test)]

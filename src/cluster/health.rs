@@ -211,7 +211,9 @@ fn node_view(snap: &ClusterSnapshot, name: &str, recorded_primary: bool, now_ms:
             return view;
         }
     };
-    let age = now_ms - status.observed_at_ms;
+    // Saturating: the clock and the document are outside data (a status stamped far in the
+    // future or the past is old or new, never an overflow).
+    let age = now_ms.saturating_sub(status.observed_at_ms);
     view.age_ms = Some(age);
     view.state = state_of(&status, age);
     view.status = Some(status);
@@ -221,7 +223,12 @@ fn node_view(snap: &ClusterSnapshot, name: &str, recorded_primary: bool, now_ms:
 /// How old (ms) a status may get before it is stale: `myzoo endpoint --watch` re-judges at that
 /// moment, so it must use the same rule as the verdicts.
 pub fn stale_after_ms(s: &NodeStatus) -> i64 {
-    (s.agent.heartbeat_ms as i64 * STALE_HEARTBEATS).max(STALE_MIN_MS)
+    ms_i64(s.agent.heartbeat_ms).saturating_mul(STALE_HEARTBEATS).max(STALE_MIN_MS)
+}
+
+/// A duration from a status document as signed milliseconds, saturating.
+fn ms_i64(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
 }
 
 fn state_of(s: &NodeStatus, age_ms: i64) -> NodeState {
@@ -237,8 +244,8 @@ fn state_of(s: &NodeStatus, age_ms: i64) -> NodeState {
         }
         // The heartbeat row is rewritten once per probe interval, so its age includes up to one
         // interval of staleness even with no lag at all: that much is not lag.
-        let hb_lag = s.heartbeat_lag_ms.unwrap_or(0) - s.agent.interval_ms as i64;
-        let reported = r.seconds_behind.unwrap_or(0) as i64 * 1000;
+        let hb_lag = s.heartbeat_lag_ms.unwrap_or(0).saturating_sub(ms_i64(s.agent.interval_ms));
+        let reported = ms_i64(r.seconds_behind.unwrap_or(0)).saturating_mul(1000);
         if hb_lag > LAGGING_MS || reported > LAGGING_MS {
             return NodeState::Lagging;
         }
@@ -409,6 +416,30 @@ mod tests {
             s.nodes.insert(st.node.clone(), serde_json::to_vec(st).unwrap());
         }
         s
+    }
+
+    /// Found by `tests/proptest_parsers.rs`: numbers at the ends of their range in an agent's
+    /// document overflowed the age, staleness and lag arithmetic (a panic in a debug build,
+    /// a wrapped verdict in a release one).
+    #[test]
+    fn extreme_numbers_in_a_status_are_judged() {
+        let mut st = healthy();
+        st[0].observed_at_ms = i64::MIN;
+        st[0].agent.heartbeat_ms = u64::MAX;
+        st[1].observed_at_ms = i64::MAX;
+        st[1].agent.interval_ms = u64::MAX;
+        st[1].heartbeat_lag_ms = Some(i64::MIN);
+        st[2].replication.as_mut().unwrap().seconds_behind = Some(u64::MAX);
+        let s = snap(&st);
+        for now in [i64::MIN, NOW, i64::MAX] {
+            let v = evaluate(&s, now);
+            assert_eq!(v.nodes.len(), 3);
+            let _ = super::super::endpoint::compute(&s, super::super::endpoint::EndpointRole::Primary, now);
+        }
+        let v = evaluate(&s, NOW);
+        assert_eq!(v.node("db1").unwrap().state, NodeState::Ok, "a huge heartbeat never goes stale");
+        assert_eq!(v.node("db2").unwrap().state, NodeState::Ok, "a status from the far future is not stale");
+        assert_eq!(v.node("db3").unwrap().state, NodeState::Lagging);
     }
 
     fn healthy() -> Vec<NodeStatus> {

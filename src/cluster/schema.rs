@@ -46,20 +46,29 @@ impl std::fmt::Display for Problem {
 pub fn validate_json(text: &str) -> Result<(), Problem> {
     match serde_json::from_str::<Value>(text) {
         Ok(_) => Ok(()),
-        Err(e) => Err(syntax_problem(&e)),
+        Err(e) => Err(syntax_problem(text, &e)),
     }
 }
 
-fn syntax_problem(e: &serde_json::Error) -> Problem {
+fn syntax_problem(text: &str, e: &serde_json::Error) -> Problem {
     let full = e.to_string();
     // serde_json appends " at line L column C"; the position is carried separately.
     let message = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]).to_string();
-    Problem {
-        line: e.line().max(1),
-        column: e.column().max(1),
-        message: format!("JSON syntax: {message}"),
-        severity: Severity::Error,
+    let (line, column) = syntax_position(text, e);
+    Problem { line, column, message: format!("JSON syntax: {message}"), severity: Severity::Error }
+}
+
+/// Where serde_json says a syntax error is, as a 1-based line and a 1-based column counted in
+/// characters like the field positions (serde_json counts the column in bytes, so a line with
+/// `é` before the error would point past it).
+pub fn syntax_position(text: &str, e: &serde_json::Error) -> (usize, usize) {
+    let line = e.line().max(1);
+    let Some(row) = text.split('\n').nth(line - 1) else { return (line, e.column().max(1)) };
+    let mut end = e.column().saturating_sub(1).min(row.len());
+    while !row.is_char_boundary(end) {
+        end -= 1;
     }
+    (line, row[..end].chars().count() + 1)
 }
 
 /// Validates a cluster config; `cluster` is the cluster's znode name when known (the document's
@@ -67,7 +76,7 @@ fn syntax_problem(e: &serde_json::Error) -> Problem {
 pub fn validate_config(text: &str, cluster: Option<&str>) -> Vec<Problem> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => return vec![syntax_problem(&e)],
+        Err(e) => return vec![syntax_problem(text, &e)],
     };
     let mut c = Checker { positions: locate(text), problems: Vec::new() };
     let Some(top) = value.as_object() else {
@@ -449,7 +458,12 @@ impl Scanner {
             pointer.push_str(&format!("/{index}"));
             let at = self.pos();
             self.out.insert(pointer.clone(), at);
+            let before = self.i;
             self.value(pointer);
+            if self.i == before {
+                // Not a value (`[}` in malformed text): step over it, or this loop never ends.
+                self.bump();
+            }
             pointer.truncate(len);
             index += 1;
         }
@@ -686,6 +700,16 @@ mod tests {
         assert!(validate_config("[1]", None)[0].message.contains("must be a JSON object"));
         let schema2 = GOOD.replace("\"schema\": 1", "\"schema\": 2");
         assert!(validate_config(&schema2, None)[0].message.contains("`schema` must be 1"));
+    }
+
+    /// Found by `tests/proptest_parsers.rs`: a `}` inside an array made the scan loop forever,
+    /// recording `/0`, `/1`, … until memory ran out.
+    #[test]
+    fn locate_stops_on_malformed_text() {
+        for text in ["[}", "[1, }", "{\"a\": [}]}", "[[}}]"] {
+            let pos = locate(text);
+            assert!(pos.len() <= text.len() + 1, "{text}: {pos:?}");
+        }
     }
 
     #[test]

@@ -124,7 +124,8 @@ async fn watch_mode(args: &ConsoleArgs, cluster: &str, role: EndpointRole, json:
         }
         // A status the answer relies on goes stale at this moment: judge again then (+1 ms, as
         // stale means strictly older than the limit).
-        let recheck = answer.recheck_at_ms.map(|at| Duration::from_millis((at - now_ms()).max(0) as u64 + 1));
+        let recheck =
+            answer.recheck_at_ms.map(|at| Duration::from_millis(at.saturating_sub(now_ms()).max(0) as u64 + 1));
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,

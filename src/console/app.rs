@@ -324,7 +324,8 @@ impl App {
     fn check_watch_silence(&mut self) {
         let silent = match (self.watch_heard, self.clusters().slowest_heartbeat_ms()) {
             (Some(heard), Some(heartbeat_ms)) if self.shared.connected() => {
-                let limit = Duration::from_millis(heartbeat_ms + WATCH_SILENCE_GRACE_MS);
+                // Saturating: the heartbeat comes from an agent's document.
+                let limit = Duration::from_millis(heartbeat_ms.saturating_add(WATCH_SILENCE_GRACE_MS));
                 self.shared.now.duration_since(heard).is_ok_and(|quiet| quiet > limit).then_some(heard)
             }
             _ => None,

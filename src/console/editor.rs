@@ -483,7 +483,10 @@ impl Editor {
 pub fn json_problems(text: &str) -> Vec<Problem> {
     match serde_json::from_str::<serde::de::IgnoredAny>(text) {
         Ok(_) => Vec::new(),
-        Err(e) => vec![Problem { line: e.line(), column: e.column(), message: e.to_string(), error: true }],
+        Err(e) => {
+            let (line, column) = crate::cluster::schema::syntax_position(text, &e);
+            vec![Problem { line, column, message: e.to_string(), error: true }]
+        }
     }
 }
 

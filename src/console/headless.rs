@@ -15,9 +15,14 @@ use super::event::Event;
 use super::runtime::{Executor, TICK_INTERVAL_MS};
 use super::view;
 use crate::zk::session::{self, SessionConfig, ZkHandle};
+use crate::zk::ZkEvent;
 
 pub struct Headless {
     pub app: App,
+    /// What the app was started with, for [`Headless::restart`].
+    opts: AppOptions,
+    /// Resized since the last frame (see [`Headless::resize`]).
+    resized: bool,
     pub terminal: Terminal<TestBackend>,
     rx: UnboundedReceiver<Event>,
     tx: UnboundedSender<Event>,
@@ -31,6 +36,18 @@ pub struct Headless {
 impl Headless {
     /// Starts a real ZooKeeper session feeding a headless console. Call inside a tokio runtime.
     pub fn start(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result<Headless> {
+        let read_only = opts.read_only;
+        Self::start_with(opts, session_cfg, read_only)
+    }
+
+    /// Like [`Headless::start`], but the executor refuses every write at the guards whatever
+    /// the app shows: the screens act as in a writable console (dialogs, confirmations), and
+    /// what they confirm ends as a read-only refusal. For soak tests that press every key.
+    pub fn start_with_writes_refused(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result<Headless> {
+        Self::start_with(opts, session_cfg, true)
+    }
+
+    fn start_with(opts: AppOptions, session_cfg: SessionConfig, writes_refused: bool) -> anyhow::Result<Headless> {
         let (w, h) = opts.size;
         let terminal = Terminal::new(TestBackend::new(w, h))?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -41,12 +58,14 @@ impl Headless {
         });
         let ensemble = session_cfg.connect.clone();
         let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
-        let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, opts.read_only)
+        let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, writes_refused)
             .with_mysql(opts.mysql.clone())
             .with_backups(opts.backup_store.clone(), &ensemble)
             .with_ensemble(&ensemble, opts.ensemble.clone());
         Ok(Headless {
-            app: App::new(opts),
+            app: App::new(opts.clone()),
+            opts,
+            resized: false,
             terminal,
             rx,
             tx,
@@ -100,7 +119,43 @@ impl Headless {
         }
     }
 
+    /// Applies one event now (its effects start at once), then every result already back,
+    /// without waiting or drawing: for driving the app faster than a terminal would.
+    pub fn feed(&mut self, ev: Event) {
+        self.apply(ev);
+        self.apply_pending();
+    }
+
+    /// Applies every event already waiting (results of earlier effects), without waiting.
+    pub fn apply_pending(&mut self) {
+        while let Ok(ev) = self.rx.try_recv() {
+            self.apply(ev);
+        }
+    }
+
+    /// The terminal resized: the backend takes the new size (blank, as a terminal may leave
+    /// it) and the app hears of it; the next frame repaints everything, as the real loop's does.
+    pub fn resize(&mut self, w: u16, h: u16) {
+        self.terminal.backend_mut().resize(w, h);
+        self.resized = true;
+        self.apply(Event::Resize(w, h));
+    }
+
+    /// A fresh app on the same session, as if the console had been started again: it hears
+    /// the session's state and reads everything it shows.
+    pub fn restart(&mut self) {
+        let (badge, generation) = (self.app.session(), self.app.generation());
+        self.app = App::new(AppOptions { size: self.app.shared().size, now: SystemTime::now(), ..self.opts.clone() });
+        self.apply(Event::Zk(ZkEvent::Session { badge, at: SystemTime::now() }));
+        if generation > 0 {
+            self.apply(Event::Zk(ZkEvent::Ready { generation }));
+        }
+    }
+
     pub fn draw(&mut self) {
+        if std::mem::take(&mut self.resized) {
+            let _ = super::runtime::repaint_all(&mut self.terminal);
+        }
         let app = &self.app;
         let _ = self.terminal.draw(|f| view::draw(f, app));
         self.app.frame_drawn();

@@ -162,7 +162,9 @@ impl Key {
         Key { code: ev.code, mods }
     }
 
-    /// Parses `ctrl-c`, `alt-x`, `tab`, `shift-tab`, `enter`, `esc`, `pgup`, `f5`, `?`, `j`.
+    /// Parses `ctrl-c`, `alt-x`, `tab`, `shift-tab`, `enter`, `esc`, `pgup`, `f5`, `?`, `j`, and
+    /// whatever [`Key`]'s `Display` prints (the help shows the arrows as `↑`, so `↑` reads as the
+    /// up arrow: a key the help names can be copied into `[keys]`).
     pub fn parse(text: &str) -> Option<Key> {
         let mut mods = KeyModifiers::NONE;
         let mut rest = text;
@@ -182,14 +184,15 @@ impl Key {
             "shift-tab" | "backtab" => KeyCode::BackTab,
             "enter" => KeyCode::Enter,
             "esc" => KeyCode::Esc,
-            "up" => KeyCode::Up,
-            "down" => KeyCode::Down,
-            "left" => KeyCode::Left,
-            "right" => KeyCode::Right,
+            "up" | "↑" => KeyCode::Up,
+            "down" | "↓" => KeyCode::Down,
+            "left" | "←" => KeyCode::Left,
+            "right" | "→" => KeyCode::Right,
             "pgup" => KeyCode::PageUp,
             "pgdn" => KeyCode::PageDown,
             "home" => KeyCode::Home,
             "end" => KeyCode::End,
+            "backspace" => KeyCode::Backspace,
             "space" => KeyCode::Char(' '),
             f if f.len() > 1 && f.starts_with('f') => KeyCode::F(f[1..].parse().ok()?),
             c if c.chars().count() == 1 => KeyCode::Char(c.chars().next()?),
@@ -222,6 +225,7 @@ impl fmt::Display for Key {
             KeyCode::PageDown => f.write_str("pgdn"),
             KeyCode::Home => f.write_str("home"),
             KeyCode::End => f.write_str("end"),
+            KeyCode::Backspace => f.write_str("backspace"),
             KeyCode::F(n) => write!(f, "f{n}"),
             other => write!(f, "{other:?}"),
         }
@@ -433,10 +437,12 @@ mod tests {
 
     #[test]
     fn keys_parse_and_print() {
-        for text in ["ctrl-c", "tab", "shift-tab", "enter", "esc", "f5", "?", "j", "alt-x", "pgup", "space"] {
+        for text in
+            ["ctrl-c", "tab", "shift-tab", "enter", "esc", "f5", "?", "j", "alt-x", "pgup", "space", "up", "backspace"]
+        {
             let k = Key::parse(text).unwrap();
             let shown = k.to_string();
-            assert_eq!(Key::parse(&shown).unwrap_or(k), k, "{text}");
+            assert_eq!(Key::parse(&shown), Some(k), "{text}");
         }
         assert!(Key::parse("ctrl-").is_none());
         assert!(Key::parse("nonsense").is_none());

@@ -625,8 +625,15 @@ where
 {
     let frame_interval = Duration::from_millis(FRAME_INTERVAL_MS);
     let mut next_frame = Instant::now();
+    // A resize since the last frame: the terminal may have cut or reflowed what was on screen
+    // even when the size ends where it started (80×24 → 60×20 → 80×24 between two frames,
+    // which ratatui, seeing no change of size, would only patch), so the frame repaints all.
+    let mut resized = false;
     loop {
         if app.dirty() && Instant::now() >= next_frame {
+            if std::mem::take(&mut resized) {
+                repaint_all(terminal)?;
+            }
             terminal.draw(|f| view::draw(f, app))?;
             app.frame_drawn();
             next_frame = Instant::now() + frame_interval;
@@ -640,10 +647,14 @@ where
             rx.recv().await
         };
         let Some(event) = event else { return Ok(()) };
+        resized |= matches!(event, Event::Resize(..));
         apply(app, event, executor);
         for _ in 0..MAX_EVENTS_PER_FRAME {
             match rx.try_recv() {
-                Ok(ev) => apply(app, ev, executor),
+                Ok(ev) => {
+                    resized |= matches!(ev, Event::Resize(..));
+                    apply(app, ev, executor)
+                }
                 Err(_) => break,
             }
         }
@@ -651,6 +662,14 @@ where
             return Ok(());
         }
     }
+}
+
+/// Makes the next frame write every cell: the screen cleared and ratatui's idea of it reset.
+/// Not `Terminal::clear`, which asks the terminal where its cursor is and, with the event
+/// stream reading the answer, fails after a wait ("the cursor position could not be read").
+pub(crate) fn repaint_all<B: Backend>(terminal: &mut Terminal<B>) -> Result<(), B::Error> {
+    let size = terminal.size()?;
+    terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
 }
 
 fn apply(app: &mut App, event: Event, executor: &Executor) {

@@ -328,7 +328,7 @@ pub fn run_question(p: &crate::failover::plan::Plan) -> String {
         p.old_primary,
         p.candidate.as_deref().unwrap_or("?"),
         p.epoch,
-        p.epoch + 1
+        p.epoch.saturating_add(1)
     )
 }
 
@@ -359,7 +359,7 @@ pub fn plan_title(p: &crate::failover::plan::Plan, age_s: i64) -> String {
         p.old_primary,
         p.candidate.as_deref().unwrap_or("(none)"),
         p.epoch,
-        p.epoch + 1
+        p.epoch.saturating_add(1)
     )
 }
 

@@ -260,7 +260,7 @@ impl<'a> Execution<'a> {
             cluster: self.op.paths.cluster.clone(),
             old_primary: self.old().to_string(),
             new_primary: self.candidate().to_string(),
-            epoch: self.prepared.view.primary.epoch + 1,
+            epoch: self.prepared.view.primary.epoch.saturating_add(1),
         };
         hooks::run(cmd, &env, Duration::from_secs(self.prepared.view.config.hooks.timeout_s)).await
     }
@@ -268,7 +268,10 @@ impl<'a> Execution<'a> {
     /// The point of no return: one multi-op that checks our lock znode and the record's version
     /// and writes the new record (epoch + 1).
     pub async fn record(&mut self) -> Result<(u64, String)> {
-        let epoch = self.prepared.view.primary.epoch + 1;
+        // The epoch is read from ZooKeeper: one at its maximum cannot grow, and wrapping to 0
+        // would let every fenced node look current again.
+        let epoch =
+            self.prepared.view.primary.epoch.checked_add(1).context("the primary record's epoch is at its maximum")?;
         let new = PrimaryRecord { node: self.candidate().to_string(), epoch };
         let data = serde_json::to_vec(&new)?;
         let path = self.op.paths.primary();

@@ -95,7 +95,7 @@ impl Plan {
             self.old_primary,
             target,
             self.epoch,
-            self.epoch + 1
+            self.epoch.saturating_add(1)
         ));
         out.push_str("\npositions:\n");
         for p in &self.positions {

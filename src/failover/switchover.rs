@@ -198,7 +198,7 @@ fn steps(view: &ClusterView, old: &str, new: &str, catch_up_ms: u64) -> Vec<Plan
             "record",
             &format!(
                 "record {new} as primary, epoch {} (checked against the lock and the record's version)",
-                view.primary.epoch + 1
+                view.primary.epoch.saturating_add(1)
             ),
         ),
         step(

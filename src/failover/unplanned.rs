@@ -266,7 +266,7 @@ pub async fn plan(op: &Operator, opts: &FailoverOptions) -> Result<Prepared> {
             "record",
             &format!(
                 "record {new} as primary, epoch {} (checked against the lock and the record's version)",
-                view.primary.epoch + 1
+                view.primary.epoch.saturating_add(1)
             ),
         ),
         step(

@@ -300,7 +300,7 @@ impl FailoverScreen {
             cx.error(strings::lock_busy(holder));
             return Nav::Done;
         }
-        let age_ms = cx.shared.now_ms() - at_ms;
+        let age_ms = cx.shared.now_ms().saturating_sub(*at_ms);
         if age_ms > PLAN_MAX_AGE_MS {
             cx.error(strings::plan_too_old(age_ms / 1000));
             return Nav::Done;
