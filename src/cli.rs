@@ -330,6 +330,10 @@ pub struct ConsoleArgs {
     /// ZooKeeper session timeout in milliseconds.
     #[arg(long = "session-timeout", global = true, value_name = "MS")]
     pub session_timeout_ms: Option<u64>,
+    /// File holding the ZooKeeper digest credential `user:password` (else $MYZOO_ZK_AUTH, else
+    /// the profile's zk_auth_file); the credential itself never goes on the command line.
+    #[arg(long = "zk-auth-file", global = true, value_name = "PATH")]
+    pub zk_auth_file: Option<PathBuf>,
     /// Root of myzoo's znodes.
     #[arg(long, global = true)]
     pub root: Option<String>,

@@ -88,6 +88,7 @@ pub fn overrides(args: &ConsoleArgs) -> config::Overrides {
         zk: args.zk.clone(),
         profile: args.profile.clone(),
         session_timeout_ms: args.session_timeout_ms,
+        zk_auth_file: args.zk_auth_file.clone(),
         root: args.root.clone(),
         read_only: args.read_only,
         theme: args.theme.clone(),

@@ -242,7 +242,7 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
     }
     write_status(dir, &status)?;
     if opts.write_profile {
-        let profile = crate::config::write_sandbox_profile(&status.zk, &access, status.backup_store.clone())?;
+        let profile = crate::config::write_sandbox_profile(&status.zk, None, &access, status.backup_store.clone())?;
         tracing::info!("wrote the sandbox profile to {}", profile.display());
     }
     Ok(status)

@@ -6,22 +6,44 @@ use std::time::Duration;
 
 use zookeeper_client::{Client, Connector};
 
+use super::auth::{ZkCredential, DIGEST_SCHEME};
+
 /// Everything needed to open a session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ZkAccess {
     /// `host:port[,host:port…][/chroot]`
     pub connect: String,
     pub session_timeout: Duration,
+    /// The digest credential every session authenticates with (`Debug` hides the password).
+    pub auth: Option<ZkCredential>,
 }
 
 impl ZkAccess {
     pub fn new(connect: impl Into<String>, session_timeout: Duration) -> ZkAccess {
-        ZkAccess { connect: connect.into(), session_timeout }
+        ZkAccess { connect: connect.into(), session_timeout, auth: None }
+    }
+
+    /// Authenticates every session with `auth` (none: anonymous).
+    pub fn with_auth(mut self, auth: Option<ZkCredential>) -> ZkAccess {
+        self.auth = auth;
+        self
     }
 
     /// A connector with this access's settings; callers add their own (`with_fail_eagerly` …).
+    /// The credential goes in the connector, which sends it on every connection it makes: after
+    /// a reconnect to another member within the session too, and a new session built from this
+    /// access (after expiry) starts with it.
     pub fn connector(&self) -> Connector {
-        Client::connector().with_session_timeout(self.session_timeout)
+        let connector = Client::connector().with_session_timeout(self.session_timeout);
+        match &self.auth {
+            Some(cred) => connector.with_auth(DIGEST_SCHEME, &cred.auth_bytes()),
+            None => connector,
+        }
+    }
+
+    /// What the console's header and the logs may show: `digest myzoo`, never the password.
+    pub fn auth_label(&self) -> Option<String> {
+        self.auth.as_ref().map(ZkCredential::label)
     }
 
     /// Opens a session through `connector` (from [`Self::connector`]).

@@ -2,6 +2,8 @@
 //! Nothing here knows about the terminal; the console, the agent and the CLI all sit on top.
 
 pub mod access;
+pub mod acl;
+pub mod auth;
 pub mod find;
 pub mod format;
 pub mod load;
@@ -13,6 +15,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 pub use access::ZkAccess;
+pub use auth::ZkCredential;
 pub use zookeeper_client::Client;
 
 /// A znode's stat, detached from the client library so that views and tests can build one.
