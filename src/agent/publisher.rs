@@ -318,17 +318,14 @@ impl<'a> Registration<'a> {
     }
 
     async fn create(&mut self, data: &[u8]) -> Result<()> {
-        let options = CreateMode::Ephemeral.with_acls(Acls::anyone_all());
-        let created = match self.client.create(&self.path, data, &options).await {
-            Err(ZkError::NoNode) => {
-                // The cluster's `nodes` folder is missing (a cluster not seeded yet): make it.
-                let parent = self.path.rsplit_once('/').map_or("/", |(p, _)| p).to_string();
-                let folder = CreateMode::Persistent.with_acls(Acls::anyone_all());
-                self.client.mkdir(&parent, &folder).await.with_context(|| format!("creating {parent}"))?;
-                self.client.create(&self.path, data, &options).await
-            }
-            other => other,
-        };
+        // The node's znode gets the `nodes` folder's ACL; the folder is made (with its nearest
+        // ancestor's) when the cluster was not seeded yet.
+        let parent = self.path.rsplit_once('/').map_or("/", |(p, _)| p).to_string();
+        let acl = crate::zk::acl::ensure_folder(self.client, &parent)
+            .await
+            .with_context(|| format!("reading the ACL of {parent}"))?;
+        let options = CreateMode::Ephemeral.with_acls(Acls::new(&acl));
+        let created = self.client.create(&self.path, data, &options).await;
         match created {
             Ok((stat, _)) => {
                 self.version = Some(stat.version);

@@ -212,13 +212,14 @@ fn report(json: bool, action: &str, path: &str, result: Result<Outcome, OpError>
         }
         Err(e) => {
             let code = match e {
-                OpError::BadVersion { .. } => EXIT_BAD_VERSION,
+                OpError::BadVersion { .. } | OpError::AclBadVersion { .. } => EXIT_BAD_VERSION,
                 OpError::ReadOnly { .. } => EXIT_READ_ONLY,
                 _ => 1,
             };
             if json {
                 let current = match &e {
                     OpError::BadVersion { current, .. } => current.as_ref().map(|n| n.stat.version),
+                    OpError::AclBadVersion { current, .. } => current.as_ref().map(|(aversion, _)| *aversion),
                     _ => None,
                 };
                 let v = json!({
