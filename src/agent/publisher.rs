@@ -135,7 +135,16 @@ async fn connect(cfg: &PublisherConfig, cancel: &CancellationToken, backoff: &mu
         match result {
             Ok(Ok(client)) => {
                 *backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
-                tracing::info!(session = %client.session_id(), connect = %cfg.zk.connect, "ZooKeeper session established");
+                let auth = cfg.zk.auth_label().unwrap_or_else(|| "none".to_string());
+                tracing::info!(session = %client.session_id(), connect = %cfg.zk.connect, %auth, "ZooKeeper session established");
+                // ZooKeeper takes any digest credential; a wrong password would only show as
+                // NoAuth on the first write, so it is said plainly (and the agent keeps trying:
+                // a corrected file is read on the next start).
+                if let Err(problem) =
+                    crate::zk::auth::check(&client, cfg.zk.auth.as_ref(), &cfg.paths.nodes_dir()).await
+                {
+                    tracing::error!("{problem}");
+                }
                 return Some(client);
             }
             Ok(Err(e)) => tracing::warn!(connect = %cfg.zk.connect, "ZooKeeper connect failed: {e}"),

@@ -266,6 +266,19 @@ impl OpError {
     }
 }
 
+/// The permission a mutation needs, for a NoAuth's explanation.
+fn needed_permission(m: &Mutation) -> &'static str {
+    match m {
+        Mutation::Set { .. } => "changing its data needs WRITE permission on it",
+        Mutation::Create { .. } => "creating a znode needs CREATE permission on its parent",
+        Mutation::Delete { .. } => {
+            "deleting needs DELETE permission on the parent (and READ below for a recursive delete)"
+        }
+        Mutation::RevealSecret { .. } => "reading needs READ permission",
+        Mutation::SetAcl { .. } => "changing an ACL needs ADMIN permission on the znode (and reading it READ or ADMIN)",
+    }
+}
+
 /// Facts gathered while a mutation runs; the audit record and the outcome are made from them.
 #[derive(Debug, Default)]
 struct Facts {
@@ -331,7 +344,19 @@ impl Ops {
     /// for destructive actions on a production cluster (see the module doc).
     pub async fn apply(&self, m: Mutation, confirm: Option<&str>) -> Result<Outcome, OpError> {
         let mut facts = Facts { path: m.path().to_string(), ..Facts::default() };
-        let result = self.run(&m, confirm, &mut facts).await;
+        let result = match self.run(&m, confirm, &mut facts).await {
+            // A bare NoAuth says nothing an operator can act on: which permission was missing,
+            // and who this session is (as the server sees it).
+            Err(OpError::Zk { path, message }) if message.starts_with("NoAuth") => Err(OpError::Zk {
+                path,
+                message: format!(
+                    "NoAuth: {}; {}",
+                    needed_permission(&m),
+                    crate::zk::auth::whoami_text(&self.client).await
+                ),
+            }),
+            other => other,
+        };
         let record = self.record(&m, &facts, &result);
         let audited = audit::append(&self.client, &self.root, &record).await;
         match result {
@@ -528,14 +553,6 @@ impl Ops {
                             .to_string(),
                     })
                 }
-                Err(ZkError::NoAuth) => {
-                    return Err(OpError::Zk {
-                        path: path.to_string(),
-                        message:
-                            "NoAuth: changing an ACL needs ADMIN permission, which its ACL does not give this session"
-                                .to_string(),
-                    })
-                }
                 Err(e) => return Err(OpError::zk(path, e)),
             }
         }
@@ -549,12 +566,6 @@ impl Ops {
     async fn read_acl(&self, path: &str) -> Result<(i32, Vec<AclEntry>), OpError> {
         match self.client.get_acl(path).await {
             Ok((acl, stat)) => Ok((stat.aversion, acl.iter().map(acl_entry).collect())),
-            Err(ZkError::NoAuth) => Err(OpError::Zk {
-                path: path.to_string(),
-                message:
-                    "NoAuth: reading its ACL needs READ or ADMIN permission, which its ACL does not give this session"
-                        .to_string(),
-            }),
             Err(e) => Err(OpError::zk(path, e)),
         }
     }

@@ -11,6 +11,8 @@
 //! <state>/agent.password      the `agent` account's password (0600): what operations connect as
 //! <state>/repl.password       the `repl` account's password (0600): for re-pointing replicas
 //! <state>/backup.password     the `backup` account's password (0600): the backup store's
+//! <state>/zk.auth             the ZooKeeper digest credential `myzoo:<password>` (0600): the
+//!                             profile, the agents and the seeding authenticate with it
 //! <state>/zk1 … zk3/          zoo.cfg, data/, zookeeper.log, myzoo.pid
 //! <state>/db1 … db3/          data/, mysql.sock, error.log, stdout.log, myzoo.pid
 //! <state>/agent-db1 … 3/      agent.log, password (0600), stdout.log, myzoo.pid
@@ -54,6 +56,11 @@ pub const AGENT_PASSWORD_FILE: &str = "agent.password";
 pub const REPL_PASSWORD_FILE: &str = "repl.password";
 /// The `backup` account's password, for the backup store and dumps.
 pub const BACKUP_PASSWORD_FILE: &str = "backup.password";
+/// The ZooKeeper digest credential (`myzoo:<password>`), named in the profile and given to the
+/// agents with `--zk-auth-file`.
+pub const ZK_AUTH_FILE: &str = "zk.auth";
+/// The digest user of that credential.
+pub const ZK_USER: &str = "myzoo";
 
 /// Options for `myzoo sandbox up`.
 #[derive(Debug, Clone)]
@@ -83,6 +90,10 @@ pub struct SandboxOptions {
     /// Start every server with semi-synchronous replication on (both sides, `AFTER_SYNC`,
     /// [`mariadb::SEMI_SYNC_TIMEOUT_MS`]).
     pub semi_sync: bool,
+    /// Protect the seeded `/myzoo` tree with `digest:myzoo:HASH:cdrwa, world:anyone:r`: only the
+    /// sandbox's credential (`zk.auth`) changes it, anyone reads it. `myzoo sandbox up` does
+    /// (`--no-zk-acl` does not); the tests ask for it where they test it.
+    pub zk_acl: bool,
 }
 
 /// What `myzoo sandbox status --json` prints; scripts and tests find every server here.
@@ -113,6 +124,12 @@ pub struct SandboxStatus {
     /// The backup store on the three servers (`None` without MariaDB).
     #[serde(default)]
     pub backup_store: Option<crate::config::BackupStoreConfig>,
+    /// The file holding the ZooKeeper digest credential (never the credential itself).
+    #[serde(default)]
+    pub zk_auth_file: Option<PathBuf>,
+    /// Whether `/myzoo` is protected by an ACL only that credential may write through.
+    #[serde(default)]
+    pub zk_acl: bool,
 }
 
 /// One ZooKeeper member; `pid` is `None` when it is not running.
@@ -207,6 +224,11 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         }
     };
     let (zk_servers, mysql) = tokio::try_join!(zk, db)?;
+    let zk_auth_file = dir.join(ZK_AUTH_FILE);
+    let zk_password = secrets::random_password()?;
+    let zk_credential = crate::zk::ZkCredential::new(ZK_USER, &zk_password)
+        .map_err(|e| anyhow::anyhow!("the sandbox's ZooKeeper credential: {e}"))?;
+    agents::write_private(&zk_auth_file, &format!("{ZK_USER}:{zk_password}"))?;
     let mut access = crate::config::MysqlAccess::default();
     let mut backup_store_config = None;
     if !mysql.is_empty() {
@@ -231,9 +253,13 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         mysql_password_file: access.password_file.clone(),
         repl_password_file: access.repl_password_file.clone(),
         backup_store: backup_store_config,
+        zk_auth_file: Some(zk_auth_file),
+        zk_acl: opts.zk_acl,
     };
     if opts.seed {
-        seed::seed(&status.zk, crate::config::DEFAULT_ROOT, &status.mysql).await?;
+        let access = status.zk_access(std::time::Duration::from_millis(seed::SEED_SESSION_TIMEOUT_MS))?;
+        let protect = opts.zk_acl.then_some(&zk_credential);
+        seed::seed(&access, crate::config::DEFAULT_ROOT, &status.mysql, protect).await?;
         phase("ZooKeeper tree seeded");
     }
     if let (Some(binary), false) = (&opts.agent_binary, status.mysql.is_empty()) {
@@ -242,10 +268,24 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
     }
     write_status(dir, &status)?;
     if opts.write_profile {
-        let profile = crate::config::write_sandbox_profile(&status.zk, None, &access, status.backup_store.clone())?;
+        let profile = crate::config::write_sandbox_profile(
+            &status.zk,
+            status.zk_auth_file.as_deref(),
+            &access,
+            status.backup_store.clone(),
+        )?;
         tracing::info!("wrote the sandbox profile to {}", profile.display());
     }
     Ok(status)
+}
+
+impl SandboxStatus {
+    /// How to reach the sandbox's ZooKeeper as myzoo does: its connect string and its credential
+    /// (read from `zk_auth_file`; none for a sandbox started before credentials existed).
+    pub fn zk_access(&self, session_timeout: std::time::Duration) -> Result<crate::zk::ZkAccess> {
+        let auth = crate::config::zk_credential(self.zk_auth_file.as_deref(), None)?;
+        Ok(crate::zk::ZkAccess::new(self.zk.clone(), session_timeout).with_auth(auth))
+    }
 }
 
 /// The sandbox's backup store: the `myzoo_backup` database on its three servers, as `backup`.
@@ -291,6 +331,7 @@ async fn start_agents(
         heartbeat_ms: opts.agent_heartbeat_ms,
         repl_password_file: Some(&repl_password_file),
         backup: status.backup_store.as_ref(),
+        zk_auth_file: status.zk_auth_file.as_deref(),
     };
     let started = agents::start(dir, &spec, &status.mysql, &creds.agent)?;
     let paths = crate::cluster::ClusterPaths::new(crate::config::DEFAULT_ROOT, CLUSTER);
@@ -437,7 +478,15 @@ fn clean_state(dir: &Path) -> Result<()> {
             std::fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
         }
     }
-    for file in [STATUS_FILE, secrets::SECRETS_FILE, AGENT_PASSWORD_FILE, REPL_PASSWORD_FILE] {
+    let files = [
+        STATUS_FILE,
+        secrets::SECRETS_FILE,
+        AGENT_PASSWORD_FILE,
+        REPL_PASSWORD_FILE,
+        BACKUP_PASSWORD_FILE,
+        ZK_AUTH_FILE,
+    ];
+    for file in files {
         remove_file_if_present(&dir.join(file))?;
     }
     Ok(())
@@ -529,6 +578,8 @@ mod tests {
             mysql_password_file: Some(dir.join(AGENT_PASSWORD_FILE)),
             repl_password_file: Some(dir.join(REPL_PASSWORD_FILE)),
             backup_store: Some(backup_store(dir, &[], "backup")),
+            zk_auth_file: Some(dir.join(ZK_AUTH_FILE)),
+            zk_acl: true,
         }
     }
 
@@ -600,6 +651,7 @@ mod tests {
             agent_session_timeout_ms: None,
             agent_heartbeat_ms: None,
             semi_sync: false,
+            zk_acl: false,
         };
         assert!(up(&opts).await.is_err());
     }
@@ -627,6 +679,7 @@ mod tests {
                 agent_session_timeout_ms: None,
                 agent_heartbeat_ms: None,
                 semi_sync: false,
+                zk_acl: false,
             })
             .collect();
         let ups = futures::future::try_join_all(opts.iter().map(up)).await.unwrap();

@@ -176,7 +176,7 @@ pub async fn inherited(client: &Client, path: &str) -> Result<Vec<Acl>, ZkError>
     let mut at = parent_path(path).to_string();
     loop {
         match client.get_acl(&at).await {
-            Ok((acl, _)) => return Ok(unredacted(acl)),
+            Ok((acl, _)) => return Ok(unredacted(client, acl).await),
             Err(ZkError::NoNode) if at != "/" => at = parent_path(&at).to_string(),
             Err(e) => return Err(e),
         }
@@ -187,7 +187,7 @@ pub async fn inherited(client: &Client, path: &str) -> Result<Vec<Acl>, ZkError>
 /// returns the ACL its new children get: the folder's own.
 pub async fn ensure_folder(client: &Client, dir: &str) -> Result<Vec<Acl>, ZkError> {
     match client.get_acl(dir).await {
-        Ok((acl, _)) => Ok(unredacted(acl)),
+        Ok((acl, _)) => Ok(unredacted(client, acl).await),
         Err(ZkError::NoNode) => {
             let acl = inherited(client, dir).await?;
             let options = zookeeper_client::CreateMode::Persistent.with_acls(zookeeper_client::Acls::new(&acl));
@@ -200,15 +200,30 @@ pub async fn ensure_folder(client: &Client, dir: &str) -> Result<Vec<Acl>, ZkErr
 
 /// ZooKeeper shows `digest:user:x` to a session without ADMIN on the znode; such an entry cannot
 /// be copied. It becomes `auth::perms` (every id this session authenticated as): a session
-/// creating there is, as a rule, the user the entry names.
-fn unredacted(acl: Vec<Acl>) -> Vec<Acl> {
-    let redacted = |a: &Acl| a.scheme() == "digest" && a.id().ends_with(&format!(":{REDACTED_HASH}"));
+/// creating there is, as a rule, the user the entry names. An anonymous session has no such id
+/// (`auth` would be refused as an invalid ACL, hiding the real answer, NoAuth): the entry is
+/// dropped, and what is left is kept, or anyone may read.
+async fn unredacted(client: &Client, acl: Vec<Acl>) -> Vec<Acl> {
     if !acl.iter().any(redacted) {
         return acl;
     }
+    let authenticated = super::auth::session_identities(client).await.is_none_or(|ids| !ids.is_empty());
+    replace_redacted(acl, authenticated)
+}
+
+fn redacted(a: &Acl) -> bool {
+    a.scheme() == "digest" && a.id().ends_with(&format!(":{REDACTED_HASH}"))
+}
+
+fn replace_redacted(acl: Vec<Acl>, authenticated: bool) -> Vec<Acl> {
     let perms = acl.iter().filter(|a| redacted(a)).fold(Permission::NONE, |p, a| p | a.permission());
     let mut out: Vec<Acl> = acl.into_iter().filter(|a| !redacted(a)).collect();
-    out.push(Acl::new(perms, AuthId::authed()));
+    if authenticated {
+        out.push(Acl::new(perms, AuthId::authed()));
+    }
+    if out.is_empty() {
+        out.push(Acl::new(Permission::READ, AuthId::anyone()));
+    }
     out
 }
 
@@ -277,9 +292,13 @@ mod tests {
             Acl::new(Permission::ALL, AuthId::new("digest", "myzoo:x")),
             Acl::new(Permission::READ, AuthId::anyone()),
         ];
-        let out = unredacted(acl);
+        let out = replace_redacted(acl.clone(), true);
         assert_eq!(out.len(), 2);
         assert_eq!((out[0].scheme(), out[0].id()), ("world", "anyone"));
         assert_eq!((out[1].scheme(), out[1].id(), out[1].permission()), ("auth", "", Permission::ALL));
+        let anonymous = replace_redacted(acl.clone(), false);
+        assert_eq!(anonymous, vec![Acl::new(Permission::READ, AuthId::anyone())]);
+        let only_redacted = replace_redacted(acl[..1].to_vec(), false);
+        assert_eq!(only_redacted, vec![Acl::new(Permission::READ, AuthId::anyone())]);
     }
 }

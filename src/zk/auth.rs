@@ -200,6 +200,22 @@ pub fn wrong_password_text(credential: &ZkCredential, path: &str) -> String {
     )
 }
 
+/// The identities the server holds for this session (ZooKeeper 3.7's `whoami`), `ip` left out:
+/// `["digest myzoo"]`, empty for an anonymous session; `None` when the server cannot say.
+pub async fn session_identities(client: &super::Client) -> Option<Vec<String>> {
+    let users = client.list_auth_users().await.ok()?;
+    Some(users.iter().filter(|u| u.scheme() != "ip").map(|u| format!("{} {}", u.scheme(), u.user())).collect())
+}
+
+/// "this session authenticates as digest myzoo" / "… sends no credentials", as the server sees it.
+pub async fn whoami_text(client: &super::Client) -> String {
+    match session_identities(client).await {
+        Some(ids) if ids.is_empty() => "this session sends no credentials".to_string(),
+        Some(ids) => format!("this session authenticates as {}", ids.join(", ")),
+        None => "the server could not say who this session is".to_string(),
+    }
+}
+
 /// The session's identity as the console and the commands show it: `digest myzoo`, or that it
 /// has none.
 pub fn identity_text(credential: Option<&ZkCredential>) -> String {

@@ -104,8 +104,8 @@ pub enum ZkEvent {
     /// `transient`: the read failed for want of a connection and is made again once the
     /// session is back (not an answer about the znode).
     Failed { path: String, error: String, transient: bool },
-    /// The ACL of `path`, or why it could not be read.
-    Acl { path: String, acl: Result<Vec<AclEntry>, String> },
+    /// The ACL of `path` with its ACL version (`aversion`), or why it could not be read.
+    Acl { path: String, acl: Result<(i32, Vec<AclEntry>), String> },
 }
 
 /// Joins a parent path and a child name.

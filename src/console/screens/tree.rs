@@ -333,8 +333,15 @@ impl Screen for TreeScreen {
                 true
             }
             ZkEvent::Acl { path, acl } => {
-                let aversion = self.tree.node(path).and_then(|n| n.stat).map_or(-1, |s| s.aversion);
-                self.acls.insert(path.clone(), AclState::Read { aversion, acl: acl.clone() });
+                // The ACL version read with the ACL is what an edit of it is checked against.
+                let state = match acl {
+                    Ok((aversion, entries)) => AclState::Read { aversion: *aversion, acl: Ok(entries.clone()) },
+                    Err(e) => {
+                        let aversion = self.tree.node(path).and_then(|n| n.stat).map_or(-1, |s| s.aversion);
+                        AclState::Read { aversion, acl: Err(e.clone()) }
+                    }
+                };
+                self.acls.insert(path.clone(), state);
                 true
             }
             ZkEvent::Session { .. } | ZkEvent::WatchHeard { .. } | ZkEvent::Touched { .. } => false,
