@@ -40,12 +40,14 @@ impl Headless {
             let _ = zk_tx.send(Event::Zk(ev));
         });
         let ensemble = session_cfg.connect.clone();
+        let (auth, auth_label) = (session_cfg.auth.clone(), session_cfg.auth_label());
         let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
         let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, opts.read_only)
+            .with_zk_auth(auth)
             .with_mysql(opts.mysql.clone())
             .with_backups(opts.backup_store.clone(), &ensemble);
         Ok(Headless {
-            app: App::new(opts),
+            app: App::new(opts).with_zk_auth(auth_label),
             terminal,
             rx,
             tx,

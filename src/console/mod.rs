@@ -53,7 +53,8 @@ pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Res
         mysql: r.mysql,
         backup_store: r.backup_store,
     };
-    tracing::info!(connect = %session_cfg.connect, "console starting");
+    let auth = session_cfg.auth_label().unwrap_or_else(|| "none".to_string());
+    tracing::info!(connect = %session_cfg.connect, %auth, "console starting");
     rt.block_on(runtime::run(opts, session_cfg))?;
     Ok(ExitCode::SUCCESS)
 }

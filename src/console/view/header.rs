@@ -36,6 +36,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         Span::styled(format!(" {} ", strings::APP_NAME), t.header),
         Span::styled(strings::badge_text(sh.session), badge_style),
     ];
+    if let Some(label) = &sh.zk_auth {
+        let style = if sh.auth_problem.is_some() { t.badge_error } else { t.header };
+        spans.push(Span::styled(strings::auth_badge(label, sh.auth_problem.is_some()), style));
+    }
     if let Some(since) = sh.stale_since {
         let ms = since.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         spans.push(Span::styled(strings::stale_since(&utc_time(ms)), t.badge_warn));
