@@ -381,7 +381,10 @@ impl Screen for TreeScreen {
                 // goto waits for it. Only an answer about the znode (NoNode, NoAuth) ends it.
                 let on_the_way =
                     self.pending_goto.as_deref().is_some_and(|g| g == path || g.starts_with(&format!("{path}/")));
-                if on_the_way && !transient {
+                // A locked target is still listed by its parent: it is selected (locked, with
+                // the reason) once that listing arrives.
+                let locked_target = self.pending_goto.as_deref() == Some(path.as_str()) && error.starts_with("NoAuth");
+                if on_the_way && !transient && !locked_target {
                     self.pending_goto = None;
                     cx.error(format!("{path}: {error}"));
                 }
