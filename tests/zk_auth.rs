@@ -541,3 +541,40 @@ async fn acl_changes_go_through_the_mutation_service() {
     let err = anonymous.apply(m, None).await.unwrap_err().to_string();
     assert!(err.contains("NoAuth") && err.contains("ADMIN") && err.contains("sends no credentials"), "{err}");
 }
+
+/// The credential rides in the connector, which sends it on every connection: after the member
+/// serving the session dies and the session moves to another, writes that need it still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_credential_is_sent_again_when_the_session_moves_to_another_member() {
+    let opts = SandboxOptions { zk_ensemble: 3, seed: true, zk_acl: true, ..common::Sandbox::options(false) };
+    let sb = common::Sandbox::start_with(opts).await;
+    let c = client(&sb, Some(credential(&sb))).await;
+    let acl = acl::inherited(&c, "/myzoo/moved").await.unwrap();
+    c.create("/myzoo/moved", b"before", &CreateMode::Persistent.with_acls(Acls::new(&acl))).await.unwrap();
+    let session = c.session_id().0;
+    let deadline = Instant::now() + WAIT;
+    let serving = loop {
+        if let Some(m) = myzoo::sandbox::zk_member_of_session(&sb.status, session).await {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no member lists session {session:#x}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(unsafe { libc::kill(serving.pid.expect("member pid") as i32, libc::SIGKILL) }, 0);
+
+    // Writes fail for want of a connection until the session has moved; then they must pass
+    // the ACL again, which they can only with the credential re-sent on the new connection.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match c.set_data("/myzoo/moved", b"after", None).await {
+            Ok(_) => break,
+            Err(ZkError::NoAuth) => panic!("NoAuth after the move: the credential was not sent again"),
+            // The connection's own failures (reset, loss) until the client has moved.
+            Err(e) => assert!(Instant::now() < deadline, "the session never moved to another member: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let now = myzoo::sandbox::zk_member_of_session(&sb.status, session).await;
+    assert!(now.is_some_and(|m| m.id != serving.id), "the write went through another member");
+    assert_eq!(c.get_data("/myzoo/moved").await.unwrap().0, b"after");
+}
