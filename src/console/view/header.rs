@@ -1,6 +1,7 @@
 //! The header line: profile, root, ZooKeeper session badge, "stale since", a silent watch,
-//! read-only badge, and for the chosen cluster its tier, automatic failover (on / off / paused /
-//! blocked / no coordinator) and an operation running on it (its lock is held).
+//! read-only badge, the credential in use (`auth: digest USER`, first when its password is
+//! wrong), and for the chosen cluster its tier, automatic failover (on / off / paused / blocked /
+//! no coordinator) and an operation running on it (its lock is held).
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -36,9 +37,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         Span::styled(format!(" {} ", strings::APP_NAME), t.header),
         Span::styled(strings::badge_text(sh.session), badge_style),
     ];
-    if let Some(label) = &sh.zk_auth {
-        let style = if sh.auth_problem.is_some() { t.badge_error } else { t.header };
-        spans.push(Span::styled(strings::auth_badge(label, sh.auth_problem.is_some()), style));
+    // A wrong password is news and goes first; the credential in use is the last badge (at 80
+    // columns the cluster, its tier and read-only mode matter more).
+    let auth = sh.zk_auth.as_deref().map(|label| strings::auth_badge(label, sh.auth_problem.is_some()));
+    if let Some(badge) = auth.clone().filter(|_| sh.auth_problem.is_some()) {
+        spans.push(Span::styled(badge, t.badge_error));
     }
     if let Some(since) = sh.stale_since {
         let ms = since.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
@@ -71,6 +74,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     // After read-only: at 80 columns an operation in progress and read-only mode matter more.
     if let Some(a) = auto_failover {
         spans.push(Span::styled(strings::auto_failover_badge(a), auto_failover_badge_style(t, a.mode)));
+    }
+    if let Some(badge) = auth.filter(|_| sh.auth_problem.is_none()) {
+        spans.push(Span::styled(badge, t.header));
     }
     spans.push(Span::styled(format!(" {} │ root {} ", sh.label, sh.root), t.header));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
