@@ -369,6 +369,9 @@ impl App {
         self.dirty |= !quiet;
         match &ev {
             ZkEvent::Session { badge, at } => {
+                if *badge == SessionBadge::AuthFailed && self.shared.session != SessionBadge::AuthFailed {
+                    self.notices.push(self.shared.now, NoticeLevel::Error, strings::AUTH_FAILED.to_string());
+                }
                 self.shared.session = *badge;
                 if !self.shared.connected() {
                     self.shared.stale_since.get_or_insert(*at);

@@ -546,6 +546,11 @@ pub const ACL_EDIT_HELP: &str = "scheme:id:perms, commas between entries, perms 
      (world:anyone:r, digest:USER:HASH:cdrwa, ip:10.0.0.0/8:r, auth::cdrwa)";
 pub const ACL_EDIT_KEYS: &str = "enter saves (checked against the ACL version shown) · esc keeps the ACL";
 
+/// The server refused the session's authentication outright (a digest credential never is: a
+/// wrong password shows as [`auth_badge`]'s "wrong password"; SASL and custom providers can be).
+pub const AUTH_FAILED: &str =
+    "ZooKeeper refused this console's authentication (AuthFailed): check the credential; reconnecting";
+
 /// The header's badge: which credential this console authenticates with.
 pub fn auth_badge(label: &str, problem: bool) -> String {
     if problem {

@@ -62,3 +62,18 @@ impl ZkAccess {
         self.connect_with(self.connector().with_fail_eagerly()).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_credential_never_shows() {
+        let cred = ZkCredential::parse("myzoo:hunter2").unwrap();
+        let access = ZkAccess::new("127.0.0.1:2181", Duration::from_secs(10)).with_auth(Some(cred));
+        let shown = format!("{access:?} {:?}", access.connector());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(access.auth_label().as_deref(), Some("digest myzoo"));
+        assert_eq!(ZkAccess::new("x:1", Duration::from_secs(1)).auth_label(), None);
+    }
+}
