@@ -104,6 +104,7 @@ fn status(cluster: &str, node: usize, seq: u64) -> Vec<u8> {
         heartbeat_lag_ms: (node != 1).then_some((seq % 50) as i64),
         primary_seen: None,
         fenced: None,
+        tls: None,
     };
     serde_json::to_vec(&s).unwrap_or_default()
 }

@@ -74,6 +74,7 @@ fn editor_on(doc: &str) -> App {
         drafts_dir: std::env::temp_dir().join("myzoo-bench-drafts"),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     });
     let node = NodeInfo {
         path: "/bench/doc".into(),

@@ -308,6 +308,7 @@ impl Bench {
                 user: self.creds.agent.user.clone(),
                 password: Some(self.creds.agent.password.clone()),
                 repl_password: Some(self.creds.repl.password.clone()),
+                tls: Default::default(),
             },
             actor: Actor { user: "bench".into(), host: "bench".into(), ssh_client: None },
             origin: "cli".into(),
@@ -747,6 +748,7 @@ impl Bench {
         let spec = agents::AgentSpawn {
             binary: &binary,
             zk: &zk,
+            tls: None,
             root: myzoo::config::DEFAULT_ROOT,
             cluster: sandbox::CLUSTER,
             interval_ms: AGENT_INTERVAL_MS,
@@ -758,7 +760,8 @@ impl Bench {
         };
         let server = self.sb.status.mysql.iter().find(|m| m.name == node).expect("node").clone();
         let started = agents::start_one(&dir, &spec, &server, &self.creds.agent).expect("start the agent");
-        agents::wait_registered(&dir, &zk, &self.paths, &[node.to_string()]).await.expect("agent registered");
+        let access = self.sb.status.zk_access(Duration::from_secs(10));
+        agents::wait_registered(&dir, &access, &self.paths, &[node.to_string()]).await.expect("agent registered");
         let slot = self.sb.status.agents.iter_mut().find(|a| a.name == node).expect("agent");
         *slot = started;
     }

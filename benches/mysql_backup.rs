@@ -138,7 +138,7 @@ async fn main() {
         let _ = std::fs::remove_file(format!("{}.sha256", d.file.display()));
 
         // The peer: the same program and options on the same replica, piped into zstd.
-        let args = tool::dump_args(Flavor::Mariadb, "127.0.0.1", port(&node), &access.user, &d.databases);
+        let args = tool::dump_args(Flavor::Mariadb, "127.0.0.1", port(&node), &access.user, &d.databases, &[]);
         let file = out.path().join("plain.sql.zst");
         let script = format!("\"$0\" \"$@\" | zstd -3 -q -f -o {}", file.display());
         let t = Instant::now();

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages myzoo's sandbox and tests need, when they are missing.
 set -euo pipefail
-packages=(zookeeper mariadb-server mariadb-client default-jre-headless)
+# libservlet-api-java: ZooKeeper's AdminServer (Jetty) needs it; the ensemble tests read the AdminServer.
+# zookeeper depends on libzookeeper-java, which depends on libnetty-java: the Netty jars the
+# TLS client port of `myzoo sandbox up --tls` needs (/usr/share/java/netty-*.jar). Listed
+# here too, so a missing one is installed even where the zookeeper package already is.
+packages=(zookeeper libservlet-api-java libnetty-java mariadb-server mariadb-client default-jre-headless)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

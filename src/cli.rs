@@ -346,6 +346,28 @@ pub struct ConsoleArgs {
     /// Log file for the console (default: the state folder's myzoo.log) and the agent (default: stderr).
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+    /// CA certificate(s), PEM, for TLS to ZooKeeper: turns TLS on for every server of the
+    /// connect string not written `tcp://…` (overrides the profile's zk_tls.ca_file).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub zk_tls_ca: Option<PathBuf>,
+    /// Client certificate, PEM, for ZooKeeper servers that want one (with --zk-tls-key).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub zk_tls_cert: Option<PathBuf>,
+    /// The client certificate's private key, PEM.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub zk_tls_key: Option<PathBuf>,
+    /// Trust any ZooKeeper server with a certificate from the CA, whatever name it lists
+    /// (hostname verification is on by default; turning it off is logged).
+    #[arg(long, global = true)]
+    pub zk_tls_no_verify_hostname: bool,
+}
+
+/// `--mysql-tls`, `--backup-tls`: whether MySQL connections use TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsModeArg {
+    Off,
+    Preferred,
+    Required,
 }
 
 /// `myzoo agent`: which server to probe and where to publish. ZooKeeper comes from the global
@@ -399,6 +421,23 @@ pub struct AgentArgs {
     /// File holding that account's password (or $MYZOO_BACKUP_PASSWORD).
     #[arg(long, value_name = "PATH")]
     pub backup_password_file: Option<PathBuf>,
+    /// TLS to the backup store's servers (default: the profile's backup_store.tls, else off).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub backup_tls: Option<TlsModeArg>,
+    /// TLS to the MySQL server at least this strict, whatever the cluster config's mysql.tls
+    /// says (the stricter of the two applies). Default: preferred with a CA file, else off.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub mysql_tls: Option<TlsModeArg>,
+    /// CA certificate(s), PEM, the MySQL servers' certificates must chain to (overrides the
+    /// profile's mysql_tls.ca_file); also used for the backup store and operations.
+    #[arg(long, value_name = "PATH")]
+    pub mysql_tls_ca: Option<PathBuf>,
+    /// Client certificate, PEM, for MySQL servers that want one (with --mysql-tls-key).
+    #[arg(long, value_name = "PATH")]
+    pub mysql_tls_cert: Option<PathBuf>,
+    /// The client certificate's private key, PEM.
+    #[arg(long, value_name = "PATH")]
+    pub mysql_tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -422,6 +461,12 @@ pub enum SandboxAction {
         /// named in the profile and given to the agents) writes it, anyone reads it.
         #[arg(long)]
         no_zk_acl: bool,
+        /// TLS everywhere: certificates generated in the state folder (a CA, a server
+        /// certificate for 127.0.0.1/localhost, a client certificate), ZooKeeper with a TLS
+        /// client port, MariaDB with TLS, the cluster config requiring it, and the profile and
+        /// agents using it.
+        #[arg(long)]
+        tls: bool,
     },
     /// Stop exactly what `up` started.
     Down {
@@ -461,6 +506,12 @@ const ZK_ACL_HELP: &str = "An ACL entry is scheme:id:perms as zkCli writes it, p
      `myzoo zk digest USER`), ip:10.0.0.0/8:r, auth::cdrwa. Several entries: separate them with \
      commas or give several arguments. Exit codes: 0 done, 1 error, 3 BadVersion (the ACL changed \
      since the --version given), 4 refused: read-only.";
+/// Shown under `myzoo zk ensemble --help` (the codes and limits are `commands::zk_ensemble`'s).
+const ZK_ENSEMBLE_HELP: &str = "Each member is asked with the four-letter words srvr and mntr on its client port \
+(they must be in its 4lw.commands.whitelist), else its AdminServer when the profile's [ensemble] section names \
+one; a member answers within 1 s or is reported with the reason. Exit codes (as myzoo status): 0 healthy, \
+1 degraded, 2 unhealthy (quorum lost), 3 unknown (members that cannot be read, no configuration); the first \
+line of the text output says which.";
 
 #[derive(Debug, Subcommand)]
 #[command(after_help = ZK_EXIT_HELP)]
@@ -568,6 +619,14 @@ pub enum ZkAction {
         /// Where to start (default: the profile's root).
         path: Option<String>,
         /// One JSON object per line (`secret`, `unreadable`), then a `summary`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The ensemble's members (connect string and /zookeeper/config): mode, zxid and how far
+    /// behind the leader, latency, requests, connections, counts, descriptors; the quorum's verdict.
+    #[command(after_help = ZK_ENSEMBLE_HELP)]
+    Ensemble {
+        /// The whole report as one JSON object.
         #[arg(long)]
         json: bool,
     },

@@ -20,6 +20,21 @@
 //! database = "myzoo_backup"
 //! user = "backup"
 //! password_file = "/home/me/.local/state/myzoo/sandbox/backup.password"
+//! tls = "required"                     # off (default) | preferred | required
+//! # how the ensemble screen and `myzoo zk ensemble` ask the members (see `zk::ensemble`)
+//! [profiles.sandbox.ensemble]
+//! four_letter_words = true
+//! admin_port = 8080                                  # every member's AdminServer, or per member:
+//! admin_servers = { "127.0.0.1:2181" = "127.0.0.1:8080" }
+//! # TLS to ZooKeeper (see `zk::access`): a CA, and a client certificate when the servers want one
+//! [profiles.sandbox.zk_tls]
+//! ca_file = "/home/me/.local/state/myzoo/sandbox/tls/ca.pem"
+//! cert_file = "/home/me/.local/state/myzoo/sandbox/tls/client.pem"
+//! key_file = "/home/me/.local/state/myzoo/sandbox/tls/client.key"
+//! verify_hostname = true               # the default; false is logged as a warning
+//! # this host's files for TLS to MySQL; whether TLS is used is each cluster's `mysql.tls`
+//! [profiles.sandbox.mysql_tls]
+//! ca_file = "/home/me/.local/state/myzoo/sandbox/tls/ca.pem"
 //! ```
 
 use std::collections::BTreeMap;
@@ -27,6 +42,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+
+use crate::tls::{TlsFiles, TlsMode, TlsOverrides};
+use crate::zk::ensemble::EnsembleOptions;
 
 /// Environment variable that points at another config file (tests use it).
 pub const CONFIG_ENV: &str = "MYZOO_CONFIG";
@@ -90,6 +108,16 @@ pub struct Profile {
     /// Where backups are kept (see [`BackupStoreConfig`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_store: Option<BackupStoreConfig>,
+    /// How the ensemble's members are asked (four-letter words, AdminServer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<EnsembleOptions>,
+    /// TLS to ZooKeeper: a CA file turns it on for every server of `zk` (see `zk::access`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zk_tls: Option<TlsFiles>,
+    /// This host's files for TLS to MySQL (whether it is used is each cluster's `mysql.tls`,
+    /// or the backup store's `tls`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql_tls: Option<TlsFiles>,
 }
 
 /// The backup store: a MySQL database that holds snapshots of the ZooKeeper tree and the record
@@ -111,6 +139,14 @@ pub struct BackupStoreConfig {
     /// Where `myzoo mysql-backup create` writes dumps when `--out` is not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dump_dir: Option<PathBuf>,
+    /// TLS to the store's servers, with the profile's `mysql_tls` files. The store is found
+    /// without ZooKeeper, so no cluster config can say it.
+    #[serde(default, skip_serializing_if = "TlsMode::is_off")]
+    pub tls: TlsMode,
+    /// This host's TLS files for the store: the profile's `mysql_tls`, filled in by [`resolve`]
+    /// (not a field of this section: the files are named once per profile).
+    #[serde(skip)]
+    pub tls_files: Option<TlsFiles>,
 }
 
 fn default_backup_database() -> String {
@@ -152,6 +188,9 @@ impl Profile {
             mysql_password_file: None,
             repl_password_file: None,
             backup_store: None,
+            ensemble: None,
+            zk_tls: None,
+            mysql_tls: None,
         }
     }
 }
@@ -209,22 +248,29 @@ impl ConfigFile {
 
 /// Writes (or replaces) the sandbox profile and makes it the default, keeping other profiles.
 /// `zk_auth_file` names the file holding the sandbox's ZooKeeper credential, `mysql` its
-/// operations account and password files (empty without MariaDB), `backup_store` its backup
-/// store (`None` without MariaDB).
+/// operations account and its password files (empty without MariaDB), `backup_store` its backup
+/// store (`None` without MariaDB), `ensemble` where its members' AdminServers are.
+/// `tls` holds the sandbox's client files for ZooKeeper and MySQL (`None` without `--tls`).
 pub fn write_sandbox_profile(
     zk: &str,
     zk_auth_file: Option<&Path>,
     mysql: &MysqlAccess,
     backup_store: Option<BackupStoreConfig>,
+    ensemble: Option<EnsembleOptions>,
+    tls: Option<(TlsFiles, TlsFiles)>,
 ) -> Result<PathBuf> {
     let path = config_path();
     let mut cfg = ConfigFile::load(&path)?;
+    let (zk_tls, mysql_tls) = tls.unzip();
     let profile = Profile {
         zk_auth_file: zk_auth_file.map(Path::to_path_buf),
         mysql_user: mysql.user.clone(),
         mysql_password_file: mysql.password_file.clone(),
         repl_password_file: mysql.repl_password_file.clone(),
         backup_store,
+        ensemble,
+        zk_tls,
+        mysql_tls,
         ..Profile::new(zk)
     };
     cfg.profiles.insert(SANDBOX_PROFILE.to_string(), profile);
@@ -251,6 +297,12 @@ pub struct Resolved {
     pub mysql: MysqlAccess,
     /// Where backups are kept; `None` when the profile names no store.
     pub backup_store: Option<BackupStoreConfig>,
+    /// How the ensemble's members are asked (the defaults without a profile section).
+    pub ensemble: EnsembleOptions,
+    /// TLS to ZooKeeper (profile's `zk_tls` under the `--zk-tls-*` flags); `None`: plain.
+    pub zk_tls: Option<TlsFiles>,
+    /// This host's files for TLS to MySQL (profile's `mysql_tls` under the flags).
+    pub mysql_tls: Option<TlsFiles>,
 }
 
 impl Resolved {
@@ -258,6 +310,7 @@ impl Resolved {
     pub fn zk(&self) -> crate::zk::ZkAccess {
         crate::zk::ZkAccess::new(self.connect.clone(), std::time::Duration::from_millis(self.session_timeout_ms))
             .with_auth(self.zk_auth.clone())
+            .with_tls(self.zk_tls.clone())
     }
 }
 
@@ -268,6 +321,8 @@ pub struct MysqlAccess {
     pub user: Option<String>,
     pub password_file: Option<PathBuf>,
     pub repl_password_file: Option<PathBuf>,
+    /// This host's TLS files for MySQL (the profile's `mysql_tls`; [`resolve`] fills it in).
+    pub tls: Option<TlsFiles>,
 }
 
 impl MysqlAccess {
@@ -277,6 +332,7 @@ impl MysqlAccess {
             user: self.user.clone().or(base.user),
             password_file: self.password_file.clone().or(base.password_file),
             repl_password_file: self.repl_password_file.clone().or(base.repl_password_file),
+            tls: self.tls.clone().or(base.tls),
         }
     }
 }
@@ -394,6 +450,10 @@ pub struct Overrides {
     pub log_file: Option<PathBuf>,
     /// The operations account; each field set here wins over the profile's.
     pub mysql: MysqlAccess,
+    /// TLS files for ZooKeeper (`--zk-tls-ca` …), each over the profile's `zk_tls`.
+    pub zk_tls: TlsOverrides,
+    /// TLS files for MySQL (the agent's `--mysql-tls-ca` …), each over the profile's `mysql_tls`.
+    pub mysql_tls: TlsOverrides,
 }
 
 /// Combines the overrides (`--zk`/`--profile`/`--root`/`--session-timeout`/`--read-only`/`--theme`)
@@ -411,6 +471,7 @@ pub fn resolve(args: &Overrides) -> Result<Resolved> {
         ),
     };
     let zk_auth = zk_credential(args.zk_auth_file.as_deref(), p.as_ref().and_then(|p| p.zk_auth_file.as_deref()))?;
+    let mysql_tls = args.mysql_tls.over(p.as_ref().and_then(|p| p.mysql_tls.clone()));
     Ok(Resolved {
         label,
         connect,
@@ -423,15 +484,23 @@ pub fn resolve(args: &Overrides) -> Result<Resolved> {
         read_only: args.read_only || p.as_ref().is_some_and(|p| p.read_only),
         theme: args.theme.clone().or_else(|| p.as_ref().and_then(|p| p.theme.clone())),
         keys: cfg.keys,
-        backup_store: p.as_ref().and_then(|p| p.backup_store.clone()),
-        mysql: args.mysql.over(
-            p.map(|p| MysqlAccess {
+        backup_store: p
+            .as_ref()
+            .and_then(|p| p.backup_store.clone())
+            .map(|store| BackupStoreConfig { tls_files: mysql_tls.clone(), ..store }),
+        ensemble: p.as_ref().and_then(|p| p.ensemble.clone()).unwrap_or_default(),
+        zk_tls: args.zk_tls.over(p.as_ref().and_then(|p| p.zk_tls.clone())),
+        mysql: args.mysql.over(MysqlAccess {
+            tls: mysql_tls.clone(),
+            ..p.map(|p| MysqlAccess {
                 user: p.mysql_user,
                 password_file: p.mysql_password_file,
                 repl_password_file: p.repl_password_file,
+                tls: None,
             })
-            .unwrap_or_default(),
-        ),
+            .unwrap_or_default()
+        }),
+        mysql_tls: mysql_tls.clone(),
     })
 }
 
@@ -467,6 +536,7 @@ mod tests {
             user: Some("agent".into()),
             password_file: Some("/s/agent.password".into()),
             repl_password_file: Some("/s/repl.password".into()),
+            tls: None,
         };
         let over = MysqlAccess { user: Some("ops".into()), ..MysqlAccess::default() };
         let merged = over.over(profile.clone());
@@ -489,8 +559,12 @@ mod tests {
         std::fs::write(&pw, "s3cret\n").unwrap();
         std::fs::write(&repl, "r3pl\r\n").unwrap();
         std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let access =
-            MysqlAccess { user: Some("agent".into()), password_file: Some(pw), repl_password_file: Some(repl) };
+        let access = MysqlAccess {
+            user: Some("agent".into()),
+            password_file: Some(pw),
+            repl_password_file: Some(repl),
+            tls: None,
+        };
         let creds = operation_credentials_from(&access, "repl", no_env).unwrap();
         assert_eq!(creds.user, "agent");
         assert_eq!(creds.password.as_deref(), Some("s3cret"));
@@ -520,8 +594,12 @@ mod tests {
             _ => None,
         };
         // The environment's password wins over the file; a configured user over the environment's.
-        let access =
-            MysqlAccess { user: Some("agent".into()), password_file: Some(pw.clone()), repl_password_file: None };
+        let access = MysqlAccess {
+            user: Some("agent".into()),
+            password_file: Some(pw.clone()),
+            repl_password_file: None,
+            tls: None,
+        };
         let creds = operation_credentials_from(&access, "repl", env).unwrap();
         assert_eq!((creds.user.as_str(), creds.password.as_deref()), ("agent", Some("from-env")));
         // Without a configured user, $MYZOO_MYSQL_USER is used …

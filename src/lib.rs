@@ -17,6 +17,8 @@
 //!   (read-only, paths, size, production) and the audit, shared by the console and `myzoo zk`.
 //! - [`audit`]    — the audit log under `<root>/audit`: records, append, list.
 //! - [`secrets`]  — masking secret values in JSON, and restoring them before a save.
+//! - [`tls`]      — TLS files on this host (CA, client certificate and key) for ZooKeeper and MySQL,
+//!   read with errors that name the file, and a handshake that says why a server refused it.
 //! - [`failover`] — switchover, failover, rejoin: ranking, plan, journal, lock, steps; shared by
 //!   the console, the commands and the agent's coordinator.
 //! - [`backup`]   — snapshots of the ZooKeeper tree in a MySQL backup store, restores, MySQL dumps.
@@ -42,4 +44,5 @@ pub mod mysql;
 pub mod ops;
 pub mod sandbox;
 pub mod secrets;
+pub mod tls;
 pub mod zk;

@@ -64,6 +64,7 @@ async fn switchover_from_the_console_and_one_from_elsewhere_live() {
         user: sb.status.mysql_user.clone(),
         password_file: sb.status.mysql_password_file.clone(),
         repl_password_file: sb.status.repl_password_file.clone(),
+        tls: None,
     };
     assert!(mysql.user.is_some() && mysql.password_file.is_some(), "the sandbox names its account: {mysql:?}");
     let opts = AppOptions { mysql, ..common::app_opts((120, 40), "/myzoo") };
@@ -113,6 +114,7 @@ async fn switchover_from_the_console_and_one_from_elsewhere_live() {
             user: creds.agent.user.clone(),
             password: Some(creds.agent.password.clone()),
             repl_password: Some(creds.repl.password.clone()),
+            tls: Default::default(),
         },
         actor: Actor { user: "elsewhere".into(), host: "cli-host".into(), ssh_client: None },
         origin: "cli".into(),

@@ -249,6 +249,7 @@ fn in_process_agent(fx: &Fixture, connect: String) -> AgentConfig {
             port: fx.port("db1"),
             user: fx.creds.agent.user.clone(),
             password: Some(fx.creds.agent.password.clone()),
+            tls: Default::default(),
         },
         interval: Duration::from_millis(INTERVAL_MS),
         lease: Some(fence::default_lease(session_timeout)),

@@ -57,6 +57,7 @@ fn node_status(node: &str, gtid_seq: u64) -> Vec<u8> {
         heartbeat_lag_ms: None,
         primary_seen: None,
         fenced: None,
+        tls: None,
     };
     serde_json::to_vec(&status).expect("status json")
 }

@@ -32,6 +32,7 @@ fn app(size: (u16, u16)) -> App {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     })
 }
 

@@ -57,6 +57,7 @@ fn options(size: (u16, u16), theme: &str, read_only: bool) -> AppOptions {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     }
 }
 

@@ -60,6 +60,7 @@ fn status(node: &str, port: u16, role: ServerRole) -> NodeStatus {
         heartbeat_lag_ms: (role == ServerRole::Replica).then_some(35),
         primary_seen: None,
         fenced: None,
+        tls: None,
     }
 }
 
@@ -84,6 +85,7 @@ fn new_app(size: (u16, u16)) -> App {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     })
 }
 

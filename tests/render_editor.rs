@@ -45,6 +45,7 @@ fn app() -> App {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     });
     a.update(Event::Zk(ZkEvent::Session { badge: SessionBadge::Connected, at: now }));
     a.update(Event::Zk(ZkEvent::Ready { generation: 1 }));

@@ -162,6 +162,7 @@ fn app(size: (u16, u16)) -> App {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     });
     let ev = |a: &mut App, e: ZkEvent| a.update(Event::Zk(e));
     ev(&mut a, ZkEvent::Session { badge: SessionBadge::Connected, at: now() });
@@ -268,6 +269,7 @@ fn read_only_shows_the_plan_and_refuses_to_run() {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     });
     ro.update(Event::Zk(ZkEvent::Children {
         parent: info("/myzoo/clusters", vec![]),

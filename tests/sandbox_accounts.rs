@@ -82,6 +82,7 @@ async fn accounts_fencing_privileges_heartbeat_guard_and_semi_sync() {
         user: status.mysql_user.clone(),
         password_file: status.mysql_password_file.clone(),
         repl_password_file: status.repl_password_file.clone(),
+        tls: None,
     };
     for file in [&access.password_file, &access.repl_password_file] {
         use std::os::unix::fs::PermissionsExt;
@@ -97,6 +98,7 @@ async fn accounts_fencing_privileges_heartbeat_guard_and_semi_sync() {
         port,
         user: ops.user.clone(),
         password: ops.password.clone(),
+        tls: Default::default(),
     };
     let timeout = Duration::from_millis(CONNECT_TIMEOUT_MS);
     let mut agent1 = myzoo::mysql::connect(&target(db1), timeout).await.expect("agent on db1");

@@ -73,22 +73,24 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> Result<()
     };
     tracing::info!(
         node = %base.node, cluster = %base.cluster, server = %cfg.target.address(), user = %cfg.target.user,
-        interval_ms = base.agent.interval_ms, "agent starting"
+        interval_ms = base.agent.interval_ms, mysql_tls = cfg.target.tls.mode.as_str(), "agent starting"
     );
     let prober = Prober::new(cfg.target.clone(), &base.node, probe_timeout(cfg.interval));
     let (status_tx, status_rx) = watch::channel(None);
     let (primary_tx, primary_rx) = watch::channel(None);
+    let (policy_tx, policy_rx) = watch::channel(None);
     let (link_tx, link_rx) = watch::channel(fence::Link::down(tokio::time::Instant::now()));
     let fencer = fence::Fencer::new(&base.node, cfg.publisher.paths.primary(), cfg.lease);
     let probing = tokio::spawn(probe_loop::run(
         prober,
         base,
         cfg.interval,
-        probe_loop::Channels { primary_rx, link_rx, tx: status_tx },
+        probe_loop::Channels { primary_rx, policy_rx, link_rx, tx: status_tx },
         fencer,
         cancel.clone(),
     ));
-    let publishing = tokio::spawn(publisher::run(cfg.publisher, status_rx, primary_tx, link_tx, cancel.clone()));
+    let publishing =
+        tokio::spawn(publisher::run(cfg.publisher, status_rx, primary_tx, policy_tx, link_tx, cancel.clone()));
     let (probed, published) = tokio::join!(probing, publishing);
     probed.context("the probe loop failed")?;
     published.context("the publisher failed")?;

@@ -1,6 +1,6 @@
 //! Follows `<cluster>/primary` with a data watch (no polling) and hands the record to the probe
 //! loop through a `watch` channel, so the probe loop only ever reads a local value and never
-//! waits for ZooKeeper.
+//! waits for ZooKeeper. `<cluster>/config`'s MySQL TLS policy is followed the same way.
 
 use std::time::Duration;
 
@@ -8,30 +8,43 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use zookeeper_client::{Client, Error as ZkError, EventType, SessionState};
 
-use crate::cluster::config::{parse_primary, PrimaryRecord};
+use crate::cluster::config::{parse_config, parse_primary, PrimaryRecord};
+use crate::tls::TlsMode;
 
-/// Pause before reading the znode again after an error (connection loss, malformed record).
+/// Pause before reading a znode again after an error (connection loss).
 const PRIMARY_RETRY_MS: u64 = 1_000;
 
 /// Runs for one ZooKeeper session, until `cancel` fires or the session ends. The last known
 /// record is kept across sessions: the probe loop only writes the heartbeat when the server
 /// itself is a writable primary, so a stale "we are primary" cannot write to a replica.
+pub async fn follow(client: Client, path: String, tx: watch::Sender<Option<PrimaryRecord>>, cancel: CancellationToken) {
+    let at = path.clone();
+    follow_znode(client, path, cancel, move |data| set(&tx, &at, data.and_then(|d| record(&at, d)))).await;
+}
+
+/// Follows one znode's data with a data watch for one session: `seen` gets its data (`None`
+/// while it does not exist) after every change and every reconnect.
 ///
-/// After a reconnect within the session (the member we were on died or paused) the record is
+/// After a reconnect within the session (the member we were on died or paused) the znode is
 /// read again: ZooKeeper re-registers the data watch, but reading is what makes sure nothing
 /// that changed while we were away is missed, whatever kind of watch the client re-sent.
-pub async fn follow(client: Client, path: String, tx: watch::Sender<Option<PrimaryRecord>>, cancel: CancellationToken) {
+pub async fn follow_znode(
+    client: Client,
+    path: String,
+    cancel: CancellationToken,
+    mut seen: impl FnMut(Option<&[u8]>),
+) {
     let mut states = client.state_watcher();
     loop {
         let watcher = match client.get_and_watch_data(&path).await {
             Ok((data, _stat, watcher)) => {
-                set(&tx, &path, record(&path, &data));
+                seen(Some(&data));
                 watcher
             }
             Err(ZkError::NoNode) => match client.check_and_watch_stat(&path).await {
                 Ok((Some(_), _)) => continue,
                 Ok((None, watcher)) => {
-                    set(&tx, &path, None);
+                    seen(None);
                     watcher
                 }
                 Err(e) => {
@@ -64,7 +77,7 @@ pub async fn follow(client: Client, path: String, tx: watch::Sender<Option<Prima
                     // The state channel keeps only the latest value, so a short disconnect may
                     // show only as "connected again": any change to connected is a reconnect.
                     SessionState::SyncConnected | SessionState::ConnectedReadOnly => {
-                        tracing::info!(%path, "ZooKeeper reconnected within the same session; re-reading the primary record");
+                        tracing::info!(%path, "ZooKeeper reconnected within the same session; reading it again");
                         break;
                     }
                     _ => {}
@@ -72,6 +85,37 @@ pub async fn follow(client: Client, path: String, tx: watch::Sender<Option<Prima
             }
         }
     }
+}
+
+/// Follows `<cluster>/config` for the MySQL TLS policy (`mysql.tls`), handed to the probe loop
+/// like the primary record. A config that cannot be read or parsed keeps the last policy seen
+/// (a typo must not lower it); a missing config means no policy (`off`).
+pub async fn follow_tls_policy(
+    client: Client,
+    path: String,
+    tx: watch::Sender<Option<TlsMode>>,
+    cancel: CancellationToken,
+) {
+    let at = path.clone();
+    follow_znode(client, path, cancel, move |data| {
+        let policy = match data.map(parse_config) {
+            None => Some(TlsMode::Off),
+            Some(Ok(config)) => Some(config.mysql.tls),
+            Some(Err(e)) => {
+                tracing::warn!("{at}: {e}; keeping the MySQL TLS policy last seen");
+                return;
+            }
+        };
+        tx.send_if_modified(|current| {
+            if *current == policy {
+                return false;
+            }
+            tracing::info!(mysql_tls = ?policy.map(TlsMode::as_str), "{at}: MySQL TLS policy");
+            *current = policy;
+            true
+        });
+    })
+    .await;
 }
 
 fn record(path: &str, data: &[u8]) -> Option<PrimaryRecord> {

@@ -14,6 +14,7 @@ use super::fence::{Fencer, Link};
 use crate::cluster::config::PrimaryRecord;
 use crate::cluster::status::{AgentInfo, Endpoint, NodeStatus, STATUS_SCHEMA};
 use crate::mysql::probe::{Observation, Prober};
+use crate::tls::TlsMode;
 
 /// Longest the loop waits for the probe connection to close on shutdown.
 const CLOSE_TIMEOUT_MS: u64 = 1_000;
@@ -54,6 +55,7 @@ impl StatusBase {
             heartbeat_lag_ms: o.heartbeat_lag_ms,
             primary_seen,
             fenced,
+            tls: o.tls_cipher,
         }
     }
 }
@@ -66,6 +68,8 @@ fn now_ms() -> i64 {
 /// each status.
 pub struct Channels {
     pub primary_rx: watch::Receiver<Option<PrimaryRecord>>,
+    /// The cluster config's `mysql.tls` as last read (`None`: not read yet).
+    pub policy_rx: watch::Receiver<Option<TlsMode>>,
     pub link_rx: watch::Receiver<Link>,
     pub tx: watch::Sender<Option<NodeStatus>>,
 }
@@ -79,7 +83,7 @@ pub async fn run(
     mut fencer: Fencer,
     cancel: CancellationToken,
 ) {
-    let Channels { primary_rx, mut link_rx, tx } = channels;
+    let Channels { primary_rx, policy_rx, mut link_rx, tx } = channels;
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut was_reachable: Option<bool> = None;
@@ -100,6 +104,7 @@ pub async fn run(
             }
         }
         last_probe = Instant::now();
+        prober.apply_policy(*policy_rx.borrow());
         let primary = primary_rx.borrow().clone();
         let recorded_primary = primary.as_ref().is_some_and(|p| p.node == base.node);
         let observation = tokio::select! {

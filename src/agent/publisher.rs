@@ -17,6 +17,7 @@ use super::{change, primary};
 use crate::cluster::config::PrimaryRecord;
 use crate::cluster::status::NodeStatus;
 use crate::cluster::ClusterPaths;
+use crate::tls::TlsMode;
 use crate::zk::session::{RECONNECT_BACKOFF_MAX_MS, RECONNECT_BACKOFF_MIN_MS};
 use crate::zk::ZkAccess;
 
@@ -51,6 +52,7 @@ pub async fn run(
     cfg: PublisherConfig,
     mut status_rx: watch::Receiver<Option<NodeStatus>>,
     primary_tx: watch::Sender<Option<PrimaryRecord>>,
+    policy_tx: watch::Sender<Option<TlsMode>>,
     link_tx: watch::Sender<Link>,
     cancel: CancellationToken,
 ) {
@@ -66,6 +68,12 @@ pub async fn run(
             primary_tx.clone(),
             session_cancel.clone(),
         ));
+        let policy = tokio::spawn(primary::follow_tls_policy(
+            client.clone(),
+            cfg.paths.config(),
+            policy_tx.clone(),
+            session_cancel.clone(),
+        ));
         let linker = tokio::spawn(track_link(client.clone(), link_tx.clone(), session_cancel.clone()));
         let coordinator = cfg
             .coordinator
@@ -75,6 +83,7 @@ pub async fn run(
         let end = node.serve(&mut status_rx, &cancel).await;
         session_cancel.cancel();
         let _ = follower.await;
+        let _ = policy.await;
         let _ = linker.await;
         if let Some(c) = coordinator {
             let _ = c.await;

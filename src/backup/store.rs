@@ -51,6 +51,8 @@ pub struct StoreAccess {
     pub database: String,
     pub user: String,
     pub password: Option<String>,
+    /// The store's `tls` mode with this host's files (the profile's `mysql_tls`).
+    pub tls: crate::mysql::MysqlTls,
 }
 
 impl std::fmt::Debug for StoreAccess {
@@ -60,6 +62,7 @@ impl std::fmt::Debug for StoreAccess {
             .field("database", &self.database)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -78,6 +81,7 @@ impl StoreAccess {
             database: config.database.clone(),
             user: config.user.clone(),
             password: config.password()?,
+            tls: crate::mysql::MysqlTls::new(config.tls, config.tls_files.clone()),
         })
     }
 
@@ -158,7 +162,13 @@ fn target(host: &str, access: &StoreAccess) -> Result<Target> {
         Some((h, p)) => (h, p.parse::<u16>().with_context(|| format!("backup store host {host:?}: bad port"))?),
         None => (host, 3306),
     };
-    Ok(Target { host: name.to_string(), port, user: access.user.clone(), password: access.password.clone() })
+    Ok(Target {
+        host: name.to_string(),
+        port,
+        user: access.user.clone(),
+        password: access.password.clone(),
+        tls: access.tls.clone(),
+    })
 }
 
 async fn probe(host: String, access: StoreAccess) -> (String, Result<(Conn, bool)>) {
@@ -626,6 +636,8 @@ mod tests {
             user: "backup".into(),
             password_file: None,
             dump_dir: None,
+            tls: crate::tls::TlsMode::Off,
+            tls_files: None,
         };
         let access = StoreAccess::from_config(&config).unwrap();
         assert_eq!(target("127.0.0.1:3307", &access).unwrap().port, 3307);

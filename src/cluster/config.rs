@@ -25,6 +25,19 @@ pub struct ClusterConfig {
     pub replication: ReplicationConfig,
     #[serde(default)]
     pub backup: BackupConfig,
+    #[serde(default)]
+    pub mysql: MysqlConfig,
+}
+
+/// How myzoo connects to the cluster's servers. Only the policy lives here: the CA and client
+/// certificate are files on each host (the profile's `mysql_tls`, the agent's `--mysql-tls-*`
+/// flags), since a path means nothing on another machine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MysqlConfig {
+    /// `off` (the default), `preferred` or `required`: with `required`, agents, operations and
+    /// dumps refuse a server that does not offer TLS, and check its certificate.
+    #[serde(default)]
+    pub tls: crate::tls::TlsMode,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,5 +281,14 @@ mod tests {
         assert_eq!(cfg.hooks.post_failover.as_deref(), Some("/bin/true"));
         assert_eq!(cfg.hooks.timeout_s, 5);
         assert_eq!(cfg.replication.user, "r");
+    }
+
+    #[test]
+    fn mysql_tls_policy_defaults_to_off() {
+        use crate::tls::TlsMode;
+        assert_eq!(parse_config(b"{}").unwrap().mysql.tls, TlsMode::Off);
+        assert_eq!(parse_config(br#"{"mysql":{"tls":"required"}}"#).unwrap().mysql.tls, TlsMode::Required);
+        assert_eq!(parse_config(br#"{"mysql":{}}"#).unwrap().mysql.tls, TlsMode::Off);
+        assert!(parse_config(br#"{"mysql":{"tls":"always"}}"#).is_err());
     }
 }

@@ -117,7 +117,7 @@ impl Checker {
 
     fn check_top(&mut self, top: &Map<String, Value>, cluster: Option<&str>) {
         const KNOWN: &[&str] =
-            &["schema", "name", "tier", "nodes", "failover", "fencing", "hooks", "replication", "backup"];
+            &["schema", "name", "tier", "nodes", "failover", "fencing", "hooks", "replication", "backup", "mysql"];
         match top.get("schema") {
             None => self.error("", format!("missing field `schema` (must be {CONFIG_SCHEMA})")),
             Some(v) if v.as_u64() == Some(CONFIG_SCHEMA) => {}
@@ -158,6 +158,11 @@ impl Checker {
             None => {}
             Some(Value::Object(b)) => self.check_backup(b),
             Some(_) => self.error("/backup", "`backup` must be an object {zk_interval_s, keep}"),
+        }
+        match top.get("mysql") {
+            None => {}
+            Some(Value::Object(m)) => self.check_mysql(m),
+            Some(_) => self.error("/mysql", "`mysql` must be an object {tls}"),
         }
         self.unknown_fields("", top, KNOWN, "the config");
     }
@@ -296,6 +301,37 @@ impl Checker {
         // A zero timeout would kill every hook before it starts.
         self.check_uint("hooks", h, "timeout_s", 1, u64::MAX, "seconds");
         self.unknown_fields("/hooks", h, KNOWN, "hooks");
+    }
+
+    fn check_mysql(&mut self, m: &Map<String, Value>) {
+        const KNOWN: &[&str] = &["tls"];
+        const MODES: &str = "\"off\", \"preferred\" or \"required\"";
+        match m.get("tls") {
+            None => {}
+            Some(Value::String(t)) if t.parse::<crate::tls::TlsMode>().is_ok() => {}
+            Some(v) => self.error("/mysql/tls", format!("mysql.tls must be {MODES}, found {v}")),
+        }
+        // A CA path here would mean nothing on another host: it belongs in each host's profile
+        // (`mysql_tls.ca_file`) or agent flags (`--mysql-tls-ca`).
+        for (field, flag) in
+            [("ca_file", "--mysql-tls-ca"), ("cert_file", "--mysql-tls-cert"), ("key_file", "--mysql-tls-key")]
+        {
+            if m.contains_key(field) {
+                self.warning(
+                    &format!("/mysql/{field}"),
+                    format!(
+                        "mysql.{field} is not read from the cluster config: TLS files are per host \
+                         (the profile's mysql_tls.{field}, or the agent's {flag})"
+                    ),
+                );
+            }
+        }
+        let unknown: Map<String, Value> = m
+            .iter()
+            .filter(|(k, _)| !["ca_file", "cert_file", "key_file"].contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        self.unknown_fields("/mysql", &unknown, KNOWN, "mysql");
     }
 
     fn check_replication(&mut self, r: &Map<String, Value>) {
@@ -492,7 +528,8 @@ mod tests {
     "timeout_s": 30
   },
   "replication": {"user": "repl"},
-  "backup": {"zk_interval_s": 3600, "keep": 24}
+  "backup": {"zk_interval_s": 3600, "keep": 24},
+  "mysql": {"tls": "required"}
 }"#;
 
     #[test]
@@ -523,6 +560,7 @@ mod tests {
         assert!(cfg.nodes[1].no_promote);
         assert_eq!(cfg.hooks.post_failover.as_deref(), Some("/usr/local/bin/page"));
         assert_eq!((cfg.backup.zk_interval_s, cfg.backup.keep), (3600, 24));
+        assert_eq!(cfg.mysql.tls, crate::tls::TlsMode::Required);
         let keep0 = FULL.replace("\"keep\": 24", "\"keep\": 0");
         let problems = validate_config(&keep0, None);
         assert!(problems.len() == 1 && problems[0].message.starts_with("backup.keep"), "{problems:?}");
@@ -565,6 +603,32 @@ mod tests {
             assert_eq!(p.severity, Severity::Error);
         }
         assert!(problems[2].message.contains("≥ 1"), "{}", problems[2].message);
+    }
+
+    #[test]
+    fn mysql_tls_is_one_of_three_modes_and_files_are_per_host() {
+        for mode in ["off", "preferred", "required"] {
+            let text = FULL.replace("\"tls\": \"required\"", &format!("\"tls\": \"{mode}\""));
+            assert_eq!(validate_config(&text, None), vec![], "{mode}");
+        }
+        let bad = FULL.replace("\"tls\": \"required\"", "\"tls\": true");
+        let problems = validate_config(&bad, None);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!((problems[0].line, problems[0].severity), (29, Severity::Error));
+        assert!(problems[0].message.starts_with("mysql.tls must be \"off\""), "{}", problems[0].message);
+        let with_ca =
+            FULL.replace("\"tls\": \"required\"", "\"tls\": \"required\", \"ca_file\": \"/etc/ca.pem\", \"tsl\": 1");
+        let problems = validate_config(&with_ca, None);
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(problems.len(), 2, "{messages:?}");
+        assert!(problems.iter().all(|p| p.severity == Severity::Warning));
+        assert!(
+            messages[0].contains("mysql.ca_file is not read") && messages[0].contains("--mysql-tls-ca"),
+            "{messages:?}"
+        );
+        assert!(messages[1].contains("`tsl` in mysql"), "{messages:?}");
+        let wrong = FULL.replace("\"mysql\": {\"tls\": \"required\"}", "\"mysql\": \"tls\"");
+        assert!(validate_config(&wrong, None)[0].message.contains("`mysql` must be an object"));
     }
 
     #[test]

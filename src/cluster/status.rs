@@ -80,6 +80,9 @@ pub struct NodeStatus {
     /// The last time this agent made its server read-only, and why (`agent::fence`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fenced: Option<String>,
+    /// The TLS cipher of the agent's connection to its server; absent when it is plain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,6 +234,7 @@ pub(crate) mod tests {
             heartbeat_lag_ms: (role == ServerRole::Replica).then_some(12),
             primary_seen: None,
             fenced: None,
+            tls: None,
         }
     }
 

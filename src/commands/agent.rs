@@ -15,7 +15,8 @@ use crate::cli::{AgentArgs, ConsoleArgs};
 use crate::cluster::ClusterPaths;
 use crate::config::BackupStoreConfig;
 use crate::failover::Access;
-use crate::mysql::Target;
+use crate::mysql::{MysqlTls, Target};
+use crate::tls::{TlsMode, TlsOverrides};
 
 /// Environment variable holding the MySQL password when no `--mysql-password-file` is given.
 pub const PASSWORD_ENV: &str = "MYZOO_MYSQL_PASSWORD";
@@ -28,7 +29,23 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
         Some(path) => crate::logging::to_file(path)?,
         None => crate::logging::to_stderr_at(DEFAULT_LOG_FILTER),
     }
-    let resolved = crate::config::resolve(&super::overrides(zk))?;
+    let mut overrides = super::overrides(zk);
+    overrides.mysql_tls = TlsOverrides {
+        ca_file: args.mysql_tls_ca.clone(),
+        cert_file: args.mysql_tls_cert.clone(),
+        key_file: args.mysql_tls_key.clone(),
+        no_verify_hostname: false,
+    };
+    let resolved = crate::config::resolve(&overrides)?;
+    // This host's minimum, raised by the cluster config's `mysql.tls` once the agent reads it.
+    let tls = match args.mysql_tls {
+        Some(mode) => MysqlTls::new(super::tls_mode(mode), resolved.mysql_tls.clone()),
+        None => MysqlTls::for_host(resolved.mysql_tls.clone()),
+    };
+    if let Some(files) = &tls.files {
+        // A bad file is worth failing at start-up for, not at every probe.
+        files.load().context("MySQL TLS")?;
+    }
     let password = read_password(args.mysql_password_file.as_deref())?;
     let session_timeout = Duration::from_millis(resolved.session_timeout_ms);
     let lease = match args.fence_lease_ms {
@@ -37,8 +54,9 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
         None => Some(crate::agent::fence::default_lease(session_timeout)),
     };
     let paths = ClusterPaths::new(&resolved.root, &args.cluster);
-    let backup = backup_store(&args, resolved.backup_store.as_ref());
-    let target = Target { host: args.mysql_host, port: args.mysql_port, user: args.mysql_user, password };
+    let backup = backup_store(&args, resolved.backup_store.as_ref(), &tls);
+    let target =
+        Target { host: args.mysql_host, port: args.mysql_port, user: args.mysql_user, password, tls: tls.clone() };
     let coordinator = (!args.no_coordinator).then(|| CoordinatorConfig {
         paths: paths.clone(),
         node: args.node.clone(),
@@ -46,6 +64,7 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
             user: target.user.clone(),
             password: target.password.clone(),
             repl_password: repl_password(args.repl_password_file.as_deref()),
+            tls,
         },
         interval: Duration::from_millis(args.interval_ms),
         backup,
@@ -69,8 +88,8 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
 
 /// The backup store for scheduled snapshots: the flags, else the profile's; a store that cannot
 /// be used is a warning (the agent's main work does not depend on it).
-fn backup_store(args: &AgentArgs, profile: Option<&BackupStoreConfig>) -> Option<StoreAccess> {
-    let config = if args.backup_hosts.is_empty() {
+fn backup_store(args: &AgentArgs, profile: Option<&BackupStoreConfig>, tls: &MysqlTls) -> Option<StoreAccess> {
+    let mut config = if args.backup_hosts.is_empty() {
         profile.cloned()?
     } else {
         let Some(user) = args.backup_user.clone() else {
@@ -83,8 +102,14 @@ fn backup_store(args: &AgentArgs, profile: Option<&BackupStoreConfig>) -> Option
             user,
             password_file: args.backup_password_file.clone(),
             dump_dir: None,
+            tls: TlsMode::Off,
+            tls_files: None,
         }
     };
+    if let Some(mode) = args.backup_tls {
+        config.tls = super::tls_mode(mode);
+    }
+    config.tls_files = tls.files.clone();
     StoreAccess::from_config(&config).map_err(|e| tracing::warn!("backup store: {e:#}; no scheduled snapshots")).ok()
 }
 

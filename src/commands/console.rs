@@ -24,6 +24,10 @@ fn merge(outer: ConsoleArgs, inner: ConsoleArgs) -> ConsoleArgs {
         read_only: inner.read_only || outer.read_only,
         theme: inner.theme.or(outer.theme),
         log_file: inner.log_file.or(outer.log_file),
+        zk_tls_ca: inner.zk_tls_ca.or(outer.zk_tls_ca),
+        zk_tls_cert: inner.zk_tls_cert.or(outer.zk_tls_cert),
+        zk_tls_key: inner.zk_tls_key.or(outer.zk_tls_key),
+        zk_tls_no_verify_hostname: inner.zk_tls_no_verify_hostname || outer.zk_tls_no_verify_hostname,
     }
 }
 

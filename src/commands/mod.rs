@@ -18,6 +18,7 @@ pub mod switchover;
 pub mod zk;
 pub mod zk_acl;
 pub mod zk_backup;
+pub mod zk_ensemble;
 
 use std::process::ExitCode;
 
@@ -66,8 +67,8 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 /// A command line clap refused. Help and version go out as clap prints them; a usage error
-/// exits 2, except for `myzoo status`, whose callers are monitoring systems that read 2 as
-/// "critical": there it is 3, unknown.
+/// exits 2, except for `myzoo status` and `myzoo zk ensemble`, whose callers are monitoring
+/// systems that read 2 as "critical": there it is 3, unknown.
 pub fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
@@ -75,7 +76,9 @@ pub fn usage_error(e: clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let _ = e.print();
-    let status = std::env::args().skip(1).any(|a| a == "status");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let has = |word: &str| args.iter().any(|a| a == word);
+    let status = has("status") || (has("zk") && has("ensemble"));
     if status {
         println!("UNKNOWN: bad command line");
         return ExitCode::from(status::EXIT_UNKNOWN);
@@ -97,6 +100,22 @@ pub fn overrides(args: &ConsoleArgs) -> config::Overrides {
         // Set by the commands that operate on MySQL (switchover, failover, rejoin); the global
         // flags reach only ZooKeeper.
         mysql: config::MysqlAccess::default(),
+        zk_tls: crate::tls::TlsOverrides {
+            ca_file: args.zk_tls_ca.clone(),
+            cert_file: args.zk_tls_cert.clone(),
+            key_file: args.zk_tls_key.clone(),
+            no_verify_hostname: args.zk_tls_no_verify_hostname,
+        },
+        mysql_tls: crate::tls::TlsOverrides::default(),
+    }
+}
+
+/// A `--mysql-tls`/`--backup-tls` value as the services take it.
+pub fn tls_mode(arg: crate::cli::TlsModeArg) -> crate::tls::TlsMode {
+    match arg {
+        crate::cli::TlsModeArg::Off => crate::tls::TlsMode::Off,
+        crate::cli::TlsModeArg::Preferred => crate::tls::TlsMode::Preferred,
+        crate::cli::TlsModeArg::Required => crate::tls::TlsMode::Required,
     }
 }
 

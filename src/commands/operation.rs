@@ -96,6 +96,7 @@ impl OperationArgs {
                 user: flags.mysql_user,
                 password_file: flags.mysql_password_file,
                 repl_password_file: flags.repl_password_file,
+                tls: None,
             },
         }
     }
@@ -110,7 +111,12 @@ pub async fn connect_operator(args: &OperationArgs) -> anyhow::Result<Operator> 
     Ok(Operator {
         client,
         paths: ClusterPaths::new(&r.root, &args.cluster),
-        access: Access { user: creds.user, password: creds.password, repl_password: creds.repl_password },
+        access: Access {
+            user: creds.user,
+            password: creds.password,
+            repl_password: creds.repl_password,
+            tls: crate::mysql::MysqlTls::for_host(r.mysql.tls.clone()),
+        },
         actor: Actor::from_env(),
         origin: "cli".into(),
         read_only: r.read_only,

@@ -19,7 +19,7 @@ fn state_dir(arg: StateDirArg) -> PathBuf {
 
 async fn execute(action: SandboxAction) -> anyhow::Result<ExitCode> {
     match action {
-        SandboxAction::Up { dir, zk_ensemble, no_mysql, semi_sync, no_zk_acl } => {
+        SandboxAction::Up { dir, zk_ensemble, no_mysql, semi_sync, no_zk_acl, tls } => {
             let opts = SandboxOptions {
                 state_dir: state_dir(dir),
                 zk_ensemble: usize::from(zk_ensemble),
@@ -34,6 +34,8 @@ async fn execute(action: SandboxAction) -> anyhow::Result<ExitCode> {
                 // Protected by default, as production trees are; everything the sandbox starts
                 // and its profile carry the credential (README "ZooKeeper authentication").
                 zk_acl: !no_zk_acl,
+                zk_4lw_whitelists: Vec::new(),
+                tls,
             };
             let status = sandbox::up(&opts).await?;
             out(&format!("{}Open the console with: myzoo\n", text(&status)));
@@ -76,6 +78,10 @@ fn text(status: &SandboxStatus) -> String {
     }
     if let Some(ms) = status.semi_sync_timeout_ms {
         out.push_str(&format!("semi-sync     on (AFTER_SYNC, timeout {ms} ms)\n"));
+    }
+    if let Some(files) = &status.tls {
+        let ca = files.ca_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        out.push_str(&format!("tls           ZooKeeper and MariaDB (the cluster requires it), CA {ca}\n"));
     }
     if let (Some(user), Some(file)) = (&status.mysql_user, &status.mysql_password_file) {
         out.push_str(&format!("operations    as {user}, password in {}\n", file.display()));

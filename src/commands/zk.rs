@@ -4,7 +4,7 @@
 //! file reads the arguments, prints, and chooses the exit code.
 //!
 //! Exit codes: 0 done, 1 error, 3 BadVersion (someone else changed the znode), 4 refused by
-//! read-only mode. (2 is clap's usage error.)
+//! read-only mode. (2 is clap's usage error.) `myzoo zk ensemble` is `commands::zk_ensemble`.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -51,6 +51,10 @@ fn read_data(args: &DataArgs) -> anyhow::Result<Option<Vec<u8>>> {
 
 /// Runs one `myzoo zk …` command.
 pub fn run(rt: &tokio::runtime::Runtime, args: &ConsoleArgs, action: ZkAction) -> anyhow::Result<ExitCode> {
+    // The ensemble's health has its own front end and exit codes, and works without a session.
+    if let ZkAction::Ensemble { json } = action {
+        return super::zk_ensemble::run(rt, args, json);
+    }
     crate::logging::to_stderr();
     // A digest is computed here; it needs no ZooKeeper and no profile.
     if let ZkAction::Digest { user, password_file } = &action {
@@ -108,6 +112,8 @@ async fn execute(ops: &Ops, action: ZkAction, root: &str) -> anyhow::Result<Exit
         ZkAction::Secrets { path, json } => secrets(ops, path.as_deref().unwrap_or(root), json).await,
         // Handled before connecting.
         ZkAction::Digest { .. } => Ok(ExitCode::FAILURE),
+        // Dispatched in `run`, before any session is opened.
+        ZkAction::Ensemble { .. } => anyhow::bail!("`zk ensemble` is not a znode operation"),
     }
 }
 

@@ -44,6 +44,9 @@ pub struct AppOptions {
     /// The profile's backup store (`None`: the backups screen says how to name one); the
     /// executor opens it, never the loop.
     pub backup_store: Option<crate::config::BackupStoreConfig>,
+    /// How the ensemble screen asks the members (the profile's `[ensemble]`); the executor
+    /// uses it, never the loop.
+    pub ensemble: crate::zk::ensemble::EnsembleOptions,
 }
 
 pub struct App {
@@ -85,6 +88,7 @@ impl App {
                 size: o.size,
                 now: o.now,
                 session: SessionBadge::Connecting,
+                session_member: None,
                 stale_since: None,
                 generation: 0,
                 revealed: Default::default(),
@@ -282,6 +286,9 @@ impl App {
             Event::BackupProgress { id, progress } => {
                 self.dirty |= self.screens.backups.progress(id, progress) && self.screen == ScreenId::Backups;
             }
+            Event::EnsembleLoaded { seq, result } => {
+                self.dirty |= self.screens.ensemble.loaded(seq, result) && self.screen == ScreenId::Ensemble;
+            }
             Event::BackupJobEnded { id, result } => {
                 let mut cx = Cx::new(&self.shared, &mut effects, &mut self.notices);
                 let confirm = self.screens.backups.ended(id, result, &mut cx);
@@ -377,6 +384,12 @@ impl App {
                     self.shared.stale_since.get_or_insert(*at);
                 }
             }
+            ZkEvent::ConnectedTo { member } => {
+                if *member != self.shared.session_member {
+                    tracing::info!(member = ?member, "ZooKeeper session member");
+                }
+                self.shared.session_member = member.clone();
+            }
             ZkEvent::Ready { generation } => {
                 tracing::info!(generation, "ZooKeeper session ready; re-reading what is shown");
                 // ZooKeeper never refuses a digest credential: a wrong password is found by
@@ -397,6 +410,14 @@ impl App {
                 return;
             }
             ZkEvent::Children { parent, .. } if parent.path == "/" => self.shared.stale_since = None,
+            ZkEvent::ConnectFailed { reason } => {
+                // The session retries every few seconds: one notice while the same one is shown.
+                let text = strings::zk_connect_failed(reason);
+                if !self.notices.iter().any(|n| n.text == text) {
+                    self.notices.push(self.shared.now, NoticeLevel::Error, text);
+                }
+                return;
+            }
             _ => {}
         }
         if let Some(Overlay::Editor(e)) = &mut self.overlay {
@@ -469,7 +490,8 @@ impl App {
                 | ScreenId::Audit
                 | ScreenId::Find
                 | ScreenId::Failover
-                | ScreenId::Backups => self.show_tree(TreeFocus::Tree, effects),
+                | ScreenId::Backups
+                | ScreenId::Ensemble => self.show_tree(TreeFocus::Tree, effects),
             },
             Action::PrevPane => match self.screen {
                 ScreenId::Tree => self.show(ScreenId::Cluster, effects),
@@ -478,11 +500,13 @@ impl App {
                 | ScreenId::Audit
                 | ScreenId::Find
                 | ScreenId::Failover
-                | ScreenId::Backups => self.show_tree(TreeFocus::Detail, effects),
+                | ScreenId::Backups
+                | ScreenId::Ensemble => self.show_tree(TreeFocus::Detail, effects),
             },
             Action::ShowOverview => self.show(ScreenId::Overview, effects),
             Action::ShowClusters => self.show(ScreenId::Cluster, effects),
             Action::ShowBackups => self.show(ScreenId::Backups, effects),
+            Action::ShowEnsemble => self.show(ScreenId::Ensemble, effects),
             Action::FocusTree => self.show_tree(TreeFocus::Tree, effects),
             Action::FocusDetail => self.show_tree(TreeFocus::Detail, effects),
             Action::ShowAudit => {

@@ -58,6 +58,8 @@ pub enum Event {
     BackupProgress { id: u64, progress: crate::backup::Progress },
     /// Backup job `id` ended: exactly one per job, cancelled ones included.
     BackupJobEnded { id: u64, result: Result<BackupOutcome, JobError> },
+    /// The ensemble read for request `seq` (every member asked), or why it could not be.
+    EnsembleLoaded { seq: u64, result: Result<Box<crate::zk::ensemble::EnsembleReport>, String> },
     /// The console's credential checked against the root's ACL (once per session): the problem
     /// (a wrong password), or `None`.
     AuthChecked { problem: Option<String> },
@@ -216,5 +218,10 @@ pub enum Effect {
         acl: Vec<crate::zk::AclEntry>,
         acl_version: i32,
         confirm: Option<String>,
+    },
+    /// Ask every ensemble member about itself (`zk::ensemble::read`); the answer is
+    /// [`Event::EnsembleLoaded`] with `seq`.
+    LoadEnsemble {
+        seq: u64,
     },
 }

@@ -45,7 +45,8 @@ impl Headless {
         let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, opts.read_only)
             .with_zk_auth(auth)
             .with_mysql(opts.mysql.clone())
-            .with_backups(opts.backup_store.clone(), &ensemble);
+            .with_backups(opts.backup_store.clone(), &ensemble)
+            .with_ensemble(&ensemble, opts.ensemble.clone());
         Ok(Headless {
             app: App::new(opts).with_zk_auth(auth_label),
             terminal,

@@ -53,6 +53,8 @@ pub enum Action {
     NewSnapshot,
     DiffSnapshot,
     RestoreSnapshot,
+    // The ensemble screen.
+    ShowEnsemble,
     // The editor.
     Save,
     Find,
@@ -95,6 +97,8 @@ pub enum Scope {
     Failover,
     /// The backups screen: snapshots, dumps, the job running, a diff or restore plan.
     Backups,
+    /// The ensemble screen: the ZooKeeper members.
+    Ensemble,
     /// Help and the node popup (scrolling and closing only).
     Popup,
     /// The editor while editing text (other keys edit the text).
@@ -127,6 +131,7 @@ impl Scope {
                 | Scope::Find
                 | Scope::Failover
                 | Scope::Backups
+                | Scope::Ensemble
         )
     }
 }
@@ -295,6 +300,7 @@ impl Default for KeyMap {
                 b(&[Key::ch('y')], CopyPath, Tree, false),
                 b(&[Key::ch('y')], CopyPath, Detail, false),
                 b(&[Key::ch('A')], ShowAudit, Global, false),
+                b(&[Key::ch('Z')], ShowEnsemble, Global, false),
                 b(&[p(K::Enter)], Toggle, Scope::Find, true),
                 b(&[p(K::Esc)], Back, Scope::Find, true),
                 b(&[Key::ch('r')], Reload, Scope::Find, true),
@@ -309,6 +315,8 @@ impl Default for KeyMap {
                 b(&[Key::ch('X')], RunPlan, Backups, false),
                 b(&[Key::ch('R')], Reload, Backups, false),
                 b(&[p(K::Esc)], Back, Backups, true),
+                b(&[Key::ch('r')], Reload, Scope::Ensemble, true),
+                b(&[p(K::Esc)], Back, Scope::Ensemble, true),
                 b(&[p(K::Esc), Key::ch('q')], Back, Popup, true),
                 b(&[Key::ch('?')], Help, Popup, false),
                 b(&[p(K::Up), Key::ch('k')], Up, Popup, false),
@@ -364,6 +372,11 @@ impl KeyMap {
             self.bindings.iter().any(|bd| bd.scope == pane && bd.keys.iter().any(|k| g.keys.contains(k)))
         };
         pane_first.chain(self.bindings.iter().filter(move |bd| globals && bd.scope == Scope::Global && !shadowed(bd)))
+    }
+
+    /// The first key bound to `action` anywhere (the header names the ensemble screen's key).
+    pub fn key_for(&self, action: Action) -> Option<Key> {
+        self.bindings.iter().find(|bd| bd.action == action).and_then(|bd| bd.keys.first().copied())
     }
 
     /// `(keys, action)` pairs for the hint bar; help first, so it survives a narrow terminal.
@@ -460,6 +473,12 @@ mod tests {
         assert_eq!(km.lookup(Key::ch('d'), Scope::Backups), Some(Action::DiffSnapshot));
         assert_eq!(km.lookup(Key::ch('r'), Scope::Backups), Some(Action::RestoreSnapshot));
         assert_eq!(km.lookup(Key::ch('j'), Scope::Backups), Some(Action::Down));
+        // The ensemble screen opens from anywhere a screen has the keys.
+        for scope in [Scope::Tree, Scope::Detail, Scope::Cluster, Scope::Overview, Scope::Backups] {
+            assert_eq!(km.lookup(Key::ch('Z'), scope), Some(Action::ShowEnsemble), "{scope:?}");
+        }
+        assert_eq!(km.lookup(Key::ch('r'), Scope::Ensemble), Some(Action::Reload));
+        assert_eq!(km.lookup(Key::ch('Z'), Scope::Editor), None, "typed into the editor");
         // In the editor, letters are text: no global key leaks in.
         assert!(KeyMap::default().hints(Scope::Editor).iter().all(|(k, _)| k != "q"));
     }

@@ -52,6 +52,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Res
         drafts_dir,
         mysql: r.mysql,
         backup_store: r.backup_store,
+        ensemble: r.ensemble,
     };
     let auth = session_cfg.auth_label().unwrap_or_else(|| "none".to_string());
     tracing::info!(connect = %session_cfg.connect, %auth, "console starting");

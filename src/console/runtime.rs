@@ -70,6 +70,8 @@ pub struct Executor {
     backups: super::backup_jobs::BackupJobs,
     /// The credential the session authenticates with, to check it against the root's ACL.
     zk_auth: Option<crate::zk::ZkCredential>,
+    /// The connect string and how to ask its members, for the ensemble screen.
+    ensemble: Arc<(String, crate::zk::ensemble::EnsembleOptions)>,
 }
 
 /// Plans by job id, with their cluster.
@@ -135,6 +137,7 @@ impl Executor {
             mysql: crate::config::MysqlAccess::default(),
             prepared: Arc::default(),
             backups: Default::default(),
+            ensemble: Arc::default(),
             zk_auth: None,
         }
     }
@@ -142,6 +145,12 @@ impl Executor {
     /// The session's credential (see [`Effect::CheckAuth`]).
     pub fn with_zk_auth(mut self, auth: Option<crate::zk::ZkCredential>) -> Executor {
         self.zk_auth = auth;
+        self
+    }
+
+    /// The connect string whose members the ensemble screen asks, and how.
+    pub fn with_ensemble(mut self, connect: &str, options: crate::zk::ensemble::EnsembleOptions) -> Executor {
+        self.ensemble = Arc::new((connect.to_string(), options));
         self
     }
 
@@ -201,12 +210,26 @@ impl Executor {
             Effect::CancelBackupJob(id) => self.backups.cancel(id),
             Effect::CheckAuth => self.check_auth(),
             Effect::SetAcl { path, acl, acl_version, confirm } => self.set_acl(path, acl, acl_version, confirm),
+            Effect::LoadEnsemble { seq } => self.load_ensemble(seq),
             Effect::CancelFind(id) => {
                 if let Some(token) = self.finds.lock().ok().and_then(|mut f| f.remove(&id)) {
                     token.cancel();
                 }
             }
         }
+    }
+
+    /// Asks every member (bounded: each answers within its timeout) with the console's session
+    /// for `/zookeeper/config` and the session's member, when there is one.
+    fn load_ensemble(&self, seq: u64) {
+        let client = self.zk.client();
+        let tx = self.tx.clone();
+        let ensemble = self.ensemble.clone();
+        tokio::spawn(async move {
+            let (connect, options) = &*ensemble;
+            let result = crate::zk::ensemble::read(connect, client.as_ref(), options).await.map(Box::new);
+            let _ = tx.send(Event::EnsembleLoaded { seq, result });
+        });
     }
 
     fn draft_op(&self, op: DraftOp) {
@@ -432,7 +455,12 @@ impl Executor {
         Ok(Operator {
             client,
             paths: crate::cluster::ClusterPaths::new(&self.root, cluster),
-            access: Access { user: creds.user, password: creds.password, repl_password: creds.repl_password },
+            access: Access {
+                user: creds.user,
+                password: creds.password,
+                repl_password: creds.repl_password,
+                tls: crate::mysql::MysqlTls::for_host(self.mysql.tls.clone()),
+            },
             actor: Actor::from_env(),
             origin: Origin::Console.label().to_string(),
             read_only: self.read_only,
@@ -600,6 +628,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
     let size = terminal.size()?;
     let mysql = opts.mysql.clone();
     let backup_store = opts.backup_store.clone();
+    let ensemble_options = opts.ensemble.clone();
     let mut app = App::new(AppOptions { size: (size.width, size.height), now: SystemTime::now(), ..opts })
         .with_zk_auth(session_cfg.auth_label());
     let zk_auth = session_cfg.auth.clone();
@@ -622,7 +651,8 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         .with_zk_auth(zk_auth)
         .with_clipboard()
         .with_mysql(mysql)
-        .with_backups(backup_store, &ensemble);
+        .with_backups(backup_store, &ensemble)
+        .with_ensemble(&ensemble, ensemble_options);
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
     executor.flush_drafts().await;
 

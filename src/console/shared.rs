@@ -30,6 +30,8 @@ pub struct Shared {
     pub size: (u16, u16),
     pub now: SystemTime,
     pub session: SessionBadge,
+    /// The member the session is on (`host:port`), while connected.
+    pub session_member: Option<String>,
     /// Since when the data on screen may be old (disconnected, expired, not yet reloaded).
     pub stale_since: Option<SystemTime>,
     /// The session generation (a new one after expiry); 0 before the first session.

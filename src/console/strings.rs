@@ -30,6 +30,11 @@ pub fn badge_text(badge: crate::zk::SessionBadge) -> &'static str {
     }
 }
 
+/// A ZooKeeper connect that fails for a reason retrying will not cure (TLS files, handshake).
+pub fn zk_connect_failed(reason: &str) -> String {
+    format!("cannot connect to ZooKeeper: {reason}")
+}
+
 pub fn stale_since(hms: &str) -> String {
     format!(" stale since {hms} UTC ")
 }
@@ -164,6 +169,7 @@ pub fn action_label(action: Action) -> &'static str {
         Action::NewSnapshot => "new snapshot",
         Action::DiffSnapshot => "diff with live",
         Action::RestoreSnapshot => "restore",
+        Action::ShowEnsemble => "ZooKeeper ensemble",
         Action::Save => "save",
         Action::Find => "find",
         Action::FindNext => "next match",
@@ -199,6 +205,8 @@ pub fn action_label_in(action: Action, scope: Scope) -> &'static str {
         (Action::Back, Scope::Backups) => "back / cancel job",
         (Action::RunPlan, Scope::Backups) => "restore the plan",
         (Action::Reload, Scope::Backups) => "reload list",
+        (Action::Reload, Scope::Ensemble) => "ask the members now",
+        (Action::Back, Scope::Ensemble) => "cluster",
         _ => action_label(action),
     }
 }
@@ -615,6 +623,90 @@ pub fn thousands(n: u64) -> String {
             out.push(',');
         }
         out.push(c);
+    }
+    out
+}
+
+// --- The ensemble screen ---
+
+pub const ENSEMBLE_TITLE: &str = "ZooKeeper ensemble";
+pub const ENSEMBLE_ASKING: &str = "asking the members…";
+pub const ENSEMBLE_NO_MEMBER: &str = "no member selected";
+
+/// The header's badge when the session is on a member: ` connected 127.0.0.1:2181 `.
+pub fn badge_with_member(badge: crate::zk::SessionBadge, member: Option<&str>) -> String {
+    match member {
+        Some(m) if matches!(badge, crate::zk::SessionBadge::Connected | crate::zk::SessionBadge::ConnectedReadOnly) => {
+            format!("{}{m} ", badge_text(badge))
+        }
+        _ => badge_text(badge).to_string(),
+    }
+}
+
+/// After the header's session badge: the key that opens the ensemble screen.
+pub fn ensemble_key_hint(key: &str) -> String {
+    format!(" {key}:ensemble ")
+}
+
+/// Where the console's session is, on the ensemble screen.
+pub fn ensemble_session_line(member: Option<&str>) -> String {
+    match member {
+        Some(m) => format!("this console's session is on {m} (marked *)"),
+        None => "this console has no session now".to_string(),
+    }
+}
+
+pub fn ensemble_read_failed(why: &str) -> String {
+    format!("cannot ask the ensemble: {why}")
+}
+
+/// The status line: members, when they were asked, how often.
+pub fn ensemble_status_line(members: usize, asked_at: Option<&str>, refresh_s: u64) -> String {
+    match asked_at {
+        Some(t) => format!("{members} members · asked at {t} · every {refresh_s} s while shown"),
+        None => format!("asking the members · every {refresh_s} s while shown"),
+    }
+}
+
+/// The selected member's details, label and value pairs in reading order.
+pub fn ensemble_member_details(r: &crate::zk::ensemble::MemberReport) -> Vec<(&'static str, String)> {
+    use crate::zk::ensemble::table;
+    let mut out = Vec::new();
+    let named = match (r.member.server_id, r.member.sources()) {
+        (Some(id), src) => format!("server.{id}, named by {src}"),
+        (None, src) => format!("named by {src}"),
+    };
+    out.push(("member", format!("{} ({named})", r.address)));
+    let how = r.via.map_or(String::new(), |v| format!(" via {}", v.label()));
+    let version =
+        r.stats.as_ref().and_then(|s| s.version.as_deref()).map_or(String::new(), |v| format!(", ZooKeeper {v}"));
+    out.push(("state", format!("{}{how}{version}", table::mode_cell(r))));
+    let Some(s) = &r.stats else {
+        if let Some(why) = &r.reason {
+            out.push(("why", why.clone()));
+        }
+        return out;
+    };
+    if let Some(z) = s.zxid {
+        let behind = match (r.older_epoch, r.behind_leader) {
+            (true, _) => ", on an older epoch than the leader".to_string(),
+            (false, Some(n)) => format!(", {n} behind the leader"),
+            (false, None) => String::new(),
+        };
+        out.push(("zxid", format!("{} (epoch {}, counter {}){behind}", z.hex(), z.epoch(), z.counter())));
+    }
+    let cells = table::member_cells(r, false);
+    out.push(("latency", format!("{} ms min/avg/max · outstanding {} · connections {}", cells[5], cells[6], cells[7])));
+    out.push((
+        "data",
+        format!("znodes {} · watches {} · ephemerals {} · about {}", cells[8], cells[9], cells[10], cells[11]),
+    ));
+    out.push(("files", format!("descriptors {} open/max", cells[12])));
+    if s.synced_followers.is_some() || s.followers.is_some() {
+        out.push(("followers", format!("{} synced/learners", cells[13])));
+    }
+    if let Some(why) = &r.reason {
+        out.push(("note", why.clone()));
     }
     out
 }

@@ -45,6 +45,9 @@ pub struct Access {
     pub password: Option<String>,
     /// The replication account's password; its user is the cluster config's `replication.user`.
     pub repl_password: Option<String>,
+    /// This host's TLS files and minimum mode; the cluster config's `mysql.tls` may ask for
+    /// more ([`view::ClusterView::target`]).
+    pub tls: crate::mysql::MysqlTls,
 }
 
 impl fmt::Debug for Access {
@@ -53,6 +56,7 @@ impl fmt::Debug for Access {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("repl_password", &self.repl_password.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls)
             .finish()
     }
 }

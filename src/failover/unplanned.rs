@@ -482,7 +482,7 @@ mod tests {
     use crate::cluster::status::{Replication, ServerRole};
 
     fn target() -> Target {
-        Target { host: "127.0.0.1".into(), port: 3306, user: "agent".into(), password: None }
+        Target { host: "127.0.0.1".into(), port: 3306, user: "agent".into(), password: None, tls: Default::default() }
     }
 
     fn replica(io: &str, lag: Option<i64>, port: u16) -> Observation {

@@ -62,7 +62,13 @@ impl ClusterView {
                 (s.server.host.clone(), s.server.port)
             }
         };
-        Some(Target { host, port, user: access.user.clone(), password: access.password.clone() })
+        Some(Target {
+            host,
+            port,
+            user: access.user.clone(),
+            password: access.password.clone(),
+            tls: access.tls.at_least(self.config.mysql.tls),
+        })
     }
 
     /// Where to reach every node named in the config; an error names a node without address.

@@ -94,6 +94,9 @@ pub const QUERIES_STATUS: &str = "Queries";
 pub const READ_ONLY_VARIABLE: &str = "read_only";
 pub const SUPER_READ_ONLY_VARIABLE: &str = "super_read_only";
 pub const SERVER_ID_VARIABLE: &str = "server_id";
+/// The TLS cipher of this session (empty when the connection is plain); the same on both
+/// flavours: `(Variable_name, Value)`.
+pub const TLS_CIPHER_QUERY: &str = "SHOW SESSION STATUS LIKE 'Ssl_cipher'";
 
 /// Every statement and name the agent uses for one flavour and version.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,6 +32,8 @@ pub struct Observation {
     pub threads_connected: Option<u64>,
     pub qps: Option<f64>,
     pub heartbeat_lag_ms: Option<i64>,
+    /// The TLS cipher of the probe's connection; `None` when it is plain.
+    pub tls_cipher: Option<String>,
 }
 
 impl Observation {
@@ -52,6 +54,7 @@ impl Observation {
             threads_connected: None,
             qps: None,
             heartbeat_lag_ms: None,
+            tls_cipher: None,
         }
     }
 }
@@ -63,6 +66,8 @@ struct Session {
     version: String,
     /// The writer creates the heartbeat table once per connection.
     heartbeat_table_ready: bool,
+    /// The connection's TLS cipher, read once when it is opened.
+    tls_cipher: Option<String>,
 }
 
 /// Probes one server again and again, keeping one connection open between probes.
@@ -75,11 +80,15 @@ pub struct Prober {
     prev_queries: Option<(u64, Instant)>,
     /// Last heartbeat error logged, so a persistent one is logged once.
     last_heartbeat_error: Option<String>,
+    /// The TLS mode this host asks for at least (`--mysql-tls`); the cluster's policy may ask
+    /// for more ([`Prober::apply_policy`]).
+    local_tls: crate::tls::TlsMode,
 }
 
 impl Prober {
     /// `node` is written into the heartbeat row; `timeout` bounds each probe, connect included.
     pub fn new(target: Target, node: &str, timeout: Duration) -> Prober {
+        let local_tls = target.tls.mode;
         Prober {
             target,
             node: node.to_string(),
@@ -87,7 +96,25 @@ impl Prober {
             session: None,
             prev_queries: None,
             last_heartbeat_error: None,
+            local_tls,
         }
+    }
+
+    /// Applies the cluster's TLS policy (`mysql.tls` in its config; `None`: not read yet): the
+    /// stricter of it and this host's own mode. A change closes the connection, so the next
+    /// probe connects the new way (and a server that cannot is reported down with the reason).
+    pub fn apply_policy(&mut self, cluster: Option<crate::tls::TlsMode>) {
+        let mode = self.local_tls.max(cluster.unwrap_or_default());
+        if mode != self.target.tls.mode {
+            tracing::info!(server = %self.target.address(), from = self.target.tls.mode.as_str(), to = mode.as_str(), "MySQL TLS mode changed; reconnecting");
+            self.target.tls.mode = mode;
+            self.session = None;
+        }
+    }
+
+    /// The TLS mode the next connection uses.
+    pub fn tls_mode(&self) -> crate::tls::TlsMode {
+        self.target.tls.mode
     }
 
     /// One probe. `recorded_primary` says whether ZooKeeper's `primary` znode names this node,
@@ -168,6 +195,7 @@ impl Prober {
         };
         let (mut observation, queries) = read_state(&mut session).await?;
         observation.qps = queries.and_then(|q| self.qps(q));
+        observation.tls_cipher = session.tls_cipher.clone();
         observation.heartbeat_lag_ms = self.heartbeat(&mut session, &observation, recorded_primary).await;
         Ok((session, observation))
     }
@@ -177,9 +205,12 @@ impl Prober {
         let version: Option<String> = conn.query_first("SELECT VERSION()").await.context("SELECT VERSION()")?;
         let version = version.unwrap_or_default();
         let kind = flavor::detect(&version);
-        tracing::info!(server = %self.target.address(), %version, flavor = ?kind.flavor, "connected");
+        let cipher: Option<(String, String)> =
+            conn.query_first(flavor::TLS_CIPHER_QUERY).await.context(flavor::TLS_CIPHER_QUERY)?;
+        let tls_cipher = cipher.map(|(_, c)| c).filter(|c| !c.is_empty());
+        tracing::info!(server = %self.target.address(), %version, flavor = ?kind.flavor, tls = tls_cipher.as_deref().unwrap_or("off"), "connected");
         self.prev_queries = None;
-        Ok(Session { conn, stmts: Statements::for_server(kind), version, heartbeat_table_ready: false })
+        Ok(Session { conn, stmts: Statements::for_server(kind), version, heartbeat_table_ready: false, tls_cipher })
     }
 
     /// Queries per second from the `Queries` counter; `None` on the first probe of a connection
@@ -262,6 +293,7 @@ async fn read_state(session: &mut Session) -> Result<(Observation, Option<u64>)>
         threads_connected: number(flavor::THREADS_CONNECTED_STATUS),
         qps: None,
         heartbeat_lag_ms: None,
+        tls_cipher: None,
     };
     Ok((observation, number(flavor::QUERIES_STATUS)))
 }

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use zookeeper_client::Client;
 
 use super::process::{self, PID_FILE};
 use super::secrets::Account;
@@ -20,7 +19,7 @@ use crate::cluster::ClusterPaths;
 /// Probe interval of the sandbox's agents unless the options say otherwise.
 pub const DEFAULT_AGENT_INTERVAL_MS: u64 = 1_000;
 /// Longest `up` waits for every agent's znode to appear.
-const AGENT_READY_TIMEOUT_MS: u64 = 15_000;
+pub(crate) const AGENT_READY_TIMEOUT_MS: u64 = 15_000;
 /// Pause between looks for the agents' znodes.
 const AGENT_POLL_MS: u64 = 50;
 /// Prefix of an agent's folder in the state folder: `agent-db1`.
@@ -39,6 +38,8 @@ pub struct AgentProcess {
 pub struct AgentSpawn<'a> {
     pub binary: &'a Path,
     pub zk: &'a str,
+    /// With `--tls`: the CA and client certificate, for ZooKeeper and MySQL alike.
+    pub tls: Option<&'a crate::tls::TlsFiles>,
     pub root: &'a str,
     pub cluster: &'a str,
     pub interval_ms: u64,
@@ -126,6 +127,22 @@ pub fn agent_args(
     if let Some(ms) = spec.heartbeat_ms {
         args.extend(["--heartbeat".into(), ms.to_string().into()]);
     }
+    if let Some(tls) = spec.tls {
+        // Files only: whether MySQL connections use TLS is the cluster config's `mysql.tls`.
+        let files = [
+            ("--zk-tls-ca", &tls.ca_file),
+            ("--zk-tls-cert", &tls.cert_file),
+            ("--zk-tls-key", &tls.key_file),
+            ("--mysql-tls-ca", &tls.ca_file),
+            ("--mysql-tls-cert", &tls.cert_file),
+            ("--mysql-tls-key", &tls.key_file),
+        ];
+        for (flag, file) in files {
+            if let Some(path) = file {
+                args.extend([flag.into(), path.as_os_str().to_owned()]);
+            }
+        }
+    }
     if let Some(file) = spec.repl_password_file {
         args.extend(["--repl-password-file".into(), file.as_os_str().to_owned()]);
     }
@@ -140,6 +157,9 @@ pub fn agent_args(
         ]);
         if let Some(file) = &store.password_file {
             args.extend(["--backup-password-file".into(), file.as_os_str().to_owned()]);
+        }
+        if !store.tls.is_off() {
+            args.extend(["--backup-tls".into(), store.tls.as_str().into()]);
         }
     }
     args
@@ -158,13 +178,17 @@ pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Waits until every agent's znode exists; on time-out the error quotes the missing agent's log.
-/// Anonymous on purpose: whether a znode exists is answered whatever its ACL.
-pub async fn wait_registered(state_dir: &Path, zk: &str, paths: &ClusterPaths, nodes: &[String]) -> Result<()> {
+pub async fn wait_registered(
+    state_dir: &Path,
+    zk: &crate::zk::ZkAccess,
+    paths: &ClusterPaths,
+    nodes: &[String],
+) -> Result<()> {
     let deadline = Instant::now() + Duration::from_millis(AGENT_READY_TIMEOUT_MS);
-    let client = tokio::time::timeout(Duration::from_millis(AGENT_READY_TIMEOUT_MS), Client::connect(zk))
+    let client = tokio::time::timeout(Duration::from_millis(AGENT_READY_TIMEOUT_MS), zk.connect())
         .await
         .context("connecting to ZooKeeper timed out")?
-        .with_context(|| format!("connecting to ZooKeeper at {zk}"))?;
+        .with_context(|| format!("connecting to ZooKeeper at {}", zk.connect))?;
     for node in nodes {
         let path = paths.node(node);
         loop {
@@ -213,10 +237,19 @@ mod tests {
             user: "backup".into(),
             password_file: Some("/s/backup.password".into()),
             dump_dir: None,
+            tls: crate::tls::TlsMode::Required,
+            tls_files: None,
+        };
+        let tls = crate::tls::TlsFiles {
+            ca_file: Some("/s/tls/ca.pem".into()),
+            cert_file: Some("/s/tls/client.pem".into()),
+            key_file: Some("/s/tls/client.key".into()),
+            verify_hostname: true,
         };
         let spec = AgentSpawn {
             binary: Path::new("/bin/myzoo"),
             zk: "127.0.0.1:2181",
+            tls: Some(&tls),
             root: "/myzoo",
             cluster: "sandbox",
             interval_ms: 250,
@@ -239,8 +272,13 @@ mod tests {
         assert!(line.contains("--mysql-password-file /s/agent-db2/password --interval 250 --heartbeat 600000"));
         assert!(line.contains(
             "--backup-hosts 127.0.0.1:4000,127.0.0.1:4001 --backup-database myzoo_backup --backup-user backup \
-             --backup-password-file /s/backup.password"
+             --backup-password-file /s/backup.password --backup-tls required"
         ));
+        assert!(line.contains(
+            "--zk-tls-ca /s/tls/ca.pem --zk-tls-cert /s/tls/client.pem --zk-tls-key /s/tls/client.key \
+             --mysql-tls-ca /s/tls/ca.pem --mysql-tls-cert /s/tls/client.pem --mysql-tls-key /s/tls/client.key"
+        ));
+        assert!(!line.contains("--mysql-tls "), "the cluster config decides: {line}");
         assert!(process::cmdline_names_dir(&line, Path::new("/s")));
     }
 }

@@ -12,6 +12,7 @@ use mysql_async::{Conn, OptsBuilder, Row};
 
 use super::process::{self, PID_FILE};
 use super::secrets::{Account, Credentials};
+use super::tls::SandboxCerts;
 use super::tools::MariadbTools;
 use super::{ports, prepare_server_dir, MysqlServer, LOOPBACK};
 use crate::mysql::flavor::sql_str;
@@ -181,6 +182,7 @@ pub fn server_args(
     port: u16,
     as_root: bool,
     semi_sync: bool,
+    tls: Option<&SandboxCerts>,
 ) -> Vec<OsString> {
     let dir = state_dir.join(name);
     let mut args: Vec<String> = vec!["--no-defaults".into()];
@@ -246,13 +248,27 @@ pub fn server_args(
     } else {
         args.extend(["--rpl-semi-sync-master-enabled=0".into(), "--rpl-semi-sync-slave-enabled=0".into()]);
     }
+    // TLS offered, not required by the server: whether a client must use it is the client's
+    // policy (the cluster config's `mysql.tls`), and the replicas' own connections stay plain.
+    if let Some(certs) = tls {
+        args.extend([
+            format!("--ssl-ca={}", certs.ca().display()),
+            format!("--ssl-cert={}", certs.server_cert().display()),
+            format!("--ssl-key={}", certs.server_key().display()),
+        ]);
+    }
     args.extend(SIZE_FLAGS.iter().map(|s| s.to_string()));
     args.into_iter().map(OsString::from).collect()
 }
 
 /// Starts the three servers in parallel and waits until each accepts connections.
-pub async fn start_all(state_dir: &Path, tools: &MariadbTools, semi_sync: bool) -> Result<Vec<MysqlServer>> {
-    let starts = NODE_NAMES.iter().enumerate().map(|(i, name)| start_one(state_dir, tools, name, i, semi_sync));
+pub async fn start_all(
+    state_dir: &Path,
+    tools: &MariadbTools,
+    semi_sync: bool,
+    tls: Option<&SandboxCerts>,
+) -> Result<Vec<MysqlServer>> {
+    let starts = NODE_NAMES.iter().enumerate().map(|(i, name)| start_one(state_dir, tools, name, i, semi_sync, tls));
     futures::future::try_join_all(starts).await
 }
 
@@ -262,6 +278,7 @@ async fn start_one(
     name: &str,
     index: usize,
     semi_sync: bool,
+    tls: Option<&SandboxCerts>,
 ) -> Result<MysqlServer> {
     let server_id = u32::try_from(index + 1).unwrap_or(u32::MAX);
     let mut attempt = 1;
@@ -269,7 +286,7 @@ async fn start_one(
         let port = ports::pick(1)?[0];
         // A fresh error log per attempt, so "address in use" is this attempt's complaint.
         let _ = std::fs::remove_file(error_log(state_dir, name));
-        let args = server_args(state_dir, name, server_id, port, running_as_root(), semi_sync);
+        let args = server_args(state_dir, name, server_id, port, running_as_root(), semi_sync, tls);
         let dir = state_dir.join(name);
         let mut child = process::spawn_detached(&tools.mariadbd, &args, &dir.join("stdout.log"), &dir.join(PID_FILE))?;
         match wait_ready(state_dir, name, &mut child, port).await {
@@ -313,7 +330,7 @@ pub async fn start_scratch(dir: &Path) -> Result<MysqlServer> {
     loop {
         let port = ports::pick(1)?[0];
         let _ = std::fs::remove_file(error_log(dir, name));
-        let args = server_args(dir, name, 1, port, running_as_root(), false);
+        let args = server_args(dir, name, 1, port, running_as_root(), false, None);
         let folder = dir.join(name);
         let mut child =
             process::spawn_detached(&tools.mariadbd, &args, &folder.join("stdout.log"), &folder.join(PID_FILE))?;
@@ -363,6 +380,7 @@ pub async fn restart(
     tools: &MariadbTools,
     server: &MysqlServer,
     semi_sync: bool,
+    tls: Option<&SandboxCerts>,
 ) -> Result<MysqlServer> {
     let index = NODE_NAMES
         .iter()
@@ -370,7 +388,7 @@ pub async fn restart(
         .with_context(|| format!("{} is not a sandbox server", server.name))?;
     let server_id = u32::try_from(index + 1).unwrap_or(u32::MAX);
     let name = &server.name;
-    let args = server_args(state_dir, name, server_id, server.port, running_as_root(), semi_sync);
+    let args = server_args(state_dir, name, server_id, server.port, running_as_root(), semi_sync, tls);
     let dir = state_dir.join(name);
     let mut child = process::spawn_detached(&tools.mariadbd, &args, &dir.join("stdout.log"), &dir.join(PID_FILE))?;
     let mut conn = match wait_ready(state_dir, name, &mut child, server.port).await {
@@ -488,14 +506,20 @@ fn grants(creds: &Credentials) -> Vec<(&Account, Vec<String>)> {
     ]
 }
 
-/// `CREATE USER` and `GRANT` statements for every account and host.
-pub fn account_statements(creds: &Credentials) -> Vec<String> {
+/// `CREATE USER` and `GRANT` statements for every account and host. With `require_tls`
+/// (`sandbox up --tls`) the accounts myzoo connects as (`agent`, `monitor`, `backup`) are
+/// `REQUIRE SSL`: the server itself then refuses any of myzoo's connections made in plain, so
+/// the sandbox proves every one of them (agents, operations, backup store, dumps) uses TLS.
+/// Replication (`repl`), applications (`app`) and humans (`admin`) are left as they are.
+pub fn account_statements(creds: &Credentials, require_tls: bool) -> Vec<String> {
     let mut sql = Vec::new();
+    let tls_accounts = [&creds.agent.user, &creds.monitor.user, &creds.backup.user];
     for (account, privileges) in grants(creds) {
         let grant_option = if account.user == creds.admin.user { " WITH GRANT OPTION" } else { "" };
+        let require = if require_tls && tls_accounts.contains(&&account.user) { " REQUIRE SSL" } else { "" };
         for host in ACCOUNT_HOSTS {
             let who = format!("{}@{}", sql_str(&account.user), sql_str(host));
-            sql.push(format!("CREATE OR REPLACE USER {who} IDENTIFIED BY {}", sql_str(&account.password)));
+            sql.push(format!("CREATE OR REPLACE USER {who} IDENTIFIED BY {}{require}", sql_str(&account.password)));
             for privilege in &privileges {
                 sql.push(format!("GRANT {privilege} TO {who}{grant_option}"));
             }
@@ -522,13 +546,13 @@ pub fn change_master_statement(primary_port: u16, repl: &Account) -> String {
 /// event and receive the accounts by replication. Nothing is ever written to a replica's own
 /// binary log, so all three servers share one GTID history (`0-1-N`) and `gtid_strict_mode` has
 /// nothing to object to, now or after a later switchover.
-pub async fn configure(servers: &[MysqlServer], creds: &Credentials) -> Result<()> {
-    tokio::time::timeout(Duration::from_millis(CONFIGURE_TIMEOUT_MS), configure_all(servers, creds))
+pub async fn configure(servers: &[MysqlServer], creds: &Credentials, require_tls: bool) -> Result<()> {
+    tokio::time::timeout(Duration::from_millis(CONFIGURE_TIMEOUT_MS), configure_all(servers, creds, require_tls))
         .await
         .with_context(|| format!("setting up replication took over {CONFIGURE_TIMEOUT_MS} ms"))?
 }
 
-async fn configure_all(servers: &[MysqlServer], creds: &Credentials) -> Result<()> {
+async fn configure_all(servers: &[MysqlServer], creds: &Credentials, require_tls: bool) -> Result<()> {
     let (primary, replicas) = servers.split_first().context("no MariaDB servers to configure")?;
     let mut conn = connect_root(primary.port).await?;
     // With --semi-sync the first commit would wait the whole timeout for a replica that is not
@@ -538,7 +562,7 @@ async fn configure_all(servers: &[MysqlServer], creds: &Credentials) -> Result<(
     let semi_sync: Option<u8> =
         conn.query_first("SELECT @@rpl_semi_sync_master_enabled").await.context("reading the semi-sync setting")?;
     conn.query_drop("SET GLOBAL rpl_semi_sync_master_enabled=0").await.context("pausing semi-sync")?;
-    for (i, stmt) in account_statements(creds).iter().enumerate() {
+    for (i, stmt) in account_statements(creds, require_tls).iter().enumerate() {
         // The statement itself holds a password: name the step, never the text.
         conn.query_drop(stmt)
             .await
@@ -645,8 +669,15 @@ mod tests {
 
     #[test]
     fn accounts_exist_for_both_hosts_with_their_privileges() {
-        let sql = account_statements(&creds());
+        let sql = account_statements(&creds(), false);
         assert_eq!(sql.len(), 28);
+        assert!(!sql.iter().any(|s| s.contains("REQUIRE")));
+        let tls = account_statements(&creds(), true);
+        let required: Vec<&String> = tls.iter().filter(|s| s.ends_with(" REQUIRE SSL")).collect();
+        assert_eq!(required.len(), 6, "agent, monitor and backup on both hosts: {required:?}");
+        assert!(tls
+            .contains(&"CREATE OR REPLACE USER 'agent'@'127.0.0.1' IDENTIFIED BY 'agent-pw' REQUIRE SSL".to_string()));
+        assert!(tls.contains(&"CREATE OR REPLACE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw'".to_string()));
         assert!(sql.contains(&"CREATE OR REPLACE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw'".to_string()));
         assert!(sql.contains(&"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'localhost'".to_string()));
         assert!(sql.iter().any(|s| s
@@ -684,7 +715,7 @@ mod tests {
 
     #[test]
     fn server_args_keep_everything_in_the_state_folder() {
-        let args = server_args(Path::new("/s"), "db2", 2, 4000, true, false);
+        let args = server_args(Path::new("/s"), "db2", 2, 4000, true, false, None);
         let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert_eq!(args[0], "--no-defaults");
         assert!(args.contains(&"--user=root".to_string()));
@@ -694,12 +725,19 @@ mod tests {
         assert!(args.contains(&"--port=4000".to_string()));
         assert!(args.contains(&"--bind-address=127.0.0.1".to_string()));
         assert!(args.contains(&"--rpl-semi-sync-master-enabled=0".to_string()));
-        assert!(!server_args(Path::new("/s"), "db2", 2, 4000, false, false).iter().any(|a| a == "--user=root"));
+        assert!(!server_args(Path::new("/s"), "db2", 2, 4000, false, false, None).iter().any(|a| a == "--user=root"));
+        assert!(!args.iter().any(|a| a.starts_with("--ssl")));
+        let certs = SandboxCerts { dir: "/s/tls".into() };
+        let tls = server_args(Path::new("/s"), "db2", 2, 4000, false, false, Some(&certs));
+        let tls: Vec<String> = tls.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        for flag in ["--ssl-ca=/s/tls/ca.pem", "--ssl-cert=/s/tls/server.pem", "--ssl-key=/s/tls/server.key"] {
+            assert!(tls.contains(&flag.to_string()), "{flag} missing: {tls:?}");
+        }
     }
 
     #[test]
     fn semi_sync_gives_every_server_both_sides() {
-        let args = server_args(Path::new("/s"), "db3", 3, 4000, false, true);
+        let args = server_args(Path::new("/s"), "db3", 3, 4000, false, true, None);
         let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         for flag in [
             "--rpl-semi-sync-master-enabled=1",

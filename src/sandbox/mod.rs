@@ -16,6 +16,8 @@
 //! <state>/zk1 … zk3/          zoo.cfg, data/, zookeeper.log, myzoo.pid
 //! <state>/db1 … db3/          data/, mysql.sock, error.log, stdout.log, myzoo.pid
 //! <state>/agent-db1 … 3/      agent.log, password (0600), stdout.log, myzoo.pid
+//! <state>/tls/                 with `--tls`: ca.pem, server.pem/.key, server-keystore.pem,
+//!                              client.pem/.key (all 0600; see `tls`)
 //! ```
 //! Each server folder holds a `.myzoo-sandbox` marker; only marked folders are ever deleted.
 //!
@@ -27,6 +29,7 @@
 pub mod agents;
 pub mod mariadb;
 pub mod secrets;
+pub mod tls;
 pub mod zookeeper;
 
 mod ports;
@@ -94,6 +97,13 @@ pub struct SandboxOptions {
     /// sandbox's credential (`zk.auth`) changes it, anyone reads it. `myzoo sandbox up` does
     /// (`--no-zk-acl` does not); the tests ask for it where they test it.
     pub zk_acl: bool,
+    /// ZooKeeper members (by id) whose `4lw.commands.whitelist` is this instead of `*`: tests
+    /// of a member that refuses the four-letter words.
+    pub zk_4lw_whitelists: Vec<(u32, String)>,
+    /// TLS everywhere (`tls`): certificates generated, ZooKeeper with a secure client port (the
+    /// connect string names it), MariaDB offering TLS, the cluster config requiring it, and the
+    /// profile, agents and backup store using it.
+    pub tls: bool,
 }
 
 /// What `myzoo sandbox status --json` prints; scripts and tests find every server here.
@@ -130,6 +140,28 @@ pub struct SandboxStatus {
     /// Whether `/myzoo` is protected by an ACL only that credential may write through.
     #[serde(default)]
     pub zk_acl: bool,
+    /// With `--tls`: the files a client names (the CA, the client certificate and key); `zk`
+    /// is then the connect string of the members' TLS ports.
+    #[serde(default)]
+    pub tls: Option<crate::tls::TlsFiles>,
+}
+
+impl SandboxStatus {
+    /// How clients reach this sandbox's ZooKeeper as myzoo does: over TLS when it runs with
+    /// TLS, with its credential (read from `zk_auth_file`; none for a sandbox started before
+    /// credentials existed, or when the file cannot be read: a warning says why).
+    pub fn zk_access(&self, session_timeout: std::time::Duration) -> crate::zk::ZkAccess {
+        let auth = crate::config::zk_credential(self.zk_auth_file.as_deref(), None).unwrap_or_else(|e| {
+            tracing::warn!("the sandbox's ZooKeeper credential: {e:#}");
+            None
+        });
+        crate::zk::ZkAccess::new(self.zk.clone(), session_timeout).with_tls(self.tls.clone()).with_auth(auth)
+    }
+
+    /// The connect string of the plain client ports (what four-letter words use).
+    pub fn zk_plain(&self) -> String {
+        zookeeper::connect_string(&self.zk_servers)
+    }
 }
 
 /// One ZooKeeper member; `pid` is `None` when it is not running.
@@ -137,8 +169,15 @@ pub struct SandboxStatus {
 pub struct ZkServer {
     pub id: u32,
     pub host: String,
+    /// The plain client port (four-letter words too).
     pub port: u16,
+    /// The TLS client port, with `--tls`.
+    #[serde(default)]
+    pub secure_port: Option<u16>,
     pub pid: Option<u32>,
+    /// Its AdminServer's loopback port (`None`: off, as when `libservlet-api-java` is missing).
+    #[serde(default)]
+    pub admin_port: Option<u16>,
 }
 
 /// One MariaDB server (`role` is `primary` or `replica`); `pid` is `None` when it is not running.
@@ -206,8 +245,10 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
     let phase = |what: &str| {
         tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "{what}");
     };
+    let certs = if opts.tls { Some(tls::generate(dir)?) } else { None };
+    let certs = certs.as_ref();
     let zk = async {
-        let servers = zookeeper::start(dir, tools, opts.zk_ensemble).await?;
+        let servers = zookeeper::start(dir, tools, opts.zk_ensemble, &opts.zk_4lw_whitelists, certs).await?;
         phase("ZooKeeper serving");
         Ok::<_, anyhow::Error>(servers)
     };
@@ -216,7 +257,7 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
             Some(m) => {
                 mariadb::install(dir, m).await?;
                 phase("MariaDB data folders installed");
-                let servers = mariadb::start_all(dir, m, opts.semi_sync).await?;
+                let servers = mariadb::start_all(dir, m, opts.semi_sync, certs).await?;
                 phase("MariaDB servers accepting connections");
                 Ok(servers)
             }
@@ -235,14 +276,14 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         let creds = Credentials::generate()?;
         secrets::save(dir, &creds)?;
         access = write_password_files(dir, &creds)?;
-        mariadb::configure(&mysql, &creds).await?;
+        mariadb::configure(&mysql, &creds, opts.tls).await?;
         agents::write_private(&dir.join(BACKUP_PASSWORD_FILE), &creds.backup.password)?;
-        backup_store_config = Some(backup_store(dir, &mysql, &creds.backup.user));
+        backup_store_config = Some(backup_store(dir, &mysql, &creds.backup.user, certs));
         phase("accounts created, replication verified");
     }
     let semi_sync = opts.semi_sync && !mysql.is_empty();
     let mut status = SandboxStatus {
-        zk: zookeeper::connect_string(&zk_servers),
+        zk: zookeeper::tls_connect_string(&zk_servers).unwrap_or_else(|| zookeeper::connect_string(&zk_servers)),
         zk_servers,
         mysql,
         state_dir: dir.to_path_buf(),
@@ -253,13 +294,15 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         mysql_password_file: access.password_file.clone(),
         repl_password_file: access.repl_password_file.clone(),
         backup_store: backup_store_config,
+        tls: certs.map(tls::SandboxCerts::client_files),
         zk_auth_file: Some(zk_auth_file),
         zk_acl: opts.zk_acl,
     };
     if opts.seed {
-        let access = status.zk_access(std::time::Duration::from_millis(seed::SEED_SESSION_TIMEOUT_MS))?;
+        let zk = status.zk_access(std::time::Duration::from_millis(seed::SEED_SESSION_TIMEOUT_MS));
+        let policy = if opts.tls { crate::tls::TlsMode::Required } else { crate::tls::TlsMode::Off };
         let protect = opts.zk_acl.then_some(&zk_credential);
-        seed::seed(&access, crate::config::DEFAULT_ROOT, &status.mysql, protect).await?;
+        seed::seed(&zk, crate::config::DEFAULT_ROOT, &status.mysql, policy, protect).await?;
         phase("ZooKeeper tree seeded");
     }
     if let (Some(binary), false) = (&opts.agent_binary, status.mysql.is_empty()) {
@@ -268,34 +311,47 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
     }
     write_status(dir, &status)?;
     if opts.write_profile {
+        let ensemble = ensemble_options(&status.zk_servers);
+        let tls = status.tls.clone().map(|files| (files.clone(), files));
         let profile = crate::config::write_sandbox_profile(
             &status.zk,
             status.zk_auth_file.as_deref(),
             &access,
             status.backup_store.clone(),
+            ensemble,
+            tls,
         )?;
         tracing::info!("wrote the sandbox profile to {}", profile.display());
     }
     Ok(status)
 }
 
-impl SandboxStatus {
-    /// How to reach the sandbox's ZooKeeper as myzoo does: its connect string and its credential
-    /// (read from `zk_auth_file`; none for a sandbox started before credentials existed).
-    pub fn zk_access(&self, session_timeout: std::time::Duration) -> Result<crate::zk::ZkAccess> {
-        let auth = crate::config::zk_credential(self.zk_auth_file.as_deref(), None)?;
-        Ok(crate::zk::ZkAccess::new(self.zk.clone(), session_timeout).with_auth(auth))
-    }
+/// How the ensemble screen reaches the sandbox's members: the four-letter words, and each
+/// member's AdminServer on its own loopback port (`None` when none runs).
+pub fn ensemble_options(servers: &[ZkServer]) -> Option<crate::zk::ensemble::EnsembleOptions> {
+    let admin_servers: std::collections::BTreeMap<String, String> = servers
+        .iter()
+        .filter_map(|s| Some((format!("{}:{}", s.host, s.port), format!("{}:{}", s.host, s.admin_port?))))
+        .collect();
+    (!admin_servers.is_empty()).then(|| crate::zk::ensemble::EnsembleOptions { admin_servers, ..Default::default() })
 }
 
-/// The sandbox's backup store: the `myzoo_backup` database on its three servers, as `backup`.
-fn backup_store(dir: &Path, mysql: &[MysqlServer], user: &str) -> crate::config::BackupStoreConfig {
+/// The sandbox's backup store: the `myzoo_backup` database on its three servers, as `backup`
+/// (over TLS with `--tls`).
+fn backup_store(
+    dir: &Path,
+    mysql: &[MysqlServer],
+    user: &str,
+    certs: Option<&tls::SandboxCerts>,
+) -> crate::config::BackupStoreConfig {
     crate::config::BackupStoreConfig {
         hosts: mysql.iter().map(|m| format!("{}:{}", m.host, m.port)).collect(),
         database: crate::config::DEFAULT_BACKUP_DATABASE.to_string(),
         user: user.to_string(),
         password_file: Some(dir.join(BACKUP_PASSWORD_FILE)),
         dump_dir: Some(dir.join("dumps")),
+        tls: if certs.is_some() { crate::tls::TlsMode::Required } else { crate::tls::TlsMode::Off },
+        tls_files: certs.map(tls::SandboxCerts::client_files),
     }
 }
 
@@ -310,6 +366,7 @@ fn write_password_files(dir: &Path, creds: &Credentials) -> Result<crate::config
         user: Some(creds.agent.user.clone()),
         password_file: Some(agent),
         repl_password_file: Some(repl),
+        tls: None,
     })
 }
 
@@ -324,6 +381,7 @@ async fn start_agents(
     let spec = agents::AgentSpawn {
         binary,
         zk: &status.zk,
+        tls: status.tls.as_ref(),
         root: crate::config::DEFAULT_ROOT,
         cluster: CLUSTER,
         interval_ms: opts.agent_interval_ms,
@@ -336,7 +394,8 @@ async fn start_agents(
     let started = agents::start(dir, &spec, &status.mysql, &creds.agent)?;
     let paths = crate::cluster::ClusterPaths::new(crate::config::DEFAULT_ROOT, CLUSTER);
     let names: Vec<String> = started.iter().map(|a| a.name.clone()).collect();
-    agents::wait_registered(dir, &status.zk, &paths, &names).await?;
+    let zk = status.zk_access(std::time::Duration::from_millis(agents::AGENT_READY_TIMEOUT_MS));
+    agents::wait_registered(dir, &zk, &paths, &names).await?;
     Ok(started)
 }
 
@@ -399,7 +458,8 @@ pub async fn restart_mysql(state_dir: &Path, name: &str) -> Result<MysqlServer> 
     }
     let tools = tools::find(true)?;
     let mariadb = tools.mariadb.as_ref().context("MariaDB is not installed")?;
-    let server = mariadb::restart(&dir, mariadb, &current.mysql[index], current.semi_sync).await?;
+    let certs = current.tls.as_ref().map(|_| tls::SandboxCerts::at(&dir));
+    let server = mariadb::restart(&dir, mariadb, &current.mysql[index], current.semi_sync, certs.as_ref()).await?;
     current.mysql[index] = server.clone();
     write_status(&dir, &current)?;
     Ok(server)
@@ -562,7 +622,14 @@ mod tests {
     fn sample(dir: &Path) -> SandboxStatus {
         SandboxStatus {
             zk: "127.0.0.1:2181".into(),
-            zk_servers: vec![ZkServer { id: 1, host: LOOPBACK.into(), port: 2181, pid: Some(u32::MAX - 1) }],
+            zk_servers: vec![ZkServer {
+                id: 1,
+                host: LOOPBACK.into(),
+                port: 2181,
+                secure_port: Some(2281),
+                pid: Some(u32::MAX - 1),
+                admin_port: None,
+            }],
             mysql: vec![MysqlServer {
                 name: "db1".into(),
                 host: LOOPBACK.into(),
@@ -577,7 +644,8 @@ mod tests {
             mysql_user: Some("agent".into()),
             mysql_password_file: Some(dir.join(AGENT_PASSWORD_FILE)),
             repl_password_file: Some(dir.join(REPL_PASSWORD_FILE)),
-            backup_store: Some(backup_store(dir, &[], "backup")),
+            backup_store: Some(backup_store(dir, &[], "backup", None)),
+            tls: Some(tls::SandboxCerts::at(dir).client_files()),
             zk_auth_file: Some(dir.join(ZK_AUTH_FILE)),
             zk_acl: true,
         }
@@ -652,6 +720,8 @@ mod tests {
             agent_heartbeat_ms: None,
             semi_sync: false,
             zk_acl: false,
+            zk_4lw_whitelists: Vec::new(),
+            tls: false,
         };
         assert!(up(&opts).await.is_err());
     }
@@ -680,6 +750,8 @@ mod tests {
                 agent_heartbeat_ms: None,
                 semi_sync: false,
                 zk_acl: false,
+                zk_4lw_whitelists: Vec::new(),
+                tls: false,
             })
             .collect();
         let ups = futures::future::try_join_all(opts.iter().map(up)).await.unwrap();

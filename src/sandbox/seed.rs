@@ -11,6 +11,8 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use zookeeper_client::{Acl, Acls, AuthId, Client, CreateMode, Error as ZkError, Permission};
 
+use crate::tls::TlsMode;
+
 use super::mariadb::ROLE_PRIMARY;
 use super::MysqlServer;
 use crate::cluster::config;
@@ -34,21 +36,34 @@ const FAILOVER_COOLDOWN_S: u64 = 300;
 /// an operator; production configs default to `false` (see `cluster::config`).
 const SANDBOX_AUTO_REJOIN: bool = true;
 
-/// Seeds the tree through `zk` (the sandbox's connect string and credential); `mysql` is empty
-/// without MariaDB. `protect`: the credential `/myzoo` is protected for (see the module doc).
-pub async fn seed(zk: &ZkAccess, root: &str, mysql: &[MysqlServer], protect: Option<&ZkCredential>) -> Result<()> {
-    tokio::time::timeout(Duration::from_millis(SEED_TIMEOUT_MS), seed_all(zk, root, mysql, protect))
+/// Seeds the tree through `zk` (the sandbox's connect string, credential and TLS); `mysql` is
+/// empty without MariaDB; `mysql_tls` is the cluster config's TLS policy; `protect`: the
+/// credential `/myzoo` is protected for (see the module doc).
+pub async fn seed(
+    zk: &ZkAccess,
+    root: &str,
+    mysql: &[MysqlServer],
+    mysql_tls: TlsMode,
+    protect: Option<&ZkCredential>,
+) -> Result<()> {
+    tokio::time::timeout(Duration::from_millis(SEED_TIMEOUT_MS), seed_all(zk, root, mysql, mysql_tls, protect))
         .await
         .with_context(|| format!("seeding ZooKeeper took over {SEED_TIMEOUT_MS} ms"))?
 }
 
-async fn seed_all(zk: &ZkAccess, root: &str, mysql: &[MysqlServer], protect: Option<&ZkCredential>) -> Result<()> {
+async fn seed_all(
+    zk: &ZkAccess,
+    root: &str,
+    mysql: &[MysqlServer],
+    mysql_tls: TlsMode,
+    protect: Option<&ZkCredential>,
+) -> Result<()> {
     let client = zk.connect().await.with_context(|| format!("connecting to ZooKeeper at {}", zk.connect))?;
     let tree_acl = match protect {
         Some(cred) => protected_acl(cred),
         None => Acls::anyone_all().to_vec(),
     };
-    seed_cluster(&client, root, mysql, &tree_acl).await?;
+    seed_cluster(&client, root, mysql, mysql_tls, &tree_acl).await?;
     seed_demo(&client, protect.is_some()).await?;
     tracing::debug!("seeded ZooKeeper at {}", zk.connect);
     Ok(())
@@ -85,11 +100,11 @@ async fn put(client: &Client, path: &str, data: &[u8], acl: &[Acl]) -> Result<()
     }
 }
 
-/// The cluster's `config` znode: its nodes, no passwords.
-pub fn cluster_config(mysql: &[MysqlServer]) -> serde_json::Value {
+/// The cluster's `config` znode: its nodes, no passwords; `mysql.tls` only when not `off`.
+pub fn cluster_config(mysql: &[MysqlServer], mysql_tls: TlsMode) -> serde_json::Value {
     let nodes: Vec<serde_json::Value> =
         mysql.iter().map(|m| json!({"name": m.name, "host": m.host, "port": m.port})).collect();
-    json!({
+    let mut config = json!({
         "schema": 1,
         "name": CLUSTER,
         "tier": "development",
@@ -106,7 +121,11 @@ pub fn cluster_config(mysql: &[MysqlServer]) -> serde_json::Value {
             "long_transaction_s": config::DEFAULT_LONG_TRANSACTION_S,
         },
         "replication": {"user": config::DEFAULT_REPLICATION_USER},
-    })
+    });
+    if !mysql_tls.is_off() {
+        config["mysql"] = json!({"tls": mysql_tls.as_str()});
+    }
+    config
 }
 
 fn pretty(value: &serde_json::Value) -> Result<Vec<u8>> {
@@ -115,9 +134,15 @@ fn pretty(value: &serde_json::Value) -> Result<Vec<u8>> {
     Ok(text)
 }
 
-async fn seed_cluster(client: &Client, root: &str, mysql: &[MysqlServer], acl: &[Acl]) -> Result<()> {
+async fn seed_cluster(
+    client: &Client,
+    root: &str,
+    mysql: &[MysqlServer],
+    mysql_tls: TlsMode,
+    acl: &[Acl],
+) -> Result<()> {
     let cluster = format!("{root}/clusters/{CLUSTER}");
-    put(client, &format!("{cluster}/config"), &pretty(&cluster_config(mysql))?, acl).await?;
+    put(client, &format!("{cluster}/config"), &pretty(&cluster_config(mysql, mysql_tls))?, acl).await?;
     if let Some(primary) = mysql.iter().find(|m| m.role == ROLE_PRIMARY) {
         let record = json!({"node": primary.name, "epoch": 1});
         put(client, &format!("{cluster}/primary"), &pretty(&record)?, acl).await?;
@@ -176,7 +201,7 @@ mod tests {
             role: ROLE_PRIMARY.into(),
             pid: Some(1),
         }];
-        let cfg = cluster_config(&mysql);
+        let cfg = cluster_config(&mysql, TlsMode::Off);
         assert_eq!(cfg["schema"], 1);
         assert_eq!(cfg["name"], "sandbox");
         assert_eq!(cfg["nodes"][0]["port"], 3307);
@@ -189,6 +214,11 @@ mod tests {
         assert_eq!(cfg["replication"]["user"], "repl");
         assert!(!cfg.to_string().contains("password"));
         let text = serde_json::to_string_pretty(&cfg).unwrap();
+        assert_eq!(crate::cluster::schema::validate_config(&text, Some(CLUSTER)), vec![]);
+        assert!(cfg.get("mysql").is_none());
+        let tls = cluster_config(&mysql, TlsMode::Required);
+        assert_eq!(tls["mysql"]["tls"], "required");
+        let text = serde_json::to_string_pretty(&tls).unwrap();
         assert_eq!(crate::cluster::schema::validate_config(&text, Some(CLUSTER)), vec![]);
     }
 }

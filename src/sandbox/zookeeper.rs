@@ -1,5 +1,12 @@
 //! ZooKeeper for the sandbox: the classpath, generated `zoo.cfg` and log config, starting one or
-//! three `QuorumPeerMain` JVMs, and waiting until the `srvr` four-letter word reports a mode.
+//! three `QuorumPeerMain` JVMs, and waiting until the `srvr` four-letter word reports a mode
+//! (and the AdminServer answers, when it runs).
+//!
+//! With TLS (`sandbox up --tls`) each member also listens on a secure client port (Netty, PEM
+//! key and trust stores from `sandbox::tls`, client certificates required). The plain client
+//! port stays, on loopback: the four-letter words the sandbox and its tests use (`srvr` for
+//! readiness, `cons`, and the ensemble screen's `mntr`) speak plain TCP, and the agents,
+//! profile and seeding all use the secure port.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -11,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::process::{self, PID_FILE};
+use super::tls::SandboxCerts;
 use super::tools::{Tools, JAVA_LIB_DIR};
 use super::{ports, prepare_server_dir, ZkServer, LOOPBACK};
 
@@ -32,6 +40,17 @@ const MAIN_CLASS: &str = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
 /// The slf4j binding and log4j jars (Debian's `libslf4j-java`, `liblog4j1.2-java`): without them
 /// ZooKeeper logs nothing at all, which makes start-up failures impossible to explain.
 const LOGGING_JARS: [&str; 2] = ["slf4j-log4j12.jar", "log4j-1.2.jar"];
+/// The servlet API (Debian's `libservlet-api-java`): ZooKeeper's AdminServer (Jetty) needs it,
+/// and Debian's `zookeeper` package does not depend on it. Without it the AdminServer is off.
+const SERVLET_JAR: &str = "servlet-api.jar";
+/// Every member's `4lw.commands.whitelist` unless a test asks for another.
+pub const DEFAULT_4LW_WHITELIST: &str = "*";
+/// Netty jars the secure port needs beyond those ZooKeeper's manifest lists (Debian's
+/// `libnetty-java`, a dependency of `libzookeeper-java`): the TLS handler is a codec, and the
+/// epoll transport needs its common part.
+const NETTY_TLS_JARS: [&str; 3] = ["netty-codec.jar", "netty-resolver.jar", "netty-transport-native-unix-common.jar"];
+/// ZooKeeper's Netty connection factory: TLS is only available with it.
+const NETTY_FACTORY: &str = "org.apache.zookeeper.server.NettyServerCnxnFactory";
 /// Everything goes to the console appender, i.e. the `zookeeper.log` our stdout is redirected to.
 const LOG4J_PROPERTIES: &str = "\
 log4j.rootLogger=INFO, CONSOLE
@@ -59,6 +78,10 @@ pub struct ZkMember {
     pub client_port: u16,
     pub peer_port: u16,
     pub election_port: u16,
+    /// The AdminServer's loopback port (`None`: AdminServer off).
+    pub admin_port: Option<u16>,
+    /// The TLS client port (`None`: plain only).
+    pub secure_port: Option<u16>,
 }
 
 /// Folder name of member `id`.
@@ -66,9 +89,17 @@ pub fn dir_name(id: u32) -> String {
     format!("zk{id}")
 }
 
-/// The `zoo.cfg` of member `me`; `server.N` lines only when there is more than one member.
+/// The `zoo.cfg` of member `me`; `server.N` lines only when there is more than one member, with
+/// each member's client address so `/zookeeper/config` names where clients reach it.
 /// `extendedTypesEnabled` lets operators create TTL znodes (off by default in ZooKeeper).
-pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember]) -> String {
+/// `whitelist` is the member's `4lw.commands.whitelist` (`srvr` is always allowed).
+pub fn zoo_cfg(
+    data_dir: &Path,
+    me: &ZkMember,
+    members: &[ZkMember],
+    whitelist: &str,
+    tls: Option<&SandboxCerts>,
+) -> String {
     let mut cfg = format!(
         "# Written by `myzoo sandbox up`: loopback only, small timeouts.\n\
          tickTime={TICK_TIME_MS}\n\
@@ -77,55 +108,106 @@ pub fn zoo_cfg(data_dir: &Path, me: &ZkMember, members: &[ZkMember]) -> String {
          dataDir={}\n\
          clientPort={}\n\
          clientPortAddress={LOOPBACK}\n\
-         admin.enableServer=false\n\
-         4lw.commands.whitelist=*\n\
+         4lw.commands.whitelist={whitelist}\n\
          maxClientCnxns=0\n\
          reconfigEnabled=false\n\
          extendedTypesEnabled=true\n",
         data_dir.display(),
         me.client_port,
     );
+    match me.admin_port {
+        Some(port) => {
+            cfg.push_str(&format!("admin.enableServer=true\nadmin.serverAddress={LOOPBACK}\nadmin.serverPort={port}\n"))
+        }
+        None => cfg.push_str("admin.enableServer=false\n"),
+    }
+    if let (Some(port), Some(certs)) = (me.secure_port, tls) {
+        // Keys in zoo.cfg that ZooKeeper does not know become `zookeeper.*` system properties,
+        // which is where the Netty factory and X509Util read these.
+        cfg.push_str(&format!(
+            "secureClientPort={port}\n\
+             secureClientPortAddress={LOOPBACK}\n\
+             serverCnxnFactory={NETTY_FACTORY}\n\
+             ssl.keyStore.location={}\n\
+             ssl.keyStore.type=PEM\n\
+             ssl.trustStore.location={}\n\
+             ssl.trustStore.type=PEM\n\
+             ssl.clientAuth=need\n\
+             authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n",
+            certs.server_key_store().display(),
+            certs.ca().display(),
+        ));
+    }
     if members.len() > 1 {
         for m in members {
-            cfg.push_str(&format!("server.{}={LOOPBACK}:{}:{}\n", m.id, m.peer_port, m.election_port));
+            cfg.push_str(&format!(
+                "server.{}={LOOPBACK}:{}:{}:participant;{LOOPBACK}:{}\n",
+                m.id, m.peer_port, m.election_port, m.client_port
+            ));
         }
     }
     cfg
 }
 
+/// Whether the AdminServer can run: its servlet jar is installed.
+pub fn admin_server_available() -> bool {
+    Path::new(JAVA_LIB_DIR).join(SERVLET_JAR).is_file()
+}
+
 /// ZooKeeper's jar (its manifest lists its dependencies, as Debian's `zkEnv.sh` relies on) plus
-/// the logging jars when they are installed.
+/// the logging and servlet jars when they are installed.
 pub fn classpath(zookeeper_jar: &Path) -> String {
     let mut parts = vec![zookeeper_jar.to_path_buf()];
-    parts.extend(LOGGING_JARS.iter().map(|j| Path::new(JAVA_LIB_DIR).join(j)).filter(|p| p.is_file()));
+    let optional = LOGGING_JARS.iter().chain(std::iter::once(&SERVLET_JAR)).chain(&NETTY_TLS_JARS);
+    parts.extend(optional.map(|j| Path::new(JAVA_LIB_DIR).join(j)).filter(|p| p.is_file()));
     parts.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>().join(":")
 }
 
-/// The connect string listing every member.
+/// The connect string listing every member's plain client port.
 pub fn connect_string(servers: &[ZkServer]) -> String {
     servers.iter().map(|s| format!("{}:{}", s.host, s.port)).collect::<Vec<_>>().join(",")
 }
 
-/// Members with fresh ports: client, peer and election port each.
-fn members(n: usize) -> Result<Vec<ZkMember>> {
-    let p = ports::pick(n * 3)?;
+/// The connect string listing every member's TLS client port; `None` without TLS.
+pub fn tls_connect_string(servers: &[ZkServer]) -> Option<String> {
+    let ports: Option<Vec<String>> = servers.iter().map(|s| s.secure_port.map(|p| format!("{}:{p}", s.host))).collect();
+    ports.map(|p| p.join(","))
+}
+
+/// Members with fresh ports: client, peer and election port each, the AdminServer's when it
+/// can run, and a TLS client port with TLS.
+fn members(n: usize, admin: bool, tls: bool) -> Result<Vec<ZkMember>> {
+    let per = 3 + usize::from(admin) + usize::from(tls);
+    let p = ports::pick(n * per)?;
     Ok((0..n)
         .map(|i| ZkMember {
             id: u32::try_from(i + 1).unwrap_or(u32::MAX),
-            client_port: p[i * 3],
-            peer_port: p[i * 3 + 1],
-            election_port: p[i * 3 + 2],
+            client_port: p[i * per],
+            peer_port: p[i * per + 1],
+            election_port: p[i * per + 2],
+            admin_port: admin.then(|| p[i * per + 3]),
+            secure_port: tls.then(|| p[i * per + 3 + usize::from(admin)]),
         })
         .collect())
 }
 
 /// Starts `n` members and waits until all serve requests, retrying with fresh ports when one was
-/// taken by another process in the meantime.
-pub async fn start(state_dir: &Path, tools: &Tools, n: usize) -> Result<Vec<ZkServer>> {
+/// taken by another process in the meantime. `whitelists` gives members (by id) another
+/// `4lw.commands.whitelist` than [`DEFAULT_4LW_WHITELIST`].
+pub async fn start(
+    state_dir: &Path,
+    tools: &Tools,
+    n: usize,
+    whitelists: &[(u32, String)],
+    tls: Option<&SandboxCerts>,
+) -> Result<Vec<ZkServer>> {
+    if tls.is_some() {
+        check_netty(Path::new(JAVA_LIB_DIR))?;
+    }
     let mut attempt = 1;
     loop {
-        let members = members(n)?;
-        match start_once(state_dir, tools, &members).await {
+        let members = members(n, admin_server_available(), tls.is_some())?;
+        match start_once(state_dir, tools, &members, whitelists, tls).await {
             Ok(servers) => return Ok(servers),
             Err(e) if attempt < START_ATTEMPTS && port_was_taken(state_dir, &members) => {
                 tracing::warn!("ZooKeeper port taken meanwhile, retrying with others: {e:#}");
@@ -134,6 +216,21 @@ pub async fn start(state_dir: &Path, tools: &Tools, n: usize) -> Result<Vec<ZkSe
             Err(e) => return Err(e),
         }
     }
+}
+
+/// The Netty jars the secure port needs, or an error that says which package brings them
+/// (without them the JVM starts and dies with a class-loading error deep in its log).
+fn check_netty(lib_dir: &Path) -> Result<()> {
+    let missing: Vec<&str> =
+        ["netty-handler.jar"].iter().chain(&NETTY_TLS_JARS).copied().filter(|j| !lib_dir.join(j).is_file()).collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "sandbox up --tls needs Netty for ZooKeeper's TLS port, and {} lacks {}: install Debian's libnetty-java \
+         (a dependency of the zookeeper package; scripts/install-deps.sh installs it)",
+        lib_dir.display(),
+        missing.join(", ")
+    );
+    Ok(())
 }
 
 fn port_was_taken(state_dir: &Path, members: &[ZkMember]) -> bool {
@@ -149,10 +246,17 @@ fn log_path(state_dir: &Path, id: u32) -> PathBuf {
 }
 
 /// One attempt: write the configs, spawn every member, wait. Stops its members when it fails.
-async fn start_once(state_dir: &Path, tools: &Tools, members: &[ZkMember]) -> Result<Vec<ZkServer>> {
+async fn start_once(
+    state_dir: &Path,
+    tools: &Tools,
+    members: &[ZkMember],
+    whitelists: &[(u32, String)],
+    tls: Option<&SandboxCerts>,
+) -> Result<Vec<ZkServer>> {
     let mut children = Vec::with_capacity(members.len());
     for m in members {
-        match spawn_member(state_dir, tools, m, members) {
+        let whitelist = whitelists.iter().find(|(id, _)| *id == m.id).map_or(DEFAULT_4LW_WHITELIST, |(_, w)| w);
+        match spawn_member(state_dir, tools, m, members, whitelist, tls) {
             Ok(child) => children.push((m, child)),
             Err(e) => {
                 stop_children(children).await;
@@ -168,7 +272,14 @@ async fn start_once(state_dir: &Path, tools: &Tools, members: &[ZkMember]) -> Re
     Ok(members
         .iter()
         .zip(pids)
-        .map(|(m, pid)| ZkServer { id: m.id, host: LOOPBACK.to_string(), port: m.client_port, pid: Some(pid) })
+        .map(|(m, pid)| ZkServer {
+            id: m.id,
+            host: LOOPBACK.to_string(),
+            port: m.client_port,
+            secure_port: m.secure_port,
+            pid: Some(pid),
+            admin_port: m.admin_port,
+        })
         .collect())
 }
 
@@ -180,13 +291,20 @@ async fn stop_children(children: Vec<(&ZkMember, Child)>) {
 }
 
 /// Writes member `m`'s folder (`zoo.cfg`, `data/myid`, log config) and starts its JVM.
-fn spawn_member(state_dir: &Path, tools: &Tools, m: &ZkMember, all: &[ZkMember]) -> Result<Child> {
+fn spawn_member(
+    state_dir: &Path,
+    tools: &Tools,
+    m: &ZkMember,
+    all: &[ZkMember],
+    whitelist: &str,
+    tls: Option<&SandboxCerts>,
+) -> Result<Child> {
     let dir = prepare_server_dir(state_dir, &dir_name(m.id))?;
     let data = dir.join("data");
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
     write(&data.join("myid"), &format!("{}\n", m.id))?;
     let cfg = dir.join("zoo.cfg");
-    write(&cfg, &zoo_cfg(&data, m, all))?;
+    write(&cfg, &zoo_cfg(&data, m, all, whitelist, tls))?;
     let log4j = dir.join("log4j.properties");
     write(&log4j, LOG4J_PROPERTIES)?;
     let args = jvm_args(&dir, &log4j, &cfg, &classpath(&tools.zookeeper_jar));
@@ -215,7 +333,9 @@ fn jvm_args(dir: &Path, log4j: &Path, cfg: &Path, classpath: &str) -> Vec<OsStri
     args
 }
 
-/// Polls every member until `srvr` reports a mode; fails when one exits or time runs out.
+/// Polls every member until `srvr` reports a mode (and its AdminServer answers, when it has
+/// one: a port taken meanwhile shows in the log and the start is retried); fails when one exits
+/// or time runs out.
 async fn wait_ready(state_dir: &Path, children: &mut [(&ZkMember, Child)]) -> Result<()> {
     let deadline = Instant::now() + Duration::from_millis(ZK_READY_TIMEOUT_MS);
     let mut ready = vec![false; children.len()];
@@ -231,7 +351,11 @@ async fn wait_ready(state_dir: &Path, children: &mut [(&ZkMember, Child)]) -> Re
                     process::with_log(&log_path(state_dir, m.id))
                 );
             }
-            ready[i] = srvr(m.client_port).await.map(|out| has_mode(&out)).unwrap_or(false);
+            ready[i] = srvr(m.client_port).await.map(|out| has_mode(&out)).unwrap_or(false)
+                && match m.admin_port {
+                    Some(port) => admin_answers(port).await,
+                    None => true,
+                };
         }
         if ready.iter().all(|r| *r) {
             return Ok(());
@@ -246,6 +370,12 @@ async fn wait_ready(state_dir: &Path, children: &mut [(&ZkMember, Child)]) -> Re
         }
         tokio::time::sleep(Duration::from_millis(ZK_POLL_MS)).await;
     }
+}
+
+/// Whether the AdminServer on a loopback port answers a command.
+async fn admin_answers(port: u16) -> bool {
+    let timeout = Duration::from_millis(SRVR_TIMEOUT_MS);
+    crate::zk::ensemble::probe::http_get(LOOPBACK, port, "/commands/ruok", timeout).await.is_ok()
 }
 
 /// Whether a `srvr` answer says the server is serving (`Mode: standalone|leader|follower`).
@@ -299,7 +429,14 @@ pub async fn restart(state_dir: &Path, tools: &Tools, server: &ZkServer) -> Resu
     anyhow::ensure!(cfg.is_file(), "{} has no zoo.cfg; is it a sandbox member?", dir.display());
     let args = jvm_args(&dir, &dir.join("log4j.properties"), &cfg, &classpath(&tools.zookeeper_jar));
     let child = process::spawn_detached(&tools.java, &args, &log_path(state_dir, server.id), &dir.join(PID_FILE))?;
-    let member = ZkMember { id: server.id, client_port: server.port, peer_port: 0, election_port: 0 };
+    let member = ZkMember {
+        id: server.id,
+        client_port: server.port,
+        peer_port: 0,
+        election_port: 0,
+        admin_port: server.admin_port,
+        secure_port: server.secure_port,
+    };
     let pid = child.id();
     if let Err(e) = wait_ready(state_dir, &mut [(&member, child)]).await {
         if let Err(stop) = process::stop(vec![pid]).await {
@@ -315,7 +452,14 @@ mod tests {
     use super::*;
 
     fn member(id: u32) -> ZkMember {
-        ZkMember { id, client_port: 2000 + id as u16, peer_port: 3000 + id as u16, election_port: 4000 + id as u16 }
+        ZkMember {
+            id,
+            client_port: 2000 + id as u16,
+            peer_port: 3000 + id as u16,
+            election_port: 4000 + id as u16,
+            admin_port: None,
+            secure_port: None,
+        }
     }
 
     #[test]
@@ -332,30 +476,79 @@ mod tests {
     #[test]
     fn standalone_cfg_has_no_server_lines() {
         let m = member(1);
-        let cfg = zoo_cfg(Path::new("/s/zk1/data"), &m, &[m]);
+        let cfg = zoo_cfg(Path::new("/s/zk1/data"), &m, &[m], DEFAULT_4LW_WHITELIST, None);
         assert!(cfg.contains("dataDir=/s/zk1/data\n"));
         assert!(cfg.contains("clientPort=2001\n"));
         assert!(cfg.contains("clientPortAddress=127.0.0.1\n"));
         assert!(cfg.contains("admin.enableServer=false\n"));
         assert!(cfg.contains("4lw.commands.whitelist=*\n"));
         assert!(cfg.contains("tickTime=500\n"));
-        assert!(!cfg.contains("server."));
+        assert!(!cfg.contains("server.") && !cfg.contains("secureClientPort") && !cfg.contains("Netty"));
+    }
+
+    #[test]
+    fn tls_cfg_adds_a_secure_port_with_pem_stores() {
+        let m = ZkMember { secure_port: Some(2999), ..member(1) };
+        let certs = SandboxCerts { dir: "/s/tls".into() };
+        let cfg = zoo_cfg(Path::new("/s/zk1/data"), &m, &[m], DEFAULT_4LW_WHITELIST, Some(&certs));
+        for line in [
+            "clientPort=2001\n",
+            "secureClientPort=2999\n",
+            "secureClientPortAddress=127.0.0.1\n",
+            "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n",
+            "ssl.keyStore.location=/s/tls/server-keystore.pem\n",
+            "ssl.keyStore.type=PEM\n",
+            "ssl.trustStore.location=/s/tls/ca.pem\n",
+            "ssl.clientAuth=need\n",
+        ] {
+            assert!(cfg.contains(line), "{line} in {cfg}");
+        }
+        let servers = vec![ZkServer {
+            id: 1,
+            host: "127.0.0.1".into(),
+            port: 2001,
+            secure_port: Some(2999),
+            pid: None,
+            admin_port: None,
+        }];
+        assert_eq!(tls_connect_string(&servers).as_deref(), Some("127.0.0.1:2999"));
     }
 
     #[test]
     fn ensemble_cfg_lists_every_member() {
         let all = [member(1), member(2), member(3)];
-        let cfg = zoo_cfg(Path::new("/s/zk2/data"), &all[1], &all);
+        let cfg = zoo_cfg(Path::new("/s/zk2/data"), &all[1], &all, "ruok", None);
         assert!(cfg.contains("clientPort=2002\n"));
-        assert!(cfg.contains("server.1=127.0.0.1:3001:4001\n"));
-        assert!(cfg.contains("server.2=127.0.0.1:3002:4002\n"));
-        assert!(cfg.contains("server.3=127.0.0.1:3003:4003\n"));
+        assert!(cfg.contains("server.1=127.0.0.1:3001:4001:participant;127.0.0.1:2001\n"));
+        assert!(cfg.contains("server.2=127.0.0.1:3002:4002:participant;127.0.0.1:2002\n"));
+        assert!(cfg.contains("server.3=127.0.0.1:3003:4003:participant;127.0.0.1:2003\n"));
+        assert!(cfg.contains("4lw.commands.whitelist=ruok\n"));
+        // The servers' lines are what `/zookeeper/config` shows: the ensemble screen reads them.
+        let listed = crate::zk::ensemble::members::parse_dynamic_config(&cfg);
+        assert_eq!(listed.len(), 3);
+        assert_eq!(listed[2].client, Some(("127.0.0.1".to_string(), 2003)));
+    }
+
+    #[test]
+    fn admin_server_on_its_loopback_port() {
+        let m = ZkMember { admin_port: Some(5001), ..member(1) };
+        let cfg = zoo_cfg(Path::new("/s/zk1/data"), &m, &[m], DEFAULT_4LW_WHITELIST, None);
+        assert!(cfg.contains("admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=5001\n"));
+        assert!(!cfg.contains("admin.enableServer=false"));
     }
 
     #[test]
     fn connect_string_joins_members() {
-        let servers: Vec<ZkServer> =
-            (1..=3).map(|id| ZkServer { id, host: "127.0.0.1".into(), port: 2000 + id as u16, pid: None }).collect();
+        let servers: Vec<ZkServer> = (1..=3)
+            .map(|id| ZkServer {
+                id,
+                host: "127.0.0.1".into(),
+                port: 2000 + id as u16,
+                secure_port: None,
+                pid: None,
+                admin_port: None,
+            })
+            .collect();
         assert_eq!(connect_string(&servers), "127.0.0.1:2001,127.0.0.1:2002,127.0.0.1:2003");
     }
 
@@ -363,6 +556,20 @@ mod tests {
     fn mode_line_means_serving() {
         assert!(has_mode("Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0.0/0\nMode: standalone\n"));
         assert!(!has_mode("This ZooKeeper instance is not currently serving requests\n"));
+    }
+
+    #[test]
+    fn missing_netty_jars_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = check_netty(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("netty-handler.jar") && err.contains("netty-codec.jar") && err.contains("libnetty-java"),
+            "{err}"
+        );
+        for jar in ["netty-handler.jar"].iter().chain(&NETTY_TLS_JARS) {
+            std::fs::write(dir.path().join(jar), b"").unwrap();
+        }
+        check_netty(dir.path()).unwrap();
     }
 
     #[test]

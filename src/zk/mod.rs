@@ -4,6 +4,7 @@
 pub mod access;
 pub mod acl;
 pub mod auth;
+pub mod ensemble;
 pub mod find;
 pub mod format;
 pub mod load;
@@ -84,6 +85,9 @@ pub enum SessionBadge {
 pub enum ZkEvent {
     /// The session changed state at the given time.
     Session { badge: SessionBadge, at: SystemTime },
+    /// The member the session is connected to now (`host:port` as in the connect string), on
+    /// every connect and reconnect; `None` while it is between members.
+    ConnectedTo { member: Option<String> },
     /// A usable session exists (the first one, a reconnect, or a replacement after expiry):
     /// everything visible must be reloaded because events may have been lost.
     Ready { generation: u64 },
@@ -106,6 +110,9 @@ pub enum ZkEvent {
     Failed { path: String, error: String, transient: bool },
     /// The ACL of `path` with its ACL version (`aversion`), or why it could not be read.
     Acl { path: String, acl: Result<(i32, Vec<AclEntry>), String> },
+    /// Opening a session failed for a reason retrying will not cure (a TLS file, a refused
+    /// handshake): shown as a notice; the session keeps retrying in case it is fixed.
+    ConnectFailed { reason: String },
 }
 
 /// Joins a parent path and a child name.

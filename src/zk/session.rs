@@ -54,6 +54,11 @@ fn badge(sink: &Sink, badge: SessionBadge) {
     sink(ZkEvent::Session { badge, at: SystemTime::now() });
 }
 
+/// Says which member the session is on now (see [`super::ensemble::session_member`]).
+pub(super) fn connected_to(sink: &Sink, client: &Client) {
+    sink(ZkEvent::ConnectedTo { member: super::ensemble::session_member(client) });
+}
+
 async fn run(
     cfg: SessionConfig,
     sink: Sink,
@@ -72,12 +77,15 @@ async fn run(
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, connect = %cfg.connect, "ZooKeeper connect failed");
-                let b = if matches!(e, zookeeper_client::Error::AuthFailed) {
+                let b = if matches!(e.zk(), Some(zookeeper_client::Error::AuthFailed)) {
                     SessionBadge::AuthFailed
                 } else {
                     SessionBadge::Disconnected
                 };
                 badge(&sink, b);
+                if e.is_tls() {
+                    sink(ZkEvent::ConnectFailed { reason: e.to_string() });
+                }
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     _ = tokio::time::sleep(backoff) => {}
@@ -99,6 +107,7 @@ async fn run(
             generation,
         ));
         badge(&sink, SessionBadge::Connected);
+        connected_to(&sink, &client);
         sink(ZkEvent::Ready { generation });
         follow_state(&client, &sink, &cancel).await;
         watch_cancel.cancel();
@@ -119,9 +128,18 @@ async fn follow_state(client: &Client, sink: &Sink, cancel: &CancellationToken) 
         };
         tracing::info!(?state, "ZooKeeper session state");
         match state {
-            SessionState::Disconnected => badge(sink, SessionBadge::Disconnected),
-            SessionState::SyncConnected => badge(sink, SessionBadge::Connected),
-            SessionState::ConnectedReadOnly => badge(sink, SessionBadge::ConnectedReadOnly),
+            SessionState::Disconnected => {
+                badge(sink, SessionBadge::Disconnected);
+                sink(ZkEvent::ConnectedTo { member: None });
+            }
+            SessionState::SyncConnected => {
+                badge(sink, SessionBadge::Connected);
+                connected_to(sink, client);
+            }
+            SessionState::ConnectedReadOnly => {
+                badge(sink, SessionBadge::ConnectedReadOnly);
+                connected_to(sink, client);
+            }
             SessionState::Expired => {
                 badge(sink, SessionBadge::Expired);
                 return;

@@ -167,6 +167,7 @@ pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: 
                                 session = %client.session_id(), generation,
                                 "ZooKeeper reconnected within the same session; re-reading what is shown"
                             );
+                            super::session::connected_to(&sink, &client);
                             sink(ZkEvent::Ready { generation });
                         }
                         _ => {}

@@ -69,6 +69,7 @@ impl Fixture {
                 user: self.creds.agent.user.clone(),
                 password: Some(self.creds.agent.password.clone()),
                 repl_password: Some(self.creds.repl.password.clone()),
+                tls: Default::default(),
             },
             actor: Actor { user: "tester".into(), host: "test".into(), ssh_client: None },
             origin: "cli".into(),

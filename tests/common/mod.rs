@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod faults;
 
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
@@ -37,6 +38,12 @@ impl Sandbox {
         Self::start_with(opts).await
     }
 
+    /// ZooKeeper only, `members` of them, with TLS client ports (`sandbox up --tls`): `zk()`
+    /// is the TLS connect string and [`Sandbox::session`] connects over TLS.
+    pub async fn zk_only_tls(members: usize) -> Sandbox {
+        Self::start_with(SandboxOptions { zk_ensemble: members, tls: true, ..Self::options(false) }).await
+    }
+
     pub fn options(with_mysql: bool) -> SandboxOptions {
         SandboxOptions {
             state_dir: std::path::PathBuf::new(),
@@ -50,6 +57,8 @@ impl Sandbox {
             agent_heartbeat_ms: None,
             semi_sync: false,
             zk_acl: false,
+            zk_4lw_whitelists: Vec::new(),
+            tls: false,
         }
     }
 
@@ -80,8 +89,9 @@ impl Sandbox {
         self.status.zk_servers[0].pid.expect("zookeeper pid") as i32
     }
 
+    /// How a client reaches this sandbox's ZooKeeper (over TLS when it runs with TLS).
     pub fn session(&self, timeout: Duration) -> SessionConfig {
-        SessionConfig::new(self.zk(), timeout)
+        self.status.zk_access(timeout)
     }
 
     /// One sandbox for every test of this test binary that asks for it: the first caller
@@ -171,6 +181,7 @@ pub fn app_opts(size: (u16, u16), root: &str) -> AppOptions {
         drafts_dir: std::env::temp_dir().join(format!("myzoo-drafts-{}", std::process::id())),
         mysql: Default::default(),
         backup_store: None,
+        ensemble: Default::default(),
     }
 }
 

@@ -233,6 +233,8 @@ struct SourceFacts {
     databases: Vec<String>,
     tables: u64,
     estimate_bytes: u64,
+    /// Whether our connection to it uses TLS (with `preferred`, only when it offers TLS).
+    encrypted: bool,
 }
 
 async fn source_facts(target: &Target, store_db: &str) -> Result<SourceFacts> {
@@ -256,10 +258,15 @@ async fn source_facts(target: &Target, store_db: &str) -> Result<SourceFacts> {
         tables += 1;
         estimate_bytes += len.unwrap_or(0);
     }
+    let cipher: Option<(String, String)> = conn
+        .query_first(crate::mysql::flavor::TLS_CIPHER_QUERY)
+        .await
+        .context(crate::mysql::flavor::TLS_CIPHER_QUERY)?;
+    let encrypted = cipher.is_some_and(|(_, c)| !c.is_empty());
     if let Err(e) = conn.disconnect().await {
         tracing::debug!("closing the connection to the source: {e}");
     }
-    Ok(SourceFacts { databases, tables, estimate_bytes })
+    Ok(SourceFacts { databases, tables, estimate_bytes, encrypted })
 }
 
 /// Takes a dump of `opts.cluster` (see the module doc). `Err` only when nothing was started
@@ -297,8 +304,15 @@ pub async fn create(
     };
     let flavor = status.and_then(|s| s.flavor).unwrap_or(Flavor::Mariadb);
     let program = tool::dump_tool(opts.tool.as_deref(), flavor).map_err(DumpError::Failed)?;
-    let target =
-        Target { host: host.clone(), port, user: opts.access.user.clone(), password: opts.access.password.clone() };
+    // The cluster's TLS policy over the store's mode, with this host's files.
+    let policy = view.config.as_ref().map(|c| c.mysql.tls).unwrap_or_default();
+    let target = Target {
+        host: host.clone(),
+        port,
+        user: opts.access.user.clone(),
+        password: opts.access.password.clone(),
+        tls: opts.access.tls.at_least(policy),
+    };
     let facts = source_facts(&target, &opts.access.database)
         .await
         .map_err(|e| DumpError::Failed(e.context(format!("reading what {} holds", choice.node))))?;
@@ -374,7 +388,15 @@ pub async fn create(
     let partial = PathBuf::from(format!("{}{PARTIAL_SUFFIX}", file.display()));
     let spec = StreamSpec {
         program,
-        args: tool::dump_args(flavor, &host, port, &opts.access.user, &facts.databases),
+        // The dump program connects the way our own connection could: over TLS when it did.
+        args: tool::dump_args(
+            flavor,
+            &host,
+            port,
+            &opts.access.user,
+            &facts.databases,
+            &tool::tls_args(flavor, facts.encrypted.then_some(&target.tls)),
+        ),
         password: opts.access.password.clone(),
         out: Some(partial.clone()),
     };

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::cluster::status::Flavor;
+use crate::mysql::MysqlTls;
+use crate::tls::TlsMode;
 
 /// Environment variable naming the dump program (a path, or a name searched on `PATH`).
 pub const DUMP_TOOL_ENV: &str = "MYZOO_DUMP_TOOL";
@@ -69,7 +71,15 @@ fn is_executable(path: &Path) -> bool {
 /// position as a comment in the stream (MariaDB `--master-data=2 --gtid` writes
 /// `-- SET GLOBAL gtid_slave_pos='…'` at the end; MySQL `--source-data=2` with
 /// `--set-gtid-purged=COMMENTED` writes `-- SET @@GLOBAL.GTID_PURGED=…`).
-pub fn dump_args(flavor: Flavor, host: &str, port: u16, user: &str, databases: &[String]) -> Vec<String> {
+/// `tls`: the options [`tls_args`] gives, before the database names.
+pub fn dump_args(
+    flavor: Flavor,
+    host: &str,
+    port: u16,
+    user: &str,
+    databases: &[String],
+    tls: &[String],
+) -> Vec<String> {
     let mut args = vec![
         format!("--host={host}"),
         format!("--port={port}"),
@@ -84,8 +94,31 @@ pub fn dump_args(flavor: Flavor, host: &str, port: u16, user: &str, databases: &
         Flavor::Mariadb => args.extend(["--master-data=2".to_string(), "--gtid".to_string()]),
         Flavor::Mysql => args.extend(["--source-data=2".to_string(), "--set-gtid-purged=COMMENTED".to_string()]),
     }
+    args.extend(tls.iter().cloned());
     args.push("--databases".to_string());
     args.extend(databases.iter().cloned());
+    args
+}
+
+/// The program's TLS options for a connection made with `tls` (`None`: plain). The server's
+/// certificate is checked, name included, when there is a CA file or TLS is required, as our
+/// own connections do; only file paths go on the command line.
+pub fn tls_args(flavor: Flavor, tls: Option<&MysqlTls>) -> Vec<String> {
+    let Some(tls) = tls.filter(|t| !t.mode.is_off()) else {
+        return Vec::new();
+    };
+    let files = tls.files.clone().unwrap_or_default();
+    let verify = files.ca_file.is_some() || tls.mode == TlsMode::Required;
+    let mut args = match (flavor, verify) {
+        (Flavor::Mariadb, true) => vec!["--ssl".to_string(), "--ssl-verify-server-cert".to_string()],
+        (Flavor::Mariadb, false) => vec!["--ssl".to_string()],
+        (Flavor::Mysql, true) => vec!["--ssl-mode=VERIFY_IDENTITY".to_string()],
+        (Flavor::Mysql, false) => vec!["--ssl-mode=REQUIRED".to_string()],
+    };
+    let path = |flag: &str, p: &Option<PathBuf>| p.as_ref().map(|p| format!("{flag}={}", p.display()));
+    args.extend(path("--ssl-ca", &files.ca_file));
+    args.extend(path("--ssl-cert", &files.cert_file));
+    args.extend(path("--ssl-key", &files.key_file));
     args
 }
 
@@ -103,18 +136,51 @@ pub fn load_args(host: &str, port: u16, user: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tls::TlsFiles;
 
     #[test]
     fn each_flavour_asks_for_a_consistent_dump_with_its_gtid_and_no_password() {
         let dbs = vec!["app".to_string(), "myzoo".to_string()];
-        let m = dump_args(Flavor::Mariadb, "127.0.0.1", 3307, "backup", &dbs);
+        let m = dump_args(Flavor::Mariadb, "127.0.0.1", 3307, "backup", &dbs, &[]);
         for want in ["--single-transaction", "--routines", "--triggers", "--events", "--master-data=2", "--gtid"] {
             assert!(m.iter().any(|a| a == want), "{want} in {m:?}");
         }
         assert_eq!(&m[m.len() - 3..], ["--databases", "app", "myzoo"]);
-        let y = dump_args(Flavor::Mysql, "h", 1, "u", &dbs);
+        let y = dump_args(Flavor::Mysql, "h", 1, "u", &dbs, &[]);
         assert!(y.iter().any(|a| a == "--source-data=2") && y.iter().any(|a| a == "--set-gtid-purged=COMMENTED"));
         assert!(!m.iter().chain(&y).any(|a| a.contains("password")));
+    }
+
+    #[test]
+    fn tls_options_per_flavour_before_the_databases() {
+        let dbs = vec!["app".to_string()];
+        assert!(tls_args(Flavor::Mariadb, None).is_empty());
+        assert!(tls_args(Flavor::Mariadb, Some(&MysqlTls::default())).is_empty());
+        let files = TlsFiles {
+            ca_file: Some("/t/ca.pem".into()),
+            cert_file: Some("/t/client.pem".into()),
+            key_file: Some("/t/client.key".into()),
+            verify_hostname: true,
+        };
+        let required = MysqlTls::new(TlsMode::Required, Some(files));
+        let m = tls_args(Flavor::Mariadb, Some(&required));
+        assert_eq!(
+            m,
+            [
+                "--ssl",
+                "--ssl-verify-server-cert",
+                "--ssl-ca=/t/ca.pem",
+                "--ssl-cert=/t/client.pem",
+                "--ssl-key=/t/client.key"
+            ]
+        );
+        let args = dump_args(Flavor::Mariadb, "h", 1, "u", &dbs, &m);
+        assert_eq!(&args[args.len() - 2..], ["--databases", "app"]);
+        assert_eq!(tls_args(Flavor::Mysql, Some(&required))[0], "--ssl-mode=VERIFY_IDENTITY");
+        // Preferred without a CA: encrypted, not checked (as our own connection was).
+        let preferred = MysqlTls::new(TlsMode::Preferred, None);
+        assert_eq!(tls_args(Flavor::Mariadb, Some(&preferred)), ["--ssl"]);
+        assert_eq!(tls_args(Flavor::Mysql, Some(&preferred)), ["--ssl-mode=REQUIRED"]);
     }
 
     #[test]

@@ -223,7 +223,7 @@ async fn restore_and_compare(
     let program = tool::dump_tool(opts.tool.as_deref().or(recorded_tool.as_deref()), Flavor::Mariadb)?;
     let spec = StreamSpec {
         program,
-        args: tool::dump_args(Flavor::Mariadb, host, port, "root", &record.databases),
+        args: tool::dump_args(Flavor::Mariadb, host, port, "root", &record.databases, &[]),
         password: None,
         out: None,
     };
@@ -246,7 +246,13 @@ async fn restore_and_compare(
     };
 
     // Count and checksum each table on the restored server.
-    let target = crate::mysql::Target { host: host.to_string(), port, user: "root".into(), password: None };
+    let target = crate::mysql::Target {
+        host: host.to_string(),
+        port,
+        user: "root".into(),
+        password: None,
+        tls: Default::default(),
+    };
     let mut conn = crate::mysql::connect(&target, Duration::from_secs(5)).await?;
     let mut names: Vec<String> = record.tables.keys().cloned().collect();
     names.extend(again.tables.keys().filter(|k| !record.tables.contains_key(*k)).cloned());

@@ -224,6 +224,7 @@ mod tests {
             size: (120, 40),
             now: std::time::SystemTime::now(),
             session: crate::zk::SessionBadge::Connected,
+            session_member: None,
             stale_since: None,
             generation: 1,
             revealed: Default::default(),

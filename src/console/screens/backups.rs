@@ -615,6 +615,7 @@ mod tests {
             size: (80, 24),
             now: UNIX_EPOCH + Duration::from_secs(1_800_000_000),
             session: crate::zk::SessionBadge::Connected,
+            session_member: None,
             stale_since: None,
             generation: 1,
             revealed: Default::default(),

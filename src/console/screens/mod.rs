@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod backups;
 pub mod cluster;
+pub mod ensemble;
 pub mod failover;
 pub mod find;
 pub mod overview;
@@ -33,6 +34,7 @@ pub enum ScreenId {
     Find,
     Failover,
     Backups,
+    Ensemble,
 }
 
 /// What a screen (or overlay) wants after handling something.
@@ -133,7 +135,7 @@ pub fn move_list_cursor(cursor: &mut usize, action: Action, len: usize) -> bool 
 }
 
 /// How many screens there are (the length of [`Screens::all`]).
-pub const SCREEN_COUNT: usize = 7;
+pub const SCREEN_COUNT: usize = 8;
 
 /// Every screen, registered once.
 pub struct Screens {
@@ -144,6 +146,7 @@ pub struct Screens {
     pub find: find::FindScreen,
     pub failover: failover::FailoverScreen,
     pub backups: backups::BackupsScreen,
+    pub ensemble: ensemble::EnsembleScreen,
 }
 
 impl Screens {
@@ -156,6 +159,7 @@ impl Screens {
             find: find::FindScreen::new(root),
             failover: failover::FailoverScreen::new(root),
             backups: backups::BackupsScreen::new(),
+            ensemble: ensemble::EnsembleScreen::new(),
         }
     }
 
@@ -168,6 +172,7 @@ impl Screens {
             ScreenId::Find => &self.find,
             ScreenId::Failover => &self.failover,
             ScreenId::Backups => &self.backups,
+            ScreenId::Ensemble => &self.ensemble,
         }
     }
 
@@ -180,6 +185,7 @@ impl Screens {
             ScreenId::Find => &mut self.find,
             ScreenId::Failover => &mut self.failover,
             ScreenId::Backups => &mut self.backups,
+            ScreenId::Ensemble => &mut self.ensemble,
         }
     }
 
@@ -194,10 +200,20 @@ impl Screens {
             (ScreenId::Find, &mut self.find),
             (ScreenId::Failover, &mut self.failover),
             (ScreenId::Backups, &mut self.backups),
+            (ScreenId::Ensemble, &mut self.ensemble),
         ]
     }
 
     pub fn all(&self) -> [&dyn Screen; SCREEN_COUNT] {
-        [&self.tree, &self.overview, &self.cluster, &self.audit, &self.find, &self.failover, &self.backups]
+        [
+            &self.tree,
+            &self.overview,
+            &self.cluster,
+            &self.audit,
+            &self.find,
+            &self.failover,
+            &self.backups,
+            &self.ensemble,
+        ]
     }
 }

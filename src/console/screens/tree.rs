@@ -404,7 +404,11 @@ impl Screen for TreeScreen {
                 self.acls.insert(path.clone(), state);
                 true
             }
-            ZkEvent::Session { .. } | ZkEvent::WatchHeard { .. } | ZkEvent::Touched { .. } => false,
+            ZkEvent::Session { .. }
+            | ZkEvent::ConnectedTo { .. }
+            | ZkEvent::WatchHeard { .. }
+            | ZkEvent::Touched { .. }
+            | ZkEvent::ConnectFailed { .. } => false,
         }
     }
 

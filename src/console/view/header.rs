@@ -1,4 +1,5 @@
-//! The header line: profile, root, ZooKeeper session badge, "stale since", a silent watch,
+//! The header line: profile, root, ZooKeeper session badge (with the member the session is on,
+//! and the key of the ensemble screen that tells more), "stale since", a silent watch,
 //! read-only badge, the credential in use (`auth: digest USER`, first when its password is
 //! wrong), and for the chosen cluster its tier, automatic failover (on / off / paused / blocked /
 //! no coordinator) and an operation running on it (its lock is held).
@@ -35,8 +36,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     // Badges first: at 80 columns a long profile label is what gets cut, not the state.
     let mut spans = vec![
         Span::styled(format!(" {} ", strings::APP_NAME), t.header),
-        Span::styled(strings::badge_text(sh.session), badge_style),
+        Span::styled(strings::badge_with_member(sh.session, sh.session_member.as_deref()), badge_style),
     ];
+    // With the member named, the key that tells more about it and the others.
+    let key = sh.keymap.key_for(crate::console::keymap::Action::ShowEnsemble);
+    if let Some(key) = key.filter(|_| sh.connected() && sh.session_member.is_some()) {
+        spans.push(Span::styled(strings::ensemble_key_hint(&key.to_string()), t.header));
+    }
     // A wrong password is news and goes first; the credential in use is the last badge (at 80
     // columns the cluster, its tier and read-only mode matter more).
     let auth = sh.zk_auth.as_deref().map(|label| strings::auth_badge(label, sh.auth_problem.is_some()));

@@ -6,6 +6,7 @@ pub mod cluster_pane;
 pub mod detail;
 pub mod dialog_view;
 pub mod editor_view;
+pub mod ensemble_pane;
 pub mod failover_pane;
 pub mod find_pane;
 pub mod header;

@@ -16,7 +16,7 @@ use thiserror::Error;
 use tracing::instrument;
 
 pub use self::watcher::{OneshotWatcher, PersistentWatcher, StateWatcher};
-use super::session::{Depot, MarshalledRequest, Request, Session, SessionOperation, WatchReceiver};
+use super::session::{ConnectedServer, Depot, MarshalledRequest, Request, Session, SessionOperation, WatchReceiver};
 use crate::acl::{Acl, Acls, AuthUser};
 use crate::chroot::{Chroot, ChrootPath, OwnedChroot};
 use crate::endpoint::{self, IterableEndpoints};
@@ -225,6 +225,8 @@ pub struct Client {
     session_timeout: Duration,
     requester: Arc<mpsc::UnboundedSender<Request>>,
     state_watcher: StateWatcher,
+    // myzoo patch: see `connected_server`.
+    server: ConnectedServer,
 }
 
 impl Client {
@@ -247,8 +249,9 @@ impl Client {
         timeout: Duration,
         requester: Arc<mpsc::UnboundedSender<Request>>,
         state_watcher: StateWatcher,
+        server: ConnectedServer,
     ) -> Client {
-        Client { chroot, version, session, session_timeout: timeout, requester, state_watcher }
+        Client { chroot, version, session, session_timeout: timeout, requester, state_watcher, server }
     }
 
     fn validate_path<'a>(&'a self, path: &'a str) -> Result<ChrootPath<'a>> {
@@ -287,6 +290,15 @@ impl Client {
     /// Latest session state.
     pub fn state(&self) -> SessionState {
         self.state_watcher.peek_state()
+    }
+
+    // myzoo patch: which server the session is on.
+    /// The server (host and port as given in the connect string) this client's session is
+    /// connected to, or is connecting to; `None` between connections. It is set before the
+    /// session state turns connected, so a [StateWatcher] that sees a connected state finds the
+    /// server here.
+    pub fn connected_server(&self) -> Option<(String, u16)> {
+        self.server.lock().ok().and_then(|server| server.clone())
     }
 
     /// Creates a [StateWatcher] to track future session state updates.
@@ -1770,11 +1782,19 @@ impl Connector {
         let mut state_watcher = StateWatcher::new(session.subscribe_state());
         // Consume all state changes so far.
         state_watcher.state();
+        let server = session.connected_server(); // myzoo patch
         asyncs::spawn(async move {
             session.serve(endpoints, conn, buf, depot, receiver).await;
         });
-        let client =
-            Client::new(chroot.to_owned(), self.server_version, session_info, session_timeout, sender, state_watcher);
+        let client = Client::new(
+            chroot.to_owned(),
+            self.server_version,
+            session_info,
+            session_timeout,
+            sender,
+            state_watcher,
+            server,
+        );
         Ok(client)
     }
 
@@ -2284,6 +2304,83 @@ mod tests {
             .with_ancestor_options(CreateMode::PersistentSequential.with_acls(Acls::anyone_all()))
             .unwrap_err())
         .is_equal_to(Error::BadArguments(&"directory node must not be sequential"));
+    }
+
+    /// myzoo patch: a server that answers the connect request, then every request with an
+    /// empty reply (pings included), until `stop` says so; then it closes its listener first
+    /// and the connection after, so the client cannot reconnect.
+    fn fake_server(stop: std::sync::mpsc::Receiver<()>) -> (u16, std::thread::JoinHandle<()>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let read_frame = |conn: &mut std::net::TcpStream| -> Option<Vec<u8>> {
+                let mut len = [0u8; 4];
+                conn.read_exact(&mut len).ok()?;
+                let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+                conn.read_exact(&mut body).ok()?;
+                Some(body)
+            };
+            let write_frame = |conn: &mut std::net::TcpStream, body: &[u8]| {
+                let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+                frame.extend_from_slice(body);
+                conn.write_all(&frame).unwrap();
+            };
+            read_frame(&mut conn).unwrap();
+            let mut response = Vec::new();
+            response.extend_from_slice(&0i32.to_be_bytes()); // protocol version
+            response.extend_from_slice(&6000i32.to_be_bytes()); // negotiated session timeout
+            response.extend_from_slice(&0x1234i64.to_be_bytes()); // session id
+            response.extend_from_slice(&16i32.to_be_bytes());
+            response.extend_from_slice(&[7u8; 16]); // password
+            response.push(0); // not read-only
+            write_frame(&mut conn, &response);
+            conn.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            while stop.try_recv().is_err() {
+                let mut len = [0u8; 4];
+                match conn.read_exact(&mut len) {
+                    Ok(()) => {},
+                    Err(_) => continue,
+                }
+                conn.set_read_timeout(None).unwrap();
+                let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+                conn.read_exact(&mut body).unwrap();
+                conn.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+                let mut reply = body[..4].to_vec(); // xid
+                reply.extend_from_slice(&0i64.to_be_bytes()); // zxid
+                reply.extend_from_slice(&0i32.to_be_bytes()); // no error
+                write_frame(&mut conn, &reply);
+            }
+            drop(listener);
+            drop(conn);
+        });
+        (port, handle)
+    }
+
+    /// myzoo patch: `connected_server` names the server the session is on, and nothing once
+    /// the connection is gone.
+    #[asyncs::test]
+    async fn connected_server_follows_the_connection() {
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let (port, server) = fake_server(stopped);
+        let client = Client::connector()
+            .with_session_timeout(Duration::from_secs(6))
+            .connect(&format!("127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        assert_that!(client.connected_server()).is_equal_to(Some(("127.0.0.1".to_string(), port)));
+        let mut states = client.state_watcher();
+        stop.send(()).unwrap();
+        server.join().unwrap();
+        loop {
+            let state = states.changed().await;
+            if state == SessionState::Disconnected {
+                break;
+            }
+            assert_that!(state.is_terminated()).is_equal_to(false);
+        }
+        assert_that!(client.connected_server()).is_equal_to(None);
     }
 
     // myzoo patch (test only): this test needs Docker and `testcontainers`, a git

@@ -7,7 +7,7 @@ mod watch;
 mod xid;
 
 use std::pin::pin;
-use std::sync::Weak;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use async_io::Timer;
@@ -125,6 +125,7 @@ impl Builder {
         let now = Instant::now();
         let watch_manager = WatchManager::new(requester, state_receiver);
         let mut session = Session {
+            server: Arc::default(),
             readonly: self.readonly,
             detached: self.detached,
 
@@ -186,7 +187,14 @@ pub struct Session {
     state_sender: sync::watch::Sender<SessionState>,
 
     watch_manager: WatchManager,
+
+    // myzoo patch: the server of the current connection (see `Client::connected_server`).
+    server: ConnectedServer,
 }
+
+/// Host and port (as given in the connect string) of the server a session's connection goes
+/// to, `None` between connections. Shared between the session task and its clients.
+pub type ConnectedServer = Arc<Mutex<Option<(String, u16)>>>;
 
 impl Session {
     pub fn builder() -> Builder {
@@ -208,6 +216,17 @@ impl Session {
 
     pub fn subscribe_state(&self) -> sync::watch::Receiver<SessionState> {
         self.state_sender.subscribe()
+    }
+
+    // myzoo patch: which server the session is on.
+    pub fn connected_server(&self) -> ConnectedServer {
+        self.server.clone()
+    }
+
+    fn set_server(&self, server: Option<(String, u16)>) {
+        if let Ok(mut current) = self.server.lock() {
+            *current = server;
+        }
     }
 
     #[instrument(name = "serve", skip_all, fields(session = display(self.session.id)))]
@@ -280,6 +299,7 @@ impl Session {
         requester: &mut mpsc::UnboundedReceiver<Request>,
     ) {
         let err = self.serve_session(endpoints, &mut conn, buf, depot, requester).await.unwrap_err();
+        self.set_server(None); // myzoo patch
         self.resolve_serve_error(&err);
         info!("enter state {} due to {}", self.session_state, err);
         depot.error(&err);
@@ -650,6 +670,9 @@ impl Session {
                 conn
             },
         };
+        // myzoo patch: set before the handshake. The state turns connected within it, and
+        // whoever sees that state must find the server already set.
+        self.set_server(Some((endpoint.host.to_string(), endpoint.port)));
         depot.reset();
         buf.clear();
         self.send_connect(depot);
@@ -664,6 +687,7 @@ impl Session {
         match self.serve_connecting(&mut conn, buf, depot).await {
             Err(err) => {
                 warn!("fails to establish session to {} due to {}", endpoint, err);
+                self.set_server(None); // myzoo patch
                 Err(err)
             },
             _ => {
