@@ -756,6 +756,7 @@ impl Bench {
             heartbeat_ms: None,
             repl_password_file: Some(&repl_password_file),
             backup: self.sb.status.backup_store.as_ref(),
+            zk_auth_file: self.sb.status.zk_auth_file.as_deref(),
         };
         let server = self.sb.status.mysql.iter().find(|m| m.name == node).expect("node").clone();
         let started = agents::start_one(&dir, &spec, &server, &self.creds.agent).expect("start the agent");

@@ -78,21 +78,13 @@ pub async fn append(client: &Client, root: &str, record: &AuditRecord) -> Result
     let dir = audit_dir(root);
     let data = serde_json::to_vec(record).map_err(|e| AuditError(e.to_string()))?;
     let prefix = child_path(&dir, ENTRY_PREFIX);
-    let options = CreateMode::PersistentSequential.with_acls(Acls::anyone_all());
-    match client.create(&prefix, &data, &options).await {
-        Ok((_, seq)) => Ok(format!("{prefix}{seq}")),
-        Err(ZkError::NoNode) => {
-            // First record under this root: make the folder, then try once more.
-            let folder = CreateMode::Persistent.with_acls(Acls::anyone_all());
-            client.mkdir(&dir, &folder).await.map_err(|e| AuditError(format!("{dir}: {}", describe_error(&e))))?;
-            let (_, seq) = client
-                .create(&prefix, &data, &options)
-                .await
-                .map_err(|e| AuditError(format!("{dir}: {}", describe_error(&e))))?;
-            Ok(format!("{prefix}{seq}"))
-        }
-        Err(e) => Err(AuditError(format!("{dir}: {}", describe_error(&e)))),
-    }
+    let failed = |e: ZkError| AuditError(format!("{dir}: {}", describe_error(&e)));
+    // Records get the folder's ACL (it is made with the root's when missing): a protected root
+    // keeps its audit log protected.
+    let acl = crate::zk::acl::ensure_folder(client, &dir).await.map_err(failed)?;
+    let options = CreateMode::PersistentSequential.with_acls(Acls::new(&acl));
+    let (_, seq) = client.create(&prefix, &data, &options).await.map_err(failed)?;
+    Ok(format!("{prefix}{seq}"))
 }
 
 /// Whether a record is about `filter` or something below it (`/` matches everything).

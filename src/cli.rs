@@ -330,6 +330,10 @@ pub struct ConsoleArgs {
     /// ZooKeeper session timeout in milliseconds.
     #[arg(long = "session-timeout", global = true, value_name = "MS")]
     pub session_timeout_ms: Option<u64>,
+    /// File holding the ZooKeeper digest credential `user:password` (else $MYZOO_ZK_AUTH, else
+    /// the profile's zk_auth_file); the credential itself never goes on the command line.
+    #[arg(long = "zk-auth-file", global = true, value_name = "PATH")]
+    pub zk_auth_file: Option<PathBuf>,
     /// Root of myzoo's znodes.
     #[arg(long, global = true)]
     pub root: Option<String>,
@@ -452,6 +456,11 @@ pub enum SandboxAction {
         /// a replica's acknowledgement before it falls back to asynchronous).
         #[arg(long, conflicts_with = "no_mysql")]
         semi_sync: bool,
+        /// Leave /myzoo open to anyone. By default it is protected as production trees are
+        /// (digest:myzoo:HASH:cdrwa, world:anyone:r): the sandbox's credential (<state>/zk.auth,
+        /// named in the profile and given to the agents) writes it, anyone reads it.
+        #[arg(long)]
+        no_zk_acl: bool,
         /// TLS everywhere: certificates generated in the state folder (a CA, a server
         /// certificate for 127.0.0.1/localhost, a client certificate), ZooKeeper with a TLS
         /// client port, MariaDB with TLS, the cluster config requiring it, and the profile and
@@ -487,6 +496,16 @@ const ZK_FIND_EXIT_HELP: &str =
 
 const ZK_EXIT_HELP: &str = "Exit codes: 0 done, 1 error, 3 BadVersion (changed by someone else), 4 refused: read-only.";
 
+/// Shown under `myzoo zk secrets --help`.
+const ZK_SECRETS_EXIT_HELP: &str = "Exit codes: 0 no znode holds a password-like key in plain text, \
+     1 some do (listed: path and keys, never values), 3 error. Unreadable znodes are listed on stderr.";
+
+/// Shown under `myzoo zk setacl --help` and `getacl --help`.
+const ZK_ACL_HELP: &str = "An ACL entry is scheme:id:perms as zkCli writes it, perms from cdrwa \
+     (create, delete, read, write, admin): world:anyone:r, digest:USER:HASH:cdrwa (HASH from \
+     `myzoo zk digest USER`), ip:10.0.0.0/8:r, auth::cdrwa. Several entries: separate them with \
+     commas or give several arguments. Exit codes: 0 done, 1 error, 3 BadVersion (the ACL changed \
+     since the --version given), 4 refused: read-only.";
 /// Shown under `myzoo zk ensemble --help` (the codes and limits are `commands::zk_ensemble`'s).
 const ZK_ENSEMBLE_HELP: &str = "Each member is asked with the four-letter words srvr and mntr on its client port \
 (they must be in its 4lw.commands.whitelist), else its AdminServer when the profile's [ensemble] section names \
@@ -555,6 +574,51 @@ pub enum ZkAction {
         #[arg(long, value_name = "REGEX")]
         data: Option<String>,
         /// One JSON object per line as results arrive (`match`, `unreadable`), then a `summary`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a znode's ACL, one `scheme:id:perms` entry per line (its ACL version on stderr).
+    #[command(name = "getacl", after_help = ZK_ACL_HELP)]
+    Getacl {
+        /// The znode's absolute path.
+        path: String,
+        /// `{path, aversion, acl: ["scheme:id:perms", …]}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a znode's ACL, checked against its ACL version; audited with the old and new ACL.
+    #[command(name = "setacl", after_help = ZK_ACL_HELP)]
+    Setacl {
+        /// The znode's absolute path.
+        path: String,
+        /// The new ACL: `scheme:id:perms` entries (comma- or space-separated).
+        #[arg(required = true, value_name = "ACL")]
+        acl: Vec<String>,
+        /// Write only if the ACL is still at this ACL version (`aversion`, as getacl prints it).
+        #[arg(long = "version", value_name = "N")]
+        version: Option<i32>,
+        /// The cluster's name, required for ACL changes in a production cluster.
+        #[arg(long, value_name = "CLUSTER")]
+        confirm: Option<String>,
+        /// Print the outcome as one JSON object (also on failure).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the digest id `USER:base64(sha1(USER:password))` an ACL names, as ZooKeeper computes
+    /// it. The password comes from standard input (asked for without echo on a terminal) or a file.
+    Digest {
+        user: String,
+        /// Read the password from this file's first line instead of standard input.
+        #[arg(long, value_name = "PATH")]
+        password_file: Option<PathBuf>,
+    },
+    /// List znodes (under PATH, default: the root) whose data holds password-like keys in plain
+    /// text: the cluster config should refer to credentials (files), never hold them.
+    #[command(after_help = ZK_SECRETS_EXIT_HELP)]
+    Secrets {
+        /// Where to start (default: the profile's root).
+        path: Option<String>,
+        /// One JSON object per line (`secret`, `unreadable`), then a `summary`.
         #[arg(long)]
         json: bool,
     },

@@ -6,6 +6,8 @@
 //! zk = "127.0.0.1:2181"
 //! root = "/myzoo"
 //! session_timeout_ms = 10000
+//! # a file holding the ZooKeeper digest credential `user:password` (see `zk_credential`)
+//! zk_auth_file = "/home/me/.local/state/myzoo/sandbox/zk.auth"
 //! read_only = false
 //! theme = "dark"
 //! # the account switchover, failover and rejoin connect as (see `operation_credentials`)
@@ -86,6 +88,10 @@ pub struct Profile {
     pub root: String,
     #[serde(default = "default_session_timeout_ms")]
     pub session_timeout_ms: u64,
+    /// A file holding the ZooKeeper digest credential (`user:password`, first line): the
+    /// credential never goes into this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zk_auth_file: Option<PathBuf>,
     #[serde(default)]
     pub read_only: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,6 +181,7 @@ impl Profile {
             zk: zk.into(),
             root: default_root(),
             session_timeout_ms: DEFAULT_SESSION_TIMEOUT_MS,
+            zk_auth_file: None,
             read_only: false,
             theme: None,
             mysql_user: None,
@@ -240,12 +247,13 @@ impl ConfigFile {
 }
 
 /// Writes (or replaces) the sandbox profile and makes it the default, keeping other profiles.
-/// `mysql` names the sandbox's operations account and its password files (empty without MariaDB),
-/// `backup_store` its backup store (`None` without MariaDB), `ensemble` where its members'
-/// AdminServers are.
+/// `zk_auth_file` names the file holding the sandbox's ZooKeeper credential, `mysql` its
+/// operations account and its password files (empty without MariaDB), `backup_store` its backup
+/// store (`None` without MariaDB), `ensemble` where its members' AdminServers are.
 /// `tls` holds the sandbox's client files for ZooKeeper and MySQL (`None` without `--tls`).
 pub fn write_sandbox_profile(
     zk: &str,
+    zk_auth_file: Option<&Path>,
     mysql: &MysqlAccess,
     backup_store: Option<BackupStoreConfig>,
     ensemble: Option<EnsembleOptions>,
@@ -255,6 +263,7 @@ pub fn write_sandbox_profile(
     let mut cfg = ConfigFile::load(&path)?;
     let (zk_tls, mysql_tls) = tls.unzip();
     let profile = Profile {
+        zk_auth_file: zk_auth_file.map(Path::to_path_buf),
         mysql_user: mysql.user.clone(),
         mysql_password_file: mysql.password_file.clone(),
         repl_password_file: mysql.repl_password_file.clone(),
@@ -278,6 +287,8 @@ pub struct Resolved {
     pub connect: String,
     pub root: String,
     pub session_timeout_ms: u64,
+    /// The ZooKeeper digest credential every session authenticates with (see [`zk_credential`]).
+    pub zk_auth: Option<crate::zk::ZkCredential>,
     pub read_only: bool,
     pub theme: Option<String>,
     /// Key overrides from the config file.
@@ -298,6 +309,7 @@ impl Resolved {
     /// How this profile reaches ZooKeeper.
     pub fn zk(&self) -> crate::zk::ZkAccess {
         crate::zk::ZkAccess::new(self.connect.clone(), std::time::Duration::from_millis(self.session_timeout_ms))
+            .with_auth(self.zk_auth.clone())
             .with_tls(self.zk_tls.clone())
     }
 }
@@ -377,9 +389,37 @@ fn operation_credentials_from(
     Ok(OperationCredentials { user, password, repl_user: repl_user.to_string(), repl_password })
 }
 
+/// The ZooKeeper digest credential: the file named by `--zk-auth-file`, else `$MYZOO_ZK_AUTH`
+/// (`user:password`), else the profile's `zk_auth_file`, else none (anonymous). Never from the
+/// command line: a flag names a file, not the secret. Errors never quote the secret.
+pub fn zk_credential(flag_file: Option<&Path>, profile_file: Option<&Path>) -> Result<Option<crate::zk::ZkCredential>> {
+    zk_credential_from(flag_file, profile_file, |name| std::env::var(name).ok())
+}
+
+fn zk_credential_from(
+    flag_file: Option<&Path>,
+    profile_file: Option<&Path>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::zk::ZkCredential>> {
+    use crate::zk::auth::ZK_AUTH_ENV;
+    use crate::zk::ZkCredential;
+    let from_file = |path: &Path| -> Result<ZkCredential> {
+        let text = read_password_file(path)?;
+        let first = text.lines().next().unwrap_or_default();
+        ZkCredential::parse(first).with_context(|| format!("the ZooKeeper credential file {}", path.display()))
+    };
+    if let Some(path) = flag_file {
+        return from_file(path).map(Some);
+    }
+    if let Some(text) = env(ZK_AUTH_ENV).filter(|t| !t.is_empty()) {
+        return ZkCredential::parse(&text).map(Some).with_context(|| format!("${ZK_AUTH_ENV}"));
+    }
+    profile_file.map(from_file).transpose()
+}
+
 /// A password file's text without its trailing line break. A file others can read is used but
 /// warned about: refusing it would stop a failover at the worst moment.
-fn read_password_file(path: &Path) -> Result<String> {
+pub(crate) fn read_password_file(path: &Path) -> Result<String> {
     use std::os::unix::fs::PermissionsExt;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading the password file {}", path.display()))?;
@@ -400,6 +440,8 @@ pub struct Overrides {
     /// Profile to use instead of the default one.
     pub profile: Option<String>,
     pub session_timeout_ms: Option<u64>,
+    /// A file holding the ZooKeeper credential; wins over `$MYZOO_ZK_AUTH` and the profile's.
+    pub zk_auth_file: Option<PathBuf>,
     pub root: Option<String>,
     /// Only ever turns read-only on: a profile's `read_only = true` cannot be undone from here.
     pub read_only: bool,
@@ -428,10 +470,12 @@ pub fn resolve(args: &Overrides) -> Result<Resolved> {
             path.display()
         ),
     };
+    let zk_auth = zk_credential(args.zk_auth_file.as_deref(), p.as_ref().and_then(|p| p.zk_auth_file.as_deref()))?;
     let mysql_tls = args.mysql_tls.over(p.as_ref().and_then(|p| p.mysql_tls.clone()));
     Ok(Resolved {
         label,
         connect,
+        zk_auth,
         root: args.root.clone().or_else(|| p.as_ref().map(|p| p.root.clone())).unwrap_or_else(default_root),
         session_timeout_ms: args
             .session_timeout_ms
@@ -589,6 +633,35 @@ mod tests {
             "[profiles.a]\nzk = \"x\"\n[profiles.a.backup_store]\nhosts = []\nuser = \"b\"\npasword = 1\n"
         )
         .is_err());
+    }
+
+    #[test]
+    fn zk_credential_flag_file_then_environment_then_profile() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let flag = dir.path().join("flag.auth");
+        let profile = dir.path().join("profile.auth");
+        std::fs::write(&flag, "ops:fl4g\n").unwrap();
+        std::fs::write(&profile, "myzoo:pr0file\nignored\n").unwrap();
+        std::fs::set_permissions(&flag, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let env = |name: &str| (name == crate::zk::auth::ZK_AUTH_ENV).then(|| "envuser:env".to_string());
+        let user = |c: Option<crate::zk::ZkCredential>| c.map(|c| c.user().to_string());
+        assert_eq!(user(zk_credential_from(Some(&flag), Some(&profile), env).unwrap()).as_deref(), Some("ops"));
+        assert_eq!(user(zk_credential_from(None, Some(&profile), env).unwrap()).as_deref(), Some("envuser"));
+        assert_eq!(user(zk_credential_from(None, Some(&profile), no_env).unwrap()).as_deref(), Some("myzoo"));
+        assert_eq!(zk_credential_from(None, None, no_env).unwrap(), None);
+        // A malformed file names the file and never quotes what it holds.
+        std::fs::write(&profile, "justapassword\n").unwrap();
+        let err = format!("{:#}", zk_credential_from(None, Some(&profile), no_env).unwrap_err());
+        assert!(
+            err.contains("profile.auth") && err.contains("user:password") && !err.contains("justapassword"),
+            "{err}"
+        );
+        let missing = format!("{:#}", zk_credential_from(Some(&dir.path().join("nope")), None, no_env).unwrap_err());
+        assert!(missing.contains("nope"), "{missing}");
+        let bad_env = |_: &str| Some("nocolon".to_string());
+        let err = format!("{:#}", zk_credential_from(None, None, bad_env).unwrap_err());
+        assert!(err.contains("MYZOO_ZK_AUTH") && !err.contains("nocolon"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! private key or credential (`"password": "x"`, or each string of `"tokens": ["a", "b"]`).
 //! Keys that name *where* a secret is or *how* it is handled (`password_file`, `token_url`,
 //! `password_policy`, `token_ttl_s` …) are not secrets themselves and stay visible.
+//!
+//! [`plain_text_secrets`] finds the keys whose values sit in a znode in plain text (JSON, or
+//! `key=value` / `key: value` lines), for the console's marker and `myzoo zk secrets`: myzoo's own
+//! znodes refer to credentials (files), never hold them.
 
 use serde_json::Value;
 
@@ -52,6 +56,59 @@ pub fn is_secret_key(key: &str) -> bool {
     // `password_file` is secret-looking but its value is a path; `secret` itself stays secret.
     let after = norm.rsplit_once(word).map_or("", |(_, rest)| rest);
     !NOT_SECRET_SUFFIXES.iter().any(|s| !after.is_empty() && after.ends_with(s))
+}
+
+/// Data larger than this is not looked into on the console's event loop (the tree's marker);
+/// `myzoo zk secrets` and `:secrets`, which run off the loop, look at everything.
+pub const MARKER_SCAN_MAX_BYTES: usize = 64 * 1024;
+
+/// The password-like keys whose values `data` holds in plain text: JSON pointers of non-empty
+/// secret strings (`/db/password`), or the keys of `key=value` / `key: value` lines in other text
+/// (properties, YAML, env files). Never the values. A value that refers to the secret elsewhere
+/// (`${DB_PASSWORD}`, `$VAR`) or is already masked does not count.
+pub fn plain_text_secrets(data: &[u8]) -> Vec<String> {
+    if !mentions_a_secret_word(data) {
+        return Vec::new();
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Vec::new();
+    };
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        let mut keys = Vec::new();
+        visit_secrets(&value, false, &mut |p, s| {
+            if held(s) && !keys.iter().any(|k| k == p) {
+                keys.push(p.to_string());
+            }
+        });
+        return keys;
+    }
+    let mut keys: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        if line.starts_with('#') || line.starts_with("//") {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some(at) = line.find(['=', ':']) else { continue };
+        let key = line[..at].trim().trim_matches(['"', '\'']);
+        let value = line[at + 1..].trim().trim_matches(['"', '\'']);
+        let secret = !key.is_empty() && !key.contains(char::is_whitespace) && is_secret_key(key) && held(value);
+        if secret && !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    }
+    keys
+}
+
+/// A value that is the secret itself, not a reference to it or a mask.
+fn held(value: &str) -> bool {
+    !value.is_empty() && value != MASK && !value.starts_with('$')
+}
+
+/// A cheap first look (no parsing): whether any secret word appears at all, in any case.
+fn mentions_a_secret_word(data: &[u8]) -> bool {
+    let lower = data.to_ascii_lowercase();
+    SECRET_WORDS.iter().chain(SECRET_EXACT).any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
 }
 
 /// Whether any string in `value` sits under a secret key.
@@ -237,6 +294,21 @@ mod tests {
         ] {
             assert!(!is_secret_key(k), "{k} should not be secret");
         }
+    }
+
+    #[test]
+    fn plain_text_secrets_are_found_by_key_never_by_value() {
+        let json = br#"{"user":"repl","password":"hunter2","db":{"api_key":"k"},"password_file":"/etc/p","token":""}"#;
+        assert_eq!(plain_text_secrets(json), vec!["/password".to_string(), "/db/api_key".to_string()]);
+        // References and masks are not secrets held in plain text.
+        let refs = format!(r#"{{"password":"${{DB_PASSWORD}}","token":"{MASK}"}}"#);
+        assert!(plain_text_secrets(refs.as_bytes()).is_empty());
+        let props = b"# a comment with password=nothing\nuser=app\nDB_PASSWORD=s3cret\nexport API_TOKEN=\"abc\"\nsecret_file: /x\n";
+        assert_eq!(plain_text_secrets(props), vec!["DB_PASSWORD".to_string(), "API_TOKEN".to_string()]);
+        assert!(plain_text_secrets(b"Hello from the myzoo sandbox.\n").is_empty());
+        assert!(plain_text_secrets(&[0xff, 0xfe, b'p', b'a', b's', b's']).is_empty(), "binary data");
+        let config = br#"{"name":"sandbox","replication":{"user":"repl"},"nodes":[]}"#;
+        assert!(plain_text_secrets(config).is_empty());
     }
 
     #[test]

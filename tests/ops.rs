@@ -254,13 +254,19 @@ fn every_mutation() -> Vec<Mutation> {
         Mutation::Delete { path: "/ro/a".into(), expected_version: Some(0), recursive: false },
         Mutation::Delete { path: "/ro".into(), expected_version: None, recursive: true },
         Mutation::RevealSecret { path: "/ro/a".into() },
+        Mutation::SetAcl {
+            path: "/ro/a".into(),
+            acl: myzoo::zk::acl::parse(&["world:anyone:r"]).unwrap(),
+            expected_aversion: Some(0),
+        },
     ];
     for m in &all {
         match m {
             Mutation::Set { .. }
             | Mutation::Create { .. }
             | Mutation::Delete { .. }
-            | Mutation::RevealSecret { .. } => {}
+            | Mutation::RevealSecret { .. }
+            | Mutation::SetAcl { .. } => {}
         }
     }
     all
@@ -288,6 +294,7 @@ async fn read_only_refuses_every_mutation() {
     // The target is exactly as it was: same data, same version, no new znodes.
     let after = other.get_data("/ro/a").await.unwrap();
     assert_eq!((after.0, after.1.version, after.1.mzxid), (before.0, before.1.version, before.1.mzxid));
+    assert_eq!(after.1.aversion, before.1.aversion, "the ACL is untouched");
     assert_eq!(other.list_children("/ro").await.unwrap(), vec!["a".to_string()]);
     assert_eq!(audit::list(&other, ROOT, 100, Some("/ro")).await.unwrap().len(), all.len());
 }

@@ -891,6 +891,7 @@ fn profile() -> impl Strategy<Value = Profile> {
                 ensemble: None,
                 zk_tls: None,
                 mysql_tls: None,
+                zk_auth_file: None,
             }
         })
 }

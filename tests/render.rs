@@ -122,7 +122,7 @@ fn populated(size: (u16, u16)) -> App {
     );
     key(&mut a, KeyCode::Down);
     let acl = vec![AclEntry { scheme: "world".into(), id: "anyone".into(), perms: "cdrwa".into() }];
-    zk(&mut a, ZkEvent::Acl { path: "/myzoo/clusters/sandbox/config".into(), acl: Ok(acl) });
+    zk(&mut a, ZkEvent::Acl { path: "/myzoo/clusters/sandbox/config".into(), acl: Ok((0, acl)) });
     a
 }
 

@@ -1,5 +1,6 @@
 //! The `myzoo sandbox` commands as an operator runs them: up, status --json, replication
-//! working end to end, the seeded tree and profile, down leaving nothing behind.
+//! working end to end, the seeded tree (protected by the sandbox's ZooKeeper credential) and
+//! profile, down leaving nothing behind.
 
 mod common;
 
@@ -42,6 +43,22 @@ async fn up_status_replication_and_down() {
     let (config, _) = zk.get_data("/myzoo/clusters/sandbox/config").await.unwrap();
     let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
     assert_eq!(config["name"], "sandbox");
+
+    // /myzoo is protected by default: anyone reads it, only the sandbox's credential (a 0600
+    // file the profile names and the agents were given: they registered) writes it.
+    let auth = status.zk_auth_file.clone().expect("the credential file");
+    assert!(status.zk_acl);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&auth).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(cfg.contains(&format!("zk_auth_file = {:?}", auth.display().to_string())), "{cfg}");
+    let denied = zk.set_data("/myzoo/clusters/sandbox/config", b"{}", None).await.unwrap_err();
+    assert_eq!(denied, zookeeper_client::Error::NoAuth);
+    let out = common::isolated_myzoo(&dir.path().join("home"))
+        .args(["zk", "create", "/myzoo/probe", "--data", "through the profile"])
+        .env("MYZOO_CONFIG", dir.path().join("config.toml"))
+        .output()
+        .expect("run myzoo");
+    assert!(out.status.success(), "a write through the profile: {}", String::from_utf8_lossy(&out.stderr));
 
     // A write on the primary reaches both replicas.
     let creds = sandbox::credentials(&dir.path().join("sb")).unwrap();

@@ -54,7 +54,7 @@ pub async fn update_state(
     loop {
         let (mut state, version) = read_state(client, paths).await?;
         if version < 0 {
-            client.mkdir(&dir, &CreateMode::Persistent.with_acls(Acls::anyone_all())).await?;
+            crate::zk::acl::ensure_folder(client, &dir).await?;
             continue;
         }
         let before = state.clone();
@@ -174,11 +174,11 @@ pub async fn run(client: Client, cfg: CoordinatorConfig, cancel: CancellationTok
 
 async fn enter(client: &Client, cfg: &CoordinatorConfig) -> Result<String, ZkError> {
     let dir = cfg.paths.coordinator_dir();
-    client.mkdir(&dir, &CreateMode::Persistent.with_acls(Acls::anyone_all())).await?;
+    let acl = crate::zk::acl::ensure_folder(client, &dir).await?;
     let data = serde_json::json!({"node": cfg.node, "pid": std::process::id()}).to_string();
     let prefix = child_path(&dir, CANDIDATE_PREFIX);
     let (_, seq) =
-        client.create(&prefix, data.as_bytes(), &CreateMode::EphemeralSequential.with_acls(Acls::anyone_all())).await?;
+        client.create(&prefix, data.as_bytes(), &CreateMode::EphemeralSequential.with_acls(Acls::new(&acl))).await?;
     Ok(format!("{prefix}{seq}"))
 }
 

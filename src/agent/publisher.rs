@@ -144,7 +144,16 @@ async fn connect(cfg: &PublisherConfig, cancel: &CancellationToken, backoff: &mu
         match result {
             Ok(Ok(client)) => {
                 *backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
-                tracing::info!(session = %client.session_id(), connect = %cfg.zk.connect, "ZooKeeper session established");
+                let auth = cfg.zk.auth_label().unwrap_or_else(|| "none".to_string());
+                tracing::info!(session = %client.session_id(), connect = %cfg.zk.connect, %auth, "ZooKeeper session established");
+                // ZooKeeper takes any digest credential; a wrong password would only show as
+                // NoAuth on the first write, so it is said plainly (and the agent keeps trying:
+                // a corrected file is read on the next start).
+                if let Err(problem) =
+                    crate::zk::auth::check(&client, cfg.zk.auth.as_ref(), &cfg.paths.nodes_dir()).await
+                {
+                    tracing::error!("{problem}");
+                }
                 return Some(client);
             }
             Ok(Err(e)) => tracing::warn!(connect = %cfg.zk.connect, "ZooKeeper connect failed: {e}"),
@@ -327,17 +336,14 @@ impl<'a> Registration<'a> {
     }
 
     async fn create(&mut self, data: &[u8]) -> Result<()> {
-        let options = CreateMode::Ephemeral.with_acls(Acls::anyone_all());
-        let created = match self.client.create(&self.path, data, &options).await {
-            Err(ZkError::NoNode) => {
-                // The cluster's `nodes` folder is missing (a cluster not seeded yet): make it.
-                let parent = self.path.rsplit_once('/').map_or("/", |(p, _)| p).to_string();
-                let folder = CreateMode::Persistent.with_acls(Acls::anyone_all());
-                self.client.mkdir(&parent, &folder).await.with_context(|| format!("creating {parent}"))?;
-                self.client.create(&self.path, data, &options).await
-            }
-            other => other,
-        };
+        // The node's znode gets the `nodes` folder's ACL; the folder is made (with its nearest
+        // ancestor's) when the cluster was not seeded yet.
+        let parent = self.path.rsplit_once('/').map_or("/", |(p, _)| p).to_string();
+        let acl = crate::zk::acl::ensure_folder(self.client, &parent)
+            .await
+            .with_context(|| format!("reading the ACL of {parent}"))?;
+        let options = CreateMode::Ephemeral.with_acls(Acls::new(&acl));
+        let created = self.client.create(&self.path, data, &options).await;
         match created {
             Ok((stat, _)) => {
                 self.version = Some(stat.version);

@@ -84,6 +84,17 @@ pub fn validate_config(text: &str, cluster: Option<&str>) -> Vec<Problem> {
         return c.problems;
     };
     c.check_top(top, cluster);
+    // Anyone who can read the tree reads the config: it refers to credentials, never holds them.
+    for pointer in crate::secrets::plain_text_secrets(text.as_bytes()) {
+        c.error(
+            &pointer,
+            format!(
+                "{}: a credential in plain text; the cluster config never holds one: keep it in a file \
+                 on the hosts that need it and name the file (…_file), or use the environment",
+                pointer.trim_start_matches('/').replace('/', ".")
+            ),
+        );
+    }
     c.problems.sort_by_key(|p| (p.line, p.column, p.severity));
     c.problems
 }
@@ -539,6 +550,19 @@ mod tests {
     fn a_good_config_has_no_problems() {
         assert_eq!(validate_config(GOOD, Some("main")), vec![]);
         assert_eq!(validate_config(GOOD, None), vec![]);
+    }
+
+    #[test]
+    fn a_credential_in_the_config_is_an_error_where_it_stands() {
+        let text = GOOD.replacen('{', "{\n  \"replication_password\": \"hunter2\",", 1);
+        let problems = validate_config(&text, Some("main"));
+        let secret: Vec<_> = problems.iter().filter(|p| p.message.contains("credential in plain text")).collect();
+        assert_eq!(secret.len(), 1, "{problems:?}");
+        assert_eq!((secret[0].line, secret[0].severity), (2, Severity::Error));
+        assert!(secret[0].message.starts_with("replication_password") && !secret[0].message.contains("hunter2"));
+        // Naming a file is what the config should do.
+        let file = GOOD.replacen('{', "{\n  \"replication_password_file\": \"/etc/myzoo/repl\",", 1);
+        assert!(validate_config(&file, Some("main")).iter().all(|p| !p.message.contains("credential")));
     }
 
     #[test]

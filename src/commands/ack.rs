@@ -3,9 +3,6 @@
 //! console's `:ack` calls too). Exit 0 done, 1 error, 4 read-only mode.
 
 use std::process::ExitCode;
-use std::time::Duration;
-
-use anyhow::Context;
 
 use super::out;
 use crate::agent::coordinator;
@@ -13,9 +10,6 @@ use crate::cli::ConsoleArgs;
 use crate::cluster::ClusterPaths;
 use crate::ops::actor::Actor;
 use crate::ops::Origin;
-
-/// How long the command waits for ZooKeeper.
-const CONNECT_TIMEOUT_MS: u64 = 10_000;
 
 pub fn run(rt: &tokio::runtime::Runtime, args: &ConsoleArgs, cluster: String) -> anyhow::Result<ExitCode> {
     crate::logging::to_stderr();
@@ -25,10 +19,7 @@ pub fn run(rt: &tokio::runtime::Runtime, args: &ConsoleArgs, cluster: String) ->
         return Ok(ExitCode::from(super::zk::EXIT_READ_ONLY));
     }
     rt.block_on(async {
-        let client = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), r.zk().connect_eagerly())
-            .await
-            .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))?
-            .with_context(|| format!("connecting to ZooKeeper at {}", r.connect))?;
+        let client = super::connect_zk(&r.zk(), &r.root).await?;
         let paths = ClusterPaths::new(&r.root, &cluster);
         let done = coordinator::acknowledge(&client, &paths, &Actor::from_env(), Origin::Cli.label()).await?;
         if let Some(e) = &done.audit_error {

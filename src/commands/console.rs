@@ -19,6 +19,7 @@ fn merge(outer: ConsoleArgs, inner: ConsoleArgs) -> ConsoleArgs {
         zk: inner.zk.or(outer.zk),
         profile: inner.profile.or(outer.profile),
         session_timeout_ms: inner.session_timeout_ms.or(outer.session_timeout_ms),
+        zk_auth_file: inner.zk_auth_file.or(outer.zk_auth_file),
         root: inner.root.or(outer.root),
         read_only: inner.read_only || outer.read_only,
         theme: inner.theme.or(outer.theme),

@@ -62,6 +62,7 @@ async fn first_read(args: &ConsoleArgs, cluster: &str) -> anyhow::Result<(Resolv
         // until the session timeout.
         let client =
             r.zk().connect_eagerly().await.with_context(|| format!("cannot connect to ZooKeeper at {}", r.connect))?;
+        super::check_zk_auth(&client, &r.zk(), &r.root).await?;
         let snap = read_cluster(&client, &r.root, cluster).await?;
         anyhow::Ok((client, snap))
     };

@@ -16,6 +16,7 @@ pub mod sandbox;
 pub mod status;
 pub mod switchover;
 pub mod zk;
+pub mod zk_acl;
 pub mod zk_backup;
 pub mod zk_ensemble;
 
@@ -91,6 +92,7 @@ pub fn overrides(args: &ConsoleArgs) -> config::Overrides {
         zk: args.zk.clone(),
         profile: args.profile.clone(),
         session_timeout_ms: args.session_timeout_ms,
+        zk_auth_file: args.zk_auth_file.clone(),
         root: args.root.clone(),
         read_only: args.read_only,
         theme: args.theme.clone(),
@@ -120,14 +122,29 @@ pub fn tls_mode(arg: crate::cli::TlsModeArg) -> crate::tls::TlsMode {
 /// How long a command waits for ZooKeeper before giving up.
 pub const ZK_CONNECT_TIMEOUT_MS: u64 = 10_000;
 
-/// A ZooKeeper session for a command, or an error after [`ZK_CONNECT_TIMEOUT_MS`].
-pub async fn connect_zk(zk: &crate::zk::ZkAccess) -> anyhow::Result<zookeeper_client::Client> {
+/// A ZooKeeper session for a command, or an error after [`ZK_CONNECT_TIMEOUT_MS`]; with a
+/// credential, also an error when the ACL of `root` names its user with another password (see
+/// [`check_zk_auth`]).
+pub async fn connect_zk(zk: &crate::zk::ZkAccess, root: &str) -> anyhow::Result<zookeeper_client::Client> {
     use anyhow::Context;
     let connect = &zk.connect;
-    tokio::time::timeout(std::time::Duration::from_millis(ZK_CONNECT_TIMEOUT_MS), zk.connect_eagerly())
+    let client = tokio::time::timeout(std::time::Duration::from_millis(ZK_CONNECT_TIMEOUT_MS), zk.connect_eagerly())
         .await
         .with_context(|| format!("ZooKeeper at {connect} did not answer within {ZK_CONNECT_TIMEOUT_MS} ms"))?
-        .with_context(|| format!("connecting to ZooKeeper at {connect}"))
+        .with_context(|| format!("connecting to ZooKeeper at {connect}"))?;
+    check_zk_auth(&client, zk, root).await?;
+    Ok(client)
+}
+
+/// ZooKeeper takes any digest credential and a wrong password only shows as NoAuth later: a
+/// command checks its credential against the ACL of the root it works under and stops at once,
+/// saying so, instead of failing halfway with a bare NoAuth.
+pub async fn check_zk_auth(
+    client: &zookeeper_client::Client,
+    zk: &crate::zk::ZkAccess,
+    root: &str,
+) -> anyhow::Result<()> {
+    crate::zk::auth::check(client, zk.auth.as_ref(), root).await.map_err(anyhow::Error::msg)
 }
 
 /// Writes to stdout; a closed pipe (`myzoo … | head`) is not an error worth a panic.

@@ -11,9 +11,6 @@ use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::time::Duration;
-
-use anyhow::Context;
 
 use super::out;
 use crate::failover::journal::{OpState, Record, StepState};
@@ -74,9 +71,6 @@ impl What {
     }
 }
 
-/// How long a command waits for ZooKeeper before giving up.
-const CONNECT_TIMEOUT_MS: u64 = 10_000;
-
 /// The parsed flags of an operation command.
 #[derive(Debug, Clone)]
 pub struct OperationArgs {
@@ -113,10 +107,7 @@ pub async fn connect_operator(args: &OperationArgs) -> anyhow::Result<Operator> 
     overrides.mysql = args.mysql.clone();
     let r = config::resolve(&overrides)?;
     let creds = config::operation_credentials(&r.mysql, "repl")?;
-    let client = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), r.zk().connect_eagerly())
-        .await
-        .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))?
-        .with_context(|| format!("connecting to ZooKeeper at {}", r.connect))?;
+    let client = super::connect_zk(&r.zk(), &r.root).await?;
     Ok(Operator {
         client,
         paths: ClusterPaths::new(&r.root, &args.cluster),

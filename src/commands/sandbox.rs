@@ -19,7 +19,7 @@ fn state_dir(arg: StateDirArg) -> PathBuf {
 
 async fn execute(action: SandboxAction) -> anyhow::Result<ExitCode> {
     match action {
-        SandboxAction::Up { dir, zk_ensemble, no_mysql, semi_sync, tls } => {
+        SandboxAction::Up { dir, zk_ensemble, no_mysql, semi_sync, no_zk_acl, tls } => {
             let opts = SandboxOptions {
                 state_dir: state_dir(dir),
                 zk_ensemble: usize::from(zk_ensemble),
@@ -31,6 +31,9 @@ async fn execute(action: SandboxAction) -> anyhow::Result<ExitCode> {
                 agent_session_timeout_ms: None,
                 agent_heartbeat_ms: None,
                 semi_sync,
+                // Protected by default, as production trees are; everything the sandbox starts
+                // and its profile carry the credential (README "ZooKeeper authentication").
+                zk_acl: !no_zk_acl,
                 zk_4lw_whitelists: Vec::new(),
                 tls,
             };
@@ -57,6 +60,14 @@ async fn execute(action: SandboxAction) -> anyhow::Result<ExitCode> {
 
 fn text(status: &SandboxStatus) -> String {
     let mut out = format!("state folder  {}\nzookeeper     {}\n", status.state_dir.display(), status.zk);
+    if let Some(file) = &status.zk_auth_file {
+        let tree = if status.zk_acl { "/myzoo writable with it only" } else { "/myzoo open to anyone" };
+        out.push_str(&format!(
+            "zk auth       digest {}, credential in {} ({tree})\n",
+            sandbox::ZK_USER,
+            file.display()
+        ));
+    }
     for m in &status.mysql {
         let pid = m.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
         out.push_str(&format!("mariadb       {:<10} {:<8} {}:{}  {}\n", m.name, m.role, m.host, m.port, pid));

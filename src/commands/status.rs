@@ -57,6 +57,7 @@ async fn check(args: &ConsoleArgs, cluster: Option<&str>) -> anyhow::Result<Vec<
         // again until the session timeout.
         let client =
             r.zk().connect_eagerly().await.with_context(|| format!("cannot connect to ZooKeeper at {}", r.connect))?;
+        super::check_zk_auth(&client, &r.zk(), &r.root).await?;
         report::collect(&client, &r.root, cluster).await
     };
     tokio::time::timeout(Duration::from_millis(ANSWER_TIMEOUT_MS), read)

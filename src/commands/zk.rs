@@ -1,13 +1,13 @@
-//! `myzoo zk get | set | create | delete | find`: the console's znode operations for scripts, through
-//! the same [`Ops::apply`] (same guards, same audit) with `Origin::Cli`. The mutations and their
-//! guards live in `ops`; this file reads the arguments, prints, and chooses the exit code.
+//! `myzoo zk get | set | create | delete | find | secrets` (and `getacl | setacl | digest`, in
+//! `zk_acl`): the console's znode operations for scripts, through the same [`Ops::apply`] (same
+//! guards, same audit) with `Origin::Cli`. The mutations and their guards live in `ops`; this
+//! file reads the arguments, prints, and chooses the exit code.
 //!
 //! Exit codes: 0 done, 1 error, 3 BadVersion (someone else changed the znode), 4 refused by
 //! read-only mode. (2 is clap's usage error.) `myzoo zk ensemble` is `commands::zk_ensemble`.
 
 use std::io::Read;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::json;
@@ -30,8 +30,10 @@ pub const EXIT_FIND_NO_MATCH: u8 = 1;
 pub const EXIT_FIND_USAGE: u8 = 2;
 /// `zk find`: the walk stopped on an error (a lost connection).
 pub const EXIT_FIND_ERROR: u8 = 3;
-/// How long a command waits for ZooKeeper before giving up.
-const CONNECT_TIMEOUT_MS: u64 = 10_000;
+/// `zk secrets`: no znode holds a password-like key in plain text.
+pub const EXIT_SECRETS_NONE: u8 = 0;
+/// `zk secrets`: some do.
+pub const EXIT_SECRETS_FOUND: u8 = 1;
 
 /// The data from `--data`, `--file PATH` or `--file -` (standard input); none if neither.
 fn read_data(args: &DataArgs) -> anyhow::Result<Option<Vec<u8>>> {
@@ -54,15 +56,18 @@ pub fn run(rt: &tokio::runtime::Runtime, args: &ConsoleArgs, action: ZkAction) -
         return super::zk_ensemble::run(rt, args, json);
     }
     crate::logging::to_stderr();
+    // A digest is computed here; it needs no ZooKeeper and no profile.
+    if let ZkAction::Digest { user, password_file } = &action {
+        return super::zk_acl::digest(user, password_file.as_deref());
+    }
     let r = crate::config::resolve(&super::overrides(args))?;
-    // For find, 1 means "nothing matched": its errors need a code of their own.
-    let is_find = matches!(action, ZkAction::Find { .. });
+    // For find and secrets, 1 is an answer ("nothing matched", "some found"): their errors need a
+    // code of their own.
+    let is_find = matches!(action, ZkAction::Find { .. } | ZkAction::Secrets { .. });
+    let root = r.root.clone();
     rt.block_on(async {
-        // Give up at once when every server refuses, instead of cycling until the timeout.
-        let connected = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), r.zk().connect_eagerly())
-            .await
-            .with_context(|| format!("ZooKeeper at {} did not answer within {CONNECT_TIMEOUT_MS} ms", r.connect))
-            .and_then(|c| c.with_context(|| format!("connecting to ZooKeeper at {}", r.connect)));
+        // Gives up at once when every server refuses, instead of cycling until the timeout.
+        let connected = super::connect_zk(&r.zk(), &r.root).await;
         let client = match connected {
             Ok(c) => c,
             Err(e) if is_find => {
@@ -72,11 +77,11 @@ pub fn run(rt: &tokio::runtime::Runtime, args: &ConsoleArgs, action: ZkAction) -
             Err(e) => return Err(e),
         };
         let ops = Ops::new(client, &r.root, Origin::Cli).with_read_only(r.read_only);
-        execute(&ops, action).await
+        execute(&ops, action, &root).await
     })
 }
 
-async fn execute(ops: &Ops, action: ZkAction) -> anyhow::Result<ExitCode> {
+async fn execute(ops: &Ops, action: ZkAction, root: &str) -> anyhow::Result<ExitCode> {
     match action {
         ZkAction::Get { path, json, reveal } => get(ops, &path, json, reveal).await,
         ZkAction::Set { path, data, version, confirm, json } => {
@@ -100,9 +105,55 @@ async fn execute(ops: &Ops, action: ZkAction) -> anyhow::Result<ExitCode> {
             let m = Mutation::Delete { path: path.clone(), expected_version: expected(&version), recursive };
             Ok(report(json, "delete", &path, ops.apply(m, confirm.as_deref()).await))
         }
+        ZkAction::Getacl { path, json } => super::zk_acl::getacl(ops, &path, json).await,
+        ZkAction::Setacl { path, acl, version, confirm, json } => {
+            super::zk_acl::setacl(ops, &path, &acl, version, confirm.as_deref(), json).await
+        }
+        ZkAction::Secrets { path, json } => secrets(ops, path.as_deref().unwrap_or(root), json).await,
+        // Handled before connecting.
+        ZkAction::Digest { .. } => Ok(ExitCode::FAILURE),
         // Dispatched in `run`, before any session is opened.
         ZkAction::Ensemble { .. } => anyhow::bail!("`zk ensemble` is not a znode operation"),
     }
+}
+
+/// `myzoo zk secrets`: the find walk with the secrets query; each znode holding password-like
+/// keys in plain text is listed with the keys (never the values). Exit 0 none, 1 some, 3 error.
+async fn secrets(ops: &Ops, root: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let query = FindQuery { secrets: true, ..FindQuery::default() };
+    let print = |f: Found| match (f, json) {
+        (Found::Match { path, snippet, .. }, true) => out(&format!(
+            "{}\n",
+            json!({"kind": "secret", "path": path, "keys": snippet.split(", ").collect::<Vec<_>>()})
+        )),
+        (Found::Match { path, snippet, .. }, false) => out(&format!("{path}\t{snippet}\n")),
+        (Found::Unreadable { path, reason }, true) => {
+            out(&format!("{}\n", json!({"kind": "unreadable", "path": path, "reason": reason})))
+        }
+        (Found::Unreadable { path, reason }, false) => eprintln!("myzoo: {path}: not read: {reason}"),
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let counts = match crate::zk::find::find(ops.client(), root, &query, &cancel, print, |_| {}).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("myzoo: secrets under {root} stopped: {e}");
+            return Ok(ExitCode::from(EXIT_FIND_ERROR));
+        }
+    };
+    if json {
+        let summary =
+            json!({"kind": "summary", "read": counts.read, "found": counts.matched, "unreadable": counts.unreadable});
+        out(&format!("{summary}\n"));
+    } else if counts.matched > 0 {
+        eprintln!(
+            "myzoo: {} of {} znodes under {root} hold password-like keys in plain text: keep credentials in \
+             files and refer to them (password_file …)",
+            counts.matched, counts.read
+        );
+    } else {
+        eprintln!("myzoo: no password-like keys in plain text in {} znodes under {root}", counts.read);
+    }
+    Ok(ExitCode::from(if counts.matched > 0 { EXIT_SECRETS_FOUND } else { EXIT_SECRETS_NONE }))
 }
 
 /// `myzoo zk find`: streams matches as they are read (memory stays flat however big the tree),
@@ -113,7 +164,7 @@ async fn find(ops: &Ops, root: &str, name: Option<&str>, data: Option<&str>, jso
             .transpose()
     };
     let query = match (regex("name", name), regex("data", data)) {
-        (Ok(name), Ok(data)) => FindQuery { name, data, any: None },
+        (Ok(name), Ok(data)) => FindQuery { name, data, ..FindQuery::default() },
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("myzoo: {e:#}");
             return Ok(ExitCode::from(EXIT_FIND_USAGE));
@@ -164,6 +215,11 @@ fn expected(v: &VersionArgs) -> Option<i32> {
 async fn get(ops: &Ops, path: &str, json: bool, reveal: bool) -> anyhow::Result<ExitCode> {
     let node = match fetch_node(ops.client(), path).await {
         Ok(n) => n,
+        Err(e) if matches!(e.source, Some(zookeeper_client::Error::NoAuth)) => {
+            let who = crate::zk::auth::whoami_text(ops.client()).await;
+            let message = format!("{path}: NoAuth: reading needs READ permission, which its ACL does not give; {who}");
+            return Ok(fail(json, "get", path, &message, "no-auth", 1));
+        }
         Err(e) => return Ok(fail(json, "get", path, &e.to_string(), "zookeeper", 1)),
     };
     let masked = std::str::from_utf8(&node.data).ok().and_then(secrets::mask_json);
@@ -218,13 +274,14 @@ fn report(json: bool, action: &str, path: &str, result: Result<Outcome, OpError>
         }
         Err(e) => {
             let code = match e {
-                OpError::BadVersion { .. } => EXIT_BAD_VERSION,
+                OpError::BadVersion { .. } | OpError::AclBadVersion { .. } => EXIT_BAD_VERSION,
                 OpError::ReadOnly { .. } => EXIT_READ_ONLY,
                 _ => 1,
             };
             if json {
                 let current = match &e {
                     OpError::BadVersion { current, .. } => current.as_ref().map(|n| n.stat.version),
+                    OpError::AclBadVersion { current, .. } => current.as_ref().map(|(aversion, _)| *aversion),
                     _ => None,
                 };
                 let v = json!({

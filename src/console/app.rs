@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use crossterm::event::KeyEvent;
 
-use super::event::{Effect, Event};
+use super::event::{AclSetProblem, Effect, Event};
 use super::keymap::{Action, Key, KeyMap, Scope};
 use super::overlays::{self, Input, Layer, Overlay};
 use super::screens::tree::TreeFocus;
@@ -92,6 +92,8 @@ impl App {
                 stale_since: None,
                 generation: 0,
                 revealed: Default::default(),
+                zk_auth: None,
+                auth_problem: None,
             },
             notices: Notices::default(),
             screen: ScreenId::Tree,
@@ -105,6 +107,13 @@ impl App {
             should_quit: false,
             quit_asked: false,
         }
+    }
+
+    /// The credential the session authenticates with, as the header shows it (`digest myzoo`);
+    /// set once, before the first event.
+    pub fn with_zk_auth(mut self, label: Option<String>) -> App {
+        self.shared.zk_auth = label;
+        self
     }
 
     // --- Reading the state (views, tests, the runtime) ---
@@ -289,6 +298,25 @@ impl App {
                     self.overlay = Some(confirm);
                 }
             }
+            Event::AuthChecked { problem } => {
+                if let Some(p) = &problem {
+                    self.notify(NoticeLevel::Error, p.clone());
+                }
+                self.dirty |= self.shared.auth_problem != problem;
+                self.shared.auth_problem = problem;
+            }
+            Event::AclSet { path, result } => {
+                self.dirty = true;
+                self.screens.tree.forget_acl(&path);
+                match result {
+                    Ok(text) => self.notify(NoticeLevel::Info, text),
+                    Err(AclSetProblem::NeedsName { cluster, text, acl_version }) => {
+                        let form = super::dialogs::AclForm::new(&path, acl_version, text).with_cluster(cluster);
+                        self.overlay = Some(Overlay::Acl(Box::new(form)));
+                    }
+                    Err(AclSetProblem::Conflict(e) | AclSetProblem::Failed(e)) => self.notify(NoticeLevel::Error, e),
+                }
+            }
             Event::Revealed { path, result } => match result {
                 Ok(()) => {
                     self.notify(NoticeLevel::Info, format!("secrets of {path} revealed (recorded in the audit log)"));
@@ -349,6 +377,9 @@ impl App {
         self.dirty |= !quiet;
         match &ev {
             ZkEvent::Session { badge, at } => {
+                if *badge == SessionBadge::AuthFailed && self.shared.session != SessionBadge::AuthFailed {
+                    self.notices.push(self.shared.now, NoticeLevel::Error, strings::AUTH_FAILED.to_string());
+                }
                 self.shared.session = *badge;
                 if !self.shared.connected() {
                     self.shared.stale_since.get_or_insert(*at);
@@ -362,6 +393,11 @@ impl App {
             }
             ZkEvent::Ready { generation } => {
                 tracing::info!(generation, "ZooKeeper session ready; re-reading what is shown");
+                // ZooKeeper never refuses a digest credential: a wrong password is found by
+                // looking at the root's ACL, once per session.
+                if self.shared.zk_auth.is_some() {
+                    effects.push(Effect::CheckAuth);
+                }
                 self.shared.generation = *generation;
                 self.reloads += 1;
                 self.watch_heard = Some(self.shared.now);

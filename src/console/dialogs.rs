@@ -67,6 +67,116 @@ pub enum DialogResult {
     CancelJob {
         id: u64,
     },
+    /// Replace `path`'s ACL, checked against `acl_version`; `confirm` is the production
+    /// cluster's name as typed.
+    SetAcl {
+        path: String,
+        acl: Vec<crate::zk::AclEntry>,
+        acl_version: i32,
+        confirm: Option<String>,
+    },
+}
+
+/// Which field of the ACL form takes the typing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AclField {
+    Acl,
+    ClusterName,
+}
+
+/// Editing a znode's ACL: the current one as text (zkCli's `scheme:id:perms`, commas between
+/// entries), parsed strictly on every key so a mistake shows before anything is sent; on a
+/// production cluster's znode, the cluster's name typed too. Saving is checked against the ACL
+/// version the form was opened with: a colleague's change in between is a conflict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclForm {
+    pub path: String,
+    pub acl_version: i32,
+    pub text: String,
+    /// The production cluster whose name must be typed (known once the service asked for it).
+    pub cluster: Option<String>,
+    pub typed: String,
+    pub field: AclField,
+    pub error: Option<String>,
+}
+
+impl AclForm {
+    pub fn new(path: &str, acl_version: i32, text: String) -> AclForm {
+        let mut form = AclForm {
+            path: path.to_string(),
+            acl_version,
+            text,
+            cluster: None,
+            typed: String::new(),
+            field: AclField::Acl,
+            error: None,
+        };
+        form.check();
+        form
+    }
+
+    /// Asks for the production cluster's name too (and puts the typing there).
+    pub fn with_cluster(mut self, cluster: String) -> AclForm {
+        self.cluster = Some(cluster);
+        self.field = AclField::ClusterName;
+        self
+    }
+
+    /// The parse of the text as it stands: the error shows under the field.
+    fn check(&mut self) -> Option<Vec<crate::zk::AclEntry>> {
+        match crate::zk::acl::parse(&[self.text.as_str()]) {
+            Ok(acl) => {
+                self.error = None;
+                Some(acl)
+            }
+            Err(e) => {
+                self.error = Some(e.to_string());
+                None
+            }
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, keymap: &KeyMap) -> DialogResult {
+        let action = keymap.lookup(Key::from_event(&key), Scope::Dialog);
+        let field = match self.field {
+            AclField::Acl => &mut self.text,
+            AclField::ClusterName => &mut self.typed,
+        };
+        match (action, typed_char(&key)) {
+            (_, Some(c)) => field.push(c),
+            (Some(Action::Cancel), _) => return DialogResult::Cancel,
+            (Some(Action::DeleteChar), _) => {
+                field.pop();
+            }
+            (Some(Action::NextField), _) if self.cluster.is_some() => {
+                self.field = match self.field {
+                    AclField::Acl => AclField::ClusterName,
+                    AclField::ClusterName => AclField::Acl,
+                };
+            }
+            (Some(Action::Submit), _) => return self.submit(),
+            _ => return DialogResult::Stay,
+        }
+        self.check();
+        DialogResult::Stay
+    }
+
+    fn submit(&mut self) -> DialogResult {
+        let Some(acl) = self.check() else { return DialogResult::Stay };
+        if let Some(cluster) = &self.cluster {
+            if self.typed.trim() != cluster {
+                self.error = Some(super::strings::acl_type_cluster_exactly(cluster));
+                self.field = AclField::ClusterName;
+                return DialogResult::Stay;
+            }
+        }
+        DialogResult::SetAcl {
+            path: self.path.clone(),
+            acl,
+            acl_version: self.acl_version,
+            confirm: self.cluster.clone(),
+        }
+    }
 }
 
 impl CreateForm {

@@ -60,6 +60,22 @@ pub enum Event {
     BackupJobEnded { id: u64, result: Result<BackupOutcome, JobError> },
     /// The ensemble read for request `seq` (every member asked), or why it could not be.
     EnsembleLoaded { seq: u64, result: Result<Box<crate::zk::ensemble::EnsembleReport>, String> },
+    /// The console's credential checked against the root's ACL (once per session): the problem
+    /// (a wrong password), or `None`.
+    AuthChecked { problem: Option<String> },
+    /// An ACL change ended: the notice to show, or why it did not happen.
+    AclSet { path: String, result: Result<String, AclSetProblem> },
+}
+
+/// Why an ACL change did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AclSetProblem {
+    /// A production cluster's znode: the form opens again asking for the cluster's name.
+    NeedsName { cluster: String, text: String, acl_version: i32 },
+    /// Someone else changed the ACL first; nothing was overwritten.
+    Conflict(String),
+    /// Refused or failed (read-only, NoAuth, an invalid ACL …).
+    Failed(String),
 }
 
 /// A plan as the console shows it, and what the confirmation needs to know.
@@ -139,11 +155,13 @@ pub enum Effect {
     Copy(String),
     LoadAudit(Option<String>),
     /// Search the subtree at `root` for `pattern` (a regular expression, checked already)
-    /// in names and data, as job `id`.
+    /// in names and data, as job `id`; with `secrets`, for znodes holding password-like keys in
+    /// plain text instead (`:secrets`; `pattern` is empty).
     Find {
         id: u64,
         root: String,
         pattern: String,
+        secrets: bool,
     },
     /// Stop search job `id` (its finished event still comes).
     CancelFind(u64),
@@ -191,6 +209,16 @@ pub enum Effect {
     },
     /// Cancel backup job `id` (its finished event still comes, saying cancelled).
     CancelBackupJob(u64),
+    /// Check the console's credential against the root's ACL: [`Event::AuthChecked`].
+    CheckAuth,
+    /// Replace a znode's ACL through the mutation service, checked against `acl_version` (the
+    /// ACL version the operator saw): [`Event::AclSet`].
+    SetAcl {
+        path: String,
+        acl: Vec<crate::zk::AclEntry>,
+        acl_version: i32,
+        confirm: Option<String>,
+    },
     /// Ask every ensemble member about itself (`zk::ensemble::read`); the answer is
     /// [`Event::EnsembleLoaded`] with `seq`.
     LoadEnsemble {

@@ -21,6 +21,8 @@ pub struct Headless {
     pub app: App,
     /// What the app was started with, for [`Headless::restart`].
     opts: AppOptions,
+    /// What the header says of the session's credential (kept for a restarted app).
+    auth_label: Option<String>,
     /// Resized since the last frame (see [`Headless::resize`]).
     resized: bool,
     pub terminal: Terminal<TestBackend>,
@@ -57,14 +59,17 @@ impl Headless {
             let _ = zk_tx.send(Event::Zk(ev));
         });
         let ensemble = session_cfg.connect.clone();
+        let (auth, auth_label) = (session_cfg.auth.clone(), session_cfg.auth_label());
         let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
         let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, writes_refused)
+            .with_zk_auth(auth)
             .with_mysql(opts.mysql.clone())
             .with_backups(opts.backup_store.clone(), &ensemble)
             .with_ensemble(&ensemble, opts.ensemble.clone());
         Ok(Headless {
-            app: App::new(opts.clone()),
+            app: App::new(opts.clone()).with_zk_auth(auth_label.clone()),
             opts,
+            auth_label,
             resized: false,
             terminal,
             rx,
@@ -145,7 +150,8 @@ impl Headless {
     /// the session's state and reads everything it shows.
     pub fn restart(&mut self) {
         let (badge, generation) = (self.app.session(), self.app.generation());
-        self.app = App::new(AppOptions { size: self.app.shared().size, now: SystemTime::now(), ..self.opts.clone() });
+        self.app = App::new(AppOptions { size: self.app.shared().size, now: SystemTime::now(), ..self.opts.clone() })
+            .with_zk_auth(self.auth_label.clone());
         self.apply(Event::Zk(ZkEvent::Session { badge, at: SystemTime::now() }));
         if generation > 0 {
             self.apply(Event::Zk(ZkEvent::Ready { generation }));

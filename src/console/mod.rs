@@ -54,7 +54,8 @@ pub fn run(rt: &tokio::runtime::Runtime, args: config::Overrides) -> anyhow::Res
         backup_store: r.backup_store,
         ensemble: r.ensemble,
     };
-    tracing::info!(connect = %session_cfg.connect, "console starting");
+    let auth = session_cfg.auth_label().unwrap_or_else(|| "none".to_string());
+    tracing::info!(connect = %session_cfg.connect, %auth, "console starting");
     rt.block_on(runtime::run(opts, session_cfg))?;
     Ok(ExitCode::SUCCESS)
 }

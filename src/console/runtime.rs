@@ -68,6 +68,8 @@ pub struct Executor {
     prepared: Arc<std::sync::Mutex<KeptPlans>>,
     /// The backup store and the backup jobs running (`console::backup_jobs`).
     backups: super::backup_jobs::BackupJobs,
+    /// The credential the session authenticates with, to check it against the root's ACL.
+    zk_auth: Option<crate::zk::ZkCredential>,
     /// The connect string and how to ask its members, for the ensemble screen.
     ensemble: Arc<(String, crate::zk::ensemble::EnsembleOptions)>,
 }
@@ -136,7 +138,14 @@ impl Executor {
             prepared: Arc::default(),
             backups: Default::default(),
             ensemble: Arc::default(),
+            zk_auth: None,
         }
+    }
+
+    /// The session's credential (see [`Effect::CheckAuth`]).
+    pub fn with_zk_auth(mut self, auth: Option<crate::zk::ZkCredential>) -> Executor {
+        self.zk_auth = auth;
+        self
     }
 
     /// The connect string whose members the ensemble screen asks, and how.
@@ -190,7 +199,7 @@ impl Executor {
             Effect::Delete { path, version, recursive, confirm } => self.delete(path, version, recursive, confirm),
             Effect::Copy(text) => self.copy(&text),
             Effect::LoadAudit(filter) => self.load_audit(filter),
-            Effect::Find { id, root, pattern } => self.find(id, root, pattern),
+            Effect::Find { id, root, pattern, secrets } => self.find(id, root, pattern, secrets),
             Effect::PlanOperation { id, kind, cluster, to } => self.plan_operation(id, kind, cluster, to),
             Effect::RunOperation { id, kind, cluster, confirm } => self.run_operation(id, kind, cluster, confirm),
             Effect::Acknowledge { cluster } => self.acknowledge(cluster),
@@ -199,6 +208,8 @@ impl Executor {
                 self.backups.start(self.tx.clone(), self.zk.clone(), &self.root, self.read_only, id, job)
             }
             Effect::CancelBackupJob(id) => self.backups.cancel(id),
+            Effect::CheckAuth => self.check_auth(),
+            Effect::SetAcl { path, acl, acl_version, confirm } => self.set_acl(path, acl, acl_version, confirm),
             Effect::LoadEnsemble { seq } => self.load_ensemble(seq),
             Effect::CancelFind(id) => {
                 if let Some(token) = self.finds.lock().ok().and_then(|mut f| f.remove(&id)) {
@@ -391,13 +402,14 @@ impl Executor {
 
     /// A search job: results and counts come back after every batch of reads (one event per
     /// batch, not per match), then exactly one finished event.
-    fn find(&self, id: u64, root: String, pattern: String) {
+    fn find(&self, id: u64, root: String, pattern: String, secrets: bool) {
         let tx = self.tx.clone();
         let Some(client) = self.zk.client() else {
             let _ = tx.send(Event::FindFinished { id, result: Err(strings::NOT_CONNECTED.into()), elapsed_ms: 0 });
             return;
         };
         let query = match regex::Regex::new(&pattern) {
+            Ok(_) if secrets => crate::zk::find::FindQuery { secrets: true, ..Default::default() },
             Ok(re) => crate::zk::find::FindQuery { any: Some(re), ..Default::default() },
             Err(e) => {
                 let _ = tx.send(Event::FindFinished { id, result: Err(e.to_string()), elapsed_ms: 0 });
@@ -555,6 +567,41 @@ impl Executor {
         });
     }
 
+    /// ZooKeeper never refuses a digest credential: it is checked against the root's ACL.
+    fn check_auth(&self) {
+        let Some(client) = self.zk.client() else { return };
+        let (auth, root, tx) = (self.zk_auth.clone(), self.root.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            let problem = crate::zk::auth::check(&client, auth.as_ref(), &root).await.err();
+            let _ = tx.send(Event::AuthChecked { problem });
+        });
+    }
+
+    /// An ACL change through the mutation service (guards, version check on the ACL version,
+    /// audit record with the old and the new ACL).
+    fn set_acl(&self, path: String, acl: Vec<crate::zk::AclEntry>, acl_version: i32, confirm: Option<String>) {
+        use super::event::AclSetProblem;
+        let Some(client) = self.zk.client() else {
+            let result = Err(AclSetProblem::Failed(strings::NOT_CONNECTED.to_string()));
+            let _ = self.tx.send(Event::AclSet { path, result });
+            return;
+        };
+        let (ops, tx) = (self.ops(client), self.tx.clone());
+        tokio::spawn(async move {
+            let text = crate::zk::acl::text(&acl);
+            let m = Mutation::SetAcl { path: path.clone(), acl, expected_aversion: Some(acl_version) };
+            let result = match ops.apply(m, confirm.as_deref()).await {
+                Ok(o) => Ok(with_audit_warning(strings::acl_set(&path, o.version_after), o.audit_error)),
+                Err(OpError::NeedsConfirmation { cluster }) => {
+                    Err(AclSetProblem::NeedsName { cluster, text, acl_version })
+                }
+                Err(e @ OpError::AclBadVersion { .. }) => Err(AclSetProblem::Conflict(e.to_string())),
+                Err(e) => Err(AclSetProblem::Failed(e.to_string())),
+            };
+            let _ = tx.send(Event::AclSet { path, result });
+        });
+    }
+
     /// Revealing masked secrets is an audited action of its own.
     fn reveal(&self, path: String) {
         let Some(client) = self.zk.client() else { return self.not_connected(path) };
@@ -582,7 +629,9 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
     let mysql = opts.mysql.clone();
     let backup_store = opts.backup_store.clone();
     let ensemble_options = opts.ensemble.clone();
-    let mut app = App::new(AppOptions { size: (size.width, size.height), now: SystemTime::now(), ..opts });
+    let mut app = App::new(AppOptions { size: (size.width, size.height), now: SystemTime::now(), ..opts })
+        .with_zk_auth(session_cfg.auth_label());
+    let zk_auth = session_cfg.auth.clone();
 
     let (tx, rx) = mpsc::unbounded_channel::<Event>();
     let cancel = CancellationToken::new();
@@ -599,6 +648,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         tokio::spawn(signals(stop_signals, tx.clone(), cancel.clone())),
     ];
     let executor = Executor::new(zk, tx, &app.shared().root, app.shared().read_only)
+        .with_zk_auth(zk_auth)
         .with_clipboard()
         .with_mysql(mysql)
         .with_backups(backup_store, &ensemble)

@@ -38,6 +38,10 @@ pub struct Shared {
     pub generation: u64,
     /// Znodes whose secrets the operator revealed (an audited action) in this session.
     pub revealed: HashSet<String>,
+    /// The credential this console authenticates with, as it may be shown (`digest myzoo`).
+    pub zk_auth: Option<String>,
+    /// What is wrong with that credential (a wrong password), once checked.
+    pub auth_problem: Option<String>,
 }
 
 impl Shared {

@@ -155,6 +155,7 @@ pub fn action_label(action: Action) -> &'static str {
         Action::Reload => "reload",
         Action::Edit => "edit",
         Action::Reveal => "reveal secrets",
+        Action::EditAcl => "edit ACL",
         Action::NewChild => "new child",
         Action::DeleteNode => "delete",
         Action::CopyPath => "copy path",
@@ -539,6 +540,79 @@ pub fn job_refused(label: &str, why: &str) -> String {
 pub fn job_failed(label: &str, why: &str) -> String {
     format!("{label} failed: {why}")
 }
+
+// --- ZooKeeper authentication, ACLs, locked znodes, plain-text secrets ---
+
+/// In a tree row: the znode cannot be read with this session's credentials.
+pub const LOCKED_MARKER: &str = "⊘ locked";
+/// In a tree row: the znode's data holds password-like keys in plain text.
+pub const PLAIN_SECRET_MARKER: &str = "◆ plain-text secret";
+/// The ACL could not be read yet (the pane asks for it when a znode is selected).
+pub const ACL_NOT_READ: &str = "the ACL is not read yet; try again in a moment";
+pub const ACL_EDIT_TITLE: &str = " Edit ACL ";
+pub const ACL_EDIT_HELP: &str = "scheme:id:perms, commas between entries, perms from cdrwa \
+     (world:anyone:r, digest:USER:HASH:cdrwa, ip:10.0.0.0/8:r, auth::cdrwa)";
+pub const ACL_EDIT_KEYS: &str = "enter saves (checked against the ACL version shown) · esc keeps the ACL";
+
+/// The server refused the session's authentication outright (a digest credential never is: a
+/// wrong password shows as [`auth_badge`]'s "wrong password"; SASL and custom providers can be).
+pub const AUTH_FAILED: &str =
+    "ZooKeeper refused this console's authentication (AuthFailed): check the credential; reconnecting";
+
+/// The header's badge: which credential this console authenticates with.
+pub fn auth_badge(label: &str, problem: bool) -> String {
+    if problem {
+        format!(" auth: {label} — wrong password ")
+    } else {
+        format!(" auth: {label} ")
+    }
+}
+
+/// Who this console is, as the znode pane explains a NoAuth.
+pub fn session_identity(label: Option<&str>) -> String {
+    match label {
+        Some(l) => format!("this console authenticates as {l}"),
+        None => {
+            "this console sends no credentials: give one with --zk-auth-file, $MYZOO_ZK_AUTH or the profile's zk_auth_file".into()
+        }
+    }
+}
+
+/// The znode pane's reason for a locked znode (`error` is the read's NoAuth).
+pub fn locked_reason(error: &str) -> String {
+    let code = error.split(':').next().unwrap_or("NoAuth");
+    format!("{LOCKED_MARKER} ({code}): reading it needs READ permission, which its ACL does not give this console")
+}
+
+/// The pane's line for plain-text secrets.
+pub fn plain_text_secrets(keys: &[String]) -> String {
+    format!("password-like keys in plain text: {} — keep credentials in files and refer to them", keys.join(", "))
+}
+
+pub fn acl_unreadable(error: &str) -> String {
+    format!("cannot edit the ACL: it could not be read ({error})")
+}
+
+pub fn acl_edit_question(path: &str, acl_version: i32) -> String {
+    format!("ACL of {path} (ACL version {acl_version})")
+}
+
+pub fn acl_type_cluster(cluster: &str) -> String {
+    format!("{cluster} is a production cluster: type {cluster:?} and enter to change its ACL:  ")
+}
+
+pub fn acl_type_cluster_exactly(cluster: &str) -> String {
+    format!("type {cluster:?} exactly; the ACL was not changed")
+}
+
+pub fn acl_set(path: &str, acl_version: Option<i32>) -> String {
+    let v = acl_version.map_or(String::new(), |v| format!(" (ACL version {v})"));
+    format!("ACL of {path} set{v}; recorded in the audit log")
+}
+
+/// `:secrets` reuses the search screen; its line says what it looks for.
+pub const SECRETS_SEARCH: &str = "password-like keys in plain text";
+pub const SECRETS_USAGE: &str = "usage: :secrets [/path] (znodes holding password-like keys in plain text)";
 
 /// `1,234,567`.
 pub fn thousands(n: u64) -> String {

@@ -196,10 +196,9 @@ impl Journal {
         let err = |path: &str, e: &ZkError| JournalError { path: path.to_string(), message: describe_error(e) };
         let data =
             serde_json::to_vec(&record).map_err(|e| JournalError { path: dir.clone(), message: e.to_string() })?;
-        let folder = CreateMode::Persistent.with_acls(Acls::anyone_all());
-        client.mkdir(&dir, &folder).await.map_err(|e| err(&dir, &e))?;
+        let acl = crate::zk::acl::ensure_folder(client, &dir).await.map_err(|e| err(&dir, &e))?;
         let prefix = child_path(&dir, RECORD_PREFIX);
-        let options = CreateMode::PersistentSequential.with_acls(Acls::anyone_all());
+        let options = CreateMode::PersistentSequential.with_acls(Acls::new(&acl));
         let (_, seq) = client.create(&prefix, &data, &options).await.map_err(|e| err(&prefix, &e))?;
         Ok(Journal { path: format!("{prefix}{seq}"), version: 0, record })
     }

@@ -54,10 +54,9 @@ fn zk_error(path: &str, e: &ZkError) -> LockError {
 pub async fn acquire(client: &Client, paths: &ClusterPaths, info: &LockInfo) -> Result<ClusterLock, LockError> {
     let dir = paths.lock_dir();
     let data = serde_json::to_vec(info).map_err(|e| LockError::Zk(e.to_string()))?;
-    let folder = CreateMode::Persistent.with_acls(Acls::anyone_all());
-    client.mkdir(&dir, &folder).await.map_err(|e| zk_error(&dir, &e))?;
+    let acl = crate::zk::acl::ensure_folder(client, &dir).await.map_err(|e| zk_error(&dir, &e))?;
     let prefix = child_path(&dir, LOCK_PREFIX);
-    let options = CreateMode::EphemeralSequential.with_acls(Acls::anyone_all());
+    let options = CreateMode::EphemeralSequential.with_acls(Acls::new(&acl));
     let (_, seq) = client.create(&prefix, &data, &options).await.map_err(|e| zk_error(&prefix, &e))?;
     let ours = format!("{prefix}{seq}");
     let mut names = client.list_children(&dir).await.map_err(|e| zk_error(&dir, &e))?;

@@ -8,7 +8,8 @@
 //! - any delete at or below a production cluster, or of an ancestor holding one;
 //! - a set without an expected version (a blind overwrite) below a production cluster;
 //! - a set of a production cluster's `primary` record (it decides where writes go);
-//! - a set of a production cluster's `config` that takes it out of production.
+//! - a set of a production cluster's `config` that takes it out of production;
+//! - any ACL change at or below a production cluster (an ACL can lock everyone out).
 
 pub mod actor;
 mod delete;
@@ -18,8 +19,8 @@ pub mod path;
 use zookeeper_client::{Acls, Client, CreateMode, CreateOptions, Error as ZkError};
 
 use crate::audit::{self, AuditRecord, AUDIT_SCHEMA};
-use crate::zk::load::{fetch_node, LoadError};
-use crate::zk::{describe_error, NodeInfo};
+use crate::zk::load::{acl_entry, fetch_node, LoadError};
+use crate::zk::{acl, describe_error, AclEntry, NodeInfo};
 
 pub use actor::Actor;
 pub use delete::DeletePlan;
@@ -92,8 +93,9 @@ impl NodeMode {
         }
     }
 
-    fn options(self) -> CreateOptions<'static> {
-        let acls = Acls::anyone_all();
+    /// The create options with `acl` (the parent's, see [`crate::zk::acl::inherited`]).
+    fn options(self, acl: &[zookeeper_client::Acl]) -> CreateOptions<'_> {
+        let acls = Acls::new(acl);
         match self {
             NodeMode::Persistent => CreateMode::Persistent.with_acls(acls),
             NodeMode::PersistentSequential => CreateMode::PersistentSequential.with_acls(acls),
@@ -131,6 +133,14 @@ pub enum Mutation {
     RevealSecret {
         path: String,
     },
+    /// Replace a znode's ACL, checked against the ACL version (`aversion`) the operator read.
+    /// `expected_aversion: None` writes against the ACL version read just before (a change made
+    /// in between is still a conflict, never overwritten).
+    SetAcl {
+        path: String,
+        acl: Vec<AclEntry>,
+        expected_aversion: Option<i32>,
+    },
 }
 
 impl Mutation {
@@ -141,6 +151,7 @@ impl Mutation {
             Mutation::Create { .. } => "create",
             Mutation::Delete { .. } => "delete",
             Mutation::RevealSecret { .. } => "reveal-secret",
+            Mutation::SetAcl { .. } => "setacl",
         }
     }
 
@@ -149,7 +160,8 @@ impl Mutation {
             Mutation::Set { path, .. }
             | Mutation::Create { path, .. }
             | Mutation::Delete { path, .. }
-            | Mutation::RevealSecret { path } => path,
+            | Mutation::RevealSecret { path }
+            | Mutation::SetAcl { path, .. } => path,
         }
     }
 }
@@ -178,6 +190,9 @@ pub enum OpError {
     InvalidPath(String),
     #[error("{path}: BadVersion, changed by someone else since version {expected}{}", now_text(.current))]
     BadVersion { path: String, expected: i32, current: Option<Box<NodeInfo>> },
+    /// The ACL changed since the operator read it (ACL version `expected`); nothing was written.
+    #[error("{path}: BadVersion, its ACL was changed by someone else since ACL version {expected}{}; nothing was overwritten", acl_now_text(.current))]
+    AclBadVersion { path: String, expected: i32, current: Option<(i32, Vec<AclEntry>)> },
     #[error("{path} has {descendants} descendant(s): delete it recursively to remove them too")]
     NotEmpty { path: String, descendants: usize },
     #[error("{cluster} is a production cluster: type {cluster} to confirm")]
@@ -190,6 +205,13 @@ pub enum OpError {
     NodeExists { path: String },
     #[error("{path}: {message}")]
     Zk { path: String, message: String },
+}
+
+fn acl_now_text(current: &Option<(i32, Vec<AclEntry>)>) -> String {
+    match current {
+        Some((aversion, entries)) => format!(" (now ACL version {aversion}: {})", acl::text(entries)),
+        None => " (it is gone now)".to_string(),
+    }
 }
 
 fn now_text(current: &Option<Box<NodeInfo>>) -> String {
@@ -206,7 +228,7 @@ impl OpError {
             OpError::ReadOnly { .. } => "read-only",
             OpError::TooLarge { .. } => "too-large",
             OpError::InvalidPath(_) => "invalid-path",
-            OpError::BadVersion { .. } => "bad-version",
+            OpError::BadVersion { .. } | OpError::AclBadVersion { .. } => "bad-version",
             OpError::NotEmpty { .. } => "not-empty",
             OpError::NeedsConfirmation { .. } => "needs-confirmation",
             OpError::Refused(_) => "refused",
@@ -241,6 +263,19 @@ impl OpError {
             Some(source) => OpError::zk(&e.path, source),
             None => OpError::Zk { path: e.path, message: e.message },
         }
+    }
+}
+
+/// The permission a mutation needs, for a NoAuth's explanation.
+fn needed_permission(m: &Mutation) -> &'static str {
+    match m {
+        Mutation::Set { .. } => "changing its data needs WRITE permission on it",
+        Mutation::Create { .. } => "creating a znode needs CREATE permission on its parent",
+        Mutation::Delete { .. } => {
+            "deleting needs DELETE permission on the parent (and READ below for a recursive delete)"
+        }
+        Mutation::RevealSecret { .. } => "reading needs READ permission",
+        Mutation::SetAcl { .. } => "changing an ACL needs ADMIN permission on the znode (and reading it READ or ADMIN)",
     }
 }
 
@@ -309,7 +344,19 @@ impl Ops {
     /// for destructive actions on a production cluster (see the module doc).
     pub async fn apply(&self, m: Mutation, confirm: Option<&str>) -> Result<Outcome, OpError> {
         let mut facts = Facts { path: m.path().to_string(), ..Facts::default() };
-        let result = self.run(&m, confirm, &mut facts).await;
+        let result = match self.run(&m, confirm, &mut facts).await {
+            // A bare NoAuth says nothing an operator can act on: which permission was missing,
+            // and who this session is (as the server sees it).
+            Err(OpError::Zk { path, message }) if message.starts_with("NoAuth") => Err(OpError::Zk {
+                path,
+                message: format!(
+                    "NoAuth: {}; {}",
+                    needed_permission(&m),
+                    crate::zk::auth::whoami_text(&self.client).await
+                ),
+            }),
+            other => other,
+        };
         let record = self.record(&m, &facts, &result);
         let audited = audit::append(&self.client, &self.root, &record).await;
         match result {
@@ -356,16 +403,31 @@ impl Ops {
                 facts.before(&node);
                 Ok(())
             }
+            Mutation::SetAcl { path, acl, expected_aversion } => {
+                self.set_acl(path, acl, *expected_aversion, facts).await
+            }
         }
     }
 
     /// The checks that need no I/O: path rules, size, masks left in the data, ephemeral, TTL.
     fn check_shape(&self, m: &Mutation) -> Result<(), OpError> {
         match m {
-            Mutation::Set { path, .. } | Mutation::RevealSecret { path } => validate_path(path),
+            Mutation::Set { path, .. } | Mutation::RevealSecret { path } | Mutation::SetAcl { path, .. } => {
+                validate_path(path)
+            }
             Mutation::Create { path, .. } | Mutation::Delete { path, .. } => validate_target(path),
         }
         .map_err(OpError::InvalidPath)?;
+        if let Mutation::SetAcl { path, acl, .. } = m {
+            if acl.is_empty() {
+                return Err(OpError::Refused(format!("{path}: {}", acl::AclError::Empty)));
+            }
+            // Entries made in code rather than parsed get the same checks as typed ones.
+            let checked = acl::parse(&[acl::text(acl)]).map_err(|e| OpError::Refused(format!("{path}: {e}")))?;
+            if checked.len() != acl.len() {
+                return Err(OpError::Refused(format!("{path}: the ACL names an id twice")));
+            }
+        }
         let (Mutation::Set { path, data, .. } | Mutation::Create { path, data, .. }) = m else {
             return Ok(());
         };
@@ -401,6 +463,9 @@ impl Ops {
             }
             Mutation::Set { path, data, expected_version } => {
                 guard::production_set_guard(&self.client, &self.root, path, data, *expected_version).await?
+            }
+            Mutation::SetAcl { path, .. } => {
+                guard::production_cluster_for(&self.client, &self.root, path).await?.into_iter().collect()
             }
             Mutation::Create { .. } | Mutation::RevealSecret { .. } => Vec::new(),
         };
@@ -442,6 +507,69 @@ impl Ops {
         Err(OpError::Zk { path: path.to_string(), message: "it kept changing while being written; try again".into() })
     }
 
+    /// Sets the ACL, checked against the ACL version. The audit record keeps the old and the new
+    /// ACL (digest hashes as fingerprints, [`acl::audit_text`]) and the ACL versions.
+    async fn set_acl(
+        &self,
+        path: &str,
+        new: &[AclEntry],
+        expected: Option<i32>,
+        facts: &mut Facts,
+    ) -> Result<(), OpError> {
+        let check = match expected {
+            Some(v) => format!("expected ACL version {v}"),
+            None => "against the ACL version just read".to_string(),
+        };
+        let acls: Vec<zookeeper_client::Acl> = new.iter().map(AclEntry::to_acl).collect();
+        let new_text = acl::text(new);
+        for _ in 0..WRITE_ATTEMPTS {
+            let (aversion, before) = self.read_acl(path).await?;
+            facts.version_before = Some(aversion);
+            facts.digest_before = Some(audit::digest(acl::text(&before).as_bytes()));
+            facts.detail = Some(format!("{check}: {} → {}", acl::audit_text(&before), acl::audit_text(new)));
+            if let Some(v) = expected.filter(|v| *v != aversion) {
+                return Err(OpError::AclBadVersion {
+                    path: path.to_string(),
+                    expected: v,
+                    current: Some((aversion, before)),
+                });
+            }
+            match self.client.set_acl(path, &acls, Some(aversion)).await {
+                Ok(stat) => {
+                    facts.version_after = Some(stat.aversion);
+                    facts.digest_after = Some(audit::digest(new_text.as_bytes()));
+                    return Ok(());
+                }
+                Err(ZkError::BadVersion) => {
+                    if let Some(v) = expected {
+                        let current = self.read_acl(path).await.ok();
+                        return Err(OpError::AclBadVersion { path: path.to_string(), expected: v, current });
+                    }
+                }
+                Err(ZkError::InvalidAcl) => {
+                    return Err(OpError::Zk {
+                        path: path.to_string(),
+                        message: "InvalidACL: ZooKeeper refused this ACL (auth:: needs a session with credentials)"
+                            .to_string(),
+                    })
+                }
+                Err(e) => return Err(OpError::zk(path, e)),
+            }
+        }
+        Err(OpError::Zk {
+            path: path.to_string(),
+            message: "its ACL kept changing while being written; try again".into(),
+        })
+    }
+
+    /// The znode's ACL version and ACL.
+    async fn read_acl(&self, path: &str) -> Result<(i32, Vec<AclEntry>), OpError> {
+        match self.client.get_acl(path).await {
+            Ok((acl, stat)) => Ok((stat.aversion, acl.iter().map(acl_entry).collect())),
+            Err(e) => Err(OpError::zk(path, e)),
+        }
+    }
+
     /// BadVersion with "theirs": the znode as it is now, so the console can show the conflict.
     async fn bad_version(&self, path: &str, expected: i32, facts: &mut Facts) -> OpError {
         let current = fetch_node(&self.client, path).await.ok();
@@ -453,7 +581,8 @@ impl Ops {
 
     async fn create(&self, path: &str, data: &[u8], mode: NodeMode, facts: &mut Facts) -> Result<(), OpError> {
         facts.detail = Some(format!("mode {}", mode.label()));
-        match self.client.create(path, data, &mode.options()).await {
+        let acl = acl::inherited(&self.client, path).await.map_err(|e| OpError::zk(path, e))?;
+        match self.client.create(path, data, &mode.options(&acl)).await {
             Ok((stat, seq)) => {
                 if mode == NodeMode::PersistentSequential {
                     facts.path = format!("{path}{seq}");

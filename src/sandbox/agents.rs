@@ -51,6 +51,8 @@ pub struct AgentSpawn<'a> {
     pub repl_password_file: Option<&'a Path>,
     /// The backup store, for the coordinator's scheduled snapshots.
     pub backup: Option<&'a crate::config::BackupStoreConfig>,
+    /// The file holding the ZooKeeper credential (`--zk-auth-file`).
+    pub zk_auth_file: Option<&'a Path>,
 }
 
 /// `<state>/agent-<node>`.
@@ -100,6 +102,9 @@ pub fn agent_args(
     let mut args: Vec<OsString> = ["agent", "--zk", spec.zk, "--root", spec.root].map(OsString::from).to_vec();
     if let Some(ms) = spec.session_timeout_ms {
         args.extend(["--session-timeout".into(), ms.to_string().into()]);
+    }
+    if let Some(file) = spec.zk_auth_file {
+        args.extend(["--zk-auth-file".into(), file.as_os_str().to_owned()]);
     }
     args.extend([
         "--log-file".into(),
@@ -252,6 +257,7 @@ mod tests {
             heartbeat_ms: Some(600_000),
             repl_password_file: Some(Path::new("/s/repl.password")),
             backup: Some(&store),
+            zk_auth_file: Some(Path::new("/s/zk.auth")),
         };
         let server =
             MysqlServer { name: "db2".into(), host: "127.0.0.1".into(), port: 4000, role: "replica".into(), pid: None };
@@ -259,7 +265,8 @@ mod tests {
             agent_args(&spec, &server, "agent", Path::new("/s/agent-db2/password"), &agent_log(Path::new("/s"), "db2"));
         let line: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         let line = line.join(" ");
-        assert!(line.starts_with("agent --zk 127.0.0.1:2181 --root /myzoo --session-timeout 2000 "));
+        assert!(line
+            .starts_with("agent --zk 127.0.0.1:2181 --root /myzoo --session-timeout 2000 --zk-auth-file /s/zk.auth "));
         assert!(line.contains("--log-file /s/agent-db2/agent.log"));
         assert!(line.contains("--node db2 --mysql-host 127.0.0.1 --mysql-port 4000 --mysql-user agent"));
         assert!(line.contains("--mysql-password-file /s/agent-db2/password --interval 250 --heartbeat 600000"));

@@ -11,6 +11,8 @@
 //! <state>/agent.password      the `agent` account's password (0600): what operations connect as
 //! <state>/repl.password       the `repl` account's password (0600): for re-pointing replicas
 //! <state>/backup.password     the `backup` account's password (0600): the backup store's
+//! <state>/zk.auth             the ZooKeeper digest credential `myzoo:<password>` (0600): the
+//!                             profile, the agents and the seeding authenticate with it
 //! <state>/zk1 … zk3/          zoo.cfg, data/, zookeeper.log, myzoo.pid
 //! <state>/db1 … db3/          data/, mysql.sock, error.log, stdout.log, myzoo.pid
 //! <state>/agent-db1 … 3/      agent.log, password (0600), stdout.log, myzoo.pid
@@ -57,6 +59,11 @@ pub const AGENT_PASSWORD_FILE: &str = "agent.password";
 pub const REPL_PASSWORD_FILE: &str = "repl.password";
 /// The `backup` account's password, for the backup store and dumps.
 pub const BACKUP_PASSWORD_FILE: &str = "backup.password";
+/// The ZooKeeper digest credential (`myzoo:<password>`), named in the profile and given to the
+/// agents with `--zk-auth-file`.
+pub const ZK_AUTH_FILE: &str = "zk.auth";
+/// The digest user of that credential.
+pub const ZK_USER: &str = "myzoo";
 
 /// Options for `myzoo sandbox up`.
 #[derive(Debug, Clone)]
@@ -86,6 +93,10 @@ pub struct SandboxOptions {
     /// Start every server with semi-synchronous replication on (both sides, `AFTER_SYNC`,
     /// [`mariadb::SEMI_SYNC_TIMEOUT_MS`]).
     pub semi_sync: bool,
+    /// Protect the seeded `/myzoo` tree with `digest:myzoo:HASH:cdrwa, world:anyone:r`: only the
+    /// sandbox's credential (`zk.auth`) changes it, anyone reads it. `myzoo sandbox up` does
+    /// (`--no-zk-acl` does not); the tests ask for it where they test it.
+    pub zk_acl: bool,
     /// ZooKeeper members (by id) whose `4lw.commands.whitelist` is this instead of `*`: tests
     /// of a member that refuses the four-letter words.
     pub zk_4lw_whitelists: Vec<(u32, String)>,
@@ -123,6 +134,12 @@ pub struct SandboxStatus {
     /// The backup store on the three servers (`None` without MariaDB).
     #[serde(default)]
     pub backup_store: Option<crate::config::BackupStoreConfig>,
+    /// The file holding the ZooKeeper digest credential (never the credential itself).
+    #[serde(default)]
+    pub zk_auth_file: Option<PathBuf>,
+    /// Whether `/myzoo` is protected by an ACL only that credential may write through.
+    #[serde(default)]
+    pub zk_acl: bool,
     /// With `--tls`: the files a client names (the CA, the client certificate and key); `zk`
     /// is then the connect string of the members' TLS ports.
     #[serde(default)]
@@ -130,9 +147,15 @@ pub struct SandboxStatus {
 }
 
 impl SandboxStatus {
-    /// How clients reach this sandbox's ZooKeeper (over TLS when it runs with TLS).
+    /// How clients reach this sandbox's ZooKeeper as myzoo does: over TLS when it runs with
+    /// TLS, with its credential (read from `zk_auth_file`; none for a sandbox started before
+    /// credentials existed, or when the file cannot be read: a warning says why).
     pub fn zk_access(&self, session_timeout: std::time::Duration) -> crate::zk::ZkAccess {
-        crate::zk::ZkAccess::new(self.zk.clone(), session_timeout).with_tls(self.tls.clone())
+        let auth = crate::config::zk_credential(self.zk_auth_file.as_deref(), None).unwrap_or_else(|e| {
+            tracing::warn!("the sandbox's ZooKeeper credential: {e:#}");
+            None
+        });
+        crate::zk::ZkAccess::new(self.zk.clone(), session_timeout).with_tls(self.tls.clone()).with_auth(auth)
     }
 
     /// The connect string of the plain client ports (what four-letter words use).
@@ -242,6 +265,11 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         }
     };
     let (zk_servers, mysql) = tokio::try_join!(zk, db)?;
+    let zk_auth_file = dir.join(ZK_AUTH_FILE);
+    let zk_password = secrets::random_password()?;
+    let zk_credential = crate::zk::ZkCredential::new(ZK_USER, &zk_password)
+        .map_err(|e| anyhow::anyhow!("the sandbox's ZooKeeper credential: {e}"))?;
+    agents::write_private(&zk_auth_file, &format!("{ZK_USER}:{zk_password}"))?;
     let mut access = crate::config::MysqlAccess::default();
     let mut backup_store_config = None;
     if !mysql.is_empty() {
@@ -267,11 +295,14 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
         repl_password_file: access.repl_password_file.clone(),
         backup_store: backup_store_config,
         tls: certs.map(tls::SandboxCerts::client_files),
+        zk_auth_file: Some(zk_auth_file),
+        zk_acl: opts.zk_acl,
     };
     if opts.seed {
         let zk = status.zk_access(std::time::Duration::from_millis(seed::SEED_SESSION_TIMEOUT_MS));
         let policy = if opts.tls { crate::tls::TlsMode::Required } else { crate::tls::TlsMode::Off };
-        seed::seed(&zk, crate::config::DEFAULT_ROOT, &status.mysql, policy).await?;
+        let protect = opts.zk_acl.then_some(&zk_credential);
+        seed::seed(&zk, crate::config::DEFAULT_ROOT, &status.mysql, policy, protect).await?;
         phase("ZooKeeper tree seeded");
     }
     if let (Some(binary), false) = (&opts.agent_binary, status.mysql.is_empty()) {
@@ -282,8 +313,14 @@ async fn up_inner(opts: &SandboxOptions, tools: &tools::Tools, dir: &Path) -> Re
     if opts.write_profile {
         let ensemble = ensemble_options(&status.zk_servers);
         let tls = status.tls.clone().map(|files| (files.clone(), files));
-        let profile =
-            crate::config::write_sandbox_profile(&status.zk, &access, status.backup_store.clone(), ensemble, tls)?;
+        let profile = crate::config::write_sandbox_profile(
+            &status.zk,
+            status.zk_auth_file.as_deref(),
+            &access,
+            status.backup_store.clone(),
+            ensemble,
+            tls,
+        )?;
         tracing::info!("wrote the sandbox profile to {}", profile.display());
     }
     Ok(status)
@@ -352,6 +389,7 @@ async fn start_agents(
         heartbeat_ms: opts.agent_heartbeat_ms,
         repl_password_file: Some(&repl_password_file),
         backup: status.backup_store.as_ref(),
+        zk_auth_file: status.zk_auth_file.as_deref(),
     };
     let started = agents::start(dir, &spec, &status.mysql, &creds.agent)?;
     let paths = crate::cluster::ClusterPaths::new(crate::config::DEFAULT_ROOT, CLUSTER);
@@ -500,7 +538,15 @@ fn clean_state(dir: &Path) -> Result<()> {
             std::fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
         }
     }
-    for file in [STATUS_FILE, secrets::SECRETS_FILE, AGENT_PASSWORD_FILE, REPL_PASSWORD_FILE, BACKUP_PASSWORD_FILE] {
+    let files = [
+        STATUS_FILE,
+        secrets::SECRETS_FILE,
+        AGENT_PASSWORD_FILE,
+        REPL_PASSWORD_FILE,
+        BACKUP_PASSWORD_FILE,
+        ZK_AUTH_FILE,
+    ];
+    for file in files {
         remove_file_if_present(&dir.join(file))?;
     }
     Ok(())
@@ -600,6 +646,8 @@ mod tests {
             repl_password_file: Some(dir.join(REPL_PASSWORD_FILE)),
             backup_store: Some(backup_store(dir, &[], "backup", None)),
             tls: Some(tls::SandboxCerts::at(dir).client_files()),
+            zk_auth_file: Some(dir.join(ZK_AUTH_FILE)),
+            zk_acl: true,
         }
     }
 
@@ -671,6 +719,7 @@ mod tests {
             agent_session_timeout_ms: None,
             agent_heartbeat_ms: None,
             semi_sync: false,
+            zk_acl: false,
             zk_4lw_whitelists: Vec::new(),
             tls: false,
         };
@@ -700,6 +749,7 @@ mod tests {
                 agent_session_timeout_ms: None,
                 agent_heartbeat_ms: None,
                 semi_sync: false,
+                zk_acl: false,
                 zk_4lw_whitelists: Vec::new(),
                 tls: false,
             })

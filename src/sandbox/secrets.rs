@@ -74,7 +74,7 @@ fn account(user: &str) -> Result<Account> {
 }
 
 /// `PASSWORD_LEN` characters from the kernel's random source, without modulo bias.
-fn random_password() -> Result<String> {
+pub(crate) fn random_password() -> Result<String> {
     let mut file = std::fs::File::open("/dev/urandom").context("opening /dev/urandom")?;
     let mut out = String::with_capacity(PASSWORD_LEN);
     let mut buf = [0u8; 64];

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use zookeeper_client::{Client, Connector, TlsOptions};
 
+use super::auth::{ZkCredential, DIGEST_SCHEME};
 use crate::tls::{Handshake, LoadedTls, TlsFileError, TlsFiles};
 
 /// A TLS connect still trying after this long gets its servers' handshakes checked on the
@@ -31,6 +32,8 @@ pub struct ZkAccess {
     /// `tcp+tls://…` (TLS) whatever [`Self::tls`] says for the others.
     pub connect: String,
     pub session_timeout: Duration,
+    /// The digest credential every session authenticates with (`Debug` hides the password).
+    pub auth: Option<ZkCredential>,
     /// TLS to the servers (a CA is required; a client certificate when the servers want one).
     pub tls: Option<TlsFiles>,
 }
@@ -84,7 +87,18 @@ struct Server {
 
 impl ZkAccess {
     pub fn new(connect: impl Into<String>, session_timeout: Duration) -> ZkAccess {
-        ZkAccess { connect: connect.into(), session_timeout, tls: None }
+        ZkAccess { connect: connect.into(), session_timeout, auth: None, tls: None }
+    }
+
+    /// Authenticates every session with `auth` (none: anonymous).
+    pub fn with_auth(mut self, auth: Option<ZkCredential>) -> ZkAccess {
+        self.auth = auth;
+        self
+    }
+
+    /// What the console's header and the logs may show: `digest myzoo`, never the password.
+    pub fn auth_label(&self) -> Option<String> {
+        self.auth.as_ref().map(ZkCredential::label)
     }
 
     /// This access with TLS to the servers.
@@ -93,9 +107,14 @@ impl ZkAccess {
     }
 
     /// A connector with this access's settings; callers add their own (`with_fail_eagerly` …).
-    /// Fails when a TLS file cannot be used.
+    /// Fails when a TLS file cannot be used. The credential goes in the connector, which sends
+    /// it on every connection it makes: after a reconnect to another member within the session
+    /// too, and a new session built from this access (after expiry) starts with it.
     pub fn connector(&self) -> Result<Connector, ConnectError> {
-        let connector = Client::connector().with_session_timeout(self.session_timeout);
+        let mut connector = Client::connector().with_session_timeout(self.session_timeout);
+        if let Some(cred) = &self.auth {
+            connector = connector.with_auth(DIGEST_SCHEME, &cred.auth_bytes());
+        }
         match self.load_tls()? {
             Some(loaded) => Ok(connector.with_tls(tls_options(&loaded)?)),
             None => Ok(connector),
@@ -344,5 +363,15 @@ mod tests {
         assert!(matches!(err, ConnectError::TlsFile(_)), "{err:?}");
         assert!(err.to_string().contains("/nonexistent/ca.pem") && err.to_string().contains("cannot read"), "{err}");
         assert_eq!(missing.tls_servers(), vec!["127.0.0.1:1".to_string()]);
+    }
+
+    #[test]
+    fn the_credential_never_shows() {
+        let cred = ZkCredential::parse("myzoo:hunter2").unwrap();
+        let access = ZkAccess::new("127.0.0.1:2181", Duration::from_secs(10)).with_auth(Some(cred));
+        let shown = format!("{access:?} {:?}", access.connector().unwrap());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(access.auth_label().as_deref(), Some("digest myzoo"));
+        assert_eq!(ZkAccess::new("x:1", Duration::from_secs(1)).auth_label(), None);
     }
 }

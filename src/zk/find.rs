@@ -23,11 +23,22 @@ pub struct FindQuery {
     pub data: Option<Regex>,
     /// Matched against the name or the data (either will do): the console's `:find`.
     pub any: Option<Regex>,
+    /// Only znodes whose data holds password-like keys in plain text
+    /// ([`crate::secrets::plain_text_secrets`]); the snippet names the keys, never the values
+    /// (`myzoo zk secrets`, `:secrets`).
+    pub secrets: bool,
 }
 
 impl FindQuery {
     /// The snippet of data that matched (`Some("")` for a name-only match), or `None`.
     fn matches(&self, path: &str, data: &[u8]) -> Option<String> {
+        if self.secrets {
+            let keys = crate::secrets::plain_text_secrets(data);
+            if keys.is_empty() || self.name.as_ref().is_some_and(|re| !re.is_match(super::base_name(path))) {
+                return None;
+            }
+            return Some(keys.join(", "));
+        }
         if let Some(re) = &self.name {
             if !re.is_match(super::base_name(path)) {
                 return None;
@@ -205,8 +216,11 @@ mod tests {
 
     #[test]
     fn name_and_data_queries() {
-        let q =
-            FindQuery { name: Some(Regex::new("^db").unwrap()), data: Some(Regex::new("3306").unwrap()), any: None };
+        let q = FindQuery {
+            name: Some(Regex::new("^db").unwrap()),
+            data: Some(Regex::new("3306").unwrap()),
+            ..FindQuery::default()
+        };
         assert_eq!(q.matches("/c/nodes/db1", br#"{"port": 3306}"#).as_deref(), Some(r#"{"port": 3306}"#));
         assert_eq!(q.matches("/c/nodes/web1", br#"{"port": 3306}"#), None, "name does not match");
         assert_eq!(q.matches("/c/nodes/db1", br#"{"port": 3307}"#), None, "data does not match");
@@ -224,5 +238,8 @@ mod tests {
             FindQuery { data: Some(Regex::new("db7").unwrap()), ..FindQuery::default() }.matches("/x", long.as_bytes());
         let s = s.unwrap();
         assert!(s.contains("host=db7.internal") && s.chars().count() < 100, "{s}");
+        let secrets = FindQuery { secrets: true, ..FindQuery::default() };
+        assert_eq!(secrets.matches("/c/config", secret).as_deref(), Some("/password"), "keys, never values");
+        assert_eq!(secrets.matches("/c/config", br#"{"password_file": "/etc/x"}"#), None);
     }
 }

@@ -42,10 +42,10 @@ pub async fn fetch_node(client: &Client, path: &str) -> Result<NodeInfo, LoadErr
     Ok(NodeInfo { path: path.to_string(), stat: NodeStat::from(&stat), data })
 }
 
-/// Reads a znode's ACL.
-pub async fn fetch_acl(client: &Client, path: &str) -> Result<Vec<AclEntry>, LoadError> {
-    let (acl, _) = client.get_acl(path).await.map_err(|e| LoadError::zk(path, e))?;
-    Ok(acl.iter().map(acl_entry).collect())
+/// Reads a znode's ACL and its ACL version (`aversion`, what a change is checked against).
+pub async fn fetch_acl(client: &Client, path: &str) -> Result<(i32, Vec<AclEntry>), LoadError> {
+    let (acl, stat) = client.get_acl(path).await.map_err(|e| LoadError::zk(path, e))?;
+    Ok((stat.aversion, acl.iter().map(acl_entry).collect()))
 }
 
 /// One ACL entry as myzoo shows and keeps it (`perms` as `cdrwa` letters).

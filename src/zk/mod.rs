@@ -2,6 +2,8 @@
 //! Nothing here knows about the terminal; the console, the agent and the CLI all sit on top.
 
 pub mod access;
+pub mod acl;
+pub mod auth;
 pub mod ensemble;
 pub mod find;
 pub mod format;
@@ -14,6 +16,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 pub use access::ZkAccess;
+pub use auth::ZkCredential;
 pub use zookeeper_client::Client;
 
 /// A znode's stat, detached from the client library so that views and tests can build one.
@@ -105,8 +108,8 @@ pub enum ZkEvent {
     /// `transient`: the read failed for want of a connection and is made again once the
     /// session is back (not an answer about the znode).
     Failed { path: String, error: String, transient: bool },
-    /// The ACL of `path`, or why it could not be read.
-    Acl { path: String, acl: Result<Vec<AclEntry>, String> },
+    /// The ACL of `path` with its ACL version (`aversion`), or why it could not be read.
+    Acl { path: String, acl: Result<(i32, Vec<AclEntry>), String> },
     /// Opening a session failed for a reason retrying will not cure (a TLS file, a refused
     /// handshake): shown as a notice; the session keeps retrying in case it is fixed.
     ConnectFailed { reason: String },

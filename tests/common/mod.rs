@@ -56,6 +56,7 @@ impl Sandbox {
             agent_session_timeout_ms: None,
             agent_heartbeat_ms: None,
             semi_sync: false,
+            zk_acl: false,
             zk_4lw_whitelists: Vec::new(),
             tls: false,
         }
@@ -194,6 +195,7 @@ pub fn isolated_myzoo(home: &std::path::Path) -> std::process::Command {
         .env("XDG_STATE_HOME", home.join("state"))
         .env("MYZOO_CONFIG", home.join("config.toml"))
         .env_remove("MYZOO_ZK")
+        .env_remove("MYZOO_ZK_AUTH")
         .env_remove("MYZOO_PROFILE")
         .env_remove("MYZOO_LOG")
         .env_remove("NO_COLOR");

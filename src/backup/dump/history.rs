@@ -124,10 +124,9 @@ impl HistoryWriter {
         let mut w = HistoryWriter { client: client.clone(), path: None, version: 0, record };
         let result = async {
             let data = serde_json::to_vec(&w.record).map_err(|e| e.to_string())?;
-            let folder = CreateMode::Persistent.with_acls(Acls::anyone_all());
-            client.mkdir(&dir, &folder).await.map_err(|e| describe_error(&e))?;
+            let acl = crate::zk::acl::ensure_folder(client, &dir).await.map_err(|e| describe_error(&e))?;
             let prefix = child_path(&dir, BACKUP_RECORD_PREFIX);
-            let options = CreateMode::PersistentSequential.with_acls(Acls::anyone_all());
+            let options = CreateMode::PersistentSequential.with_acls(Acls::new(&acl));
             let (_, seq) = client.create(&prefix, &data, &options).await.map_err(|e| describe_error(&e))?;
             Ok::<_, String>(format!("{prefix}{seq}"))
         }

@@ -494,7 +494,10 @@ where
             Ok(Some(_)) => {}
             Ok(None) => {
                 if !opts.dry_run {
-                    let folder = CreateMode::Persistent.with_acls(Acls::anyone_all());
+                    let acl = crate::zk::acl::inherited(client, &a)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("reading the ACL above {a}: {}", describe_error(&e)))?;
+                    let folder = CreateMode::Persistent.with_acls(Acls::new(&acl));
                     match client.create(&a, b"", &folder).await {
                         Ok(_) | Err(ZkError::NodeExists) => {}
                         Err(e) => anyhow::bail!("creating the target's parent {a}: {}", describe_error(&e)),

@@ -28,7 +28,7 @@ pub async fn run(console: &ConsoleArgs, args: Args) -> anyhow::Result<ExitCode> 
         Ok(s) => s,
         Err(e) => return Ok(super::refused_or_unreachable(dump::DumpError::Unreachable(e), args.json)),
     };
-    let zk = match super::connect_zk(&r.zk()).await {
+    let zk = match super::connect_zk(&r.zk(), &r.root).await {
         Ok(c) => c,
         Err(e) => return Ok(super::refused_or_unreachable(dump::DumpError::Unreachable(e), args.json)),
     };

@@ -30,7 +30,7 @@ pub async fn run(
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
-    let client = match connect_zk(&r.zk()).await {
+    let client = match connect_zk(&r.zk(), &r.root).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("myzoo: {e:#}");

@@ -24,7 +24,7 @@ pub async fn run(
     };
     let client = match against {
         Some(_) => None,
-        None => match connect_zk(&r.zk()).await {
+        None => match connect_zk(&r.zk(), &r.root).await {
             Ok(c) => Some(c),
             Err(e) => {
                 eprintln!("myzoo: {e:#}");

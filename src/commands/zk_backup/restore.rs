@@ -50,7 +50,7 @@ pub async fn run(console: &ConsoleArgs, args: Args) -> anyhow::Result<ExitCode> 
         Err(code) => return Ok(code),
     };
     let connect = args.to_zk.clone().unwrap_or_else(|| r.connect.clone());
-    let client = match connect_zk(&crate::zk::ZkAccess { connect: connect.clone(), ..r.zk() }).await {
+    let client = match connect_zk(&crate::zk::ZkAccess { connect: connect.clone(), ..r.zk() }, &r.root).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("myzoo: {e:#}");

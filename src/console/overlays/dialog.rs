@@ -31,5 +31,9 @@ pub fn finish(result: DialogResult, cx: &mut Cx<'_>) -> Layer {
             Layer::Then(Nav::Backup(BackupRequest::Restore { snapshot, confirm }))
         }
         DialogResult::CancelJob { id } => Layer::Then(Nav::Backup(BackupRequest::Cancel { id })),
+        DialogResult::SetAcl { path, acl, acl_version, confirm } => {
+            cx.effect(Effect::SetAcl { path, acl, acl_version, confirm });
+            Layer::Close
+        }
     }
 }

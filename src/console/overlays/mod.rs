@@ -1,5 +1,5 @@
 //! What opens on top of a screen and takes the keys first: help, a node's full status, the
-//! command line and filter, the create, delete, run-operation and restore dialogs, the editor. Each is
+//! command line and filter, the create, delete, run-operation, restore and ACL dialogs, the editor. Each is
 //! one file that owns its state, keys, hints and drawing and answers with a [`Layer`]; this
 //! enum is the registration.
 
@@ -17,7 +17,7 @@ pub use input::Input;
 pub use node_detail::NodeDetail;
 
 use super::app::App;
-use super::dialogs::{CancelJobConfirm, CreateForm, DeleteConfirm, RestoreConfirm, RunConfirm};
+use super::dialogs::{AclForm, CancelJobConfirm, CreateForm, DeleteConfirm, RestoreConfirm, RunConfirm};
 use super::editor::Editor;
 use super::keymap::Scope;
 use super::screens::Nav;
@@ -38,6 +38,8 @@ pub enum Overlay {
     CancelJob(CancelJobConfirm),
     /// Editing (or viewing read-only) a znode's data.
     Editor(Box<Editor>),
+    /// Editing a znode's ACL.
+    Acl(Box<AclForm>),
 }
 
 /// What an overlay wants after a key.
@@ -82,6 +84,10 @@ impl Overlay {
                 dialog::finish(result, cx)
             }
             Overlay::Editor(e) => editor::on_key(e, key, cx),
+            Overlay::Acl(form) => {
+                let result = form.on_key(key, keymap);
+                dialog::finish(result, cx)
+            }
         }
     }
 
@@ -90,7 +96,7 @@ impl Overlay {
         match self {
             Overlay::Help(_) | Overlay::NodeDetail(_) => Scope::Popup,
             Overlay::Input(_) => Scope::Input,
-            Overlay::Create(_) => Scope::Dialog,
+            Overlay::Create(_) | Overlay::Acl(_) => Scope::Dialog,
             Overlay::Delete(confirm) => confirm.scope(),
             Overlay::Run(confirm) => confirm.scope(),
             Overlay::Restore(confirm) => confirm.scope(),
@@ -117,6 +123,7 @@ impl Overlay {
             Overlay::Restore(confirm) => super::view::dialog_view::restore(frame, &sh.theme, confirm, area),
             Overlay::CancelJob(confirm) => super::view::dialog_view::cancel_job(frame, &sh.theme, confirm, area),
             Overlay::Editor(e) => super::view::editor_view::draw(frame, &sh.theme, e, screen),
+            Overlay::Acl(form) => super::view::dialog_view::acl(frame, &sh.theme, form, area),
         }
     }
 

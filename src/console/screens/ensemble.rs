@@ -197,6 +197,8 @@ mod tests {
             stale_since: None,
             generation: 1,
             revealed: Default::default(),
+            zk_auth: None,
+            auth_problem: None,
         }
     }
 

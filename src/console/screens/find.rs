@@ -1,7 +1,9 @@
 //! The search screen: `:find PATTERN` (or `:find /path PATTERN`) searches the names and data
 //! of a whole subtree in the background, with a live progress line (znodes read, rate) that
 //! `esc` cancels; the results are a list whose `enter` jumps to the znode. Znodes that could
-//! not be read are listed with the reason, never left out.
+//! not be read are listed with the reason, never left out. `:secrets [/path]` runs the same walk
+//! for znodes holding password-like keys in plain text (under the root by default), listing the
+//! keys, never the values.
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -34,6 +36,8 @@ pub struct FindScreen {
     job: u64,
     pub root: String,
     pub pattern: String,
+    /// The search is `:secrets` (password-like keys in plain text), not a pattern.
+    pub secrets: bool,
     pub state: FindState,
     pub progress: FindProgress,
     pub elapsed_ms: u64,
@@ -49,6 +53,7 @@ impl FindScreen {
             job: 0,
             root: root.to_string(),
             pattern: String::new(),
+            secrets: false,
             state: FindState::Idle,
             progress: FindProgress::default(),
             elapsed_ms: 0,
@@ -71,7 +76,7 @@ impl FindScreen {
         self.progress.read * 1000 / self.elapsed_ms
     }
 
-    fn start(&mut self, root: String, pattern: String, cx: &mut Cx<'_>) {
+    fn start(&mut self, root: String, pattern: String, secrets: bool, cx: &mut Cx<'_>) {
         if let Err(e) = regex::Regex::new(&pattern) {
             cx.error(format!("find: not a regular expression: {e}"));
             return;
@@ -82,12 +87,13 @@ impl FindScreen {
         self.job += 1;
         self.root = root;
         self.pattern = pattern;
+        self.secrets = secrets;
         self.state = FindState::Running;
         self.progress = FindProgress::default();
         self.elapsed_ms = 0;
         self.results.clear();
         self.cursor = 0;
-        cx.effect(Effect::Find { id: self.job, root: self.root.clone(), pattern: self.pattern.clone() });
+        cx.effect(Effect::Find { id: self.job, root: self.root.clone(), pattern: self.pattern.clone(), secrets });
     }
 
     /// A batch of results from job `id`.
@@ -147,9 +153,9 @@ impl Screen for FindScreen {
                 self.state = FindState::Cancelled;
             }
             Action::Back => return Nav::Show(ScreenId::Tree),
-            Action::Reload if !self.pattern.is_empty() => {
+            Action::Reload if !self.pattern.is_empty() || self.secrets => {
                 let (root, pattern) = (self.root.clone(), self.pattern.clone());
-                self.start(root, pattern, cx);
+                self.start(root, pattern, self.secrets, cx);
             }
             _ => return Nav::Pass,
         }
@@ -161,6 +167,15 @@ impl Screen for FindScreen {
     }
 
     fn command(&mut self, cmd: &str, arg: &str, cx: &mut Cx<'_>) -> Option<Nav> {
+        if cmd == "secrets" {
+            let root = if arg.is_empty() { cx.shared.root.clone() } else { arg.to_string() };
+            if !root.starts_with('/') || root.contains(char::is_whitespace) {
+                cx.error(strings::SECRETS_USAGE);
+                return Some(Nav::Done);
+            }
+            self.start(root, String::new(), true, cx);
+            return Some(Nav::Show(ScreenId::Find));
+        }
         if !matches!(cmd, "find" | "f") {
             return None;
         }
@@ -172,7 +187,7 @@ impl Screen for FindScreen {
             cx.error(strings::FIND_USAGE);
             return Some(Nav::Done);
         }
-        self.start(root, pattern, cx);
+        self.start(root, pattern, false, cx);
         Some(Nav::Show(ScreenId::Find))
     }
 
@@ -184,7 +199,11 @@ impl Screen for FindScreen {
             self.progress.matched,
             self.progress.unreadable
         );
-        let what = format!("find {:?} under {}", self.pattern, self.root);
+        let what = if self.secrets {
+            format!("{} under {}", strings::SECRETS_SEARCH, self.root)
+        } else {
+            format!("find {:?} under {}", self.pattern, self.root)
+        };
         match &self.state {
             FindState::Idle => strings::FIND_USAGE.to_string(),
             FindState::Running => format!("{what}: {counts} · esc stops"),

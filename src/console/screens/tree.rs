@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use super::{Nav, Screen};
-use crate::console::dialogs::CreateForm;
+use crate::console::dialogs::{AclForm, CreateForm};
 use crate::console::event::Effect;
 use crate::console::keymap::{Action, Scope};
 use crate::console::overlays::{Input, Overlay};
@@ -42,8 +42,10 @@ pub struct DetailCache {
 pub enum AclState {
     /// Asked for; the answer replaces this.
     Asked,
-    /// Read at this ACL version (`aversion`), or why it could not be.
-    Read { aversion: i32, acl: Result<Vec<AclEntry>, String> },
+    /// Read when the tree's stat said `aversion` (it is read again when that moves), with the
+    /// ACL version the server returned with it (`acl_version`, what an edit is checked
+    /// against; -1 when unreadable), or why it could not be read.
+    Read { aversion: i32, acl_version: i32, acl: Result<Vec<AclEntry>, String> },
 }
 
 pub struct TreeScreen {
@@ -56,6 +58,9 @@ pub struct TreeScreen {
     acls: HashMap<String, AclState>,
     /// The path `:goto` (or start-up) wants selected once it has been read.
     pending_goto: Option<String>,
+    /// Password-like keys held in plain text by the znodes on screen, by path, with the mzxid
+    /// they were looked for at (looked for once per change, only for visible rows).
+    secrets: HashMap<String, (i64, Vec<String>)>,
 }
 
 impl TreeScreen {
@@ -68,6 +73,42 @@ impl TreeScreen {
             detail_scroll: 0,
             acls: HashMap::new(),
             pending_goto: Some(root.to_string()),
+            secrets: HashMap::new(),
+        }
+    }
+
+    /// The password-like keys `path`'s data holds in plain text (empty when none, or not looked
+    /// at: data over [`crate::secrets::MARKER_SCAN_MAX_BYTES`] is left to `:secrets`).
+    pub fn plain_text_secrets(&self, path: &str) -> &[String] {
+        self.secrets.get(path).map_or(&[], |(_, keys)| keys.as_slice())
+    }
+
+    /// Forgets `path`'s ACL so it is read again (after this console changed it: ZooKeeper's
+    /// watches say nothing about ACL changes).
+    pub fn forget_acl(&mut self, path: &str) {
+        self.acls.remove(path);
+    }
+
+    /// Looks for plain-text secrets in the visible rows whose data changed since last looked.
+    fn mark_secrets(&mut self, rows: usize) {
+        let visible: Vec<String> =
+            self.tree.rows().iter().skip(self.offset).take(rows).map(|r| r.path.clone()).collect();
+        for path in visible {
+            let Some(node) = self.tree.node(&path) else { continue };
+            let Some(stat) = node.stat else { continue };
+            if self.secrets.get(&path).is_some_and(|(mzxid, _)| *mzxid == stat.mzxid) {
+                continue;
+            }
+            let keys = if node.data.len() <= secrets::MARKER_SCAN_MAX_BYTES {
+                secrets::plain_text_secrets(&node.data)
+            } else {
+                Vec::new()
+            };
+            self.secrets.insert(path, (stat.mzxid, keys));
+        }
+        if self.secrets.len() > self.tree.len() * 2 {
+            let tree = &self.tree;
+            self.secrets.retain(|p, _| tree.node(p).is_some());
         }
     }
 
@@ -277,6 +318,21 @@ impl Screen for TreeScreen {
                     cx.effect(Effect::Reveal(path));
                 }
             }
+            Action::EditAcl if read_only => cx.error(strings::READ_ONLY_REFUSED),
+            Action::EditAcl if self.tree.selected_path().is_some_and(crate::ops::path::is_system) => {
+                cx.error(crate::ops::path::SYSTEM_READ_ONLY_REASON)
+            }
+            Action::EditAcl => {
+                let Some(path) = self.selected() else { return Nav::Done };
+                match self.acls.get(&path) {
+                    Some(AclState::Read { acl: Ok(entries), acl_version, .. }) => {
+                        let form = AclForm::new(&path, *acl_version, crate::zk::acl::text(entries));
+                        return Nav::Open(Overlay::Acl(Box::new(form)));
+                    }
+                    Some(AclState::Read { acl: Err(e), .. }) => cx.error(strings::acl_unreadable(e)),
+                    Some(AclState::Asked) | None => cx.error(strings::ACL_NOT_READ),
+                }
+            }
             Action::Edit => {
                 if let Some(path) = self.selected() {
                     cx.effect(Effect::OpenEditor { path, drafts_dir: cx.shared.drafts_dir.clone() });
@@ -325,7 +381,10 @@ impl Screen for TreeScreen {
                 // goto waits for it. Only an answer about the znode (NoNode, NoAuth) ends it.
                 let on_the_way =
                     self.pending_goto.as_deref().is_some_and(|g| g == path || g.starts_with(&format!("{path}/")));
-                if on_the_way && !transient {
+                // A locked target is still listed by its parent: it is selected (locked, with
+                // the reason) once that listing arrives.
+                let locked_target = self.pending_goto.as_deref() == Some(path.as_str()) && error.starts_with("NoAuth");
+                if on_the_way && !transient && !locked_target {
                     self.pending_goto = None;
                     cx.error(format!("{path}: {error}"));
                 }
@@ -333,8 +392,16 @@ impl Screen for TreeScreen {
                 true
             }
             ZkEvent::Acl { path, acl } => {
+                // The ACL version read with the ACL is what an edit of it is checked against;
+                // the tree's is what says when to read it again.
                 let aversion = self.tree.node(path).and_then(|n| n.stat).map_or(-1, |s| s.aversion);
-                self.acls.insert(path.clone(), AclState::Read { aversion, acl: acl.clone() });
+                let state = match acl {
+                    Ok((acl_version, entries)) => {
+                        AclState::Read { aversion, acl_version: *acl_version, acl: Ok(entries.clone()) }
+                    }
+                    Err(e) => AclState::Read { aversion, acl_version: -1, acl: Err(e.clone()) },
+                };
+                self.acls.insert(path.clone(), state);
                 true
             }
             ZkEvent::Session { .. }
@@ -393,6 +460,7 @@ impl Screen for TreeScreen {
         }
         let len = self.tree.rows().len();
         self.offset = self.offset.min(len.saturating_sub(rows.min(len)));
+        self.mark_secrets(rows);
         let Some(path) = self.selected() else {
             self.detail = None;
             return;

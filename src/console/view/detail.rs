@@ -29,8 +29,20 @@ pub fn draw(frame: &mut Frame<'_>, sh: &Shared, s: &TreeScreen, area: Rect) {
 
     let node = s.tree().node(path);
     let mut lines: Vec<Line<'_>> = Vec::new();
-    if let Some(err) = node.and_then(|n| n.error.as_deref()) {
-        lines.push(Line::styled(format!("⚠ {err}"), t.error));
+    let width = usize::from(inner.width);
+    let mut say = |text: &str, style| {
+        lines.extend(wrapped(text, width).into_iter().map(|l| Line::styled(l, style)));
+    };
+    match node.and_then(|n| n.error.as_deref()) {
+        Some(err) if err.starts_with("NoAuth") => {
+            say(&strings::locked_reason(err), t.badge_warn);
+            say(&strings::session_identity(sh.zk_auth.as_deref()), t.muted);
+            if let Some(problem) = &sh.auth_problem {
+                say(problem, t.error);
+            }
+        }
+        Some(err) => say(&format!("⚠ {err}"), t.error),
+        None => {}
     }
     let Some(stat) = node.and_then(|n| n.stat) else {
         if node.is_some_and(|n| n.loading) {
@@ -41,8 +53,40 @@ pub fn draw(frame: &mut Frame<'_>, sh: &Shared, s: &TreeScreen, area: Rect) {
     };
     stat_lines(t, &stat, &mut lines);
     acl_lines(t, s, path, &mut lines);
+    let keys = s.plain_text_secrets(path);
+    if !keys.is_empty() {
+        let text = strings::plain_text_secrets(keys);
+        lines.extend(wrapped(&text, width).into_iter().map(|l| Line::styled(l, t.badge_warn)));
+    }
     data_lines(t, s, path, &stat, usize::from(inner.height), &mut lines);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// `text` in lines of at most `width` characters, cut at spaces where it can: the pane's
+/// explanations are read whole, whatever the terminal's width (the data is not wrapped).
+fn wrapped(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let fits = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count() <= width;
+        if !line.is_empty() && !fits {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while line.chars().count() > width {
+            let head: String = line.chars().take(width).collect();
+            line = line.chars().skip(width).collect();
+            out.push(head);
+        }
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
 }
 
 fn kv<'a>(t: &Theme, pairs: &[(&'a str, String)]) -> Line<'a> {
@@ -115,5 +159,20 @@ fn data_lines<'a>(t: &Theme, s: &'a TreeScreen, path: &str, stat: &NodeStat, hei
             strings::truncated_notice(view.lines.len(), &human_bytes(view.total_bytes)),
             t.badge_warn,
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrapped;
+
+    #[test]
+    fn explanations_wrap_at_spaces() {
+        assert_eq!(
+            wrapped("locked (NoAuth): reading it needs READ", 16),
+            ["locked (NoAuth):", "reading it needs", "READ"]
+        );
+        assert_eq!(wrapped("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrapped("", 10), Vec::<String>::new());
     }
 }

@@ -7,7 +7,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use crate::console::dialogs::{
-    CancelJobConfirm, CreateField, CreateForm, DeleteConfirm, RestoreConfirm, RunConfirm, CREATE_MODES, TEMPLATES,
+    AclField, AclForm, CancelJobConfirm, CreateField, CreateForm, DeleteConfirm, RestoreConfirm, RunConfirm,
+    CREATE_MODES, TEMPLATES,
 };
 use crate::console::strings;
 use crate::console::theme::Theme;
@@ -43,6 +44,35 @@ pub fn create(frame: &mut Frame<'_>, t: &Theme, f: &CreateForm, area: Rect) {
         lines.push(Line::styled(e.as_str(), t.error));
     }
     frame_popup(frame, t, area, " Create ", lines);
+}
+
+pub fn acl(frame: &mut Frame<'_>, t: &Theme, f: &AclForm, area: Rect) {
+    let cursor = |field: AclField| if f.field == field { "▏" } else { "" };
+    let mut lines = vec![
+        Line::styled(strings::acl_edit_question(&f.path, f.acl_version), t.input),
+        Line::styled(strings::ACL_EDIT_HELP, t.muted),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("acl  ", t.label),
+            Span::styled(
+                format!("{}{}", f.text, cursor(AclField::Acl)),
+                if f.field == AclField::Acl { t.selected } else { t.text },
+            ),
+        ]),
+    ];
+    if let Some(c) = &f.cluster {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled(strings::acl_type_cluster(c), t.header_production),
+            Span::styled(format!("{}{}", f.typed, cursor(AclField::ClusterName)), t.input),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    match &f.error {
+        Some(e) => lines.push(Line::styled(e.as_str(), t.error)),
+        None => lines.push(Line::styled(strings::ACL_EDIT_KEYS, t.label)),
+    }
+    frame_popup(frame, t, area, strings::ACL_EDIT_TITLE, lines);
 }
 
 pub fn delete(frame: &mut Frame<'_>, t: &Theme, d: &DeleteConfirm, area: Rect) {

@@ -18,9 +18,14 @@ pub fn draw(frame: &mut Frame<'_>, t: &Theme, s: &FindScreen, area: Rect) {
         FindState::Cancelled => "stopped ",
         FindState::Failed(_) => "failed ",
     };
+    let what = if s.secrets {
+        format!("{} under {} ", crate::console::strings::SECRETS_SEARCH, s.root)
+    } else {
+        format!("{:?} under {} ", s.pattern, s.root)
+    };
     let title = Line::from(vec![
         Span::styled(" Find ", t.title),
-        Span::styled(format!("{:?} under {} ", s.pattern, s.root), t.text),
+        Span::styled(what, t.text),
         Span::styled(format!("{state}{} matched · {} unreadable ", s.progress.matched, s.progress.unreadable), t.muted),
     ]);
     let block = Block::default().borders(Borders::ALL).border_style(t.border_focused).title(title);

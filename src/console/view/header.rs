@@ -1,7 +1,8 @@
 //! The header line: profile, root, ZooKeeper session badge (with the member the session is on,
 //! and the key of the ensemble screen that tells more), "stale since", a silent watch,
-//! read-only badge, and for the chosen cluster its tier, automatic failover (on / off / paused /
-//! blocked / no coordinator) and an operation running on it (its lock is held).
+//! read-only badge, the credential in use (`auth: digest USER`, first when its password is
+//! wrong), and for the chosen cluster its tier, automatic failover (on / off / paused / blocked /
+//! no coordinator) and an operation running on it (its lock is held).
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -42,6 +43,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     if let Some(key) = key.filter(|_| sh.connected() && sh.session_member.is_some()) {
         spans.push(Span::styled(strings::ensemble_key_hint(&key.to_string()), t.header));
     }
+    // A wrong password is news and goes first; the credential in use is the last badge (at 80
+    // columns the cluster, its tier and read-only mode matter more).
+    let auth = sh.zk_auth.as_deref().map(|label| strings::auth_badge(label, sh.auth_problem.is_some()));
+    if let Some(badge) = auth.clone().filter(|_| sh.auth_problem.is_some()) {
+        spans.push(Span::styled(badge, t.badge_error));
+    }
     if let Some(since) = sh.stale_since {
         let ms = since.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         spans.push(Span::styled(strings::stale_since(&utc_time(ms)), t.badge_warn));
@@ -73,6 +80,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     // After read-only: at 80 columns an operation in progress and read-only mode matter more.
     if let Some(a) = auto_failover {
         spans.push(Span::styled(strings::auto_failover_badge(a), auto_failover_badge_style(t, a.mode)));
+    }
+    if let Some(badge) = auth.filter(|_| sh.auth_problem.is_none()) {
+        spans.push(Span::styled(badge, t.header));
     }
     spans.push(Span::styled(format!(" {} │ root {} ", sh.label, sh.root), t.header));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);

@@ -38,6 +38,9 @@ pub fn draw(frame: &mut Frame<'_>, sh: &Shared, s: &TreeScreen, area: Rect) {
     let mut lines = Vec::with_capacity(height);
     for (i, row) in rows.iter().enumerate().skip(s.offset()).take(height) {
         let mut line = row_line(t, tree, &row.path, row.depth);
+        if !s.plain_text_secrets(&row.path).is_empty() {
+            line.spans.push(Span::styled(format!("  {}", strings::PLAIN_SECRET_MARKER), t.badge_warn));
+        }
         if i == selected {
             line = line.style(if focused { t.selected } else { t.selected_unfocused });
         }
@@ -67,7 +70,12 @@ fn row_line<'a>(t: &Theme, tree: &'a TreeModel, path: &'a str, depth: u16) -> Li
         }
     }
     if let Some(err) = node.and_then(|n| n.error.as_deref()) {
-        spans.push(Span::styled(format!("  ⚠ {err}"), t.error));
+        // Not permitted is not broken: a locked znode says so, and the pane says why.
+        if err.starts_with("NoAuth") {
+            spans.push(Span::styled(format!("  {} (NoAuth)", strings::LOCKED_MARKER), t.badge_warn));
+        } else {
+            spans.push(Span::styled(format!("  ⚠ {err}"), t.error));
+        }
     } else if node.is_some_and(|n| n.loading && n.stat.is_none()) {
         spans.push(Span::styled(format!("  {}", strings::LOADING), t.muted));
     }
