@@ -1,0 +1,60 @@
+//! Build script: puts the commit the binary was built from into `MYZOO_COMMIT` for
+//! `myzoo --version`: `git rev-parse --short=12 HEAD` (with `-dirty` when the work tree has
+//! changes), else `$MYZOO_COMMIT` (a source tarball has no git), else `unknown`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=MYZOO_COMMIT");
+    // Rerun when HEAD moves (a checkout, a commit on the branch, a pack of the refs) or the index
+    // changes (staging), not on every source edit; a worktree's HEAD and index live under its
+    // own git dir, its branches under the common one: `--git-path` names each.
+    for path in ["HEAD", "index", "packed-refs"] {
+        if let Some(p) = git(&["rev-parse", "--git-path", path]) {
+            println!("cargo:rerun-if-changed={}", absolute(p).display());
+        }
+    }
+    if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        if let Some(p) = git(&["rev-parse", "--git-path", reference.as_str()]) {
+            println!("cargo:rerun-if-changed={}", absolute(p).display());
+        }
+    }
+    let commit = match git(&["rev-parse", "--short=12", "HEAD"]) {
+        Some(hash) => {
+            // `git diff --quiet HEAD` exits 1 when tracked files differ from HEAD.
+            let dirty = Command::new("git")
+                .args(["diff", "--quiet", "HEAD", "--"])
+                .status()
+                .map(|s| s.code() == Some(1))
+                .unwrap_or(false);
+            if dirty {
+                format!("{hash}-dirty")
+            } else {
+                hash
+            }
+        }
+        None => std::env::var("MYZOO_COMMIT").ok().filter(|c| !c.trim().is_empty()).unwrap_or_else(|| "unknown".into()),
+    };
+    println!("cargo:rustc-env=MYZOO_COMMIT={commit}");
+}
+
+/// `git rev-parse --git-path` answers relative to the current directory (the manifest's).
+fn absolute(p: String) -> PathBuf {
+    let path = PathBuf::from(p);
+    if path.is_absolute() {
+        path
+    } else {
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join(path)
+    }
+}
