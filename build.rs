@@ -17,10 +17,11 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     println!("cargo:rerun-if-env-changed=MYZOO_COMMIT");
-    // Rerun when HEAD moves (a checkout, a commit on the branch, a pack of the refs) or the index
-    // changes (staging), not on every source edit; a worktree's HEAD and index live under its
-    // own git dir, its branches under the common one: `--git-path` names each.
-    for path in ["HEAD", "index", "packed-refs"] {
+    // Rerun when HEAD moves (a checkout, a commit on the branch, a pack of the refs), not on
+    // every source edit nor on the index (git status rewrites it): `-dirty` is as of the last
+    // build that ran this script. A worktree's HEAD lives under its own git dir, its branches
+    // under the common one: `--git-path` names each.
+    for path in ["HEAD", "packed-refs"] {
         if let Some(p) = git(&["rev-parse", "--git-path", path]) {
             println!("cargo:rerun-if-changed={}", absolute(p).display());
         }
@@ -32,9 +33,10 @@ fn main() {
     }
     let commit = match git(&["rev-parse", "--short=12", "HEAD"]) {
         Some(hash) => {
-            // `git diff --quiet HEAD` exits 1 when tracked files differ from HEAD.
+            // `git diff --quiet HEAD` exits 1 when tracked files differ from HEAD; without
+            // optional locks it does not rewrite the index.
             let dirty = Command::new("git")
-                .args(["diff", "--quiet", "HEAD", "--"])
+                .args(["--no-optional-locks", "diff", "--quiet", "HEAD", "--"])
                 .status()
                 .map(|s| s.code() == Some(1))
                 .unwrap_or(false);
