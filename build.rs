@@ -21,14 +21,16 @@ fn main() {
     // every source edit nor on the index (git status rewrites it): `-dirty` is as of the last
     // build that ran this script. A worktree's HEAD lives under its own git dir, its branches
     // under the common one: `--git-path` names each.
-    for path in ["HEAD", "packed-refs"] {
-        if let Some(p) = git(&["rev-parse", "--git-path", path]) {
-            println!("cargo:rerun-if-changed={}", absolute(p).display());
-        }
-    }
-    if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
-        if let Some(p) = git(&["rev-parse", "--git-path", reference.as_str()]) {
-            println!("cargo:rerun-if-changed={}", absolute(p).display());
+    // Only files that exist: cargo treats a missing one as changed, on every build. A branch
+    // packed away removes its loose file (a change, so a rerun) and packed-refs then exists.
+    let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
+    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in watched {
+        if let Some(p) = git(&["rev-parse", "--git-path", name.as_str()]) {
+            let p = absolute(p);
+            if p.exists() {
+                println!("cargo:rerun-if-changed={}", p.display());
+            }
         }
     }
     let commit = match git(&["rev-parse", "--short=12", "HEAD"]) {
