@@ -5,7 +5,9 @@ set -euo pipefail
 # zookeeper depends on libzookeeper-java, which depends on libnetty-java: the Netty jars the
 # TLS client port of `myzoo sandbox up --tls` needs (/usr/share/java/netty-*.jar). Listed
 # here too, so a missing one is installed even where the zookeeper package already is.
-packages=(zookeeper libservlet-api-java libnetty-java mariadb-server mariadb-client default-jre-headless)
+# man-db: tests/install.rs renders the generated man pages with `man -l`; systemd: its
+# `systemd-analyze verify` checks the agent's unit (both are on most Debian machines already).
+packages=(zookeeper libservlet-api-java libnetty-java mariadb-server mariadb-client default-jre-headless man-db systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

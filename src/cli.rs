@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "myzoo", version, about = "Operator console for MySQL/MariaDB clusters coordinated through ZooKeeper")]
+#[command(name = "myzoo", version = VERSION, about = "Operator console for MySQL/MariaDB clusters coordinated through ZooKeeper")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -14,10 +14,20 @@ pub struct Cli {
     pub console: ConsoleArgs,
 }
 
+/// `myzoo --version`: the crate's version and the commit it was built from (`build.rs`).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("MYZOO_COMMIT"), ")");
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The interactive console (the default).
     Console(ConsoleArgs),
+    /// Shell completions and man pages generated from these definitions, for packagers
+    /// (`scripts/package-deb.sh`); hidden from help.
+    #[command(hide = true)]
+    Generate {
+        #[command(subcommand)]
+        what: GenerateAction,
+    },
     /// The daemon beside one MySQL/MariaDB server: probes it and publishes its status.
     Agent(AgentArgs),
     /// Cluster status as text (or `--json`); exits 0 healthy, 1 degraded, 2 unhealthy, 3 unknown.
@@ -360,6 +370,18 @@ pub struct ConsoleArgs {
     /// (hostname verification is on by default; turning it off is logged).
     #[arg(long, global = true)]
     pub zk_tls_no_verify_hostname: bool,
+}
+
+/// `myzoo generate …`: what to write.
+#[derive(Debug, Subcommand)]
+pub enum GenerateAction {
+    /// The completion script for SHELL, on stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// `myzoo.1` and one page per subcommand (`myzoo-agent.1`, …) into DIR (created if missing).
+    Man { dir: PathBuf },
 }
 
 /// `--mysql-tls`, `--backup-tls`: whether MySQL connections use TLS.

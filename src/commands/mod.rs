@@ -9,6 +9,7 @@ pub mod agent;
 pub mod console;
 pub mod endpoint;
 pub mod failover;
+pub mod generate;
 pub mod mysql_backup;
 pub mod operation;
 pub mod rejoin;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         None => console::run(&runtime, cli.console, None),
         Some(Command::Console(args)) => console::run(&runtime, cli.console, Some(args)),
+        Some(Command::Generate { what }) => generate::run(what),
         Some(Command::Agent(args)) => agent::run(&runtime, &cli.console, args),
         Some(Command::Status { cluster, json }) => status::run(&runtime, &cli.console, cluster, json),
         Some(Command::Endpoint { cluster, role, watch, json }) => {
