@@ -286,7 +286,8 @@ async fn agent_keeps_its_znode_and_follows_the_primary_record_after_its_member_d
     assert_eq!(after.czxid, stat.czxid, "the znode must not have been re-created");
     let log = std::fs::read_to_string(sb.dir.path().join("agent-db2").join("agent.log")).expect("agent log");
     assert!(
-        log.contains("re-reading the primary record"),
+        log.lines().any(|l| l.contains("reconnected within the same session; reading it again")
+            && l.contains(&format!("path={}", paths.primary()))),
         "the agent's log does not say it re-read the primary record after the reconnect:\n{log}"
     );
 }
