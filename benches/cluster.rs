@@ -79,7 +79,7 @@ fn status(cluster: &str, node: usize, seq: u64) -> Vec<u8> {
         cluster: cluster.into(),
         node: format!("db{node}"),
         observed_at_ms: us / 1000,
-        agent: AgentInfo { host: "sim".into(), pid: 1, version: "sim".into(), interval_ms: 100, heartbeat_ms: 5000 },
+        agent: AgentInfo { host: "sim".into(), pid: 1, version: "sim".into(), interval_ms: 100, heartbeat_ms: 5000, http: None },
         server: Endpoint { host: "127.0.0.1".into(), port: 3300 + node as u16 },
         reachable: true,
         error: None,

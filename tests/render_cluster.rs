@@ -34,6 +34,7 @@ fn status(node: &str, port: u16, role: ServerRole) -> NodeStatus {
             version: "0.1.0".into(),
             interval_ms: 1000,
             heartbeat_ms: 5000,
+            http: None,
         },
         server: Endpoint { host: "10.0.0.1".into(), port },
         reachable: true,

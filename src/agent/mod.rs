@@ -68,6 +68,7 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> Result<()
             version: env!("CARGO_PKG_VERSION").to_string(),
             interval_ms: millis(cfg.interval),
             heartbeat_ms: millis(cfg.publisher.heartbeat),
+            http: None,
         },
         server: Endpoint { host: cfg.target.host.clone(), port: cfg.target.port },
     };

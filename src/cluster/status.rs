@@ -94,6 +94,11 @@ pub struct AgentInfo {
     pub interval_ms: u64,
     /// Slowest re-publish interval when nothing changes.
     pub heartbeat_ms: u64,
+    /// `host:port` of the agent's HTTP endpoints (`/primary`, `/replica`, `/health`,
+    /// `/metrics`) as others reach them; absent when it serves none (`--http` not given).
+    /// `myzoo haproxy-config` points the proxy's checks here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +212,7 @@ pub(crate) mod tests {
                 version: "0.1.0".into(),
                 interval_ms: 1000,
                 heartbeat_ms: 5000,
+                http: None,
             },
             server: Endpoint { host: "127.0.0.1".into(), port: 3306 },
             reachable: true,
