@@ -14,8 +14,7 @@ pub struct Cli {
     pub console: ConsoleArgs,
 }
 
-/// `myzoo --version`: the crate's version and the commit it was built from (`build.rs`).
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("MYZOO_COMMIT"), ")");
+pub use crate::VERSION;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -430,6 +429,11 @@ pub struct AgentArgs {
     /// Do not take part in the automatic-failover coordinator's election.
     #[arg(long)]
     pub no_coordinator: bool,
+    /// Serve /primary and /replica (for proxies' health checks: 200 or 503), /health (JSON) and
+    /// /metrics (Prometheus) on this address, e.g. 0.0.0.0:9104 (port 0: any free port; the
+    /// address bound is published in the node's status). Off by default.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub http: Option<std::net::SocketAddr>,
     /// Backup store servers for the coordinator's scheduled snapshots (`backup.zk_interval_s` in
     /// the cluster config), `host:port,…` (default: the profile's backup_store).
     #[arg(long, value_delimiter = ',', value_name = "HOST:PORT,…")]

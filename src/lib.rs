@@ -29,6 +29,12 @@
 //!
 //! The binary in `src/main.rs` only parses arguments and calls [`commands::run`].
 
+/// The crate's version and the commit it was built from (`build.rs`): `myzoo --version`, the
+/// agent's `/health` and `/metrics`.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("MYZOO_COMMIT"), ")");
+/// The commit alone.
+pub const COMMIT: &str = env!("MYZOO_COMMIT");
+
 pub mod agent;
 pub mod audit;
 pub mod backup;

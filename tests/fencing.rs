@@ -253,6 +253,7 @@ fn in_process_agent(fx: &Fixture, connect: String) -> AgentConfig {
         },
         interval: Duration::from_millis(INTERVAL_MS),
         lease: Some(fence::default_lease(session_timeout)),
+        http: Some("127.0.0.1:0".parse().unwrap()),
     }
 }
 

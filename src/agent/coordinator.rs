@@ -14,11 +14,13 @@
 //! and not replicating, when it has no errant transactions. And whatever the config says, it
 //! finishes or rolls back an operation left running by a dead owner (`failover::recover`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use zookeeper_client::{Acls, Client, CreateMode, Error as ZkError};
 
+use super::metrics::AgentMetrics;
 use crate::audit::{self, AuditRecord, AUDIT_SCHEMA};
 use crate::cluster::ClusterPaths;
 use crate::failover::journal::OpState;
@@ -142,7 +144,7 @@ pub struct CoordinatorConfig {
 }
 
 /// Runs for one ZooKeeper session: takes part in the election, and leads when elected.
-pub async fn run(client: Client, cfg: CoordinatorConfig, cancel: CancellationToken) {
+pub async fn run(client: Client, cfg: CoordinatorConfig, metrics: Arc<AgentMetrics>, cancel: CancellationToken) {
     let ours = match enter(&client, &cfg).await {
         Ok(p) => p,
         Err(e) => {
@@ -169,7 +171,9 @@ pub async fn run(client: Client, cfg: CoordinatorConfig, cancel: CancellationTok
         }
     }
     tracing::info!(election = %ours, "elected coordinator of cluster {}", cfg.paths.cluster);
-    lead(&client, &cfg, &ours, &cancel).await;
+    metrics.set_coordinator(true);
+    lead(&client, &cfg, &ours, &metrics, &cancel).await;
+    metrics.set_coordinator(false);
 }
 
 async fn enter(client: &Client, cfg: &CoordinatorConfig) -> Result<String, ZkError> {
@@ -195,7 +199,13 @@ async fn lowest(
 }
 
 /// The leader's loop: look every interval until the session or the agent ends.
-async fn lead(client: &Client, cfg: &CoordinatorConfig, ours: &str, cancel: &CancellationToken) {
+async fn lead(
+    client: &Client,
+    cfg: &CoordinatorConfig,
+    ours: &str,
+    metrics: &AgentMetrics,
+    cancel: &CancellationToken,
+) {
     let op = Operator {
         client: client.clone(),
         paths: cfg.paths.clone(),
@@ -227,7 +237,7 @@ async fn lead(client: &Client, cfg: &CoordinatorConfig, ours: &str, cancel: &Can
             }
             Err(_) => continue,
         }
-        let (mode, reason) = match look(&op, cfg, &mut suspect).await {
+        let (mode, reason) = match look(&op, cfg, metrics, &mut suspect).await {
             Ok(v) => v,
             Err(e) => ("on".to_string(), format!("cannot read the cluster: {e:#}")),
         };
@@ -280,7 +290,12 @@ async fn recover(op: &Operator) -> anyhow::Result<Option<String>> {
 }
 
 /// One look: returns the mode and the reason to publish.
-async fn look(op: &Operator, cfg: &CoordinatorConfig, suspect: &mut u32) -> anyhow::Result<(String, String)> {
+async fn look(
+    op: &Operator,
+    cfg: &CoordinatorConfig,
+    metrics: &AgentMetrics,
+    suspect: &mut u32,
+) -> anyhow::Result<(String, String)> {
     if let Some(done) = recover(op).await? {
         return Ok(("on".into(), format!("recovered: {done}")));
     }
@@ -326,7 +341,14 @@ async fn look(op: &Operator, cfg: &CoordinatorConfig, suspect: &mut u32) -> anyh
         return Ok(("on".into(), format!("{why}, but the failover is refused: {}", prepared.plan.refusals.join("; "))));
     }
     tracing::warn!("{why}: automatic failover of cluster {} starts", op.paths.cluster);
-    let record = unplanned::run(op, prepared, Some(&op.paths.cluster), &|_| {}).await?;
+    let record = match unplanned::run(op, prepared, Some(&op.paths.cluster), &|_| {}).await {
+        Ok(r) => r,
+        Err(e) => {
+            metrics.failover_run("error");
+            return Err(e);
+        }
+    };
+    metrics.failover_run(&record.state.label().replace(' ', "_"));
     *suspect = 0;
     if record.epoch_after.is_some() {
         let cooldown_ms = i64::try_from(f.cooldown_s.saturating_mul(1000)).unwrap_or(i64::MAX);

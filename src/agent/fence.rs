@@ -147,6 +147,11 @@ impl Fencer {
         Fencer { node: node.to_string(), primary_path, lease, fenced_for_lease: None, note: None }
     }
 
+    /// The epoch at which this agent fenced its server for the lease, while it holds it so.
+    pub fn fenced_for_lease(&self) -> Option<u64> {
+        self.fenced_for_lease
+    }
+
     /// When the lease runs out on `link`, if it still has to act then: cut off, lease on, and
     /// not fenced for it yet. The probe loop probes at that moment, so the lease acts on time.
     pub fn lease_deadline(&self, link: &Link) -> Option<Instant> {

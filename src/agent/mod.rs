@@ -8,18 +8,26 @@
 //!     ▲                                   │
 //!     └──────(recorded primary)──── primary::follow (data watch on <cluster>/primary)
 //! ```
+//! With `--http`, `http` serves `/primary`, `/replica`, `/health` and `/metrics` from the same
+//! channels (`endpoints` decides what they answer; `metrics` holds the Prometheus metrics).
+//!
 //! SIGTERM/SIGINT cancel one token: the probe loop stops, the publisher deletes the znode and
 //! closes the session, and the process exits 0. Fencing (`fence`) runs in the probe loop after
 //! every probe, on the link state the publisher keeps (`fence::Link`).
 
 pub mod change;
 pub mod coordinator;
+pub mod endpoints;
 pub mod fence;
+pub mod http;
+pub mod metrics;
 pub mod primary;
 pub mod probe_loop;
 pub mod publisher;
 pub mod schedule;
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -30,7 +38,7 @@ use crate::cluster::status::{AgentInfo, Endpoint};
 use crate::mysql::probe::Prober;
 use crate::mysql::Target;
 use probe_loop::StatusBase;
-use publisher::PublisherConfig;
+use publisher::{Feeds, PublisherConfig};
 
 /// A probe may take at most this share of the interval, so probes never overlap.
 pub const PROBE_TIMEOUT_PERCENT: u32 = 80;
@@ -44,6 +52,9 @@ pub struct AgentConfig {
     pub interval: Duration,
     /// Fencing lease (`agent::fence`); `None` turns the lease off.
     pub lease: Option<Duration>,
+    /// Where to serve the HTTP endpoints (`agent::http`); `None`: not at all. Port 0 picks a
+    /// free port; the address actually bound is published in the node's status.
+    pub http: Option<SocketAddr>,
 }
 
 /// Runs the agent until SIGTERM or SIGINT, then returns after a clean shutdown (znode removed,
@@ -59,6 +70,10 @@ pub async fn run_until_signal(cfg: AgentConfig) -> Result<()> {
 /// Runs the agent until `cancel` fires; returns once the znode is removed and the session
 /// closed. Usable in-process (tests) as well as from `myzoo agent`.
 pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> Result<()> {
+    let listener = match cfg.http {
+        Some(addr) => Some(http::bind(addr).await.with_context(|| format!("serving HTTP on {addr}"))?),
+        None => None,
+    };
     let base = StatusBase {
         cluster: cfg.publisher.paths.cluster.clone(),
         node: cfg.publisher.node.clone(),
@@ -68,7 +83,7 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> Result<()
             version: env!("CARGO_PKG_VERSION").to_string(),
             interval_ms: millis(cfg.interval),
             heartbeat_ms: millis(cfg.publisher.heartbeat),
-            http: None,
+            http: listener.as_ref().map(|(_, published)| published.clone()),
         },
         server: Endpoint { host: cfg.target.host.clone(), port: cfg.target.port },
     };
@@ -81,20 +96,37 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> Result<()
     let (primary_tx, primary_rx) = watch::channel(None);
     let (policy_tx, policy_rx) = watch::channel(None);
     let (link_tx, link_rx) = watch::channel(fence::Link::down(tokio::time::Instant::now()));
+    let (max_lag_tx, max_lag_rx) = watch::channel(None);
+    let metrics = Arc::new(metrics::AgentMetrics::new(&base.cluster, &base.node));
+    let serving = listener.map(|(listener, _)| {
+        let sources = http::Sources {
+            node: base.node.clone(),
+            interval_ms: base.agent.interval_ms,
+            status_rx: status_rx.clone(),
+            primary_rx: primary_rx.clone(),
+            link_rx: link_rx.clone(),
+            max_lag_rx,
+            metrics: metrics.clone(),
+        };
+        tokio::spawn(http::serve(listener, sources, cancel.clone()))
+    });
     let fencer = fence::Fencer::new(&base.node, cfg.publisher.paths.primary(), cfg.lease);
     let probing = tokio::spawn(probe_loop::run(
         prober,
         base,
         cfg.interval,
-        probe_loop::Channels { primary_rx, policy_rx, link_rx, tx: status_tx },
+        probe_loop::Channels { primary_rx, policy_rx, link_rx, tx: status_tx, metrics: metrics.clone() },
         fencer,
         cancel.clone(),
     ));
-    let publishing =
-        tokio::spawn(publisher::run(cfg.publisher, status_rx, primary_tx, policy_tx, link_tx, cancel.clone()));
+    let feeds = Feeds { primary_tx, policy_tx, max_lag_tx, link_tx, metrics };
+    let publishing = tokio::spawn(publisher::run(cfg.publisher, status_rx, feeds, cancel.clone()));
     let (probed, published) = tokio::join!(probing, publishing);
     probed.context("the probe loop failed")?;
     published.context("the publisher failed")?;
+    if let Some(serving) = serving {
+        serving.await.context("the HTTP endpoints failed")?;
+    }
     tracing::info!("agent stopped");
     Ok(())
 }
@@ -125,7 +157,7 @@ async fn stop_on_signal(cancel: CancellationToken) {
     cancel.cancel();
 }
 
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()

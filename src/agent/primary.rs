@@ -1,6 +1,7 @@
 //! Follows `<cluster>/primary` with a data watch (no polling) and hands the record to the probe
 //! loop through a `watch` channel, so the probe loop only ever reads a local value and never
-//! waits for ZooKeeper. `<cluster>/config`'s MySQL TLS policy is followed the same way.
+//! waits for ZooKeeper. `<cluster>/config`'s MySQL TLS policy and `failover.max_lag_s` (for
+//! `/replica`) are followed the same way.
 
 use std::time::Duration;
 
@@ -88,24 +89,27 @@ pub async fn follow_znode(
 }
 
 /// Follows `<cluster>/config` for the MySQL TLS policy (`mysql.tls`), handed to the probe loop
-/// like the primary record. A config that cannot be read or parsed keeps the last policy seen
-/// (a typo must not lower it); a missing config means no policy (`off`).
-pub async fn follow_tls_policy(
+/// like the primary record, and `failover.max_lag_s`. A config that cannot be read or parsed
+/// keeps the last values seen (a typo must not lower the policy); a missing config means no
+/// policy (`off`) and the default lag.
+pub async fn follow_config(
     client: Client,
     path: String,
     tx: watch::Sender<Option<TlsMode>>,
+    max_lag_tx: watch::Sender<Option<u64>>,
     cancel: CancellationToken,
 ) {
     let at = path.clone();
     follow_znode(client, path, cancel, move |data| {
-        let policy = match data.map(parse_config) {
-            None => Some(TlsMode::Off),
-            Some(Ok(config)) => Some(config.mysql.tls),
+        let (policy, max_lag_s) = match data.map(parse_config) {
+            None => (Some(TlsMode::Off), None),
+            Some(Ok(config)) => (Some(config.mysql.tls), Some(config.failover.max_lag_s)),
             Some(Err(e)) => {
                 tracing::warn!("{at}: {e}; keeping the MySQL TLS policy last seen");
                 return;
             }
         };
+        max_lag_tx.send_if_modified(|current| std::mem::replace(current, max_lag_s) != max_lag_s);
         tx.send_if_modified(|current| {
             if *current == policy {
                 return false;

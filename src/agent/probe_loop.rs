@@ -2,7 +2,10 @@
 //! shorter than the interval, and missed ticks are skipped), each result turned into the node's
 //! whole status and handed to the publisher through a `watch` channel (latest value wins). One
 //! more probe when the fencing lease runs out, so the lease acts then and not up to an interval
-//! later (`fence`).
+//! later (`fence`), and one at once when the `primary` record changes. After a change that names
+//! this node, while the server is still read-only (the operation opens it just after writing
+//! the record), it probes every [`QUICK_PROBE_MS`] for up to [`QUICK_PROBE_WINDOW_MS`]: `/primary`
+//! turns 200 as soon as the new primary takes writes, not up to an interval later.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -10,7 +13,10 @@ use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
+use std::sync::Arc;
+
 use super::fence::{Fencer, Link};
+use super::metrics::AgentMetrics;
 use crate::cluster::config::PrimaryRecord;
 use crate::cluster::status::{AgentInfo, Endpoint, NodeStatus, STATUS_SCHEMA};
 use crate::mysql::probe::{Observation, Prober};
@@ -18,6 +24,10 @@ use crate::tls::TlsMode;
 
 /// Longest the loop waits for the probe connection to close on shutdown.
 const CLOSE_TIMEOUT_MS: u64 = 1_000;
+/// Pause between probes while a newly recorded primary is waiting to be opened.
+pub const QUICK_PROBE_MS: u64 = 50;
+/// How long after the record named this node the loop keeps probing quickly.
+pub const QUICK_PROBE_WINDOW_MS: u64 = 5_000;
 
 /// The parts of a status that do not come from the server.
 #[derive(Debug, Clone)]
@@ -72,6 +82,8 @@ pub struct Channels {
     pub policy_rx: watch::Receiver<Option<TlsMode>>,
     pub link_rx: watch::Receiver<Link>,
     pub tx: watch::Sender<Option<NodeStatus>>,
+    /// Probe durations go here, and whether the server is fenced for the lease.
+    pub metrics: Arc<AgentMetrics>,
 }
 
 /// Probes until `cancel` fires. `primary_rx` holds the recorded primary (read, never awaited).
@@ -83,24 +95,36 @@ pub async fn run(
     mut fencer: Fencer,
     cancel: CancellationToken,
 ) {
-    let Channels { primary_rx, policy_rx, mut link_rx, tx } = channels;
+    let Channels { mut primary_rx, policy_rx, mut link_rx, tx, metrics } = channels;
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut was_reachable: Option<bool> = None;
     let mut last_probe = Instant::now();
     let mut link_open = true;
+    let mut primary_open = true;
+    let mut quick_until: Option<Instant> = None;
     loop {
         let ours = primary_rx.borrow().as_ref().is_some_and(|p| p.node == base.node);
         // A deadline the last probe has passed is covered by the ticks.
         let lease_due = fencer.lease_deadline(&link_rx.borrow()).filter(|due| ours && *due > last_probe);
+        let quick_due = quick_until
+            .filter(|end| ours && *end > last_probe)
+            .map(|_| last_probe + Duration::from_millis(QUICK_PROBE_MS));
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = ticker.tick() => {}
             _ = until(lease_due) => {}
+            _ = until(quick_due) => {}
             // The link changed: look at the lease deadline again.
             changed = link_rx.changed(), if link_open => {
                 link_open = changed.is_ok();
                 continue;
+            }
+            // The record changed: probe now, and quickly while it names us and we are closed.
+            changed = primary_rx.changed(), if primary_open => {
+                primary_open = changed.is_ok();
+                let named = primary_rx.borrow_and_update().as_ref().is_some_and(|p| p.node == base.node);
+                quick_until = named.then(|| Instant::now() + Duration::from_millis(QUICK_PROBE_WINDOW_MS));
             }
         }
         last_probe = Instant::now();
@@ -111,9 +135,14 @@ pub async fn run(
             _ = cancel.cancelled() => break,
             o = prober.probe(recorded_primary) => o,
         };
+        metrics.observe_probe(last_probe.elapsed().as_secs_f64());
         log_transition(&mut was_reachable, &observation);
+        if observation.read_only == Some(false) || !recorded_primary {
+            quick_until = None;
+        }
         let link = link_rx.borrow().clone();
         fencer.after_probe(&mut prober, &observation, primary.as_ref(), &link).await;
+        metrics.set_fenced_for_lease(fencer.fenced_for_lease());
         tx.send_replace(Some(base.status(observation, primary, fencer.note.clone())));
     }
     let _ = tokio::time::timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), prober.close()).await;

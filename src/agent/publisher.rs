@@ -4,6 +4,7 @@
 //! otherwise every `heartbeat` so a stuck agent shows as stale. It only ever *reads* the latest
 //! status from a `watch` channel, so a slow or refused ZooKeeper never delays a probe.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
@@ -13,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use zookeeper_client::{Acls, Client, CreateMode, Error as ZkError, SessionState};
 
 use super::fence::Link;
+use super::metrics::AgentMetrics;
 use super::{change, primary};
 use crate::cluster::config::PrimaryRecord;
 use crate::cluster::status::NodeStatus;
@@ -41,6 +43,18 @@ pub struct PublisherConfig {
     pub coordinator: Option<super::coordinator::CoordinatorConfig>,
 }
 
+/// What the publisher keeps up to date for the other tasks.
+pub struct Feeds {
+    /// The `primary` record, as the session's watch has it.
+    pub primary_tx: watch::Sender<Option<PrimaryRecord>>,
+    /// The cluster config's `mysql.tls`.
+    pub policy_tx: watch::Sender<Option<TlsMode>>,
+    /// The cluster config's `failover.max_lag_s`.
+    pub max_lag_tx: watch::Sender<Option<u64>>,
+    pub link_tx: watch::Sender<Link>,
+    pub metrics: Arc<AgentMetrics>,
+}
+
 /// Why serving one session stopped.
 enum SessionEnd {
     Shutdown,
@@ -51,16 +65,18 @@ enum SessionEnd {
 pub async fn run(
     cfg: PublisherConfig,
     mut status_rx: watch::Receiver<Option<NodeStatus>>,
-    primary_tx: watch::Sender<Option<PrimaryRecord>>,
-    policy_tx: watch::Sender<Option<TlsMode>>,
-    link_tx: watch::Sender<Link>,
+    feeds: Feeds,
     cancel: CancellationToken,
 ) {
+    let Feeds { primary_tx, policy_tx, max_lag_tx, link_tx, metrics } = feeds;
     let mut backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
     while !cancel.is_cancelled() {
+        metrics.set_zk_state("connecting");
         let Some(client) = connect(&cfg, &cancel, &mut backoff).await else {
+            metrics.set_zk_state("closed");
             return;
         };
+        metrics.session_established();
         let session_cancel = cancel.child_token();
         let follower = tokio::spawn(primary::follow(
             client.clone(),
@@ -68,18 +84,19 @@ pub async fn run(
             primary_tx.clone(),
             session_cancel.clone(),
         ));
-        let policy = tokio::spawn(primary::follow_tls_policy(
+        let policy = tokio::spawn(primary::follow_config(
             client.clone(),
             cfg.paths.config(),
             policy_tx.clone(),
+            max_lag_tx.clone(),
             session_cancel.clone(),
         ));
-        let linker = tokio::spawn(track_link(client.clone(), link_tx.clone(), session_cancel.clone()));
+        let linker = tokio::spawn(track_link(client.clone(), link_tx.clone(), metrics.clone(), session_cancel.clone()));
         let coordinator = cfg
             .coordinator
             .clone()
-            .map(|c| tokio::spawn(super::coordinator::run(client.clone(), c, session_cancel.clone())));
-        let mut node = Registration::new(&cfg, &client);
+            .map(|c| tokio::spawn(super::coordinator::run(client.clone(), c, metrics.clone(), session_cancel.clone())));
+        let mut node = Registration::new(&cfg, &client, metrics.clone());
         let end = node.serve(&mut status_rx, &cancel).await;
         session_cancel.cancel();
         let _ = follower.await;
@@ -93,9 +110,11 @@ pub async fn run(
             SessionEnd::Shutdown => {
                 node.remove().await;
                 close(client).await;
+                metrics.set_zk_state("closed");
                 return;
             }
             SessionEnd::Lost(state) => {
+                metrics.set_zk_state(zk_state_name(state));
                 tracing::warn!(?state, "ZooKeeper session lost; opening a new one and registering again");
             }
         }
@@ -104,20 +123,38 @@ pub async fn run(
 
 /// Keeps the fencing link up to date with this session's state, on its own task so that a
 /// slow write never delays it (the lease counts from the moment the client noticed a cut).
-async fn track_link(client: Client, link_tx: watch::Sender<Link>, cancel: CancellationToken) {
+async fn track_link(
+    client: Client,
+    link_tx: watch::Sender<Link>,
+    metrics: Arc<AgentMetrics>,
+    cancel: CancellationToken,
+) {
     let mut states = client.state_watcher();
     set_link(&link_tx, Some(client.clone()), client.state() == SessionState::SyncConnected);
+    metrics.set_zk_state(zk_state_name(client.state()));
     loop {
         let state = tokio::select! {
             _ = cancel.cancelled() => return,
             s = states.changed() => s,
         };
+        metrics.set_zk_state(zk_state_name(state));
         if state.is_terminated() {
             set_link(&link_tx, None, false);
             return;
         }
         // A read-only member is cut off from the quorum: that is no link for the lease.
         set_link(&link_tx, Some(client.clone()), state == SessionState::SyncConnected);
+    }
+}
+
+/// The name `myzoo_zk_session_state` gives a session state (one of `metrics::ZK_STATES`).
+pub fn zk_state_name(state: SessionState) -> &'static str {
+    match state {
+        SessionState::SyncConnected => "connected",
+        SessionState::ConnectedReadOnly => "read_only",
+        SessionState::Disconnected => "disconnected",
+        SessionState::Expired => "expired",
+        SessionState::Closed | SessionState::AuthFailed => "closed",
     }
 }
 
@@ -212,10 +249,11 @@ struct Registration<'a> {
     retry_at: Option<Instant>,
     /// Last failure logged, so a persistent one is logged once.
     last_error: Option<String>,
+    metrics: Arc<AgentMetrics>,
 }
 
 impl<'a> Registration<'a> {
-    fn new(cfg: &PublisherConfig, client: &'a Client) -> Registration<'a> {
+    fn new(cfg: &PublisherConfig, client: &'a Client, metrics: Arc<AgentMetrics>) -> Registration<'a> {
         Registration {
             client,
             path: cfg.paths.node(&cfg.node),
@@ -226,6 +264,7 @@ impl<'a> Registration<'a> {
             heartbeat_due: Instant::now(),
             retry_at: None,
             last_error: None,
+            metrics,
         }
     }
 
@@ -279,6 +318,7 @@ impl<'a> Registration<'a> {
                 Ok(Err(e)) => self.failed(format!("{e:#}")),
                 Err(_) => self.failed(format!("ZooKeeper did not answer within {ZK_REQUEST_TIMEOUT_MS} ms")),
             }
+            self.metrics.znode_written(self.retry_at.is_none());
         }
         // A past retry time (the status went back to what was published) must not spin.
         match self.retry_at {

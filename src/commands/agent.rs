@@ -81,6 +81,7 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
         target,
         interval: Duration::from_millis(args.interval_ms),
         lease,
+        http: args.http,
     };
     rt.block_on(crate::agent::run_until_signal(cfg))?;
     Ok(ExitCode::SUCCESS)

@@ -123,6 +123,9 @@ pub fn agent_args(
         password_file.as_os_str().to_owned(),
         "--interval".into(),
         spec.interval_ms.to_string().into(),
+        // Any free port: the agent publishes the one it bound (`agent.http` in its status).
+        "--http".into(),
+        "127.0.0.1:0".into(),
     ]);
     if let Some(ms) = spec.heartbeat_ms {
         args.extend(["--heartbeat".into(), ms.to_string().into()]);
@@ -269,7 +272,9 @@ mod tests {
             .starts_with("agent --zk 127.0.0.1:2181 --root /myzoo --session-timeout 2000 --zk-auth-file /s/zk.auth "));
         assert!(line.contains("--log-file /s/agent-db2/agent.log"));
         assert!(line.contains("--node db2 --mysql-host 127.0.0.1 --mysql-port 4000 --mysql-user agent"));
-        assert!(line.contains("--mysql-password-file /s/agent-db2/password --interval 250 --heartbeat 600000"));
+        assert!(line.contains(
+            "--mysql-password-file /s/agent-db2/password --interval 250 --http 127.0.0.1:0 --heartbeat 600000"
+        ));
         assert!(line.contains(
             "--backup-hosts 127.0.0.1:4000,127.0.0.1:4001 --backup-database myzoo_backup --backup-user backup \
              --backup-password-file /s/backup.password --backup-tls required"
