@@ -232,6 +232,11 @@ impl Drop for Proxy {
     }
 }
 
+/// The status code of the agent's `/primary` (0: no answer within a second).
+async fn primary_endpoint(addr: &str) -> u16 {
+    common::http::get(addr, "/primary", Duration::from_secs(1)).await.map_or(0, |a| a.code)
+}
+
 /// db1's agent, run in this process (without a coordinator) with its ZooKeeper link through
 /// `connect`.
 fn in_process_agent(fx: &Fixture, connect: String) -> AgentConfig {
@@ -290,6 +295,13 @@ async fn cut_off_primary(cut: Cut) {
     wait_status(&fx, "db1", "its status from the in-process agent", |s| s.agent.pid == ours && s.reachable).await;
     wait_state(&fx, "watched the primary again", |s| s.mode == "on" && s.reason == "watching db1: up").await;
     assert_eq!(read_only_now(fx.port("db1")).await, Some(false), "db1 serves before the cut");
+    let http = common::http::agent_addrs(&fx.zk, &fx.paths.nodes_dir())
+        .await
+        .into_iter()
+        .find(|(n, _)| n == "db1")
+        .map(|(_, a)| a)
+        .expect("db1's agent serves HTTP");
+    assert_eq!(primary_endpoint(&http).await, 200, "/primary on db1 before the cut");
 
     // The cut. db1 must be read-only within the lease (plus the fence itself; when silenced,
     // plus the time the client takes to notice: its connection timeout, checked every 1/20 of
@@ -308,6 +320,9 @@ async fn cut_off_primary(cut: Cut) {
         let at = cut_at.elapsed();
         if fenced_after.is_none() && read_only_now(port).await == Some(true) {
             fenced_after = Some(at);
+        }
+        if fenced_after.is_some() {
+            assert_ne!(primary_endpoint(&http).await, 200, "/primary said yes on a fenced primary");
         }
         if expired_after.is_none() && fx.zk.check_stat(&fx.paths.node("db1")).await.expect("stat").is_none() {
             expired_after = Some(at);
@@ -334,6 +349,7 @@ async fn cut_off_primary(cut: Cut) {
         let p = fx.primary().await;
         assert_eq!(p, PrimaryRecord { node: "db1".into(), epoch: 1 }, "failed over while db1 answers");
         assert_ne!(read_only_now(port).await, Some(false), "db1 writable while its agent is cut off");
+        assert_ne!(primary_endpoint(&http).await, 200, "/primary said yes while the agent is cut off");
         if vetoed.is_none() {
             let (s, _) = read_state(&fx.zk, &fx.paths).await.expect("coordinator state");
             if s.reason.contains("refused") {
@@ -360,6 +376,11 @@ async fn cut_off_primary(cut: Cut) {
         wait_status(&fx, "db1", "the reopening", |s| s.fenced.as_deref().is_some_and(|f| f.contains("writable again")))
             .await;
     eprintln!("db1's agent publishes: fenced = {:?} ({} ms after the heal)", s.fenced, healed_at.elapsed().as_millis());
+    let deadline = Instant::now() + WAIT;
+    while primary_endpoint(&http).await != 200 {
+        assert!(Instant::now() < deadline, "/primary never said yes again after the reopening");
+        tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+    }
 
     cancel.cancel();
     agent.await.expect("agent task").expect("agent");
