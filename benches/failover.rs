@@ -759,7 +759,9 @@ impl Bench {
             zk_auth_file: self.sb.status.zk_auth_file.as_deref(),
         };
         let server = self.sb.status.mysql.iter().find(|m| m.name == node).expect("node").clone();
-        let started = agents::start_one(&dir, &spec, &server, &self.creds.agent).expect("start the agent");
+        let http_port = self.sb.status.agents.iter().find(|a| a.name == node).and_then(|a| a.http_port);
+        let http_port = http_port.expect("the sandbox gave the agent an HTTP port");
+        let started = agents::start_one(&dir, &spec, &server, &self.creds.agent, http_port).expect("start the agent");
         let access = self.sb.status.zk_access(Duration::from_secs(10));
         agents::wait_registered(&dir, &access, &self.paths, &[node.to_string()]).await.expect("agent registered");
         let slot = self.sb.status.agents.iter_mut().find(|a| a.name == node).expect("agent");

@@ -74,7 +74,8 @@ fn text(status: &SandboxStatus) -> String {
     }
     for a in &status.agents {
         let pid = a.pid.map_or_else(|| "stopped".to_string(), |p| format!("pid {p}"));
-        out.push_str(&format!("agent         {:<10} {pid}\n", a.name));
+        let http = a.http_port.map(|p| format!("  http://127.0.0.1:{p}/health")).unwrap_or_default();
+        out.push_str(&format!("agent         {:<10} {pid}{http}\n", a.name));
     }
     if let Some(ms) = status.semi_sync_timeout_ms {
         out.push_str(&format!("semi-sync     on (AFTER_SYNC, timeout {ms} ms)\n"));

@@ -31,6 +31,10 @@ pub struct AgentProcess {
     /// The node it serves (`db1` …).
     pub name: String,
     pub pid: Option<u32>,
+    /// The loopback port of its HTTP endpoints (`--http`); kept when the agent is restarted,
+    /// so a proxy's configuration stays right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_port: Option<u16>,
 }
 
 /// How to start the agents.
@@ -65,29 +69,32 @@ pub fn agent_log(state_dir: &Path, node: &str) -> PathBuf {
     agent_dir(state_dir, node).join("agent.log")
 }
 
-/// Starts one agent per server.
+/// Starts one agent per server, each serving HTTP on a free loopback port.
 pub fn start(
     state_dir: &Path,
     spec: &AgentSpawn<'_>,
     servers: &[MysqlServer],
     account: &Account,
 ) -> Result<Vec<AgentProcess>> {
-    servers.iter().map(|server| start_one(state_dir, spec, server, account)).collect()
+    let ports = super::ports::pick(servers.len())?;
+    servers.iter().zip(ports).map(|(server, port)| start_one(state_dir, spec, server, account, port)).collect()
 }
 
-/// Starts the agent of `server` (its folder is recreated).
+/// Starts the agent of `server` (its folder is recreated), serving HTTP on `http_port`.
 pub fn start_one(
     state_dir: &Path,
     spec: &AgentSpawn<'_>,
     server: &MysqlServer,
     account: &Account,
+    http_port: u16,
 ) -> Result<AgentProcess> {
     let dir = prepare_server_dir(state_dir, &format!("{AGENT_DIR_PREFIX}{}", server.name))?;
     let password_file = dir.join("password");
     write_private(&password_file, &account.password)?;
-    let args = agent_args(spec, server, &account.user, &password_file, &agent_log(state_dir, &server.name));
+    let log = agent_log(state_dir, &server.name);
+    let args = agent_args(spec, server, &account.user, &password_file, &log, http_port);
     let child = process::spawn_detached(spec.binary, &args, &dir.join("stdout.log"), &dir.join(PID_FILE))?;
-    Ok(AgentProcess { name: server.name.clone(), pid: Some(child.id()) })
+    Ok(AgentProcess { name: server.name.clone(), pid: Some(child.id()), http_port: Some(http_port) })
 }
 
 /// The agent's command line: the password file and log file are below the state folder, which
@@ -98,6 +105,7 @@ pub fn agent_args(
     user: &str,
     password_file: &Path,
     log_file: &Path,
+    http_port: u16,
 ) -> Vec<OsString> {
     let mut args: Vec<OsString> = ["agent", "--zk", spec.zk, "--root", spec.root].map(OsString::from).to_vec();
     if let Some(ms) = spec.session_timeout_ms {
@@ -123,9 +131,8 @@ pub fn agent_args(
         password_file.as_os_str().to_owned(),
         "--interval".into(),
         spec.interval_ms.to_string().into(),
-        // Any free port: the agent publishes the one it bound (`agent.http` in its status).
         "--http".into(),
-        "127.0.0.1:0".into(),
+        format!("127.0.0.1:{http_port}").into(),
     ]);
     if let Some(ms) = spec.heartbeat_ms {
         args.extend(["--heartbeat".into(), ms.to_string().into()]);
@@ -264,8 +271,14 @@ mod tests {
         };
         let server =
             MysqlServer { name: "db2".into(), host: "127.0.0.1".into(), port: 4000, role: "replica".into(), pid: None };
-        let args =
-            agent_args(&spec, &server, "agent", Path::new("/s/agent-db2/password"), &agent_log(Path::new("/s"), "db2"));
+        let args = agent_args(
+            &spec,
+            &server,
+            "agent",
+            Path::new("/s/agent-db2/password"),
+            &agent_log(Path::new("/s"), "db2"),
+            9104,
+        );
         let line: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         let line = line.join(" ");
         assert!(line
@@ -273,7 +286,7 @@ mod tests {
         assert!(line.contains("--log-file /s/agent-db2/agent.log"));
         assert!(line.contains("--node db2 --mysql-host 127.0.0.1 --mysql-port 4000 --mysql-user agent"));
         assert!(line.contains(
-            "--mysql-password-file /s/agent-db2/password --interval 250 --http 127.0.0.1:0 --heartbeat 600000"
+            "--mysql-password-file /s/agent-db2/password --interval 250 --http 127.0.0.1:9104 --heartbeat 600000"
         ));
         assert!(line.contains(
             "--backup-hosts 127.0.0.1:4000,127.0.0.1:4001 --backup-database myzoo_backup --backup-user backup \

@@ -638,7 +638,7 @@ mod tests {
                 pid: None,
             }],
             state_dir: dir.to_path_buf(),
-            agents: vec![AgentProcess { name: "db1".into(), pid: Some(u32::MAX - 2) }],
+            agents: vec![AgentProcess { name: "db1".into(), pid: Some(u32::MAX - 2), http_port: None }],
             semi_sync: true,
             semi_sync_timeout_ms: Some(mariadb::SEMI_SYNC_TIMEOUT_MS),
             mysql_user: Some("agent".into()),
