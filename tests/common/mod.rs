@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod faults;
+pub mod haproxy;
 
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
