@@ -199,7 +199,14 @@ fn node_status() -> impl Strategy<Value = NodeStatus> {
 
 fn node_status_base() -> impl Strategy<Value = NodeStatus> {
     let agent = (".{0,8}", any::<u32>(), ".{0,6}", any::<u64>(), any::<u64>()).prop_map(
-        |(host, pid, version, interval_ms, heartbeat_ms)| AgentInfo { host, pid, version, interval_ms, heartbeat_ms, http: None },
+        |(host, pid, version, interval_ms, heartbeat_ms)| AgentInfo {
+            host,
+            pid,
+            version,
+            interval_ms,
+            heartbeat_ms,
+            http: None,
+        },
     );
     let gtid = (
         proptest::option::of("[0-9,-]{0,12}"),

@@ -39,7 +39,14 @@ fn node_status(node: &str, gtid_seq: u64) -> Vec<u8> {
         observed_at_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64),
-        agent: AgentInfo { host: "test".into(), pid: 1, version: "test".into(), interval_ms: 1000, heartbeat_ms: 5000, http: None },
+        agent: AgentInfo {
+            host: "test".into(),
+            pid: 1,
+            version: "test".into(),
+            interval_ms: 1000,
+            heartbeat_ms: 5000,
+            http: None,
+        },
         server: Endpoint { host: "127.0.0.1".into(), port: 3306 },
         reachable: true,
         error: None,
