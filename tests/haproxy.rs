@@ -324,3 +324,30 @@ async fn haproxy_config_joins_the_cluster_config_with_the_agents_and_haproxy_run
     assert_eq!(connect(&write).await.0, "db4");
     assert_eq!(connect(&read).await.0, "db1");
 }
+
+/// The seeded sandbox as the agents publish it: the config written for it names each node at
+/// its MariaDB address and HAProxy accepts it. Agents that publish no HTTP address (started
+/// without `--http`) are checked on `--agent-port`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haproxy_config_for_the_sandbox_names_every_node_and_passes_haproxy_check() {
+    let sb = common::Sandbox::with_agents(250, 4_000).await;
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("haproxy.cfg");
+    let agent_port = free_port().to_string();
+    let run = common::isolated_myzoo(home.path())
+        .args(["--zk", &sb.zk(), "haproxy-config", "--cluster", myzoo::sandbox::CLUSTER])
+        .args(["--agent-port", &agent_port, "--out"])
+        .arg(&out)
+        .output()
+        .expect("run myzoo haproxy-config");
+    let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{}\nstdout:\n{stdout}\nstderr:\n{stderr}", run.status);
+    assert!(stdout.contains("servers db1, db2, db3 "), "{stdout}");
+    let config = std::fs::read_to_string(&out).unwrap();
+    common::haproxy::check_file(&out).unwrap_or_else(|e| panic!("haproxy -c refused it:\n{e}\n{config}"));
+    for m in &sb.status.mysql {
+        let line = format!("    server {} {}:{} check addr ", m.name, m.host, m.port);
+        assert_eq!(config.matches(&line).count(), 2, "{line:?} once per backend in:\n{config}");
+    }
+    assert!(config.contains("frontend sandbox_write\n") && config.contains("frontend sandbox_read\n"), "{config}");
+}
