@@ -7,7 +7,8 @@ set -euo pipefail
 # here too, so a missing one is installed even where the zookeeper package already is.
 # man-db: tests/install.rs renders the generated man pages with `man -l`; systemd: its
 # `systemd-analyze verify` checks the agent's unit (both are on most Debian machines already).
-packages=(zookeeper libservlet-api-java libnetty-java mariadb-server mariadb-client default-jre-headless man-db systemd)
+# haproxy: tests/haproxy.rs runs HAProxy on the configs `myzoo haproxy-config` generates.
+packages=(zookeeper libservlet-api-java libnetty-java mariadb-server mariadb-client default-jre-headless man-db systemd haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

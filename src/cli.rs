@@ -54,6 +54,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// An HAProxy config for a cluster: a write frontend checking each agent's /primary, a read
+    /// frontend checking /replica (servers from the cluster config, checks at each agent's
+    /// published HTTP address).
+    #[command(name = "haproxy-config", after_help = HAPROXY_CONFIG_HELP)]
+    HaproxyConfig(HaproxyConfigArgs),
     /// A real local playground: ZooKeeper plus a MariaDB primary and two replicas.
     Sandbox {
         #[command(subcommand)]
@@ -313,6 +318,41 @@ pub struct OperationFlags {
     /// File holding the replication account's password (or $MYZOO_REPL_PASSWORD).
     #[arg(long)]
     pub repl_password_file: Option<PathBuf>,
+}
+
+/// Shown under `myzoo haproxy-config --help`.
+const HAPROXY_CONFIG_HELP: &str = "Servers come from the cluster config (host, port), and from nodes \
+whose agent publishes a status without being in the config. Each server is checked at its agent's \
+HTTP address as published in its status (agent.http, from `myzoo agent --http`); a node whose agent \
+publishes none (down, or without --http) is an error unless --agent-port says where its agents \
+listen. Check the file with `haproxy -c -f FILE`, install it as /etc/haproxy/haproxy.cfg and run \
+`systemctl reload haproxy`. Exit codes: 0 written, 1 a node has no address or no check address, \
+or ZooKeeper could not be read.";
+
+/// `myzoo haproxy-config`.
+#[derive(Debug, Clone, Args)]
+pub struct HaproxyConfigArgs {
+    /// Cluster name.
+    #[arg(long)]
+    pub cluster: String,
+    /// Where applications connect for writes (HOST:PORT; `*:PORT` for every address).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3307")]
+    pub write_bind: String,
+    /// Where applications connect for reads.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3308")]
+    pub read_bind: String,
+    /// How often HAProxy checks each agent, in milliseconds.
+    #[arg(long = "check-interval", value_name = "MS", default_value_t = 1000)]
+    pub check_interval_ms: u64,
+    /// Check nodes whose agent publishes no HTTP address on this port of the node's host.
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub agent_port: Option<u16>,
+    /// Also serve HAProxy's stats page here (HTTP; CSV at /;csv).
+    #[arg(long = "stats", value_name = "HOST:PORT")]
+    pub stats_bind: Option<String>,
+    /// Write the config to this file (atomically: a temporary file, then renamed) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Shown under `myzoo endpoint --help` (the codes are `commands::endpoint`'s).

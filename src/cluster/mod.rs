@@ -1,12 +1,14 @@
 //! Clusters as myzoo sees them: the znode layout under the root, the node status document
 //! agents publish, the config and primary records, and the pure health verdicts that the
 //! console and `myzoo status` share, and the endpoints applications are pointed at
-//! (`endpoint`). No I/O here except the one-shot reads of `snapshot` and `report`.
+//! (`endpoint`), and the HAProxy configs that follow the agents (`haproxy`). No I/O here except
+//! the one-shot reads of `snapshot` and `report`.
 
 pub mod config;
 pub mod coordinator;
 pub mod endpoint;
 pub mod follow;
+pub mod haproxy;
 pub mod health;
 pub mod report;
 pub mod schema;

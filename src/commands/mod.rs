@@ -10,6 +10,7 @@ pub mod console;
 pub mod endpoint;
 pub mod failover;
 pub mod generate;
+pub mod haproxy_config;
 pub mod mysql_backup;
 pub mod operation;
 pub mod rejoin;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Endpoint { cluster, role, watch, json }) => {
             endpoint::run(&runtime, &cli.console, &cluster, role, watch, json)
         }
+        Some(Command::HaproxyConfig(args)) => haproxy_config::run(&runtime, &cli.console, &args),
         Some(Command::Sandbox { action }) => sandbox::run(&runtime, action),
         Some(Command::Switchover { flags, to }) => {
             switchover::run(&runtime, operation::OperationArgs::new(&cli.console, flags), to)

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod faults;
+pub mod haproxy;
 pub mod http;
 
 use std::sync::{Arc, Weak};
