@@ -333,10 +333,8 @@ async fn haproxy_config_for_the_sandbox_names_every_node_and_passes_haproxy_chec
     let sb = common::Sandbox::with_agents(250, 4_000).await;
     let home = tempfile::tempdir().unwrap();
     let out = home.path().join("haproxy.cfg");
-    let agent_port = free_port().to_string();
     let run = common::isolated_myzoo(home.path())
-        .args(["--zk", &sb.zk(), "haproxy-config", "--cluster", myzoo::sandbox::CLUSTER])
-        .args(["--agent-port", &agent_port, "--out"])
+        .args(["--zk", &sb.zk(), "haproxy-config", "--cluster", myzoo::sandbox::CLUSTER, "--out"])
         .arg(&out)
         .output()
         .expect("run myzoo haproxy-config");
@@ -346,7 +344,10 @@ async fn haproxy_config_for_the_sandbox_names_every_node_and_passes_haproxy_chec
     let config = std::fs::read_to_string(&out).unwrap();
     common::haproxy::check_file(&out).unwrap_or_else(|e| panic!("haproxy -c refused it:\n{e}\n{config}"));
     for m in &sb.status.mysql {
-        let line = format!("    server {} {}:{} check addr ", m.name, m.host, m.port);
+        // The check goes to the port the node's agent published (its `--http`).
+        let agent = sb.status.agents.iter().find(|a| a.name == m.name).expect("agent");
+        let http_port = agent.http_port.expect("the sandbox's agents serve HTTP");
+        let line = format!("    server {} {}:{} check addr 127.0.0.1 port {http_port}\n", m.name, m.host, m.port);
         assert_eq!(config.matches(&line).count(), 2, "{line:?} once per backend in:\n{config}");
     }
     assert!(config.contains("frontend sandbox_write\n") && config.contains("frontend sandbox_read\n"), "{config}");

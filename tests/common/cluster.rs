@@ -164,6 +164,15 @@ pub struct Writer {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// Where a [`Writer`] sends its writes.
+#[derive(Clone)]
+pub enum Route {
+    /// To the node the `primary` record names, read again after every error.
+    Record { zk: Client, paths: ClusterPaths, ports: Vec<(String, u16)> },
+    /// Always to this port (a proxy's write frontend).
+    Port(u16),
+}
+
 impl Writer {
     pub fn start(
         zk: Client,
@@ -171,6 +180,15 @@ impl Writer {
         ports: Vec<(String, u16)>,
         creds: sandbox::secrets::Credentials,
     ) -> Writer {
+        Self::on(Route::Record { zk, paths, ports }, creds)
+    }
+
+    /// A writer through whatever listens on `port` (HAProxy's write frontend).
+    pub fn through(port: u16, creds: sandbox::secrets::Credentials) -> Writer {
+        Self::on(Route::Port(port), creds)
+    }
+
+    pub fn on(route: Route, creds: sandbox::secrets::Credentials) -> Writer {
         let stop = Arc::new(AtomicBool::new(false));
         let acked = Arc::new(Mutex::new(Vec::new()));
         let failures_ms = Arc::new(Mutex::new(Vec::new()));
@@ -180,29 +198,47 @@ impl Writer {
             let mut conn: Option<Conn> = None;
             while !s.load(Ordering::Relaxed) {
                 if conn.is_none() {
-                    let node = match zk.get_data(&paths.primary()).await {
-                        Ok((d, _)) => parse_primary(&d).map(|r| r.node).unwrap_or_default(),
-                        Err(_) => String::new(),
+                    let port = match &route {
+                        Route::Record { zk, paths, ports } => {
+                            let node = match zk.get_data(&paths.primary()).await {
+                                Ok((d, _)) => parse_primary(&d).map(|r| r.node).unwrap_or_default(),
+                                Err(_) => String::new(),
+                            };
+                            ports.iter().find(|(n, _)| *n == node).map(|(_, p)| *p)
+                        }
+                        Route::Port(p) => Some(*p),
                     };
-                    if let Some((_, port)) = ports.iter().find(|(n, _)| *n == node) {
-                        conn = Conn::new(app_conn_opts(*port, &creds)).await.ok();
+                    if let Some(port) = port {
+                        conn = Conn::new(app_conn_opts(port, &creds)).await.ok();
                     }
                 }
                 let ok = match conn.as_mut() {
                     Some(c) => c.exec_drop("INSERT INTO app.writes (id) VALUES (?)", (next,)).await.is_ok(),
                     None => false,
                 };
+                // A failed id is never retried: its commit may have happened with the answer
+                // lost (a session cut by a proxy), and only acknowledged ids are checked.
                 if ok {
                     a.lock().unwrap().push(next);
-                    next += 1;
                 } else {
                     f.lock().unwrap().push(myzoo::audit::now_ms());
                     conn = None;
                     tokio::time::sleep(Duration::from_millis(WRITER_RETRY_MS)).await;
                 }
+                next += 1;
             }
         });
         Writer { stop, acked, failures_ms, task }
+    }
+
+    /// Acknowledged writes so far.
+    pub fn acked(&self) -> usize {
+        self.acked.lock().unwrap().len()
+    }
+
+    /// When each failed attempt so far failed (ms since the epoch).
+    pub fn failures(&self) -> Vec<i64> {
+        self.failures_ms.lock().unwrap().clone()
     }
 
     pub async fn stop(self) -> (Vec<i64>, Vec<i64>) {
