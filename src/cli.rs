@@ -342,7 +342,7 @@ pub struct HaproxyConfigArgs {
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3308")]
     pub read_bind: String,
     /// How often HAProxy checks each agent, in milliseconds.
-    #[arg(long = "check-interval", value_name = "MS", default_value_t = 1000)]
+    #[arg(long = "check-interval", value_name = "MS", default_value_t = 200)]
     pub check_interval_ms: u64,
     /// Check nodes whose agent publishes no HTTP address on this port of the node's host.
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]

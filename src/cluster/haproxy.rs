@@ -16,8 +16,10 @@ pub const DEFAULT_WRITE_BIND: &str = "127.0.0.1:3307";
 /// Default `--read-bind`.
 pub const DEFAULT_READ_BIND: &str = "127.0.0.1:3308";
 /// Default `--check-interval`: how often HAProxy asks each agent. A switchover is noticed
-/// within one interval (one failed check marks a server down, one good one up).
-pub const DEFAULT_CHECK_INTERVAL_MS: u64 = 1_000;
+/// within one interval (one failed check marks a server down, one good one up), so it bounds
+/// the write window a proxy adds; an agent answers from memory, so five checks a second per
+/// proxy cost it nothing that shows.
+pub const DEFAULT_CHECK_INTERVAL_MS: u64 = 200;
 /// Shortest `--check-interval` accepted: below it the checks cost the agents more than they
 /// gain.
 pub const MIN_CHECK_INTERVAL_MS: u64 = 100;

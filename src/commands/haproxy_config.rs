@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(
             command_line(&c, &a),
             "myzoo --profile prod haproxy-config --cluster main --write-bind '*:3307' --read-bind 127.0.0.1:3308 \
-             --check-interval 1000 --agent-port 9104 --out /etc/haproxy/haproxy.cfg"
+             --check-interval 200 --agent-port 9104 --out /etc/haproxy/haproxy.cfg"
         );
         assert_eq!(quote("it's"), r"'it'\''s'");
     }
