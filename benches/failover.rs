@@ -1,6 +1,6 @@
 //! Switchover and failover benchmarks on a real sandbox (ZooKeeper, a MariaDB primary and two GTID
 //! replicas with semi-synchronous replication, one real agent per server probing every 250 ms).
-//! Run: `cargo bench --bench failover [-- switchover|failover]`.
+//! Run: `cargo bench --bench failover [-- switchover|failover|proxy]`.
 //!
 //! Sections (the first argument; none runs them all):
 //! - `switchover`: the product's planned switchover exactly as `myzoo switchover` runs it
@@ -17,6 +17,13 @@
 //!   cool-down as `myzoo ack` does and waits for the coordinator's rejoin. The bench exits 1
 //!   when an acknowledged write is missing on the final primary or a trial does not fail over
 //!   within [`FAILOVER_BOUND`].
+//! - `proxy`: the write window of an application behind a real HAProxy (Debian's package, its
+//!   config from `myzoo haproxy-config` with the default check interval, following the agents'
+//!   `/primary`), with as peer in the same run the application that follows the primary record
+//!   itself; both write all along, through [`PROXY_SWITCHOVERS`] switchovers and
+//!   [`PROXY_FAILOVERS`] automatic failovers (mysqld crash, agent alive). Targets: switchover
+//!   ≤ 1 s, failover ≤ the RTO (kill → new primary recorded) + 1 s. Exits 1 when an
+//!   acknowledged write of either writer is missing.
 //!
 //! `MYZOO_BENCH_SEMI_SYNC=0` starts the servers without semi-synchronous replication (the default
 //! is with it, as the issue asks), to tell what semi-sync costs.
@@ -104,6 +111,9 @@ fn main() {
     if which == "all" || which == "failover" {
         ok &= rt.block_on(bench_failover(semi_sync));
     }
+    if which == "all" || which == "proxy" {
+        ok &= rt.block_on(bench_proxy(semi_sync));
+    }
     if !ok {
         std::process::exit(1);
     }
@@ -132,23 +142,42 @@ impl Writer {
         ports: Vec<(String, u16)>,
         creds: sandbox::secrets::Credentials,
     ) -> Writer {
+        Self::on(zk, paths, ports, None, 1, creds)
+    }
+
+    /// `fixed`: always write through this port (a proxy's write frontend) instead of following
+    /// the record; ids start at `first_id`, so two writers never collide.
+    fn on(
+        zk: Client,
+        paths: ClusterPaths,
+        ports: Vec<(String, u16)>,
+        fixed: Option<u16>,
+        first_id: i64,
+        creds: sandbox::secrets::Credentials,
+    ) -> Writer {
         let stop = Arc::new(AtomicBool::new(false));
         let attempts = Arc::new(Mutex::new(Vec::new()));
         let (s, log) = (stop.clone(), attempts.clone());
         let task = tokio::spawn(async move {
-            let mut next = 1i64;
+            let mut next = first_id;
             let mut conn: Option<(Conn, u16)> = None;
             let mut pace = tokio::time::interval(Duration::from_millis(WRITER_INTERVAL_MS));
             pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             while !s.load(Ordering::Relaxed) {
                 pace.tick().await;
                 if conn.is_none() {
-                    let node = match zk.get_data(&paths.primary()).await {
-                        Ok((d, _)) => parse_primary(&d).map(|r| r.node).unwrap_or_default(),
-                        Err(_) => String::new(),
+                    let port = match fixed {
+                        Some(port) => Some(port),
+                        None => {
+                            let node = match zk.get_data(&paths.primary()).await {
+                                Ok((d, _)) => parse_primary(&d).map(|r| r.node).unwrap_or_default(),
+                                Err(_) => String::new(),
+                            };
+                            ports.iter().find(|(n, _)| *n == node).map(|(_, p)| *p)
+                        }
                     };
-                    if let Some((_, port)) = ports.iter().find(|(n, _)| *n == node) {
-                        conn = Conn::new(app_opts(*port, &creds)).await.ok().map(|c| (c, *port));
+                    if let Some(port) = port {
+                        conn = Conn::new(app_opts(port, &creds)).await.ok().map(|c| (c, port));
                     }
                 }
                 let (ok, port) = match conn.as_mut() {
@@ -966,4 +995,186 @@ async fn failover_trial(b: &mut Bench, writer: &Writer, fault: Fault) -> Result<
         breakdown,
         rejoin,
     })
+}
+
+/// Switchovers in the `proxy` section.
+const PROXY_SWITCHOVERS: usize = 6;
+/// Automatic failovers (mysqld crash, agent alive) in the `proxy` section.
+const PROXY_FAILOVERS: usize = 4;
+/// First id of the writer through HAProxy (the record-following writer counts from 1).
+const PROXY_WRITER_FIRST_ID: i64 = 1_000_000_000;
+/// The issue's targets for the write window through HAProxy.
+const TARGET_PROXY_SWITCHOVER_MS: f64 = 1_000.0;
+const TARGET_PROXY_FAILOVER_OVER_RTO_MS: f64 = 1_000.0;
+
+/// HAProxy as an operator sets it up: the config from `myzoo haproxy-config` (the product's
+/// binary, its default check interval), then Debian's `haproxy` started on it; waits until its
+/// checks agree with the record.
+async fn start_haproxy(b: &Bench) -> (common::haproxy::Haproxy, u16) {
+    use common::haproxy::{free_port, Haproxy};
+    let home = tempfile::tempdir().expect("temp home");
+    let out = home.path().join("haproxy.cfg");
+    let (write, read, stats) = (free_port(), free_port(), free_port());
+    let at = |p: u16| format!("127.0.0.1:{p}");
+    let run = common::isolated_myzoo(home.path())
+        .args(["--zk", &b.sb.zk(), "haproxy-config", "--cluster", sandbox::CLUSTER])
+        .args(["--write-bind", &at(write), "--read-bind", &at(read), "--stats", &at(stats), "--out"])
+        .arg(&out)
+        .output()
+        .expect("run myzoo haproxy-config");
+    assert!(run.status.success(), "haproxy-config: {}", String::from_utf8_lossy(&run.stderr));
+    let config = std::fs::read_to_string(&out).expect("haproxy.cfg");
+    let interval = config.lines().find(|l| l.contains(" inter ")).unwrap_or_default().trim().to_string();
+    let hp = Haproxy::start(&config, &at(stats), &[&at(write), &at(read)]).await;
+    let primary = b.primary().await.node;
+    for n in b.nodes() {
+        hp.wait_status("sandbox_write", &n, if n == primary { "UP" } else { "DOWN" }).await;
+    }
+    println!(
+        "proxy: HAProxy {} on 127.0.0.1:{write} (writes) from myzoo haproxy-config: {interval}",
+        haproxy_version()
+    );
+    (hp, write)
+}
+
+fn haproxy_version() -> String {
+    let out = std::process::Command::new(common::haproxy::binary()).arg("-v").output();
+    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).to_string()).unwrap_or_default();
+    text.lines().next().and_then(|l| l.split_whitespace().nth(2)).unwrap_or("?").to_string()
+}
+
+/// `cargo bench --bench failover -- proxy`: the write window of an application behind HAProxy
+/// (following the agents' `/primary`), against the application that follows the primary
+/// record itself (the peer), both writing all along, through switchovers and automatic
+/// failovers (mysqld crash, agent alive).
+async fn bench_proxy(semi_sync: bool) -> bool {
+    let mut b = Bench::start("proxy", semi_sync, None).await;
+    b.edit_config(|v| {
+        v["failover"]["automatic"] = true.into();
+        v["failover"]["confirmations"] = CONFIRMATIONS.into();
+        v["failover"]["cooldown_s"] = COOLDOWN_S.into();
+        v["failover"]["auto_rejoin"] = true.into();
+    })
+    .await;
+    let first = b.primary().await;
+    b.wait_replicating(&first.node).await;
+    let (hp, write_port) = start_haproxy(&b).await;
+    let peer = b.start_writer();
+    let ports: Vec<(String, u16)> = b.sb.status.mysql.iter().map(|m| (m.name.clone(), m.port)).collect();
+    let proxied =
+        Writer::on(b.zk.clone(), b.paths.clone(), ports, Some(write_port), PROXY_WRITER_FIRST_ID, b.creds.clone());
+    tokio::time::sleep(Duration::from_millis(WARM_UP_MS)).await;
+
+    let op = b.operator();
+    let (mut sw_proxy, mut sw_peer) = (Vec::new(), Vec::new());
+    let mut ok = true;
+    for i in 0..PROXY_SWITCHOVERS {
+        let started = Instant::now();
+        let t = product_trial(&b, &op, &peer).await;
+        let proxy_outage = recovered(&proxied, started).await;
+        ok &= t.state == OpState::Done;
+        println!(
+            "  switchover {:>2}: {} -> {}  write block {:>4.0} ms  outage through HAProxy {:>9}  following the record {:>9}",
+            i + 1,
+            t.from,
+            t.to,
+            t.block,
+            fmt_opt(proxy_outage),
+            fmt_opt(t.outage)
+        );
+        sw_proxy.extend(proxy_outage);
+        sw_peer.extend(t.outage);
+    }
+    let (mut fo_proxy, mut fo_peer, mut fo_rto) = (Vec::new(), Vec::new(), Vec::new());
+    let mut over_rto = Vec::new();
+    for i in 0..PROXY_FAILOVERS {
+        let started = Instant::now();
+        match failover_trial(&mut b, &peer, Fault::Crash).await {
+            Ok(t) => {
+                let proxy_outage = recovered(&proxied, started).await;
+                println!(
+                    "  failover   {:>2}: {} -> {}  recorded (RTO) {:>7.1} ms  outage through HAProxy {:>9}  \
+                     following the record: first write {:>7.1} ms after the kill",
+                    i + 1,
+                    t.from,
+                    t.to,
+                    t.recorded,
+                    fmt_opt(proxy_outage),
+                    t.first_ack
+                );
+                if let Some(o) = proxy_outage {
+                    over_rto.push(o - t.recorded);
+                }
+                fo_proxy.extend(proxy_outage);
+                fo_peer.push(t.first_ack);
+                fo_rto.push(t.recorded);
+            }
+            Err(e) => {
+                println!("  failover   {:>2}: FAILED: {e}", i + 1);
+                ok = false;
+                break;
+            }
+        }
+    }
+    let peer_attempts = peer.stop().await;
+    let proxy_attempts = proxied.stop().await;
+    let (last, _, lost_peer) = b.lost_writes(&peer_attempts).await;
+    let (_, _, lost_proxy) = b.lost_writes(&proxy_attempts).await;
+    drop(hp);
+    println!();
+    println!(
+        "proxy: final primary {} (epoch {}); through HAProxy {} acknowledged, following the record {} acknowledged",
+        last.node,
+        last.epoch,
+        proxy_attempts.iter().filter(|a| a.ok).count(),
+        peer_attempts.iter().filter(|a| a.ok).count()
+    );
+    let sp = summary("switchover: writer outage through HAProxy", sw_proxy);
+    let sr = summary("switchover: writer outage following the record (peer)", sw_peer);
+    let fp = summary("failover: writer outage through HAProxy", fo_proxy);
+    let fr = summary("failover: kill -> first write following the record (peer)", fo_peer);
+    let rto = summary("failover: kill -> new primary recorded (RTO)", fo_rto);
+    let extra = summary("failover: outage through HAProxy minus RTO", over_rto);
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+        _ => "n/a".into(),
+    };
+    println!("HAProxy / following the record (medians): switchover {}, failover {}", ratio(sp, sr), ratio(fp, fr));
+    let verdict = |v: Option<f64>, target: f64| match v {
+        Some(v) if v <= target => format!("{v:.0} ms, met"),
+        Some(v) => format!("{v:.0} ms, missed"),
+        None => "no sample".into(),
+    };
+    println!(
+        "target: switchover through HAProxy p50 <= {TARGET_PROXY_SWITCHOVER_MS:.0} ms: {}",
+        verdict(sp, TARGET_PROXY_SWITCHOVER_MS)
+    );
+    println!(
+        "target: failover through HAProxy p50 <= RTO + {TARGET_PROXY_FAILOVER_OVER_RTO_MS:.0} ms (RTO p50 {}): over RTO {}",
+        fmt_opt(rto),
+        verdict(extra, TARGET_PROXY_FAILOVER_OVER_RTO_MS)
+    );
+    println!(
+        "acknowledged writes lost: through HAProxy {}, following the record {}",
+        lost_proxy.len(),
+        lost_peer.len()
+    );
+    ok && lost_peer.is_empty() && lost_proxy.is_empty()
+}
+
+/// The outage `writer` saw since `since`, once it writes again ([`ACKS_AFTER_TRIAL`] acks after
+/// its last failure); `None` when no write failed at all.
+async fn recovered(writer: &Writer, since: Instant) -> Option<f64> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let attempts = writer.attempts();
+        let recent: Vec<&Attempt> = attempts.iter().filter(|a| a.at >= since).collect();
+        let failed = recent.iter().rposition(|a| !a.ok);
+        let acks_after = recent.len() - failed.map_or(0, |i| i + 1);
+        if acks_after >= ACKS_AFTER_TRIAL {
+            return failed.and_then(|_| writer_outage(&attempts, since)).map(|o| o.0);
+        }
+        assert!(Instant::now() < deadline, "the writer through HAProxy does not write again");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
