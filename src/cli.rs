@@ -14,7 +14,9 @@ pub struct Cli {
     pub console: ConsoleArgs,
 }
 
-pub use crate::VERSION;
+/// `myzoo --version`: the crate's version and the commit it was built from (`build.rs`); the same
+/// text as `myzoo::VERSION`, spelled here so the clap definitions stand alone.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("MYZOO_COMMIT"), ")");
 
 #[derive(Debug, Subcommand)]
 pub enum Command {

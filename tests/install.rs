@@ -41,6 +41,9 @@ fn version_names_the_version_and_the_commit_of_this_checkout() {
     let head = String::from_utf8(git.stdout).expect("utf-8").trim().to_string();
     let expected = format!("myzoo {} (commit {head}", env!("CARGO_PKG_VERSION"));
     assert!(line.starts_with(&expected), "{line:?} does not start with {expected:?}");
+    // The agent's /health and /metrics name the same version as the command line.
+    assert_eq!(myzoo::cli::VERSION, myzoo::VERSION);
+    assert!(myzoo::VERSION.contains(myzoo::COMMIT));
     // The commit, then `-dirty` when the work tree had changes at build time, nothing else.
     let rest = line.trim_end().strip_prefix(&expected).expect("prefix checked");
     assert!(rest == ")" || rest == "-dirty)", "{line:?}");
