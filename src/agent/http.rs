@@ -60,13 +60,14 @@ impl Sources {
 }
 
 /// Binds the listener (before the agent starts, so a port in use fails the start) and says
-/// what address to publish: the bound one, with the host name for a wildcard address.
+/// what address to publish: the one bound (port 0 resolved). A wildcard (`0.0.0.0:9104`) is
+/// published as such: readers put the node's address from the cluster config in its place,
+/// which names the host as others reach it (the agent's own name for itself may not resolve
+/// there).
 pub async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, String)> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
-    let published =
-        if bound.ip().is_unspecified() { format!("{}:{}", super::hostname(), bound.port()) } else { bound.to_string() };
-    Ok((listener, published))
+    Ok((listener, bound.to_string()))
 }
 
 /// Serves until `cancel` fires.
@@ -108,4 +109,19 @@ async fn health(State(s): State<Sources>) -> Response {
 async fn metrics(State(s): State<Sources>) -> Response {
     let text = s.metrics.scrape(&s.view());
     (StatusCode::OK, [(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], text).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_published_address_is_the_one_bound() {
+        let (_l, published) = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let port: u16 = published.strip_prefix("127.0.0.1:").expect("loopback").parse().unwrap();
+        assert_ne!(port, 0, "port 0 resolved to the port bound");
+        // A wildcard stays one: readers put the node's own address in its place.
+        let (_l, published) = bind("0.0.0.0:0".parse().unwrap()).await.unwrap();
+        assert!(published.starts_with("0.0.0.0:") && !published.ends_with(":0"), "{published}");
+    }
 }

@@ -157,7 +157,7 @@ async fn stop_on_signal(cancel: CancellationToken) {
     cancel.cancel();
 }
 
-pub(crate) fn hostname() -> String {
+fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()
