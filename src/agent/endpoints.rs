@@ -37,6 +37,9 @@ pub struct AgentView {
     pub zk_connected: bool,
     /// Milliseconds since `zk_connected` last changed.
     pub zk_since_ms: u64,
+    /// Whether `recorded` was read in the current session: a record kept from an earlier
+    /// session may predate a failover that happened while this agent was away.
+    pub record_current: bool,
     /// `failover.max_lag_s` from the cluster config (`None`: not read yet; the default applies).
     pub max_lag_s: Option<u64>,
     /// The epoch at which the agent fenced its server for the lease, if it did.
@@ -99,6 +102,9 @@ pub fn primary(v: &AgentView) -> Answer {
     if !v.zk_connected {
         return Answer::no(format!("ZooKeeper session not connected (for {} ms)", v.zk_since_ms));
     }
+    if !v.record_current {
+        return Answer::no("the primary record has not been read in this ZooKeeper session yet");
+    }
     let Some(recorded) = &v.recorded else {
         return Answer::no("no primary is recorded");
     };
@@ -155,16 +161,51 @@ pub fn replica(v: &AgentView) -> Answer {
         return Answer::no("a replica that is not read-only");
     }
     let max_lag_s = v.max_lag_s.unwrap_or(crate::cluster::config::DEFAULT_MAX_LAG_S);
-    let max_lag_ms = i64::try_from(max_lag_s.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let (lag_ms, source) = match (status.heartbeat_lag_ms, repl.seconds_behind) {
-        (Some(ms), _) => (ms, "heartbeat"),
-        (None, Some(s)) => (i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX), "reported"),
-        (None, None) => return Answer::no("replication lag not known"),
+    let Some(lag) = replica_lag(status, v.interval_ms, max_lag_s) else {
+        return Answer::no("replication lag not known");
     };
-    if lag_ms > max_lag_ms {
-        return Answer::no(format!("lagging {lag_ms} ms ({source}), more than failover.max_lag_s {max_lag_s} s"));
+    if !lag.within {
+        return Answer::no(format!(
+            "lagging {} ms ({}), more than failover.max_lag_s {max_lag_s} s",
+            lag.ms, lag.source
+        ));
     }
-    Answer::yes(format!("replica of {}:{}, lag {lag_ms} ms ({source})", repl.source_host, repl.source_port))
+    Answer::yes(format!("replica of {}:{}, lag {} ms ({})", repl.source_host, repl.source_port, lag.ms, lag.source))
+}
+
+/// A replica's lag as `/replica` and `myzoo_node_state` judge it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lag {
+    pub ms: i64,
+    /// `heartbeat`, `reported`, or why the reported figure stands in for the heartbeat.
+    pub source: String,
+    pub within: bool,
+}
+
+/// The heartbeat lag (the age of the row the primary's agent rewrites every probe interval,
+/// less that interval, which is not lag), else `Seconds_Behind_Master`. When the heartbeat is
+/// past `max_lag_s` but the server reports itself within it, the heartbeat's writer has
+/// stopped (its primary fenced, its agent gone, a long switchover) while the replica has what
+/// its source sent: the reported figure counts then, so reads are not refused on every replica
+/// at once. (A source lost silently is the server's own `slave_net_timeout`'s to notice.)
+pub fn replica_lag(s: &NodeStatus, interval_ms: u64, max_lag_s: u64) -> Option<Lag> {
+    let max_ms = i64::try_from(max_lag_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let interval = i64::try_from(interval_ms).unwrap_or(i64::MAX);
+    let heartbeat = s.heartbeat_lag_ms.map(|ms| ms.saturating_sub(interval).max(0));
+    let reported = s
+        .replication
+        .as_ref()
+        .and_then(|r| r.seconds_behind)
+        .map(|secs| i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+    let (ms, source) = match (heartbeat, reported) {
+        (Some(h), Some(r)) if h > max_ms && r <= max_ms => {
+            (r, format!("reported; the heartbeat is {h} ms old, its writer has stopped"))
+        }
+        (Some(h), _) => (h, "heartbeat".to_string()),
+        (None, Some(r)) => (r, "reported".to_string()),
+        (None, None) => return None,
+    };
+    Some(Lag { ms, source, within: ms <= max_ms })
 }
 
 /// `GET /health`: the agent's own state, for people and scripts.
@@ -242,6 +283,7 @@ mod tests {
             recorded: Some(rec("db1", 4)),
             zk_connected: true,
             zk_since_ms: 60_000,
+            record_current: true,
             max_lag_s: Some(10),
             fenced_for_lease: None,
             interval_ms: 250,
@@ -301,6 +343,10 @@ mod tests {
         said(&primary(&v), "ZooKeeper session not connected (for 20 ms)");
 
         let mut v = primary_view();
+        v.record_current = false;
+        said(&primary(&v), "not been read in this ZooKeeper session yet");
+
+        let mut v = primary_view();
         v.recorded = Some(rec("db2", 5));
         said(&primary(&v), "not the recorded primary (db2 is, epoch 5)");
 
@@ -343,7 +389,7 @@ mod tests {
         let v = replica_view();
         let a = replica(&v);
         assert!(a.ok, "{a:?}");
-        assert_eq!(a.reason, "replica of 10.0.0.1:3306, lag 300 ms (heartbeat)");
+        assert_eq!(a.reason, "replica of 10.0.0.1:3306, lag 50 ms (heartbeat)", "one interval is not lag");
         said(&primary(&v), "not the recorded primary (db1 is, epoch 4)");
         said(&replica(&primary_view()), "this node is the recorded primary");
     }
@@ -357,7 +403,9 @@ mod tests {
         said(&replica(&v), "replication threads IO Yes SQL No: Duplicate entry '7'");
 
         let mut v = replica_view();
-        v.status.as_mut().unwrap().heartbeat_lag_ms = Some(10_001);
+        let s = v.status.as_mut().unwrap();
+        s.heartbeat_lag_ms = Some(10_251);
+        s.replication.as_mut().unwrap().seconds_behind = Some(11);
         said(&replica(&v), "lagging 10001 ms (heartbeat), more than failover.max_lag_s 10 s");
         v.max_lag_s = Some(11);
         assert!(replica(&v).ok);
@@ -383,6 +431,20 @@ mod tests {
         let mut v = replica_view();
         v.status.as_mut().unwrap().observed_at_ms = NOW - 5_000;
         said(&replica(&v), "stalled");
+    }
+
+    #[test]
+    fn a_heartbeat_whose_writer_stopped_does_not_refuse_every_replica() {
+        // The primary fenced for its lease (or its agent gone): nobody rewrites the heartbeat
+        // row, its age grows on every replica, but the server has what its source sent.
+        let mut v = replica_view();
+        v.status.as_mut().unwrap().heartbeat_lag_ms = Some(30_000);
+        let a = replica(&v);
+        assert!(a.ok, "{a:?}");
+        assert!(a.reason.contains("lag 0 ms (reported; the heartbeat is 29750 ms old"), "{}", a.reason);
+        // The server itself says it lags: refused.
+        v.status.as_mut().unwrap().replication.as_mut().unwrap().seconds_behind = Some(12);
+        said(&replica(&v), "lagging 29750 ms (heartbeat)");
     }
 
     #[test]

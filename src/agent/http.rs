@@ -34,6 +34,8 @@ pub struct Sources {
     pub status_rx: watch::Receiver<Option<NodeStatus>>,
     pub primary_rx: watch::Receiver<Option<PrimaryRecord>>,
     pub link_rx: watch::Receiver<Link>,
+    /// The session the `primary` record was last read in.
+    pub record_read_rx: watch::Receiver<i64>,
     pub max_lag_rx: watch::Receiver<Option<u64>>,
     pub metrics: Arc<AgentMetrics>,
 }
@@ -41,16 +43,19 @@ pub struct Sources {
 impl Sources {
     /// One look at everything, now.
     pub fn view(&self) -> AgentView {
-        let (zk_connected, zk_since_ms) = {
+        let (zk_connected, zk_since_ms, session) = {
             let link = self.link_rx.borrow();
-            (link.connected, u64::try_from(link.since.elapsed().as_millis()).unwrap_or(u64::MAX))
+            let session = link.client.as_ref().map(|c| c.session_id().0);
+            (link.connected, u64::try_from(link.since.elapsed().as_millis()).unwrap_or(u64::MAX), session)
         };
+        let record_current = session.is_some_and(|s| s == *self.record_read_rx.borrow());
         AgentView {
             node: self.node.clone(),
             status: self.status_rx.borrow().clone(),
             recorded: self.primary_rx.borrow().clone(),
             zk_connected,
             zk_since_ms,
+            record_current,
             max_lag_s: *self.max_lag_rx.borrow(),
             fenced_for_lease: self.metrics.fenced_for_lease(),
             interval_ms: self.interval_ms,

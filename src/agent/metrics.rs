@@ -47,6 +47,7 @@ pub struct AgentMetrics {
     probe_duration: Histogram,
     zk_state: Family<Labels, Gauge>,
     zk_sessions: Counter,
+    zk_losses: Family<Labels, Counter>,
     znode_writes: Family<Labels, Counter>,
     coordinator: Gauge,
     failovers: Family<Labels, Counter>,
@@ -89,6 +90,7 @@ impl AgentMetrics {
             probe_duration: Histogram::new(exponential_buckets(0.001, 2.0, 14)),
             zk_state: Family::default(),
             zk_sessions: Counter::default(),
+            zk_losses: Family::default(),
             znode_writes: Family::default(),
             coordinator: Gauge::default(),
             failovers: Family::default(),
@@ -121,6 +123,7 @@ impl AgentMetrics {
         r.register("probe_duration_seconds", "How long probes of the server take", self.probe_duration.clone());
         r.register("zk_session_state", "The agent's ZooKeeper session state (1: current)", self.zk_state.clone());
         r.register("zk_sessions", "ZooKeeper sessions established", self.zk_sessions.clone());
+        r.register("zk_session_losses", "ZooKeeper sessions lost, by how they ended", self.zk_losses.clone());
         r.register("znode_writes", "Writes of the node's status znode, by result", self.znode_writes.clone());
         r.register(
             "coordinator_leader",
@@ -154,6 +157,11 @@ impl AgentMetrics {
 
     pub fn session_established(&self) {
         self.zk_sessions.inc();
+    }
+
+    /// A session ended other than by our own close (`state`: `expired`, `closed` …).
+    pub fn session_lost(&self, state: &str) {
+        self.zk_losses.get_or_create(&vec![("state", state.to_string())]).inc();
     }
 
     /// `state` is one of [`ZK_STATES`].
@@ -247,9 +255,8 @@ pub fn node_state(v: &AgentView) -> &'static str {
     if !r.io_ok() || !r.sql_ok() {
         return "replication_broken";
     }
-    let max_ms = v.max_lag_s.unwrap_or(crate::cluster::config::DEFAULT_MAX_LAG_S).saturating_mul(1000);
-    let lag_ms = s.heartbeat_lag_ms.map(|ms| u64::try_from(ms).unwrap_or(0)).or(r.seconds_behind.map(|s| s * 1000));
-    if lag_ms.is_some_and(|ms| ms > max_ms) {
+    let max_lag_s = v.max_lag_s.unwrap_or(crate::cluster::config::DEFAULT_MAX_LAG_S);
+    if endpoints::replica_lag(s, v.interval_ms, max_lag_s).is_some_and(|lag| !lag.within) {
         return "lagging";
     }
     "ok"
@@ -290,6 +297,7 @@ mod tests {
             recorded: Some(PrimaryRecord { node: "db1".into(), epoch: 2 }),
             zk_connected: true,
             zk_since_ms: 5,
+            record_current: true,
             max_lag_s: None,
             fenced_for_lease: None,
             interval_ms: 1000,

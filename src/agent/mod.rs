@@ -42,6 +42,8 @@ use publisher::{Feeds, PublisherConfig};
 
 /// A probe may take at most this share of the interval, so probes never overlap.
 pub const PROBE_TIMEOUT_PERCENT: u32 = 80;
+/// Longest the HTTP endpoints may take to close their connections on shutdown.
+const HTTP_SHUTDOWN_MS: u64 = 2_000;
 
 /// Everything the agent needs, resolved from flags, profile and environment by its front end
 /// (`commands::agent`).
@@ -97,6 +99,7 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> Result<()
     let (policy_tx, policy_rx) = watch::channel(None);
     let (link_tx, link_rx) = watch::channel(fence::Link::down(tokio::time::Instant::now()));
     let (max_lag_tx, max_lag_rx) = watch::channel(None);
+    let (record_read_tx, record_read_rx) = watch::channel(0i64);
     let metrics = Arc::new(metrics::AgentMetrics::new(&base.cluster, &base.node));
     let serving = listener.map(|(listener, _)| {
         let sources = http::Sources {
@@ -105,6 +108,7 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> Result<()
             status_rx: status_rx.clone(),
             primary_rx: primary_rx.clone(),
             link_rx: link_rx.clone(),
+            record_read_rx,
             max_lag_rx,
             metrics: metrics.clone(),
         };
@@ -119,13 +123,18 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> Result<()
         fencer,
         cancel.clone(),
     ));
-    let feeds = Feeds { primary_tx, policy_tx, max_lag_tx, link_tx, metrics };
+    let feeds = Feeds { primary_tx, record_read_tx, policy_tx, max_lag_tx, link_tx, metrics };
     let publishing = tokio::spawn(publisher::run(cfg.publisher, status_rx, feeds, cancel.clone()));
     let (probed, published) = tokio::join!(probing, publishing);
     probed.context("the probe loop failed")?;
     published.context("the publisher failed")?;
-    if let Some(serving) = serving {
-        serving.await.context("the HTTP endpoints failed")?;
+    if let Some(mut serving) = serving {
+        // Graceful shutdown waits for open connections; a client holding one half-sent must
+        // not keep the agent from exiting.
+        match tokio::time::timeout(Duration::from_millis(HTTP_SHUTDOWN_MS), &mut serving).await {
+            Ok(done) => done.context("the HTTP endpoints failed")?,
+            Err(_) => serving.abort(),
+        }
     }
     tracing::info!("agent stopped");
     Ok(())

@@ -18,9 +18,22 @@ const PRIMARY_RETRY_MS: u64 = 1_000;
 /// Runs for one ZooKeeper session, until `cancel` fires or the session ends. The last known
 /// record is kept across sessions: the probe loop only writes the heartbeat when the server
 /// itself is a writable primary, so a stale "we are primary" cannot write to a replica.
-pub async fn follow(client: Client, path: String, tx: watch::Sender<Option<PrimaryRecord>>, cancel: CancellationToken) {
+/// `read_in` gets the session id after every read, so `/primary` can tell a record read in this
+/// session from one kept from an earlier session (which may predate a failover).
+pub async fn follow(
+    client: Client,
+    path: String,
+    tx: watch::Sender<Option<PrimaryRecord>>,
+    read_in: watch::Sender<i64>,
+    cancel: CancellationToken,
+) {
     let at = path.clone();
-    follow_znode(client, path, cancel, move |data| set(&tx, &at, data.and_then(|d| record(&at, d)))).await;
+    let session = client.session_id().0;
+    follow_znode(client, path, cancel, move |data| {
+        set(&tx, &at, data.and_then(|d| record(&at, d)));
+        read_in.send_replace(session);
+    })
+    .await;
 }
 
 /// Follows one znode's data with a data watch for one session: `seen` gets its data (`None`

@@ -103,13 +103,16 @@ pub async fn run(
     let mut link_open = true;
     let mut primary_open = true;
     let mut quick_until: Option<Instant> = None;
+    // When the last probe finished: quick probes count from there, so a slow one is never
+    // followed at once by the next.
+    let mut last_done = Instant::now();
     loop {
         let ours = primary_rx.borrow().as_ref().is_some_and(|p| p.node == base.node);
         // A deadline the last probe has passed is covered by the ticks.
         let lease_due = fencer.lease_deadline(&link_rx.borrow()).filter(|due| ours && *due > last_probe);
         let quick_due = quick_until
             .filter(|end| ours && *end > last_probe)
-            .map(|_| last_probe + Duration::from_millis(QUICK_PROBE_MS));
+            .map(|_| last_done + Duration::from_millis(QUICK_PROBE_MS));
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = ticker.tick() => {}
@@ -141,8 +144,15 @@ pub async fn run(
             quick_until = None;
         }
         let link = link_rx.borrow().clone();
+        let was_fenced = fencer.fenced_for_lease();
         fencer.after_probe(&mut prober, &observation, primary.as_ref(), &link).await;
         metrics.set_fenced_for_lease(fencer.fenced_for_lease());
+        if was_fenced.is_some() && fencer.fenced_for_lease().is_none() && recorded_primary {
+            // Opened again (or left closed for good): this probe saw it read-only; look again
+            // soon, so `/primary` follows the reopening within a quick probe.
+            quick_until = Some(Instant::now() + Duration::from_millis(QUICK_PROBE_WINDOW_MS));
+        }
+        last_done = Instant::now();
         tx.send_replace(Some(base.status(observation, primary, fencer.note.clone())));
     }
     let _ = tokio::time::timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), prober.close()).await;

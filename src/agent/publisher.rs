@@ -47,6 +47,8 @@ pub struct PublisherConfig {
 pub struct Feeds {
     /// The `primary` record, as the session's watch has it.
     pub primary_tx: watch::Sender<Option<PrimaryRecord>>,
+    /// The id of the session the record was last read in.
+    pub record_read_tx: watch::Sender<i64>,
     /// The cluster config's `mysql.tls`.
     pub policy_tx: watch::Sender<Option<TlsMode>>,
     /// The cluster config's `failover.max_lag_s`.
@@ -68,7 +70,7 @@ pub async fn run(
     feeds: Feeds,
     cancel: CancellationToken,
 ) {
-    let Feeds { primary_tx, policy_tx, max_lag_tx, link_tx, metrics } = feeds;
+    let Feeds { primary_tx, record_read_tx, policy_tx, max_lag_tx, link_tx, metrics } = feeds;
     let mut backoff = Duration::from_millis(RECONNECT_BACKOFF_MIN_MS);
     while !cancel.is_cancelled() {
         metrics.set_zk_state("connecting");
@@ -82,6 +84,7 @@ pub async fn run(
             client.clone(),
             cfg.paths.primary(),
             primary_tx.clone(),
+            record_read_tx.clone(),
             session_cancel.clone(),
         ));
         let policy = tokio::spawn(primary::follow_config(
@@ -115,6 +118,7 @@ pub async fn run(
             }
             SessionEnd::Lost(state) => {
                 metrics.set_zk_state(zk_state_name(state));
+                metrics.session_lost(zk_state_name(state));
                 tracing::warn!(?state, "ZooKeeper session lost; opening a new one and registering again");
             }
         }

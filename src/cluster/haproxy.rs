@@ -23,6 +23,8 @@ pub const DEFAULT_CHECK_INTERVAL_MS: u64 = 200;
 /// Shortest `--check-interval` accepted: below it the checks cost the agents more than they
 /// gain.
 pub const MIN_CHECK_INTERVAL_MS: u64 = 100;
+/// Shortest `timeout check`: longer than the interval when the interval is short.
+pub const CHECK_TIMEOUT_MIN_MS: u64 = 1_000;
 /// How long HAProxy waits for a MySQL server to accept a connection before trying another.
 pub const CONNECT_TIMEOUT_MS: u64 = 1_000;
 /// Idle time after which HAProxy closes a client's or server's side. MySQL sessions sit idle in
@@ -105,7 +107,12 @@ pub fn backends(
         };
         let published = status.and_then(|s| s.agent.http.as_deref());
         let check = match published.map(split_host_port) {
-            Some(Ok((h, p))) => Some((if is_unspecified(&h) { host.clone() } else { h }, p)),
+            // A wildcard or loopback address names no host others can check (loopback: the
+            // proxy's own machine), unless the node itself is on loopback (a one-host setup).
+            Some(Ok((h, p))) => {
+                let elsewhere = is_unspecified(&h) || (is_loopback(&h) && !is_loopback(&host));
+                Some((if elsewhere { host.clone() } else { h }, p))
+            }
             Some(Err(e)) => {
                 warnings.push(format!("node {name}: its agent publishes http {:?}: {e}", published.unwrap_or("")));
                 None
@@ -123,6 +130,12 @@ pub fn backends(
                 continue;
             }
         };
+        let (host, check_host) = (unbracket(&host), unbracket(&check_host));
+        for h in [&host, &check_host] {
+            if !is_plain_host(h) {
+                return Err(format!("node {name}: host {h:?} cannot go into an HAProxy config"));
+            }
+        }
         out.push(Backend { name: name.to_string(), host, port, check_host, check_port });
     }
     if !unplaced.is_empty() {
@@ -156,6 +169,20 @@ pub fn split_host_port(text: &str) -> Result<(String, u16), String> {
         Ok(p) if p != 0 => Ok((host.to_string(), p)),
         _ => Err(format!("{text:?}: the port must be a number from 1 to 65535")),
     }
+}
+
+/// `[fd00::1]` → `fd00::1` (the renderer adds the brackets back).
+fn unbracket(host: &str) -> String {
+    host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_string()
+}
+
+/// A host name or address: nothing that could end a line or a word of the config.
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '%'))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn is_unspecified(host: &str) -> bool {
@@ -280,8 +307,10 @@ pub fn render(cluster: &str, backends: &[Backend], opts: &RenderOptions) -> Stri
     let _ = writeln!(o, "    timeout connect {CONNECT_TIMEOUT_MS}ms");
     let _ = writeln!(o, "    timeout client {SESSION_TIMEOUT_MIN}m");
     let _ = writeln!(o, "    timeout server {SESSION_TIMEOUT_MIN}m");
-    // A check that has not answered within one interval has failed.
-    let _ = writeln!(o, "    timeout check {inter}ms");
+    // A check that has not answered in time has failed. Not as short as the interval: an agent
+    // that says no answers at once (503), so only a frozen agent or a slow path waits this long,
+    // and one slow answer on a busy machine must not cut every write session.
+    let _ = writeln!(o, "    timeout check {}ms", inter.max(CHECK_TIMEOUT_MIN_MS));
     // rise 1 fall 1: /primary and /replica are strict, so one answer is enough either way;
     // shutdown-sessions: clients still on a demoted primary are cut, so they reconnect to the
     // new one instead of writing into a read-only server. init-addr: a host name that does not
@@ -417,6 +446,29 @@ mod tests {
         s.server.port = server.1;
         s.agent.http = http.map(str::to_string);
         serde_json::to_vec(&s).unwrap()
+    }
+
+    #[test]
+    fn a_host_that_would_break_the_config_is_refused() {
+        let cfg = config(&[("db1", "db1 #evil\nlisten x", 3306)]);
+        let statuses = BTreeMap::from([("db1".to_string(), status("db1", ("10.0.0.1", 3306), Some("10.0.0.1:9104")))]);
+        let err = backends(Some(&cfg), &statuses, None).unwrap_err();
+        assert!(err.contains("node db1: host") && err.contains("cannot go into an HAProxy config"), "{err}");
+        let cfg = config(&[("db1", "[fd00::1]", 3306)]);
+        let (b, _) = backends(Some(&cfg), &statuses, None).unwrap();
+        assert_eq!(b[0].host, "fd00::1", "brackets are the renderer's to add");
+    }
+
+    #[test]
+    fn a_loopback_check_address_means_the_nodes_own_host() {
+        let cfg = config(&[("db1", "10.0.0.1", 3306), ("db2", "127.0.0.1", 3307)]);
+        let statuses = BTreeMap::from([
+            ("db1".to_string(), status("db1", ("127.0.0.1", 3306), Some("127.0.0.1:9104"))),
+            ("db2".to_string(), status("db2", ("127.0.0.1", 3307), Some("127.0.0.1:9105"))),
+        ]);
+        let (b, _) = backends(Some(&cfg), &statuses, None).unwrap();
+        assert_eq!((b[0].check_host.as_str(), b[0].check_port), ("10.0.0.1", 9104), "not the proxy's own loopback");
+        assert_eq!((b[1].check_host.as_str(), b[1].check_port), ("127.0.0.1", 9105), "a node on loopback keeps it");
     }
 
     #[test]
