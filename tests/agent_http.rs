@@ -161,3 +161,38 @@ async fn endpoints_and_metrics_follow_the_cluster_through_a_switchover_and_fault
     }
     wait_code(&addrs[&hung], "/replica", 200).await;
 }
+
+/// A three-member ensemble; each member killed in turn (so the agents' own members among them)
+/// and restarted: the agents reconnect within their sessions, `/primary` is 200 again on the
+/// recorded primary after each kill and never on another node meanwhile, and no agent ever
+/// needed a new session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn primary_endpoint_rides_out_zookeeper_member_kills_within_the_session() {
+    let fx = Fixture::start_on(false, 3).await;
+    let addrs: BTreeMap<String, String> = agent_addrs(&fx.zk, &fx.paths.nodes_dir()).await.into_iter().collect();
+    let primary = fx.primary().await.node;
+    wait_code(&addrs[&primary], "/primary", 200).await;
+    let members = fx.sb.status.zk_servers.clone();
+    assert_eq!(members.len(), 3);
+    for member in members {
+        let pid = member.pid.expect("member running") as i32;
+        common::cluster::kill(pid);
+        common::wait_exited(pid, WAIT).await;
+        // While the agents move to the surviving members, no other node says yes.
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            for (node, addr) in addrs.iter().filter(|(n, _)| **n != primary) {
+                let a = ask(addr, "/primary").await;
+                assert_ne!(a.code, 200, "{node} said yes with member {} down: {}", member.id, a.body);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        wait_code(&addrs[&primary], "/primary", 200).await;
+        myzoo::sandbox::restart_zk(fx.sb.dir.path(), member.id).await.expect("restart the member");
+    }
+    for (node, addr) in &addrs {
+        let all = parse_scrape(&ask(addr, "/metrics").await.body);
+        assert_eq!(sample(&all, "myzoo_zk_sessions", ""), 1.0, "{node}: reconnected within its session, not a new one");
+        assert_eq!(sample(&all, "myzoo_zk_session_state", "state=connected"), 1.0, "{node}");
+    }
+}
