@@ -140,6 +140,7 @@ async fn endpoints_and_metrics_follow_the_cluster_through_a_switchover_and_fault
         // SAFETY: kill(2) on a process this test's sandbox started; thawed on drop.
         assert_eq!(unsafe { libc::kill(agent, libc::SIGSTOP) }, 0);
         let _thaw = Thaw(agent);
+        common::wait_stopped(agent, WAIT).await;
         let frozen = get(&addrs[&new], "/primary", Duration::from_millis(500)).await;
         assert!(frozen.is_err(), "a frozen agent answered: {frozen:?}");
     }

@@ -203,3 +203,26 @@ pub fn isolated_myzoo(home: &std::path::Path) -> std::process::Command {
         .env_remove("NO_COLOR");
     cmd
 }
+
+/// Waits until every thread of `pid` is stopped (`SIGSTOP` takes effect on each thread at its
+/// next trip through the kernel, not when kill(2) returns), so a test that froze a process
+/// looks at a frozen process.
+pub async fn wait_stopped(pid: i32, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let states: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|dir| {
+                dir.filter_map(Result::ok)
+                    .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+                    // The state follows the command name's closing parenthesis.
+                    .filter_map(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.chars().take(1).collect()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !states.is_empty() && states.iter().all(|s| s == "T" || s == "t") {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "process {pid} not stopped: thread states {states:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
