@@ -740,6 +740,18 @@ impl Writer {
 }
 
 impl Bench {
+    /// Automatic failover on: [`CONFIRMATIONS`] confirmations, a [`COOLDOWN_S`] cool-down the
+    /// bench acknowledges after each trial, auto-rejoin.
+    async fn automatic_failover_on(&self) {
+        self.edit_config(|v| {
+            v["failover"]["automatic"] = true.into();
+            v["failover"]["confirmations"] = CONFIRMATIONS.into();
+            v["failover"]["cooldown_s"] = COOLDOWN_S.into();
+            v["failover"]["auto_rejoin"] = true.into();
+        })
+        .await;
+    }
+
     async fn edit_config(&self, change: impl FnOnce(&mut serde_json::Value)) {
         let (data, stat) = self.zk.get_data(&self.paths.config()).await.expect("config");
         let mut v: serde_json::Value = serde_json::from_slice(&data).expect("config json");
@@ -801,13 +813,7 @@ impl Bench {
 /// `cargo bench --bench failover -- failover`: the RTO of the coordinator's automatic failover.
 async fn bench_failover(semi_sync: bool) -> bool {
     let mut b = Bench::start("failover", semi_sync, Some(AGENT_SESSION_TIMEOUT_MS)).await;
-    b.edit_config(|v| {
-        v["failover"]["automatic"] = true.into();
-        v["failover"]["confirmations"] = CONFIRMATIONS.into();
-        v["failover"]["cooldown_s"] = COOLDOWN_S.into();
-        v["failover"]["auto_rejoin"] = true.into();
-    })
-    .await;
+    b.automatic_failover_on().await;
     let floor_ms = f64::from(CONFIRMATIONS) * AGENT_INTERVAL_MS as f64;
     println!(
         "failover: automatic, confirmations {CONFIRMATIONS}, auto_rejoin on, cool-down {COOLDOWN_S} s lifted by an ack \
@@ -1049,13 +1055,7 @@ fn haproxy_version() -> String {
 /// failovers (mysqld crash, agent alive).
 async fn bench_proxy(semi_sync: bool) -> bool {
     let mut b = Bench::start("proxy", semi_sync, None).await;
-    b.edit_config(|v| {
-        v["failover"]["automatic"] = true.into();
-        v["failover"]["confirmations"] = CONFIRMATIONS.into();
-        v["failover"]["cooldown_s"] = COOLDOWN_S.into();
-        v["failover"]["auto_rejoin"] = true.into();
-    })
-    .await;
+    b.automatic_failover_on().await;
     let first = b.primary().await;
     b.wait_replicating(&first.node).await;
     let (hp, write_port) = start_haproxy(&b).await;
