@@ -89,7 +89,12 @@ async fn bench_profile(sb: &common::Sandbox, zk: &Client) {
     let mut paths = Vec::new();
     for run in 0..2 {
         let t = Instant::now();
-        let mut rx = walk::tree(zk.clone(), WalkOptions { root: "/bench".into(), include_ephemeral: false });
+        // The first run on the walk's own session alone, the second as a snapshot reads.
+        let mut acl = Vec::new();
+        for _ in 0..if run == 1 { snapshot::ACL_SESSIONS } else { 0 } {
+            acl.push(Client::connect(&sb.zk()).await.expect("connect"));
+        }
+        let mut rx = walk::tree_with(zk.clone(), acl, WalkOptions { root: "/bench".into(), include_ephemeral: false });
         let mut n = 0;
         while let Some(batch) = rx.recv().await {
             let batch = batch.expect("walk");
@@ -98,7 +103,12 @@ async fn bench_profile(sb: &common::Sandbox, zk: &Client) {
                 paths.extend(batch.into_iter().map(|r| r.path));
             }
         }
-        println!("  walk alone (data, children, ACLs): {n} znodes in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+        let how = if run == 1 {
+            format!("ACLs over {} sessions", snapshot::ACL_SESSIONS)
+        } else {
+            "ACLs on its own session".into()
+        };
+        println!("  walk alone (data, children, {how}): {n} znodes in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
     }
     for in_flight in [2_000, 250, 1_000, 4_000] {
         let t = Instant::now();
@@ -108,6 +118,37 @@ async fn bench_profile(sb: &common::Sandbox, zk: &Client) {
             .fold(0usize, |n, r| async move { n + usize::from(r.is_ok()) })
             .await;
         println!("  get_acl alone, {in_flight} in flight: {n} znodes in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    }
+    for sessions in [2usize, 4, 8] {
+        let mut clients = Vec::new();
+        for _ in 0..sessions {
+            clients.push(Client::connect(&sb.zk()).await.expect("connect"));
+        }
+        let t = Instant::now();
+        let n = futures::stream::iter(paths.iter().enumerate())
+            .map(|(i, p)| clients[i % sessions].get_acl(p))
+            .buffer_unordered(2_000)
+            .fold(0usize, |n, r| async move { n + usize::from(r.is_ok()) })
+            .await;
+        println!(
+            "  get_acl alone over {sessions} sessions: {n} znodes in {:.0} ms",
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    {
+        let t = Instant::now();
+        let n = futures::stream::iter(paths.chunks(walk::WALK_BATCH))
+            .map(|chunk| async move {
+                let mut r = zk.new_multi_reader();
+                for p in chunk {
+                    r.add_get_data(p).expect("multi");
+                }
+                r.commit().await.map(|v| v.len()).unwrap_or(0)
+            })
+            .buffer_unordered(4)
+            .fold(0usize, |n, r| async move { n + r })
+            .await;
+        println!("  data multi-reads alone: {n} znodes in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
     }
     let mut store = Store::open(&access(sb), Want::Write).await.expect("store");
     let records: Vec<myzoo::backup::ZnodeRecord> = paths
@@ -193,22 +234,36 @@ async fn bench_snapshot(sb: &common::Sandbox, zk: &Client, runs: usize, peer: Op
         host: "bench".into(),
         origin: "cli".into(),
         audit_root: Some("/bench".into()),
+        // As `myzoo zk-backup create` does: the ACL reads over sessions of their own.
+        acl_sessions: Some(sb.session(Duration::from_secs(30))),
     };
     let mut product = Vec::new();
     let mut zk_shell = Vec::new();
+    let servers = Servers::of(sb);
     for run in 0..runs {
+        let cpu = servers.cpu_ns();
         let t = Instant::now();
         let meta = snapshot::create(zk, &mut store, &opts, &|_| {}, &CancellationToken::new()).await.expect("snapshot");
         let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let cpu =
+            servers.cpu_ns().iter().zip(cpu).map(|(after, before)| (after - before) as f64 / 1e9).collect::<Vec<_>>();
         product.push(ms);
         println!(
-            "  run {}: myzoo {ms:.0} ms ({} znodes, {:.1} MB data, {:.0} znodes/s)",
+            "  run {}: myzoo {ms:.0} ms ({} znodes, {:.1} MB data, {:.0} znodes/s); CPU s: ZooKeeper {:.2}, \
+             MariaDB primary {:.2}, replicas {:.2}, bench {:.2}",
             run + 1,
             meta.znodes,
             meta.bytes as f64 / 1e6,
-            meta.znodes as f64 / (ms / 1000.0)
+            meta.znodes as f64 / (ms / 1000.0),
+            cpu[0],
+            cpu[1],
+            cpu[2],
+            cpu[3],
         );
         store.delete_snapshot(meta.id).await.expect("clean up");
+        // The next run starts from a quiet cluster: the replicas have applied the deletion
+        // (otherwise they apply it beside the next run's inserts, on the same two cores).
+        servers.replicas_caught_up().await;
         // zk-shell takes ~90 s per export: once is enough for the comparison.
         if let Some(bin) = peer.filter(|_| run == 0) {
             let dir = tempfile::tempdir().expect("tmp");
@@ -286,6 +341,48 @@ fn run_measured(mut cmd: Command) -> (f64, i64, bool) {
         eprintln!("child failed: {err}");
     }
     (ms, usage.ru_maxrss, ok)
+}
+
+/// The sandbox's servers, for their CPU time and the replicas' catching up.
+struct Servers {
+    zk_pid: String,
+    primary: (u16, String),
+    replicas: Vec<(u16, String)>,
+}
+
+impl Servers {
+    fn of(sb: &common::Sandbox) -> Servers {
+        let pid = |p: Option<u32>| p.map_or_else(String::new, |p| p.to_string());
+        let primary = sb.status.mysql.iter().find(|m| m.role == "primary").expect("a primary");
+        Servers {
+            zk_pid: pid(sb.status.zk_servers[0].pid),
+            primary: (primary.port, pid(primary.pid)),
+            replicas: sb.status.mysql.iter().filter(|m| m.role != "primary").map(|m| (m.port, pid(m.pid))).collect(),
+        }
+    }
+
+    /// CPU ns so far: ZooKeeper, the primary, the replicas together, this process.
+    fn cpu_ns(&self) -> [u64; 4] {
+        [
+            support::cpu_ns(&self.zk_pid),
+            support::cpu_ns(&self.primary.1),
+            self.replicas.iter().map(|(_, pid)| support::cpu_ns(pid)).sum(),
+            support::cpu_ns("self"),
+        ]
+    }
+
+    /// Until every replica has applied what the primary has written.
+    async fn replicas_caught_up(&self) {
+        use mysql_async::prelude::Queryable;
+        let mut c = myzoo::sandbox::mariadb::connect_root(self.primary.0).await.expect("primary");
+        let pos: String = c.query_first("SELECT @@gtid_binlog_pos").await.expect("position").unwrap_or_default();
+        for (port, _) in &self.replicas {
+            let mut r = myzoo::sandbox::mariadb::connect_root(*port).await.expect("replica");
+            let done: Option<i64> =
+                r.exec_first("SELECT MASTER_GTID_WAIT(?, 120)", (pos.clone(),)).await.expect("wait");
+            assert_eq!(done, Some(0), "a replica did not catch up");
+        }
+    }
 }
 
 fn zk_shell_available() -> Option<String> {

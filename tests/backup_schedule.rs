@@ -27,6 +27,7 @@ async fn the_coordinator_snapshots_its_cluster_on_schedule_and_prunes_only_its_o
         host: "test".into(),
         origin: "cli".into(),
         audit_root: Some("/myzoo".into()),
+        acl_sessions: Some(fx.sb.session(std::time::Duration::from_secs(10))),
     };
     let manual = snapshot::create(&fx.zk, &mut store, &opts, &|_| {}, &CancellationToken::new()).await.unwrap();
 

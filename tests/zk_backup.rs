@@ -36,7 +36,9 @@ fn access(sb: &Sandbox) -> StoreAccess {
     StoreAccess::from_config(sb.status.backup_store.as_ref().expect("the sandbox names its backup store")).unwrap()
 }
 
-fn opts(root: &str, include_ephemeral: bool) -> SnapshotOptions {
+/// As the CLI asks: the ACL reads spread over sessions of their own, opened with the sandbox's
+/// access (which lacks the `ops` credential some tests add to their own session).
+fn opts(sb: &Sandbox, root: &str, include_ephemeral: bool) -> SnapshotOptions {
     SnapshotOptions {
         ensemble: "sandbox".into(),
         root: root.into(),
@@ -46,6 +48,7 @@ fn opts(root: &str, include_ephemeral: bool) -> SnapshotOptions {
         host: "testhost".into(),
         origin: "cli".into(),
         audit_root: Some(root.into()),
+        acl_sessions: Some(sb.session(Duration::from_secs(10))),
     }
 }
 
@@ -118,6 +121,13 @@ async fn a_snapshot_is_the_live_tree_and_round_trips_through_an_export_file() {
     }
     zk.auth("digest", b"ops:pw").await.unwrap();
     zk.create("/snap/secret", b"s3cret", &CreateMode::Persistent.with_acls(Acls::creator_all())).await.unwrap();
+    // Readable by anyone, administered by `ops`: a session without the credential is shown the
+    // hash as `ops:x` (the snapshot's ACL sessions are such sessions).
+    let shown = [
+        zookeeper_client::Acl::new(zookeeper_client::Permission::READ, zookeeper_client::AuthId::anyone()),
+        zookeeper_client::Acl::new(zookeeper_client::Permission::ALL, zookeeper_client::AuthId::new("auth", "")),
+    ];
+    zk.create("/snap/shown", b"s", &CreateMode::Persistent.with_acls(Acls::new(&shown))).await.unwrap();
     // Container and TTL znodes through myzoo, so the audit log knows their modes.
     let ops = Ops::new(zk.clone(), root, Origin::Cli).with_actor(Actor {
         user: "tester".into(),
@@ -156,7 +166,7 @@ async fn a_snapshot_is_the_live_tree_and_round_trips_through_an_export_file() {
     let meta = snapshot::create(
         &zk,
         &mut store,
-        &opts(root, false),
+        &opts(&sb, root, false),
         &|p| progress.lock().unwrap().push((p.phase.clone(), p.done)),
         &CancellationToken::new(),
     )
@@ -189,6 +199,8 @@ async fn a_snapshot_is_the_live_tree_and_round_trips_through_an_export_file() {
     assert!(got.iter().any(|r| r.path.starts_with("/snap/audit/entry-")), "the audit log is part of the tree");
     let secret = &by("/snap/secret").acl;
     assert_eq!((secret.len(), secret[0].scheme.as_str()), (1, "digest"));
+    let shown = &by("/snap/shown").acl;
+    assert!(shown.iter().any(|e| e.scheme == "digest" && e.id.starts_with("ops:") && e.id != "ops:x"), "{shown:?}");
     // Parents before children.
     for (i, r) in got.iter().enumerate().skip(1) {
         let parent = myzoo::zk::parent_path(&r.path);
@@ -204,21 +216,22 @@ async fn a_snapshot_is_the_live_tree_and_round_trips_through_an_export_file() {
     assert_eq!(progress.last().map(|(_, n)| *n), Some(meta.znodes));
 
     // With --include-ephemeral the ephemeral is kept, as one.
-    let with = take(&zk, &mut store, &opts(root, true)).await;
+    let with = take(&zk, &mut store, &opts(&sb, root, true)).await;
     let eph = rows(&mut store, with.id).await.into_iter().find(|r| r.path == "/snap/tree/eph").expect("kept");
     assert_eq!((eph.mode, eph.data.as_slice()), (ZnodeMode::Ephemeral, &b"alive"[..]));
     assert!(with.include_ephemeral);
 
     // A subtree that does not exist is a failed snapshot, recorded with why.
-    let err =
-        snapshot::create(&zk, &mut store, &opts("/nope", false), &|_| {}, &CancellationToken::new()).await.unwrap_err();
+    let err = snapshot::create(&zk, &mut store, &opts(&sb, "/nope", false), &|_| {}, &CancellationToken::new())
+        .await
+        .unwrap_err();
     assert!(format!("{err:#}").contains("/nope: no such znode"), "{err:#}");
     let failed = store.snapshots().await.unwrap().into_iter().find(|s| s.root == "/nope").unwrap();
     assert_eq!((failed.state, failed.error.as_deref()), (SnapshotState::Failed, Some("/nope: no such znode")));
     // A cancelled one is failed with the reason "cancelled".
     let cancel = CancellationToken::new();
     cancel.cancel();
-    let err = snapshot::create(&zk, &mut store, &opts(root, false), &|_| {}, &cancel).await.unwrap_err();
+    let err = snapshot::create(&zk, &mut store, &opts(&sb, root, false), &|_| {}, &cancel).await.unwrap_err();
     assert!(err.is::<snapshot::Cancelled>(), "{err:#}");
     let cancelled = store.snapshots().await.unwrap().remove(0);
     assert_eq!((cancelled.state, cancelled.error.as_deref()), (SnapshotState::Failed, Some("cancelled")));
@@ -303,7 +316,7 @@ async fn prune_keeps_the_newest_complete_snapshots_and_clears_abandoned_ones() {
     let mut store = Store::open(&access(&sb), Want::Write).await.unwrap();
     let mut complete = Vec::new();
     for _ in 0..4 {
-        complete.push(take(&zk, &mut store, &opts("/prune", false)).await.id);
+        complete.push(take(&zk, &mut store, &opts(&sb, "/prune", false)).await.id);
     }
     let row = |started_ms| NewSnapshot {
         ensemble: "sandbox".into(),

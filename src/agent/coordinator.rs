@@ -139,8 +139,9 @@ pub struct CoordinatorConfig {
     pub interval: Duration,
     /// Where scheduled snapshots go (`backup.zk_interval_s`); `None`: none are taken.
     pub backup: Option<crate::backup::StoreAccess>,
-    /// The connect string the agent is on (recorded with each scheduled snapshot).
-    pub ensemble: String,
+    /// How the agent reaches ZooKeeper: its connect string is recorded with each scheduled
+    /// snapshot, which opens its ACL reads' sessions the same way.
+    pub zk: crate::zk::ZkAccess,
 }
 
 /// Runs for one ZooKeeper session: takes part in the election, and leads when elected.
@@ -217,7 +218,7 @@ async fn lead(
     };
     let mut suspect = 0u32;
     let mut last_reason = String::new();
-    let mut schedule = cfg.backup.clone().map(|store| super::schedule::Schedule::new(store, cfg.ensemble.clone()));
+    let mut schedule = cfg.backup.clone().map(|store| super::schedule::Schedule::new(store, cfg.zk.clone()));
     let mut ticker = tokio::time::interval(cfg.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {

@@ -12,6 +12,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use zookeeper_client::Client;
 
+use crate::zk::ZkAccess;
+
 use crate::backup::snapshot::{self, SnapshotOptions};
 use crate::backup::{SnapshotMeta, SnapshotState, Store, StoreAccess, Want};
 use crate::cluster::config::parse_config;
@@ -29,7 +31,7 @@ pub const RETRY_MS: i64 = 60_000;
 /// The schedule as one coordinator keeps it while it leads.
 pub struct Schedule {
     store: StoreAccess,
-    ensemble: String,
+    zk: ZkAccess,
     next_check_ms: i64,
     task: Option<JoinHandle<Outcome>>,
     /// What the last attempt did, for the coordinator's state record.
@@ -52,8 +54,8 @@ impl Drop for Schedule {
 }
 
 impl Schedule {
-    pub fn new(store: StoreAccess, ensemble: String) -> Schedule {
-        Schedule { store, ensemble, next_check_ms: 0, task: None, last: None }
+    pub fn new(store: StoreAccess, zk: ZkAccess) -> Schedule {
+        Schedule { store, zk, next_check_ms: 0, task: None, last: None }
     }
 
     /// Called on every look of the leader: collects a finished attempt, starts one when due.
@@ -82,7 +84,7 @@ impl Schedule {
             paths: paths.clone(),
             store: self.store.clone(),
             node: node.to_string(),
-            ensemble: self.ensemble.clone(),
+            zk: self.zk.clone(),
         };
         self.task = Some(tokio::spawn(async move { job.attempt().await }));
     }
@@ -126,7 +128,7 @@ struct Job {
     paths: ClusterPaths,
     store: StoreAccess,
     node: String,
-    ensemble: String,
+    zk: ZkAccess,
 }
 
 impl Job {
@@ -165,7 +167,7 @@ impl Job {
             return Ok((next, None));
         }
         let opts = SnapshotOptions {
-            ensemble: self.ensemble.clone(),
+            ensemble: self.zk.connect.clone(),
             root: root.clone(),
             include_ephemeral: false,
             note: "scheduled".into(),
@@ -173,6 +175,7 @@ impl Job {
             host: crate::ops::actor::Actor::from_env().host,
             origin: SCHEDULED_ORIGIN.into(),
             audit_root: Some(self.paths.root.clone()),
+            acl_sessions: Some(self.zk.clone()),
         };
         let meta = snapshot::create(&self.client, &mut store, &opts, &|_| {}, &CancellationToken::new()).await?;
         let mut removed = 0;

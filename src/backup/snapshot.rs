@@ -6,8 +6,10 @@
 //! earlier groups of records, each in one transaction, through two connections side by side
 //! (the `seq` ranges are handed out by the reader, in walk order), so memory holds a few groups
 //! of records whatever the tree's size. The walk is what takes the time: it reads every
-//! znode's ACL with a request of its own (see `walk`). ZooKeeper has no point-in-time read, so a snapshot is the znodes as
-//! each was read; its zxid range says how far apart those reads were.
+//! znode's ACL with a request of its own (see `walk`), spread over [`ACL_SESSIONS`] more
+//! sessions when the options say how to open them. ZooKeeper has no point-in-time read, so a
+//! snapshot is the znodes as each was read; its zxid range says how far apart those reads
+//! were.
 //!
 //! Container and TTL znodes look persistent to a client (see [`ZnodeMode`]); `create` recovers
 //! their mode from myzoo's audit log: a persistent znode whose path myzoo created as a
@@ -15,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use tokio::sync::mpsc;
@@ -26,6 +28,7 @@ use super::record::{ContentDigest, Progress, ProgressFn, SnapshotMeta, SnapshotS
 use super::store::{NewSnapshot, Store, Totals};
 use super::walk::{self, WalkOptions};
 use crate::audit::{self, AuditRecord};
+use crate::zk::ZkAccess;
 
 /// Records per store transaction (walk batches are grouped up to this).
 pub const TX_ROWS: usize = 4_000;
@@ -35,6 +38,14 @@ pub const WRITE_QUEUE_GROUPS: usize = 2;
 pub const MODE_HINT_WINDOW_MS: i64 = 5_000;
 /// A `running` snapshot started longer ago than this was abandoned by a dead writer.
 pub const ABANDONED_AFTER_MS: i64 = 60 * 60 * 1000;
+/// Sessions opened beside the snapshot's own for the ACL reads. A server answers one session's
+/// requests one after another, so more sessions read faster while the server has cores to
+/// spare (`docs/BENCHMARKS.md`, the `profile` section: on the two-core sandbox, 100,000 ACL
+/// reads take ~5.5 s on one session, ~2.1 s over four, ~1.6 s over eight). Eight is far under
+/// ZooKeeper's default limit of 60 connections from one address.
+pub const ACL_SESSIONS: usize = 8;
+/// How long opening them may take; the snapshot then reads on the sessions it has.
+pub const ACL_SESSIONS_CONNECT_MS: u64 = 3_000;
 
 /// What to snapshot, and who is asking (recorded in the snapshot row).
 #[derive(Debug, Clone)]
@@ -51,6 +62,9 @@ pub struct SnapshotOptions {
     pub origin: String,
     /// The myzoo root whose `audit` folder holds the mode hints; `None` reads no hints.
     pub audit_root: Option<String>,
+    /// How to open the ACL reads' own sessions (the client's ensemble and credential); `None`
+    /// reads every ACL on the client's session.
+    pub acl_sessions: Option<ZkAccess>,
 }
 
 /// A snapshot stopped by its cancel token (recorded as failed with the reason `cancelled`).
@@ -212,8 +226,15 @@ async fn write(
         },
         None => ModeHints::default(),
     };
-    let mut rx =
-        walk::tree(client.clone(), WalkOptions { root: opts.root.clone(), include_ephemeral: opts.include_ephemeral });
+    let readers = tokio::select! {
+        r = open_acl_sessions(opts.acl_sessions.as_ref()) => r,
+        () = cancel.cancelled() => return Err(Cancelled.into()),
+    };
+    let mut rx = walk::tree_with(
+        client.clone(),
+        readers,
+        WalkOptions { root: opts.root.clone(), include_ephemeral: opts.include_ephemeral },
+    );
     // The reader (walk → tally → groups) and the writers (groups → store) run side by side,
     // joined by short queues of groups: neither waits for the other while a queue has room.
     // Groups are numbered (`seq`) by the reader and go to the writers in turn; a second
@@ -314,6 +335,26 @@ async fn write(
         return Err(Cancelled.into());
     }
     Ok(tally.totals())
+}
+
+/// Up to [`ACL_SESSIONS`] sessions for the ACL reads, opened side by side; those that fail or
+/// do not open within [`ACL_SESSIONS_CONNECT_MS`] are done without (the walk's own session
+/// reads what the others do not).
+async fn open_acl_sessions(access: Option<&ZkAccess>) -> Vec<Client> {
+    let Some(access) = access else { return Vec::new() };
+    let wait = Duration::from_millis(ACL_SESSIONS_CONNECT_MS);
+    let opened =
+        futures::future::join_all((0..ACL_SESSIONS).map(|_| tokio::time::timeout(wait, access.connect_eagerly())))
+            .await;
+    let mut sessions = Vec::with_capacity(ACL_SESSIONS);
+    for result in opened {
+        match result {
+            Ok(Ok(client)) => sessions.push(client),
+            Ok(Err(e)) => tracing::debug!(error = %e, "an ACL session did not open"),
+            Err(_) => tracing::debug!(wait_ms = ACL_SESSIONS_CONNECT_MS, "an ACL session did not open in time"),
+        }
+    }
+    sessions
 }
 
 /// Writes the groups of `queue` until it closes, each in one transaction (one being written is

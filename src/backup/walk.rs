@@ -3,6 +3,14 @@
 //! sent together with the multi-read: ZooKeeper has no multi-read for ACLs), delivered in
 //! batches through a bounded channel; a slow consumer slows the walk instead of filling memory.
 //!
+//! One `getACL` per znode is what a walk costs: the data of 100,000 znodes comes back in about
+//! a hundred multi-reads, their ACLs in 100,000 requests. A server answers one session's
+//! requests one after another, so those requests can be spread over more sessions ([`tree_with`]): each
+//! batch's ACL reads are cut in contiguous parts, one per session. An ACL read on another
+//! session may come from another server (a follower behind the walk's own) or pass a change:
+//! unless its stat shows the same znode (`czxid`) at the same ACL version (`aversion`) as the
+//! data read, and no digest hash hidden from it, it is read again on the walk's own session.
+//!
 //! Memory stays flat as the tree grows: paths waiting to be read sit on a LIFO work list, so
 //! the znodes found last (the deepest, usually leaves) are read first, and a znode's children
 //! are listed (multi-reads of `get_children`, only for znodes whose stat says they have
@@ -18,9 +26,10 @@
 
 use futures::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::mpsc;
-use zookeeper_client::{Client, Error as ZkError, MultiReadResult};
+use zookeeper_client::{Client, Error as ZkError, MultiReadResult, Stat};
 
 use super::record::{ZnodeMode, ZnodeRecord};
+use crate::zk::auth::{DIGEST_SCHEME, REDACTED_HASH};
 use crate::zk::load::{acl_entry, MULTI_READ_BATCH, MULTI_READ_IN_FLIGHT};
 use crate::zk::{child_path, describe_error, is_transient, AclEntry, NodeStat};
 
@@ -58,13 +67,32 @@ pub struct WalkOptions {
 /// Starts walking; batches of records arrive on the receiver in walk order, then the channel
 /// closes. An error is the last item. Dropping the receiver stops the walk.
 pub fn tree(client: Client, opts: WalkOptions) -> mpsc::Receiver<Result<Vec<ZnodeRecord>, WalkError>> {
+    tree_with(client, Vec::new(), opts)
+}
+
+/// [`tree`], with the ACL reads spread over `acl_sessions` (sessions of the same ensemble and
+/// credential as `client`; none: `client` reads them). They are closed when the walk ends.
+pub fn tree_with(
+    client: Client,
+    acl_sessions: Vec<Client>,
+    opts: WalkOptions,
+) -> mpsc::Receiver<Result<Vec<ZnodeRecord>, WalkError>> {
     let (tx, rx) = mpsc::channel(WALK_QUEUE_BATCHES);
     tokio::spawn(async move {
-        if let Err(e) = walk(&client, &opts, &tx).await {
+        let readers = Readers { main: client, acl: acl_sessions };
+        if let Err(e) = walk(&readers, &opts, &tx).await {
             let _ = tx.send(Err(e)).await;
         }
     });
     rx
+}
+
+/// The sessions a walk reads with.
+struct Readers {
+    /// Data, children, and the ACL reads when `acl` is empty or another session's answer
+    /// does not match.
+    main: Client,
+    acl: Vec<Client>,
 }
 
 /// A finished request of the walk.
@@ -158,7 +186,7 @@ impl Work {
 }
 
 async fn walk(
-    client: &Client,
+    readers: &Readers,
     opts: &WalkOptions,
     tx: &mpsc::Sender<Result<Vec<ZnodeRecord>, WalkError>>,
 ) -> Result<(), WalkError> {
@@ -173,10 +201,11 @@ async fn walk(
     let mut jobs: FuturesOrdered<Job<'_>> = FuturesOrdered::new();
     loop {
         while let Some((parents, announced)) = work.next_list() {
+            let client = &readers.main;
             jobs.push_back(Box::pin(async move { Ok(Done::Listed(list_children(client, parents).await?, announced)) }));
         }
         while let Some(batch) = work.next_read() {
-            jobs.push_back(Box::pin(async move { Ok(Done::Read(read_batch(client, batch).await?)) }));
+            jobs.push_back(Box::pin(async move { Ok(Done::Read(read_batch(readers, batch).await?)) }));
         }
         let Some(done) = jobs.next().await else { break };
         match done? {
@@ -206,38 +235,59 @@ async fn walk(
 /// Data and ACL of a batch, in its order; the ACL reads go out with the multi-read. A znode
 /// deleted meanwhile is left out; a request the server refuses as a whole (a reply too big) is
 /// split in halves down to single znodes.
-fn read_batch(client: &Client, batch: Vec<String>) -> Pending<'_, Vec<ZnodeRecord>> {
+fn read_batch<'a>(readers: &'a Readers, batch: Vec<String>) -> Pending<'a, Vec<ZnodeRecord>> {
     Box::pin(async move {
+        let client = &readers.main;
         let mut reader = client.new_multi_reader();
         for p in &batch {
             reader.add_get_data(p).map_err(|e| error(p, &e))?;
         }
         // Both are sent before either is awaited.
         let data = reader.commit();
-        let acls = futures::future::join_all(batch.iter().map(|p| client.get_acl(p)));
+        let acls = futures::future::join_all(acl_reads(readers, &batch));
         let (results, acls) = futures::join!(data, acls);
         let results = match results {
             Ok(r) => r,
             Err(e) if is_transient(&e) || batch.len() == 1 => return Err(error(&batch[0], &e)),
             Err(_) => {
                 let (a, b) = batch.split_at(batch.len() / 2);
-                let mut out = read_batch(client, a.to_vec()).await?;
-                out.extend(read_batch(client, b.to_vec()).await?);
+                let mut out = read_batch(readers, a.to_vec()).await?;
+                out.extend(read_batch(readers, b.to_vec()).await?);
                 return Ok(out);
             }
         };
+        // Another session's answer that is not for this moment of the znode (or none at all,
+        // the session lost) is asked again on ours, all of them together.
+        let mut acls = acls;
+        let again: Vec<usize> = (0..batch.len())
+            .filter(|&i| {
+                let (acl, elsewhere) = &acls[i];
+                *elsewhere
+                    && match (acl, results.get(i)) {
+                        (Ok((acl, acl_stat)), Some(MultiReadResult::Data { stat, .. })) => {
+                            !same_acl_version(acl_stat, stat) || redacted(acl)
+                        }
+                        (Ok(_), _) => false,
+                        (Err(_), _) => true,
+                    }
+            })
+            .collect();
+        let answers = futures::future::join_all(again.iter().map(|&i| client.get_acl(&batch[i]))).await;
+        for (i, answer) in again.into_iter().zip(answers) {
+            acls[i] = (answer, false);
+        }
         let mut out = Vec::with_capacity(batch.len());
         // Consecutive znodes mostly share an ACL: converted once per run.
         let mut last_acl: Option<(Vec<zookeeper_client::Acl>, Vec<AclEntry>)> = None;
-        for ((path, result), acl) in batch.into_iter().zip(results).zip(acls) {
+        for ((path, result), (acl, _)) in batch.into_iter().zip(results).zip(acls) {
             let (data, stat) = match result {
-                MultiReadResult::Data { data, stat } => (data, NodeStat::from(&stat)),
+                MultiReadResult::Data { data, stat } => (data, stat),
                 MultiReadResult::Error { err: ZkError::NoNode } => continue,
                 MultiReadResult::Error { err } => return Err(error(&path, &err)),
                 _ => return Err(WalkError { path, message: "unexpected reply to a multi-read".into() }),
             };
-            let acl = match acl {
-                Ok((acl, _)) => match &last_acl {
+            let acl = match acl.map(|(acl, _)| acl) {
+                Ok(acl) => match &last_acl {
                     Some((raw, entries)) if *raw == acl => entries.clone(),
                     _ => {
                         let entries: Vec<AclEntry> = acl.iter().map(acl_entry).collect();
@@ -248,11 +298,41 @@ fn read_batch(client: &Client, batch: Vec<String>) -> Pending<'_, Vec<ZnodeRecor
                 Err(ZkError::NoNode) => continue,
                 Err(e) => return Err(error(&path, &e)),
             };
+            let stat = NodeStat::from(&stat);
             let mode = ZnodeMode::of(&path, &stat);
             out.push(ZnodeRecord { path, data, stat, acl, mode });
         }
         Ok(out)
     })
+}
+
+/// The ACL reads of `batch`, in its order, each with whether it went to a session other than
+/// the walk's own: on the walk's own session, or cut in contiguous parts over the ACL sessions
+/// (each session's requests are sent in order, as one stream).
+fn acl_reads<'a>(
+    readers: &'a Readers,
+    batch: &'a [String],
+) -> impl Iterator<Item = impl std::future::Future<Output = (Result<(Vec<zookeeper_client::Acl>, Stat), ZkError>, bool)> + 'a>
+{
+    let part = batch.len().div_ceil(readers.acl.len().max(1)).max(1);
+    batch.iter().enumerate().map(move |(i, p)| {
+        let session = readers.acl.get(i / part).or(readers.acl.last());
+        let elsewhere = session.is_some();
+        let session = session.unwrap_or(&readers.main);
+        async move { (session.get_acl(p).await, elsewhere) }
+    })
+}
+
+/// Whether ZooKeeper hid a digest hash (`user:x`) from the session: an ACL session that lacks a
+/// credential the walk's own has (it was added to that session later) must not pass the hidden
+/// form off as the ACL.
+fn redacted(acl: &[zookeeper_client::Acl]) -> bool {
+    acl.iter().any(|a| a.scheme() == DIGEST_SCHEME && a.id().rsplit_once(':').is_some_and(|(_, h)| h == REDACTED_HASH))
+}
+
+/// Whether an ACL read describes the same znode at the same ACL version as the data read.
+fn same_acl_version(acl_stat: &Stat, data_stat: &Stat) -> bool {
+    acl_stat.czxid == data_stat.czxid && acl_stat.aversion == data_stat.aversion
 }
 
 /// The children of `parents` (sorted), parent by parent; a parent deleted meanwhile is left
@@ -388,6 +468,32 @@ mod tests {
         // Bounded: the work list's limit plus one folder's children and the reads in flight.
         assert!(most <= PENDING_PATHS + 1_000 + WALK_BATCH * READS_IN_FLIGHT, "{most} paths held");
         assert!(most < order.len() / 5, "{} znodes, {most} held: not flat", order.len());
+    }
+
+    #[test]
+    fn an_acl_from_another_session_is_kept_only_for_the_same_znode_and_acl_version_unhidden() {
+        use zookeeper_client::{Acl, AuthId, Permission};
+        let stat = |czxid: i64, aversion: i32| Stat {
+            czxid,
+            mzxid: czxid,
+            pzxid: czxid,
+            ctime: 0,
+            mtime: 0,
+            version: 0,
+            cversion: 0,
+            aversion,
+            ephemeral_owner: 0,
+            data_length: 0,
+            num_children: 0,
+        };
+        assert!(same_acl_version(&stat(7, 2), &stat(7, 2)));
+        assert!(!same_acl_version(&stat(7, 1), &stat(7, 2)), "read before a setACL the data read saw");
+        assert!(!same_acl_version(&stat(8, 0), &stat(7, 0)), "another znode of the same path");
+        let digest = |id: &str| Acl::new(Permission::ALL, AuthId::new("digest", id));
+        let anyone = Acl::new(Permission::READ, AuthId::anyone());
+        assert!(redacted(&[anyone.clone(), digest("ops:x")]));
+        assert!(!redacted(&[anyone.clone(), digest("ops:bK2vrtycP3OyZ7p+aGPDYWwk0ZA=")]));
+        assert!(!redacted(&[anyone, Acl::new(Permission::ALL, AuthId::new("ip", "10.0.0.1"))]));
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub fn run(rt: &tokio::runtime::Runtime, zk: &ConsoleArgs, args: AgentArgs) -> R
         },
         interval: Duration::from_millis(args.interval_ms),
         backup,
-        ensemble: resolved.connect.clone(),
+        zk: resolved.zk(),
     });
     let cfg = AgentConfig {
         publisher: PublisherConfig {

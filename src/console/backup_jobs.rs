@@ -19,6 +19,7 @@ use super::screens::backups::{
 use crate::backup::{Progress, Store, StoreAccess, Want};
 use crate::config::BackupStoreConfig;
 use crate::zk::session::ZkHandle;
+use crate::zk::ZkAccess;
 
 /// Shortest time between two progress events of one job (~10 a second).
 pub const PROGRESS_INTERVAL_MS: u64 = 100;
@@ -32,6 +33,8 @@ pub struct BackupJobs {
     pub store: Option<BackupStoreConfig>,
     /// The connect string, recorded with each snapshot.
     pub ensemble: String,
+    /// How the console reaches ZooKeeper: a snapshot opens its ACL reads' sessions this way.
+    pub zk: Option<ZkAccess>,
     /// Running jobs' cancel tokens by id.
     tokens: Arc<Mutex<HashMap<u64, CancellationToken>>>,
 }
@@ -42,11 +45,12 @@ struct JobCx {
     root: String,
     read_only: bool,
     ensemble: String,
+    access: Option<ZkAccess>,
 }
 
 impl BackupJobs {
-    pub fn new(store: Option<BackupStoreConfig>, ensemble: &str) -> BackupJobs {
-        BackupJobs { store, ensemble: ensemble.to_string(), tokens: Arc::default() }
+    pub fn new(store: Option<BackupStoreConfig>, zk: &ZkAccess) -> BackupJobs {
+        BackupJobs { store, ensemble: zk.connect.clone(), zk: Some(zk.clone()), tokens: Arc::default() }
     }
 
     fn access(&self) -> Result<StoreAccess, StoreProblem> {
@@ -93,7 +97,8 @@ impl BackupJobs {
         }
         let tokens = self.tokens.clone();
         let access = self.access();
-        let cx = JobCx { zk, root: root.to_string(), read_only, ensemble: self.ensemble.clone() };
+        let cx =
+            JobCx { zk, root: root.to_string(), read_only, ensemble: self.ensemble.clone(), access: self.zk.clone() };
         tokio::spawn(async move {
             let progress = Throttled::new(tx.clone(), id);
             let report = |p: &Progress| progress.send(p);
@@ -221,6 +226,7 @@ async fn run(
                 host: actor.host.clone(),
                 origin,
                 audit_root: Some(cx.root.clone()),
+                acl_sessions: cx.access.clone(),
             };
             let meta = snapshot::create(&client, &mut store, &opts, progress, cancel).await.map_err(failed)?;
             Ok(BackupOutcome::Snapshot(Box::new(meta)))

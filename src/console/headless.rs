@@ -59,12 +59,13 @@ impl Headless {
             let _ = zk_tx.send(Event::Zk(ev));
         });
         let ensemble = session_cfg.connect.clone();
+        let backups_zk = session_cfg.clone();
         let (auth, auth_label) = (session_cfg.auth.clone(), session_cfg.auth_label());
         let (zk, session_task) = session::spawn(session_cfg, sink, cancel.clone());
         let executor = Executor::new(zk.clone(), tx.clone(), &opts.root, writes_refused)
             .with_zk_auth(auth)
             .with_mysql(opts.mysql.clone())
-            .with_backups(opts.backup_store.clone(), &ensemble)
+            .with_backups(opts.backup_store.clone(), &backups_zk)
             .with_ensemble(&ensemble, opts.ensemble.clone());
         Ok(Headless {
             app: App::new(opts.clone()).with_zk_auth(auth_label.clone()),

@@ -154,9 +154,14 @@ impl Executor {
         self
     }
 
-    /// The profile's backup store, and the connect string snapshots record.
-    pub fn with_backups(mut self, store: Option<crate::config::BackupStoreConfig>, ensemble: &str) -> Executor {
-        self.backups = super::backup_jobs::BackupJobs::new(store, ensemble);
+    /// The profile's backup store, and how snapshots reach ZooKeeper (its connect string is
+    /// recorded with each).
+    pub fn with_backups(
+        mut self,
+        store: Option<crate::config::BackupStoreConfig>,
+        zk: &crate::zk::ZkAccess,
+    ) -> Executor {
+        self.backups = super::backup_jobs::BackupJobs::new(store, zk);
         self
     }
 
@@ -640,6 +645,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         let _ = zk_tx.send(Event::Zk(ev));
     });
     let ensemble = session_cfg.connect.clone();
+    let backups_zk = session_cfg.clone();
     let (zk, zk_task) = session::spawn(session_cfg, sink, cancel.clone());
     let tasks = vec![
         zk_task,
@@ -651,7 +657,7 @@ pub async fn run(opts: AppOptions, session_cfg: SessionConfig) -> anyhow::Result
         .with_zk_auth(zk_auth)
         .with_clipboard()
         .with_mysql(mysql)
-        .with_backups(backup_store, &ensemble)
+        .with_backups(backup_store, &backups_zk)
         .with_ensemble(&ensemble, ensemble_options);
     let result = event_loop(&mut app, &mut terminal, rx, &executor).await;
     executor.flush_drafts().await;

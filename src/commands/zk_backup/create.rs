@@ -47,6 +47,7 @@ pub async fn run(
         host: actor.host,
         origin: "cli".into(),
         audit_root: Some(r.root.clone()),
+        acl_sessions: Some(r.zk()),
     };
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
