@@ -5,14 +5,18 @@
 //! - `snapshot`: a tree of [`FOLDERS`] × [`PER_FOLDER`] znodes of [`DATA_BYTES`] bytes (100,000,
 //!   built with multi-op creates), snapshotted by `backup::snapshot::create` exactly as
 //!   `myzoo zk-backup create` runs it (walk, store writes, checksum), median of `--runs` (default
-//!   [`DEFAULT_RUNS`]); target ≤ [`TARGET_MS`] ms. The peer in the same run on the same tree,
+//!   [`DEFAULT_RUNS`]), each run from a quiet cluster (the previous run's rows deleted and the
+//!   deletion applied on the replicas), with the CPU seconds each server used; target ≤
+//!   [`TARGET_MS`] ms. The peer in the same run on the same tree,
 //!   once (it takes ~90 s): zk-shell's `cp /bench json://…` with its peak RSS (skipped with a
 //!   note when `zk-shell` is not installed).
 //! - `memory`: peak RSS of the real binary (`myzoo zk-backup create` as a child, its max RSS
-//!   from `wait4`) at 10,000 and 100,000 znodes; the target is a flat line.
+//!   from `wait4`) at 10,000, 50,000 and 100,000 znodes; the target is a flat line once the
+//!   bounded queues can be full (50k → 100k; 10k is under what they hold).
 //! - `profile` (not part of "all"): where `create`'s time goes, each part alone at 100k: the
-//!   walk drained without writing, the ACL reads (at several depths of pipelining) and the
-//!   store's inserts.
+//!   walk drained without writing (ACLs on its own session, then over the snapshot's extra
+//!   sessions), the ACL reads (at several depths of pipelining, then over 2, 4 and 8 sessions),
+//!   the data multi-reads and the store's inserts.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -36,6 +40,8 @@ const BUILD_MULTI_OPS: usize = 500;
 const BUILD_IN_FLIGHT: usize = 8;
 const DEFAULT_RUNS: usize = 5;
 const TARGET_MS: f64 = 3_000.0;
+/// How often the memory section reads the child's resident set.
+const RSS_SAMPLE_MS: u64 = 20;
 
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -74,6 +80,16 @@ fn main() {
             bench_profile(&sb, &zk).await;
         }
         if which == "all" || which == "memory" {
+            // A third size past what the snapshot's queues hold (about 34,000 records): from
+            // there on, flat means the peak stops growing. (Twice the main tree would not fit
+            // the sandbox ZooKeeper's 256 MB heap beside it: its GC would set the pace.)
+            let t = Instant::now();
+            build(&zk, "/bench50k", FOLDERS / 2, PER_FOLDER).await;
+            println!(
+                "tree: /bench50k {} znodes, built in {:.1} s",
+                FOLDERS / 2 * PER_FOLDER + FOLDERS / 2 + 1,
+                t.elapsed().as_secs_f64()
+            );
             bench_memory(&sb).await;
         }
     });
@@ -301,30 +317,63 @@ async fn bench_memory(sb: &common::Sandbox) {
     );
     std::fs::write(&cfg, text).expect("config");
     let mut rows = Vec::new();
-    for (root, n) in [("/bench10k", 10_000), ("/bench", 100_000)] {
+    for (root, n) in [("/bench10k", 10_000), ("/bench50k", 50_000), ("/bench", 100_000)] {
         let mut cmd = common::isolated_myzoo(&home.path().join("h"));
         cmd.env("MYZOO_CONFIG", &cfg).args(["zk-backup", "create", "--path", root, "--json"]);
-        let (ms, rss_kb, ok) = run_measured(cmd);
+        let (ms, rss_kb, ok, samples) = run_sampled(cmd);
         assert!(ok, "myzoo zk-backup create {root} failed");
         println!("  myzoo zk-backup create {n:>7} znodes: {ms:>6.0} ms, peak RSS {:>6.1} MB", rss_kb as f64 / 1024.0);
+        // The resident set at each tenth of the run.
+        let tenths: Vec<String> = (1..=10)
+            .filter_map(|i| samples.iter().rev().find(|(at, _)| *at <= ms * i as f64 / 10.0))
+            .map(|(_, kb)| format!("{:.1}", *kb as f64 / 1024.0))
+            .collect();
+        println!("    RSS MB at each tenth of the run: {}", tenths.join(" "));
         rows.push(rss_kb);
     }
     println!(
-        "myzoo peak RSS 10k → 100k: {:.1} → {:.1} MB ({:+.1} MB)",
+        "myzoo peak RSS 10k → 50k → 100k: {:.1} → {:.1} → {:.1} MB (50k → 100k: {:+.1} MB)",
         rows[0] as f64 / 1024.0,
         rows[1] as f64 / 1024.0,
-        (rows[1] as f64 - rows[0] as f64) / 1024.0
+        rows[2] as f64 / 1024.0,
+        (rows[2] as f64 - rows[1] as f64) / 1024.0
     );
 }
 
 /// Runs `cmd` to its end: wall time in ms, its peak RSS in KiB (`wait4`'s `ru_maxrss`), success.
 // The child is reaped by `wait4` (which std's `wait` cannot do: it gives no rusage).
 #[allow(clippy::zombie_processes)]
-fn run_measured(mut cmd: Command) -> (f64, i64, bool) {
+fn run_measured(cmd: Command) -> (f64, i64, bool) {
+    let (ms, rss, ok, _) = run_sampled(cmd);
+    (ms, rss, ok)
+}
+
+/// [`run_measured`], plus the child's resident set (KiB) every [`RSS_SAMPLE_MS`] ms, with the
+/// time into the run: where the peak is reached says whether memory grows with the work done or
+/// stops at what the bounded queues hold.
+fn run_sampled(mut cmd: Command) -> (f64, i64, bool, Vec<(f64, u64)>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
     cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
     let t = Instant::now();
     let child = cmd.spawn().expect("spawn");
     let pid = child.id() as libc::pid_t;
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let kb = std::fs::read_to_string(format!("/proc/{pid}/status")).ok().and_then(|s| {
+                    s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                });
+                if let Some(kb) = kb {
+                    samples.push((t.elapsed().as_secs_f64() * 1000.0, kb));
+                }
+                std::thread::sleep(Duration::from_millis(RSS_SAMPLE_MS));
+            }
+            samples
+        })
+    };
     let mut status: libc::c_int = 0;
     // SAFETY: zeroed rusage is a valid out-parameter; wait4 on our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -340,7 +389,9 @@ fn run_measured(mut cmd: Command) -> (f64, i64, bool) {
         }
         eprintln!("child failed: {err}");
     }
-    (ms, usage.ru_maxrss, ok)
+    stop.store(true, Ordering::Relaxed);
+    let samples = sampler.join().expect("sampler");
+    (ms, usage.ru_maxrss, ok, samples)
 }
 
 /// The sandbox's servers, for their CPU time and the replicas' catching up.
