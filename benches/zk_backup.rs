@@ -351,6 +351,8 @@ fn run_measured(cmd: Command) -> (f64, i64, bool) {
 /// [`run_measured`], plus the child's resident set (KiB) every [`RSS_SAMPLE_MS`] ms, with the
 /// time into the run: where the peak is reached says whether memory grows with the work done or
 /// stops at what the bounded queues hold.
+// The child is reaped by `wait4` (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn run_sampled(mut cmd: Command) -> (f64, i64, bool, Vec<(f64, u64)>) {
     use std::sync::atomic::{AtomicBool, Ordering};
     cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
