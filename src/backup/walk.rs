@@ -18,11 +18,17 @@
 //! [`PENDING_PATHS`] whatever the tree's size. One znode's children are listed at once, so a
 //! single znode with more children than that holds all their names: that is inherent.
 //!
+//! A read that lost its connection (a member killed or restarted under the walk) is asked
+//! again once the session is back on a server, within [`RIDE_OUT_MS`]: a rolling restart of the
+//! ensemble costs a snapshot a pause, not the snapshot.
+//!
 //! Every parent comes before its children (what a restore needs): a znode's children are
 //! listed only after its record was delivered. `/zookeeper` (the server's own quota and config
 //! znodes) is never walked. A znode that cannot be read ends the walk with an error naming it:
 //! a snapshot that silently missed part of the tree would be worse than none. A znode deleted
 //! while the walk runs is left out.
+
+use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::mpsc;
@@ -45,6 +51,10 @@ pub const PENDING_PATHS: usize = 20_000;
 const READS_IN_FLIGHT: usize = MULTI_READ_IN_FLIGHT / 2;
 /// `get_children` multi-reads in flight at once.
 const LISTS_IN_FLIGHT: usize = 2;
+/// Longest a walk waits for its session to be back on a server after a lost connection.
+pub const RIDE_OUT_MS: u64 = 30_000;
+/// Pause between two attempts of a read that lost its connection.
+const RETRY_PAUSE_MS: u64 = 100;
 /// ZooKeeper's own subtree, never part of a snapshot.
 pub const SYSTEM_ROOT: &str = "/zookeeper";
 
@@ -54,6 +64,15 @@ pub const SYSTEM_ROOT: &str = "/zookeeper";
 pub struct WalkError {
     pub path: String,
     pub message: String,
+    /// The connection to the server was lost (the request may be asked again once the session
+    /// is back on a server).
+    pub lost_connection: bool,
+}
+
+impl WalkError {
+    fn new(path: impl Into<String>, message: impl Into<String>) -> WalkError {
+        WalkError { path: path.into(), message: message.into(), lost_connection: false }
+    }
 }
 
 /// What to walk.
@@ -191,10 +210,7 @@ async fn walk(
     tx: &mpsc::Sender<Result<Vec<ZnodeRecord>, WalkError>>,
 ) -> Result<(), WalkError> {
     if opts.root == SYSTEM_ROOT || opts.root.starts_with("/zookeeper/") {
-        return Err(WalkError {
-            path: opts.root.clone(),
-            message: "ZooKeeper's own znodes are not snapshotted".into(),
-        });
+        return Err(WalkError::new(&opts.root, "ZooKeeper's own znodes are not snapshotted"));
     }
     let mut work = Work { pending: vec![opts.root.clone()], ..Work::default() };
     // Completed in the order started, so the walk's order does not depend on timing.
@@ -202,10 +218,15 @@ async fn walk(
     loop {
         while let Some((parents, announced)) = work.next_list() {
             let client = &readers.main;
-            jobs.push_back(Box::pin(async move { Ok(Done::Listed(list_children(client, parents).await?, announced)) }));
+            jobs.push_back(Box::pin(async move {
+                let listed = riding_out(client, || list_children(client, parents.clone())).await?;
+                Ok(Done::Listed(listed, announced))
+            }));
         }
         while let Some(batch) = work.next_read() {
-            jobs.push_back(Box::pin(async move { Ok(Done::Read(read_batch(readers, batch).await?)) }));
+            jobs.push_back(Box::pin(async move {
+                Ok(Done::Read(riding_out(&readers.main, || read_batch(readers, batch.clone())).await?))
+            }));
         }
         let Some(done) = jobs.next().await else { break };
         match done? {
@@ -230,6 +251,24 @@ async fn walk(
         }
     }
     Ok(())
+}
+
+/// Runs `attempt` again after a lost connection, once the session is back on a server (a member
+/// restarted or killed under a snapshot: the client moves its session to another member). The
+/// walk only reads, so asking again is safe, and the jobs complete in the order started, so the
+/// walk's order is kept. An expired or closed session, or [`RIDE_OUT_MS`] without an answer,
+/// ends the walk with the error as before.
+async fn riding_out<'a, T>(client: &Client, attempt: impl Fn() -> Pending<'a, T>) -> Result<T, WalkError> {
+    let deadline = Instant::now() + Duration::from_millis(RIDE_OUT_MS);
+    loop {
+        match attempt().await {
+            Err(e) if e.lost_connection && Instant::now() < deadline && !client.state().is_terminated() => {
+                tracing::debug!(path = %e.path, error = %e.message, "connection lost under the walk: reading again");
+                tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Data and ACL of a batch, in its order; the ACL reads go out with the multi-read. A znode
@@ -284,7 +323,7 @@ fn read_batch<'a>(readers: &'a Readers, batch: Vec<String>) -> Pending<'a, Vec<Z
                 MultiReadResult::Data { data, stat } => (data, stat),
                 MultiReadResult::Error { err: ZkError::NoNode } => continue,
                 MultiReadResult::Error { err } => return Err(error(&path, &err)),
-                _ => return Err(WalkError { path, message: "unexpected reply to a multi-read".into() }),
+                _ => return Err(WalkError::new(path, "unexpected reply to a multi-read")),
             };
             let acl = match acl.map(|(acl, _)| acl) {
                 Ok(acl) => match &last_acl {
@@ -362,7 +401,7 @@ fn list_children(client: &Client, parents: Vec<String>) -> Pending<'_, Vec<(Stri
                 }
                 MultiReadResult::Error { err: ZkError::NoNode } => {}
                 MultiReadResult::Error { err } => return Err(error(&path, &err)),
-                _ => return Err(WalkError { path, message: "unexpected reply to a multi-read".into() }),
+                _ => return Err(WalkError::new(path, "unexpected reply to a multi-read")),
             }
         }
         Ok(out)
@@ -370,7 +409,8 @@ fn list_children(client: &Client, parents: Vec<String>) -> Pending<'_, Vec<(Stri
 }
 
 fn error(path: &str, e: &ZkError) -> WalkError {
-    WalkError { path: path.to_string(), message: describe_error(e) }
+    let lost_connection = matches!(e, ZkError::ConnectionLoss | ZkError::Timeout | ZkError::SessionMoved);
+    WalkError { path: path.to_string(), message: describe_error(e), lost_connection }
 }
 
 #[cfg(test)]

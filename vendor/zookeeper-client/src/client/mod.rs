@@ -2383,6 +2383,61 @@ mod tests {
         assert_that!(client.connected_server()).is_equal_to(None);
     }
 
+    /// myzoo patch: an operation in flight when the connection is reset fails with
+    /// `ConnectionLoss`, not with the I/O error ("Connection reset by peer").
+    #[asyncs::test]
+    async fn operations_in_flight_fail_with_connection_loss_when_the_connection_resets() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut len = [0u8; 4];
+            conn.read_exact(&mut len).unwrap();
+            let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+            conn.read_exact(&mut body).unwrap();
+            let mut response = Vec::new();
+            response.extend_from_slice(&0i32.to_be_bytes()); // protocol version
+            response.extend_from_slice(&6000i32.to_be_bytes()); // negotiated session timeout
+            response.extend_from_slice(&0x1234i64.to_be_bytes()); // session id
+            response.extend_from_slice(&16i32.to_be_bytes());
+            response.extend_from_slice(&[7u8; 16]); // password
+            response.push(0); // not read-only
+            let mut frame = (response.len() as u32).to_be_bytes().to_vec();
+            frame.extend_from_slice(&response);
+            conn.write_all(&frame).unwrap();
+            // Frames up to the getData request are read; that one is left unread and the
+            // connection closed: with data unread, the kernel resets it instead of ending it.
+            const GET_DATA: i32 = 4;
+            loop {
+                let mut head = [0u8; 12]; // length, xid, opcode
+                while conn.peek(&mut head).unwrap() < head.len() {}
+                if i32::from_be_bytes(head[8..12].try_into().unwrap()) == GET_DATA {
+                    break;
+                }
+                let mut frame = vec![0u8; 4 + u32::from_be_bytes(head[..4].try_into().unwrap()) as usize];
+                conn.read_exact(&mut frame).unwrap();
+                // Answered as `fake_server` does: the xid, zxid 0, no error.
+                let mut reply = frame[4..8].to_vec();
+                reply.extend_from_slice(&0i64.to_be_bytes());
+                reply.extend_from_slice(&0i32.to_be_bytes());
+                let mut out = (reply.len() as u32).to_be_bytes().to_vec();
+                out.extend_from_slice(&reply);
+                conn.write_all(&out).unwrap();
+            }
+            drop(conn);
+            drop(listener);
+        });
+        let client = Client::connector()
+            .with_session_timeout(Duration::from_secs(6))
+            .connect(&format!("127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        let result = client.get_data("/in-flight").await;
+        server.join().unwrap();
+        assert_that!(result.unwrap_err()).is_equal_to(Error::ConnectionLoss);
+    }
+
     // myzoo patch (test only): this test needs Docker and `testcontainers`, a git
     // dev-dependency that crates.io packages drop, so the published crate's unit tests did not
     // build at all. Compiled out; see vendor/zookeeper-client/PATCH.md.

@@ -302,6 +302,10 @@ impl Session {
         self.set_server(None); // myzoo patch
         self.resolve_serve_error(&err);
         info!("enter state {} due to {}", self.session_state, err);
+        // myzoo patch: operations in flight on a connection that broke fail with
+        // `ConnectionLoss` (as the Java client's do) while the session lives on, not with the
+        // I/O error that broke it, so callers can tell that asking again is safe.
+        let err = if self.session_state == SessionState::Disconnected { Error::ConnectionLoss } else { err };
         depot.error(&err);
     }
 
