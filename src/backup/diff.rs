@@ -20,7 +20,7 @@ use super::record::{ZnodeMode, ZnodeRecord};
 use super::restore::plan::{join, relative};
 use super::store::{self, Store};
 use super::walk::{self, WalkOptions};
-use crate::zk::AclEntry;
+use crate::zk::{AclEntry, ZkAccess};
 
 /// Changed znodes whose data is diffed line by line; further ones get the size/digest line.
 pub const MAX_TEXT_DIFFS: usize = 1_000;
@@ -33,6 +33,9 @@ pub const DIFF_CONTEXT_LINES: usize = 3;
 #[derive(Clone, Copy)]
 pub enum Against<'a> {
     Live(&'a Client),
+    /// The live tree, its ACL reads spread over sessions opened with the access, as a snapshot
+    /// reads it (`snapshot::ACL_SESSIONS`).
+    LiveOver(&'a Client, &'a ZkAccess),
     Snapshot(u64),
 }
 
@@ -134,7 +137,7 @@ pub async fn diff(store: &mut Store, snapshot: u64, against: Against<'_>, under:
         }
     }
     let (to, live) = match against {
-        Against::Live(_) => (Side { label: "live".into(), root: from_root.clone() }, true),
+        Against::Live(_) | Against::LiveOver(..) => (Side { label: "live".into(), root: from_root.clone() }, true),
         Against::Snapshot(other) => {
             let m = store.snapshot(other).await?;
             let root = match under {
@@ -191,23 +194,24 @@ pub async fn diff(store: &mut Store, snapshot: u64, against: Against<'_>, under:
         }
         report.changed.push(Change { path, data, acl, mode });
     };
-    match against {
-        Against::Live(client) => {
-            let mut rx = walk::tree(
-                client.clone(),
-                WalkOptions { root: to.root.clone(), include_ephemeral: meta.include_ephemeral },
-            );
-            while let Some(batch) = rx.recv().await {
-                for r in batch.map_err(|e| anyhow::anyhow!("reading the live tree: {e}"))? {
-                    compare(r);
-                }
+    let live = match against {
+        Against::Live(client) => Some(walk::tree(client.clone(), live_walk(&to.root, &meta))),
+        Against::LiveOver(client, access) => {
+            let acl_sessions = super::snapshot::open_acl_sessions(Some(access)).await;
+            Some(walk::tree_with(client.clone(), acl_sessions, live_walk(&to.root, &meta)))
+        }
+        Against::Snapshot(_) => None,
+    };
+    if let Some(mut rx) = live {
+        while let Some(batch) = rx.recv().await {
+            for r in batch.map_err(|e| anyhow::anyhow!("reading the live tree: {e}"))? {
+                compare(r);
             }
         }
-        Against::Snapshot(other) => {
-            let mut rows = std::pin::pin!(store::znodes(store, other, Some(to.root.as_str())));
-            while let Some(r) = rows.next().await {
-                compare(r.context("reading the other snapshot")?);
-            }
+    } else if let Against::Snapshot(other) = against {
+        let mut rows = std::pin::pin!(store::znodes(store, other, Some(to.root.as_str())));
+        while let Some(r) = rows.next().await {
+            compare(r.context("reading the other snapshot")?);
         }
     }
     report.removed = map
@@ -228,6 +232,11 @@ pub async fn diff(store: &mut Store, snapshot: u64, against: Against<'_>, under:
     report.removed.sort_by(|a, b| a.path.cmp(&b.path));
     report.changed.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(report)
+}
+
+/// How the live side is walked: the compared root, ephemerals as the snapshot kept them.
+fn live_walk(root: &str, meta: &super::SnapshotMeta) -> WalkOptions {
+    WalkOptions { root: root.to_string(), include_ephemeral: meta.include_ephemeral }
 }
 
 /// A unified diff when both sides are text (UTF-8 without NUL bytes).

@@ -340,7 +340,7 @@ async fn write(
 /// Up to [`ACL_SESSIONS`] sessions for the ACL reads, opened side by side; those that fail or
 /// do not open within [`ACL_SESSIONS_CONNECT_MS`] are done without (the walk's own session
 /// reads what the others do not).
-async fn open_acl_sessions(access: Option<&ZkAccess>) -> Vec<Client> {
+pub async fn open_acl_sessions(access: Option<&ZkAccess>) -> Vec<Client> {
     let Some(access) = access else { return Vec::new() };
     let wait = Duration::from_millis(ACL_SESSIONS_CONNECT_MS);
     let opened =

@@ -232,7 +232,11 @@ async fn run(
             Ok(BackupOutcome::Snapshot(Box::new(meta)))
         }
         BackupJob::Diff { snapshot } => {
-            let report = diff::diff(&mut store, *snapshot, diff::Against::Live(&client), None).await.map_err(failed)?;
+            let live = match &cx.access {
+                Some(access) => diff::Against::LiveOver(&client, access),
+                None => diff::Against::Live(&client),
+            };
+            let report = diff::diff(&mut store, *snapshot, live, None).await.map_err(failed)?;
             Ok(BackupOutcome::Diff(Box::new(diff_view(*snapshot, report))))
         }
         BackupJob::RestorePlan { snapshot } | BackupJob::Restore { snapshot, .. } => {

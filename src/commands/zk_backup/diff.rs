@@ -32,8 +32,9 @@ pub async fn run(
             }
         },
     };
+    let zk = r.zk();
     let side = match (&client, against) {
-        (Some(c), _) => Against::Live(c),
+        (Some(c), _) => Against::LiveOver(c, &zk),
         (None, Some(other)) => Against::Snapshot(other),
         (None, None) => return Ok(ExitCode::from(EXIT_REFUSED)),
     };
