@@ -172,9 +172,8 @@ pub async fn run(client: Client, cfg: CoordinatorConfig, metrics: Arc<AgentMetri
         }
     }
     tracing::info!(election = %ours, "elected coordinator of cluster {}", cfg.paths.cluster);
-    metrics.set_coordinator(true);
+    let _leading = metrics.leading();
     lead(&client, &cfg, &ours, &metrics, &cancel).await;
-    metrics.set_coordinator(false);
 }
 
 async fn enter(client: &Client, cfg: &CoordinatorConfig) -> Result<String, ZkError> {

@@ -170,8 +170,11 @@ impl AgentMetrics {
         self.zk_state_now.store(i as u64, Ordering::Relaxed);
     }
 
-    pub fn set_coordinator(&self, leader: bool) {
-        self.coordinator.set(i64::from(leader));
+    /// `myzoo_coordinator_leader` is 1 while the guard lives and 0 again however leading ends:
+    /// returned, or the task dropped or panicked (a gauge left at 1 would show two leaders).
+    pub fn leading(&self) -> LeaderGauge {
+        self.coordinator.set(1);
+        LeaderGauge(self.coordinator.clone())
     }
 
     /// An automatic failover this agent ran; `result` is the operation's final state.
@@ -274,6 +277,16 @@ pub fn gtid_sequences(s: &crate::cluster::status::NodeStatus) -> Vec<(String, u6
     }
 }
 
+/// See [`AgentMetrics::leading`].
+#[must_use = "the gauge falls back to 0 when the guard is dropped"]
+pub struct LeaderGauge(Gauge);
+
+impl Drop for LeaderGauge {
+    fn drop(&mut self) {
+        self.0.set(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,7 +354,7 @@ mod tests {
         m.znode_written(false);
         m.session_established();
         m.set_zk_state("connected");
-        m.set_coordinator(true);
+        let leading = m.leading();
         m.failover_run("done");
         let all = values(&m.scrape(&view(ServerRole::Primary)));
         assert_eq!(value(&all, "myzoo_role", "role=primary"), 1.0);
@@ -364,6 +377,21 @@ mod tests {
         assert_eq!(value(&all, "myzoo_primary_endpoint_up", ""), 1.0);
         assert_eq!(value(&all, "myzoo_replica_endpoint_up", ""), 0.0);
         assert!(all.iter().any(|(n, l, _)| n == "myzoo_agent" && l.contains("node=db1")), "{all:?}");
+        drop(leading);
+        let all = values(&m.scrape(&view(ServerRole::Primary)));
+        assert_eq!(value(&all, "myzoo_coordinator_leader", ""), 0.0, "back to 0 when leading ends");
+    }
+
+    #[test]
+    fn the_leader_gauge_falls_when_leading_panics() {
+        let m = AgentMetrics::new("sandbox", "db1");
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _leading = m.leading();
+            panic!("the leader's task failed");
+        }));
+        assert!(panicked.is_err());
+        let all = values(&m.scrape(&view(ServerRole::Primary)));
+        assert_eq!(value(&all, "myzoo_coordinator_leader", ""), 0.0);
     }
 
     #[test]

@@ -71,12 +71,16 @@ async fn read(console: &ConsoleArgs, cluster: &str) -> anyhow::Result<ClusterSna
 }
 
 /// Writes `data` to a temporary file beside `path`, then renames it over `path`: HAProxy (or a
-/// reload) never reads half a config.
+/// reload) never reads half a config. A file replaced keeps its permission bits (a config made
+/// readable only by HAProxy's group stays so).
 fn write_atomically(path: &Path, data: &[u8]) -> anyhow::Result<()> {
     let name = path.file_name().ok_or_else(|| anyhow!("{} is not a file name", path.display()))?;
     let tmp = path.with_file_name(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
+        if let Ok(old) = std::fs::metadata(path) {
+            f.set_permissions(old.permissions())?;
+        }
         f.write_all(data)?;
         f.sync_all()
     })();
@@ -187,6 +191,11 @@ mod tests {
         write_atomically(&path, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // The replaced file's permission bits are kept, whatever the umask.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&path, b"newer").unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
         let err = write_atomically(&dir.path().join("missing/haproxy.cfg"), b"x").unwrap_err();
         assert!(format!("{err}").contains("missing/haproxy.cfg"), "{err}");
     }
