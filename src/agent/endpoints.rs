@@ -46,6 +46,9 @@ pub struct AgentView {
     pub fenced_for_lease: Option<u64>,
     pub interval_ms: u64,
     pub now_ms: i64,
+    /// Milliseconds since the last probe finished by the monotonic clock; `None`: unknown, and
+    /// the wall clocks' difference (`now_ms - observed_at_ms`) stands in.
+    pub probe_elapsed_ms: Option<i64>,
 }
 
 /// An endpoint's answer: yes (200) or no (503), with why in words.
@@ -65,9 +68,12 @@ impl Answer {
 }
 
 impl AgentView {
-    /// Milliseconds since the last probe finished, `None` before the first.
+    /// Milliseconds since the last probe finished, `None` before the first: by the monotonic
+    /// clock when known, so a wall clock stepped back cannot make an old probe look fresh (nor
+    /// one stepped forward a fresh probe stale).
     pub fn probe_age_ms(&self) -> Option<i64> {
-        self.status.as_ref().map(|s| self.now_ms.saturating_sub(s.observed_at_ms).max(0))
+        let status = self.status.as_ref()?;
+        Some(self.probe_elapsed_ms.unwrap_or_else(|| self.now_ms.saturating_sub(status.observed_at_ms)).max(0))
     }
 
     /// How old the last probe may be before the agent counts as stalled.
@@ -288,6 +294,7 @@ mod tests {
             fenced_for_lease: None,
             interval_ms: 250,
             now_ms: NOW,
+            probe_elapsed_ms: None,
         }
     }
 
@@ -332,6 +339,16 @@ mod tests {
         v.interval_ms = 1_000;
         v.status.as_mut().unwrap().observed_at_ms = NOW - 2_999;
         assert!(primary(&v).ok, "three intervals of 1 s are allowed");
+
+        // The monotonic clock decides when it is known: the wall clock stepped back 5 s makes
+        // an old probe look 100 ms old; stepped forward, a fresh one look old.
+        let mut v = primary_view();
+        v.probe_elapsed_ms = Some(5_000);
+        said(&primary(&v), "stalled: the last probe finished 5000 ms ago (limit 1000 ms)");
+        let mut v = primary_view();
+        v.status.as_mut().unwrap().observed_at_ms = NOW - 60_000;
+        v.probe_elapsed_ms = Some(100);
+        assert!(primary(&v).ok, "a fresh probe under a wall clock stepped forward");
 
         let mut v = primary_view();
         v.status = None;

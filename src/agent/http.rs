@@ -60,6 +60,7 @@ impl Sources {
             fenced_for_lease: self.metrics.fenced_for_lease(),
             interval_ms: self.interval_ms,
             now_ms: crate::audit::now_ms(),
+            probe_elapsed_ms: self.metrics.since_last_probe_ms(),
         }
     }
 }

@@ -56,6 +56,9 @@ pub struct AgentMetrics {
     replica_ok: Gauge,
     /// Index into [`ZK_STATES`], written by the publisher.
     zk_state_now: AtomicU64,
+    /// When the last probe finished, by the monotonic clock (the endpoints' stall check: a
+    /// wall clock stepped back would make an old probe look fresh).
+    last_probe: std::sync::Mutex<Option<std::time::Instant>>,
     /// The epoch the agent fenced its server at for the lease; -1: not fenced for it.
     fenced_for_lease: AtomicI64,
 }
@@ -98,6 +101,7 @@ impl AgentMetrics {
             primary_ok: Gauge::default(),
             replica_ok: Gauge::default(),
             zk_state_now: AtomicU64::new(0),
+            last_probe: std::sync::Mutex::new(None),
             fenced_for_lease: AtomicI64::new(-1),
         };
         m.register()
@@ -147,8 +151,18 @@ impl AgentMetrics {
         self
     }
 
+    /// A probe finished, taking `seconds`.
     pub fn observe_probe(&self, seconds: f64) {
         self.probe_duration.observe(seconds);
+        if let Ok(mut last) = self.last_probe.lock() {
+            *last = Some(std::time::Instant::now());
+        }
+    }
+
+    /// Milliseconds since the last probe finished, by the monotonic clock.
+    pub fn since_last_probe_ms(&self) -> Option<i64> {
+        let last = *self.last_probe.lock().ok()?;
+        last.map(|t| i64::try_from(t.elapsed().as_millis()).unwrap_or(i64::MAX))
     }
 
     pub fn znode_written(&self, ok: bool) {
@@ -315,6 +329,7 @@ mod tests {
             fenced_for_lease: None,
             interval_ms: 1000,
             now_ms: NOW,
+            probe_elapsed_ms: None,
         }
     }
 
