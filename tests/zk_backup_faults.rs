@@ -6,6 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::Sandbox;
@@ -22,8 +23,30 @@ const PER_FOLDER: usize = 500;
 const KILL_AFTER: u64 = 3_000;
 const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The walk's debug events, kept in memory: the test checks that a read was asked again (the
+/// kill did land on reads in flight), not only that the snapshot finished.
+#[derive(Clone, Default)]
+struct Events(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Events {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_snapshot_rides_out_the_member_its_session_is_on_killed_mid_walk() {
+    let events = Events::default();
+    let writer = events.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("myzoo::backup::walk=debug")
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
     let sb = Sandbox::start_with(SandboxOptions { zk_ensemble: 3, ..Sandbox::options(true) }).await;
     let access = sb.session(SESSION_TIMEOUT);
     let zk = access.connect().await.expect("a session on the ensemble");
@@ -70,6 +93,8 @@ async fn a_snapshot_rides_out_the_member_its_session_is_on_killed_mid_walk() {
     let meta = snapshot::create(&zk, &mut store, &opts, &kill, &CancellationToken::new()).await;
     let meta = meta.unwrap_or_else(|e| panic!("the snapshot failed with {host}:{port} killed under it: {e:#}"));
     assert!(killed.load(Ordering::SeqCst), "the member was killed during the walk");
+    let log = String::from_utf8_lossy(&events.0.lock().unwrap()).to_string();
+    assert!(log.contains("reading again"), "no read was asked again: the kill missed the reads in flight\n{log}");
     assert_eq!(common::wait_exited(pid, Duration::from_secs(30)).await & 0x7f, libc::SIGKILL, "killed, not exited");
     assert_eq!(zk.session_id(), session, "the walk's session moved to another member, no new session");
     assert_ne!(zk.connected_server().map(|(_, p)| p), Some(port), "on a surviving member");

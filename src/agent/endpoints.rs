@@ -46,7 +46,7 @@ pub struct AgentView {
     pub fenced_for_lease: Option<u64>,
     pub interval_ms: u64,
     pub now_ms: i64,
-    /// Milliseconds since the last probe finished by the monotonic clock; `None`: unknown, and
+    /// Milliseconds since the last status was published, by the monotonic clock; `None`: unknown, and
     /// the wall clocks' difference (`now_ms - observed_at_ms`) stands in.
     pub probe_elapsed_ms: Option<i64>,
 }

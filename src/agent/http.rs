@@ -49,6 +49,8 @@ impl Sources {
             (link.connected, u64::try_from(link.since.elapsed().as_millis()).unwrap_or(u64::MAX), session)
         };
         let record_current = session.is_some_and(|s| s == *self.record_read_rx.borrow());
+        // Before the status: the time is then never newer than the status it is paired with.
+        let probe_elapsed_ms = self.metrics.since_last_probe_ms();
         AgentView {
             node: self.node.clone(),
             status: self.status_rx.borrow().clone(),
@@ -60,7 +62,7 @@ impl Sources {
             fenced_for_lease: self.metrics.fenced_for_lease(),
             interval_ms: self.interval_ms,
             now_ms: crate::audit::now_ms(),
-            probe_elapsed_ms: self.metrics.since_last_probe_ms(),
+            probe_elapsed_ms,
         }
     }
 }

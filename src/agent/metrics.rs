@@ -56,8 +56,9 @@ pub struct AgentMetrics {
     replica_ok: Gauge,
     /// Index into [`ZK_STATES`], written by the publisher.
     zk_state_now: AtomicU64,
-    /// When the last probe finished, by the monotonic clock (the endpoints' stall check: a
-    /// wall clock stepped back would make an old probe look fresh).
+    /// When the last status was published (stamped with `observed_at_ms` at the same point),
+    /// by the monotonic clock: the endpoints' stall check (a wall clock stepped back would make
+    /// an old probe look fresh).
     last_probe: std::sync::Mutex<Option<std::time::Instant>>,
     /// The epoch the agent fenced its server at for the lease; -1: not fenced for it.
     fenced_for_lease: AtomicI64,
@@ -154,12 +155,18 @@ impl AgentMetrics {
     /// A probe finished, taking `seconds`.
     pub fn observe_probe(&self, seconds: f64) {
         self.probe_duration.observe(seconds);
+    }
+
+    /// A probe's status was just published (call it after the status is sent: a reader that
+    /// asks [`Self::since_last_probe_ms`] before it reads the status then never pairs a newer
+    /// time with an older status).
+    pub fn status_published(&self) {
         if let Ok(mut last) = self.last_probe.lock() {
             *last = Some(std::time::Instant::now());
         }
     }
 
-    /// Milliseconds since the last probe finished, by the monotonic clock.
+    /// Milliseconds since the last status was published, by the monotonic clock.
     pub fn since_last_probe_ms(&self) -> Option<i64> {
         let last = *self.last_probe.lock().ok()?;
         last.map(|t| i64::try_from(t.elapsed().as_millis()).unwrap_or(i64::MAX))

@@ -154,6 +154,7 @@ pub async fn run(
         }
         last_done = Instant::now();
         tx.send_replace(Some(base.status(observation, primary, fencer.note.clone())));
+        metrics.status_published();
     }
     let _ = tokio::time::timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), prober.close()).await;
 }

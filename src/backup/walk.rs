@@ -10,6 +10,9 @@
 //! session may come from another server (a follower behind the walk's own) or pass a change:
 //! unless its stat shows the same znode (`czxid`) at the same ACL version (`aversion`) as the
 //! data read, and no digest hash hidden from it, it is read again on the walk's own session.
+//! Whichever session answered, a record never pairs a stat with an ACL of another version: when
+//! the walk's own answer differs too (the znode changed between the two reads), the batch is
+//! read again.
 //!
 //! Memory stays flat as the tree grows: paths waiting to be read sit on a LIFO work list, so
 //! the znodes found last (the deepest, usually leaves) are read first, and a znode's children
@@ -64,14 +67,14 @@ pub const SYSTEM_ROOT: &str = "/zookeeper";
 pub struct WalkError {
     pub path: String,
     pub message: String,
-    /// The connection to the server was lost (the request may be asked again once the session
-    /// is back on a server).
-    pub lost_connection: bool,
+    /// Asking again may succeed: the connection to the server was lost (once the session is
+    /// back on a server), or a znode changed between its data and its ACL read.
+    pub again: bool,
 }
 
 impl WalkError {
     fn new(path: impl Into<String>, message: impl Into<String>) -> WalkError {
-        WalkError { path: path.into(), message: message.into(), lost_connection: false }
+        WalkError { path: path.into(), message: message.into(), again: false }
     }
 }
 
@@ -253,17 +256,18 @@ async fn walk(
     Ok(())
 }
 
-/// Runs `attempt` again after a lost connection, once the session is back on a server (a member
-/// restarted or killed under a snapshot: the client moves its session to another member). The
-/// walk only reads, so asking again is safe, and the jobs complete in the order started, so the
-/// walk's order is kept. An expired or closed session, or [`RIDE_OUT_MS`] without an answer,
-/// ends the walk with the error as before.
+/// Runs `attempt` again when asking again may succeed ([`WalkError::again`]): after a lost
+/// connection, once the session is back on a server (a member restarted or killed under a
+/// snapshot: the client moves its session to another member), or after a znode changed between
+/// its data and ACL reads. The walk only reads, so asking again is safe, and the jobs complete
+/// in the order started, so the walk's order is kept. An expired or closed session, or
+/// [`RIDE_OUT_MS`] without an answer, ends the walk with the error as before.
 async fn riding_out<'a, T>(client: &Client, attempt: impl Fn() -> Pending<'a, T>) -> Result<T, WalkError> {
     let deadline = Instant::now() + Duration::from_millis(RIDE_OUT_MS);
     loop {
         match attempt().await {
-            Err(e) if e.lost_connection && Instant::now() < deadline && !client.state().is_terminated() => {
-                tracing::debug!(path = %e.path, error = %e.message, "connection lost under the walk: reading again");
+            Err(e) if e.again && Instant::now() < deadline && !client.state().is_terminated() => {
+                tracing::debug!(path = %e.path, error = %e.message, "reading again");
                 tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await;
             }
             other => return other,
@@ -325,8 +329,16 @@ fn read_batch<'a>(readers: &'a Readers, batch: Vec<String>) -> Pending<'a, Vec<Z
                 MultiReadResult::Error { err } => return Err(error(&path, &err)),
                 _ => return Err(WalkError::new(path, "unexpected reply to a multi-read")),
             };
-            let acl = match acl.map(|(acl, _)| acl) {
-                Ok(acl) => match &last_acl {
+            let acl = match acl {
+                // Recorded beside a stat of another ACL version (a `setACL`, or the znode
+                // deleted and made again, between the two reads): the batch is read again.
+                Ok((_, acl_stat)) if !same_acl_version(&acl_stat, &stat) => {
+                    return Err(WalkError {
+                        again: true,
+                        ..WalkError::new(path, "changed between its data and ACL reads")
+                    })
+                }
+                Ok((acl, _)) => match &last_acl {
                     Some((raw, entries)) if *raw == acl => entries.clone(),
                     _ => {
                         let entries: Vec<AclEntry> = acl.iter().map(acl_entry).collect();
@@ -409,8 +421,8 @@ fn list_children(client: &Client, parents: Vec<String>) -> Pending<'_, Vec<(Stri
 }
 
 fn error(path: &str, e: &ZkError) -> WalkError {
-    let lost_connection = matches!(e, ZkError::ConnectionLoss | ZkError::Timeout | ZkError::SessionMoved);
-    WalkError { path: path.to_string(), message: describe_error(e), lost_connection }
+    let again = matches!(e, ZkError::ConnectionLoss | ZkError::Timeout | ZkError::SessionMoved);
+    WalkError { path: path.to_string(), message: describe_error(e), again }
 }
 
 #[cfg(test)]

@@ -71,15 +71,23 @@ async fn read(console: &ConsoleArgs, cluster: &str) -> anyhow::Result<ClusterSna
 }
 
 /// Writes `data` to a temporary file beside `path`, then renames it over `path`: HAProxy (or a
-/// reload) never reads half a config. A file replaced keeps its permission bits (a config made
-/// readable only by HAProxy's group stays so).
+/// reload) never reads half a config. A file replaced keeps its permission bits and, as far as
+/// this user may set them, its owner and group (a `root:haproxy 0640` config stays so when root
+/// regenerates it).
 fn write_atomically(path: &Path, data: &[u8]) -> anyhow::Result<()> {
     let name = path.file_name().ok_or_else(|| anyhow!("{} is not a file name", path.display()))?;
     let tmp = path.with_file_name(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        if let Ok(old) = std::fs::metadata(path) {
-            f.set_permissions(old.permissions())?;
+        match std::fs::metadata(path) {
+            Ok(old) => {
+                use std::os::unix::fs::MetadataExt;
+                // Best effort: only root may give a file away; the mode bits are what matter.
+                let _ = std::os::unix::fs::fchown(&f, Some(old.uid()), Some(old.gid()));
+                f.set_permissions(old.permissions())?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
         }
         f.write_all(data)?;
         f.sync_all()
