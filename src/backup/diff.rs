@@ -194,24 +194,25 @@ pub async fn diff(store: &mut Store, snapshot: u64, against: Against<'_>, under:
         }
         report.changed.push(Change { path, data, acl, mode });
     };
-    let live = match against {
-        Against::Live(client) => Some(walk::tree(client.clone(), live_walk(&to.root, &meta))),
-        Against::LiveOver(client, access) => {
-            let acl_sessions = super::snapshot::open_acl_sessions(Some(access)).await;
-            Some(walk::tree_with(client.clone(), acl_sessions, live_walk(&to.root, &meta)))
-        }
-        Against::Snapshot(_) => None,
+    let acl_sessions = match against {
+        Against::LiveOver(_, access) => super::snapshot::open_acl_sessions(Some(access)).await,
+        Against::Live(_) | Against::Snapshot(_) => Vec::new(),
     };
-    if let Some(mut rx) = live {
-        while let Some(batch) = rx.recv().await {
-            for r in batch.map_err(|e| anyhow::anyhow!("reading the live tree: {e}"))? {
-                compare(r);
+    match against {
+        Against::Live(client) | Against::LiveOver(client, _) => {
+            let walk_opts = WalkOptions { root: to.root.clone(), include_ephemeral: meta.include_ephemeral };
+            let mut rx = walk::tree_with(client.clone(), acl_sessions, walk_opts);
+            while let Some(batch) = rx.recv().await {
+                for r in batch.map_err(|e| anyhow::anyhow!("reading the live tree: {e}"))? {
+                    compare(r);
+                }
             }
         }
-    } else if let Against::Snapshot(other) = against {
-        let mut rows = std::pin::pin!(store::znodes(store, other, Some(to.root.as_str())));
-        while let Some(r) = rows.next().await {
-            compare(r.context("reading the other snapshot")?);
+        Against::Snapshot(other) => {
+            let mut rows = std::pin::pin!(store::znodes(store, other, Some(to.root.as_str())));
+            while let Some(r) = rows.next().await {
+                compare(r.context("reading the other snapshot")?);
+            }
         }
     }
     report.removed = map
@@ -232,11 +233,6 @@ pub async fn diff(store: &mut Store, snapshot: u64, against: Against<'_>, under:
     report.removed.sort_by(|a, b| a.path.cmp(&b.path));
     report.changed.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(report)
-}
-
-/// How the live side is walked: the compared root, ephemerals as the snapshot kept them.
-fn live_walk(root: &str, meta: &super::SnapshotMeta) -> WalkOptions {
-    WalkOptions { root: root.to_string(), include_ephemeral: meta.include_ephemeral }
 }
 
 /// A unified diff when both sides are text (UTF-8 without NUL bytes).
