@@ -88,6 +88,18 @@ async fn create_delete_and_audit_from_the_console() {
     send_keys(&h, "tree\n");
     assert!(h.pump_until(WAIT, |a| a.tree().node("/work/tree").is_none()).await, "{}", notice(&h.app));
     assert!(zk.check_stat("/work/tree").await.unwrap().is_none());
+    // The delete's audit record is written after the znode is gone, and the audit screen reads
+    // the log once: the next step needs the record written, not only the znode gone.
+    let deadline = std::time::Instant::now() + WAIT;
+    while !myzoo::audit::list(&zk, "/work", 10, Some("/work/tree"))
+        .await
+        .unwrap()
+        .iter()
+        .any(|(_, r)| r.action == "delete" && r.path == "/work/tree")
+    {
+        assert!(std::time::Instant::now() < deadline, "the delete's audit record was never written");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // A: the audit screen for /work lists all three, newest first.
     send_keys(&h, ":audit /work\n");
