@@ -421,7 +421,7 @@ fn list_children(client: &Client, parents: Vec<String>) -> Pending<'_, Vec<(Stri
 }
 
 fn error(path: &str, e: &ZkError) -> WalkError {
-    let again = matches!(e, ZkError::ConnectionLoss | ZkError::Timeout | ZkError::SessionMoved);
+    let again = crate::zk::worth_asking_again(e);
     WalkError { path: path.to_string(), message: describe_error(e), again }
 }
 

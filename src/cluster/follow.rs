@@ -87,8 +87,7 @@ async fn follow_session(
             Err(e) => {
                 // Connection trouble: the same session may come back. Anything else (expiry, a
                 // refused watch): a new session.
-                use zookeeper_client::Error as E;
-                let same_session = crate::zk::is_transient(&e) && !matches!(e, E::SessionExpired | E::ClientClosed);
+                let same_session = crate::zk::worth_asking_again(&e);
                 tracing::warn!("watching {base}: {e}; trying again");
                 if !pause(cancel, Duration::from_millis(RETRY_MS)).await || !same_session {
                     return;

@@ -1,7 +1,7 @@
 //! The console's copy of the znode tree: what is loaded, what is expanded, the flattened rows
 //! the tree pane shows, the filter and the selection. Pure data; no I/O, no drawing.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::zk::{base_name, child_path, parent_path, NodeInfo, NodeStat};
 
@@ -13,9 +13,47 @@ pub struct Node {
     /// `None` until the children have been read.
     pub children: Option<BTreeSet<String>>,
     pub expanded: bool,
+    /// A read of the children is under way.
     pub loading: bool,
     /// Why the last read failed (NoNode, NoAuth …); shown in place.
     pub error: Option<String>,
+    /// Children reads asked and not answered yet.
+    listings_in_flight: u32,
+    /// Children created (`true`) or deleted (`false`) by watch events while a children read
+    /// was under way, the latest per name. That read may have listed before them and arrive
+    /// after them: applied over it, they keep the listing from undoing a change already shown.
+    changed_while_listing: BTreeMap<String, bool>,
+}
+
+impl Node {
+    fn listing_asked(&mut self) {
+        self.listings_in_flight += 1;
+        self.loading = true;
+    }
+
+    /// A children read answered (or failed). Changes seen meanwhile are kept for the reads
+    /// still under way, each of which may have listed before them.
+    fn listing_answered(&mut self) {
+        self.listings_in_flight = self.listings_in_flight.saturating_sub(1);
+        self.loading = self.listings_in_flight > 0;
+        if !self.loading {
+            self.changed_while_listing.clear();
+        }
+    }
+
+    fn child_changed(&mut self, name: &str, exists: bool) {
+        if self.loading {
+            self.changed_while_listing.insert(name.to_string(), exists);
+        }
+    }
+}
+
+/// Whether a read of a znode is older than what is known of it: same incarnation (`czxid`),
+/// and its data (`mzxid`) or, with the same data, its children (`pzxid`) are behind.
+fn is_older(known: Option<&NodeStat>, read: &NodeStat) -> bool {
+    known.is_some_and(|k| {
+        k.czxid == read.czxid && (k.mzxid > read.mzxid || (k.mzxid == read.mzxid && k.pzxid > read.pzxid))
+    })
 }
 
 /// One visible line of the tree pane.
@@ -105,60 +143,70 @@ impl TreeModel {
 
     /// Marks a read of `path`'s children as under way.
     pub fn set_loading(&mut self, path: &str) {
-        let n = self.entry(path);
-        n.loading = true;
+        self.entry(path).listing_asked();
     }
 
     /// Applies a children read: the parent's own data, its child list, each child's data.
-    /// Children no longer listed are dropped with their subtrees.
+    /// Children no longer listed are dropped with their subtrees. Creations and deletions the
+    /// watch reported while the read was under way win over the listing (it may predate them),
+    /// and a child's data already newer than the listing's is kept.
     pub fn apply_children(&mut self, parent: NodeInfo, children: Vec<NodeInfo>, failed: Vec<(String, String)>) {
-        let names: BTreeSet<String> = children
+        let mut names: BTreeSet<String> = children
             .iter()
             .map(|c| &c.path)
             .chain(failed.iter().map(|(p, _)| p))
             .map(|p| base_name(p).to_string())
             .collect();
-        let old = self.nodes.get(&parent.path).and_then(|n| n.children.clone()).unwrap_or_default();
+        let p = self.entry(&parent.path);
+        let old = p.children.take().unwrap_or_default();
+        for (name, exists) in &p.changed_while_listing {
+            if *exists {
+                names.insert(name.clone());
+            } else {
+                names.remove(name);
+            }
+        }
+        p.listing_answered();
+        p.error = None;
+        if !is_older(p.stat.as_ref(), &parent.stat) {
+            p.stat = Some(parent.stat);
+            p.data = parent.data;
+        }
         for gone in old.difference(&names) {
             self.remove_subtree(&child_path(&parent.path, gone));
         }
-        let p = self.entry(&parent.path);
-        p.stat = Some(parent.stat);
-        p.data = parent.data;
-        p.children = Some(names);
-        p.loading = false;
-        p.error = None;
-        for c in children {
+        for c in children.into_iter().filter(|c| names.contains(base_name(&c.path))) {
             let n = self.entry(&c.path);
-            n.stat = Some(c.stat);
-            n.data = c.data;
-            n.error = None;
+            if !is_older(n.stat.as_ref(), &c.stat) {
+                n.stat = Some(c.stat);
+                n.data = c.data;
+                n.error = None;
+            }
         }
-        for (path, error) in failed {
+        for (path, error) in failed.into_iter().filter(|(p, _)| names.contains(base_name(p))) {
             self.entry(&path).error = Some(error);
         }
+        self.entry(&parent.path).children = Some(names);
         self.rebuild_rows();
     }
 
     /// Applies one znode read (from a watch or a fetch). An older read never replaces a newer
     /// one: the stat's zxids decide. Returns whether the tree took it.
     pub fn apply_node(&mut self, info: NodeInfo) -> bool {
-        if let Some(existing) = self.nodes.get(&info.path).and_then(|n| n.stat) {
-            let same_incarnation = existing.czxid == info.stat.czxid;
-            if same_incarnation && existing.mzxid > info.stat.mzxid {
-                return false;
-            }
-            if same_incarnation && existing.mzxid == info.stat.mzxid && existing.pzxid > info.stat.pzxid {
-                return false;
-            }
+        if is_older(self.nodes.get(&info.path).and_then(|n| n.stat.as_ref()), &info.stat) {
+            return false;
         }
         let parent = parent_path(&info.path).to_string();
         let mut structural = false;
         if info.path != "/" {
-            if let Some(set) = self.nodes.get_mut(&parent).and_then(|n| n.children.as_mut()) {
-                structural = set.insert(base_name(&info.path).to_string());
+            let name = base_name(&info.path);
+            let listed = |p: &Node| p.children.is_some() || p.loading;
+            if let Some(p) = self.nodes.get_mut(&parent).filter(|p| listed(p)) {
+                p.child_changed(name, true);
+                structural = p.children.as_mut().is_some_and(|set| set.insert(name.to_string()));
             } else if !self.nodes.contains_key(&info.path) {
-                // The parent's children are not loaded: nothing on screen shows this znode.
+                // The parent's children are not listed or being read: nothing on screen shows
+                // this znode.
                 return false;
             }
         }
@@ -178,11 +226,10 @@ impl TreeModel {
             return;
         }
         let parent = parent_path(path).to_string();
-        let removed_from_parent = self
-            .nodes
-            .get_mut(&parent)
-            .and_then(|n| n.children.as_mut())
-            .is_some_and(|set| set.remove(base_name(path)));
+        let removed_from_parent = self.nodes.get_mut(&parent).is_some_and(|p| {
+            p.child_changed(base_name(path), false);
+            p.children.as_mut().is_some_and(|set| set.remove(base_name(path)))
+        });
         let existed = self.remove_subtree(path);
         if removed_from_parent || existed {
             self.rebuild_rows();
@@ -198,7 +245,7 @@ impl TreeModel {
             return;
         }
         if let Some(n) = self.nodes.get_mut(path) {
-            n.loading = false;
+            n.listing_answered();
             n.error = Some(error);
             self.rebuild_rows();
         }
@@ -235,7 +282,7 @@ impl TreeModel {
         n.expanded = true;
         let needs_load = n.children.is_none() && !n.loading;
         if needs_load {
-            n.loading = true;
+            n.listing_asked();
         }
         self.rebuild_rows();
         needs_load
@@ -383,6 +430,47 @@ mod tests {
         // A znode under an unloaded parent is not shown.
         t.apply_node(info("/b/deep", 6, 0));
         assert!(t.node("/b/deep").is_none());
+    }
+
+    /// The reload after a new session lists the root, and a znode is created meanwhile: the
+    /// watch's read of it can arrive before the older listing, which must not undo it (a
+    /// console that never showed the new znode, seen in CI).
+    #[test]
+    fn a_listing_older_than_the_watch_events_does_not_undo_them() {
+        let mut t = loaded();
+        t.set_loading("/");
+        t.apply_node(info("/c", 7, 0));
+        t.apply_deleted("/b");
+        let mut listed_a = info("/a", 1, 1);
+        listed_a.data = b"old".to_vec();
+        let mut newer_a = info("/a", 8, 1);
+        newer_a.data = b"new".to_vec();
+        t.apply_node(newer_a);
+        // Listed before all three changes.
+        t.apply_children(info("/", 1, 2), vec![listed_a, info("/b", 1, 0)], vec![]);
+        assert_eq!(paths(&t), ["/", "/a", "/c"]);
+        assert_eq!(t.node("/a").unwrap().data, b"new", "the listing's older data replaced newer");
+        assert!(!t.node("/").unwrap().loading);
+        // Once every listing is in, a listing is the truth again.
+        t.set_loading("/");
+        t.apply_children(info("/", 9, 1), vec![info("/a", 8, 1)], vec![]);
+        assert_eq!(paths(&t), ["/", "/a"]);
+    }
+
+    /// A first listing under way: a child created meanwhile is kept for it, and two listings
+    /// in flight both see the change (the first answer does not forget it).
+    #[test]
+    fn changes_while_listing_survive_each_listing_in_flight() {
+        let mut t = loaded();
+        assert!(t.expand("/b"));
+        t.set_loading("/b");
+        t.apply_node(info("/b/new", 5, 0));
+        assert!(t.node("/b/new").is_some(), "a read under a parent being listed is kept for the listing");
+        t.apply_children(info("/b", 1, 1), vec![info("/b/old", 1, 0)], vec![]);
+        assert!(t.node("/b").unwrap().loading, "one listing still under way");
+        t.apply_children(info("/b", 1, 1), vec![info("/b/old", 1, 0)], vec![]);
+        assert_eq!(paths(&t), ["/", "/a", "/b", "/b/new", "/b/old"]);
+        assert!(!t.node("/b").unwrap().loading);
     }
 
     #[test]

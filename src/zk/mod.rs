@@ -147,6 +147,13 @@ pub fn is_transient(e: &zookeeper_client::Error) -> bool {
     matches!(e, E::ConnectionLoss | E::SessionExpired | E::SessionMoved | E::Timeout | E::ClientClosed)
 }
 
+/// The request failed for want of a server and the session lives on (the client is moving it
+/// to a member, or the member was slow): the same request may be made again once it is back.
+pub fn worth_asking_again(e: &zookeeper_client::Error) -> bool {
+    use zookeeper_client::Error as E;
+    matches!(e, E::ConnectionLoss | E::Timeout | E::SessionMoved)
+}
+
 /// A short, operator-facing name for a client error.
 pub fn describe_error(e: &zookeeper_client::Error) -> String {
     use zookeeper_client::Error as E;

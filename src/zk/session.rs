@@ -98,20 +98,30 @@ async fn run(
         generation += 1;
         tracing::info!(session = ?client.session_id(), generation, "ZooKeeper session established");
         let _ = tx.send(Some(client.clone()));
+        // Ready only once the watch is in place (see `watch::add`).
+        let added = tokio::select! {
+            _ = cancel.cancelled() => return,
+            w = super::watch::add(&client, &sink) => w,
+        };
         let watch_cancel = cancel.child_token();
-        let watcher = tokio::spawn(super::watch::run(
-            client.clone(),
-            sink.clone(),
-            watch_cancel.clone(),
-            interest.clone(),
-            generation,
-        ));
+        let watcher = added.map(|w| {
+            tokio::spawn(super::watch::run(
+                w,
+                client.clone(),
+                sink.clone(),
+                watch_cancel.clone(),
+                interest.clone(),
+                generation,
+            ))
+        });
         badge(&sink, SessionBadge::Connected);
         connected_to(&sink, &client);
         sink(ZkEvent::Ready { generation });
         follow_state(&client, &sink, &cancel).await;
         watch_cancel.cancel();
-        let _ = watcher.await;
+        if let Some(watcher) = watcher {
+            let _ = watcher.await;
+        }
         let _ = tx.send(None);
     }
 }

@@ -17,10 +17,10 @@ use std::time::{Duration, Instant, SystemTime};
 use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{FuturesOrdered, StreamExt};
 use tokio_util::sync::CancellationToken;
-use zookeeper_client::{AddWatchMode, Client, Error as ZkError, EventType, SessionState};
+use zookeeper_client::{AddWatchMode, Client, Error as ZkError, EventType, PersistentWatcher, SessionState};
 
 use super::session::Sink;
-use super::{describe_error, is_transient, parent_path, NodeInfo, NodeStat, ZkEvent};
+use super::{describe_error, is_transient, parent_path, worth_asking_again, NodeInfo, NodeStat, ZkEvent};
 
 /// Path the watch covers: everything this client can see (the chroot's root under a chroot).
 pub const WATCH_ROOT: &str = "/";
@@ -28,6 +28,8 @@ pub const WATCH_ROOT: &str = "/";
 pub const HEARD_EVERY_MS: u64 = 1_000;
 /// Touched subtrees are reported at most about twice per this many ms each.
 pub const TOUCH_EVERY_MS: u64 = 1_000;
+/// Pause between two attempts to add the watch while the new session has no server.
+const ADD_AGAIN_PAUSE_MS: u64 = 200;
 
 /// Which znodes' changes are worth a read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -118,25 +120,46 @@ impl Touches {
     }
 }
 
+/// Adds the recursive watch for a new session. It must be in place before the session is
+/// announced ready: the reload that follows reads what exists, and only a watch registered
+/// before those reads reports what changes after them (a change made between the reads and a
+/// later registration was never shown). A connection lost meanwhile is waited out while the
+/// session lives on; any other failure is reported and the session goes on unwatched.
+pub async fn add(client: &Client, sink: &Sink) -> Option<PersistentWatcher> {
+    loop {
+        match client.watch(WATCH_ROOT, AddWatchMode::PersistentRecursive).await {
+            Ok(watcher) => return Some(watcher),
+            Err(e) if worth_asking_again(&e) && !client.state().is_terminated() => {
+                tracing::debug!(error = %e, "adding the recursive watch again");
+                tokio::time::sleep(Duration::from_millis(ADD_AGAIN_PAUSE_MS)).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot add the recursive watch");
+                sink(ZkEvent::Failed {
+                    path: WATCH_ROOT.to_string(),
+                    error: format!("watch: {e}"),
+                    transient: is_transient(&e),
+                });
+                return None;
+            }
+        }
+    }
+}
+
 /// Runs the watch for one session (`generation`) until `cancel` fires or the session ends.
 ///
 /// The watch also sees the session's state changes, in order and none lost (the client queues
 /// them on the watch itself). A reconnect within the same session — to another member after the
 /// one we were on died, or to the same one after a pause — is announced as [`ZkEvent::Ready`]:
 /// ZooKeeper re-registers the watch but does not replay what changed while we were away.
-pub async fn run(client: Client, sink: Sink, cancel: CancellationToken, filter: InterestFilter, generation: u64) {
-    let mut watcher = match client.watch(WATCH_ROOT, AddWatchMode::PersistentRecursive).await {
-        Ok(w) => w,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot add the recursive watch");
-            sink(ZkEvent::Failed {
-                path: WATCH_ROOT.to_string(),
-                error: format!("watch: {e}"),
-                transient: is_transient(&e),
-            });
-            return;
-        }
-    };
+pub async fn run(
+    mut watcher: PersistentWatcher,
+    client: Client,
+    sink: Sink,
+    cancel: CancellationToken,
+    filter: InterestFilter,
+    generation: u64,
+) {
     let mut pending: FuturesOrdered<BoxFuture<'static, ZkEvent>> = FuturesOrdered::new();
     let mut heard = Heard::default();
     let mut touches = Touches::default();

@@ -91,6 +91,11 @@ impl Sandbox {
         self.status.zk_servers[0].pid.expect("zookeeper pid") as i32
     }
 
+    /// The first member's plain client port (four-letter words too).
+    pub fn zk_port(&self) -> u16 {
+        self.status.zk_servers[0].port
+    }
+
     /// How a client reaches this sandbox's ZooKeeper (over TLS when it runs with TLS).
     pub fn session(&self, timeout: Duration) -> SessionConfig {
         self.status.zk_access(timeout)
