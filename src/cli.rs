@@ -525,7 +525,7 @@ pub enum SandboxAction {
         #[arg(long, conflicts_with = "no_mysql")]
         semi_sync: bool,
         /// Leave /myzoo open to anyone. By default it is protected as production trees are
-        /// (digest:myzoo:HASH:cdrwa, world:anyone:r): the sandbox's credential (<state>/zk.auth,
+        /// (digest:myzoo:HASH:cdrwa, world:anyone:r): the sandbox's credential (`<state>/zk.auth`,
         /// named in the profile and given to the agents) writes it, anyone reads it.
         #[arg(long)]
         no_zk_acl: bool,

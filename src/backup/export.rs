@@ -19,7 +19,7 @@
 //!   `mtime_ms`, `version`, `cversion`, `aversion`, `ephemeral_owner`, `data_length`,
 //!   `num_children`).
 //! - znodes are in snapshot order (every parent before its children); `snapshot.checksum` is the
-//!   [`ContentDigest`](super::record::ContentDigest) over them, and `snapshot.znodes` their count.
+//!   [`super::record::ContentDigest`] over them, and `snapshot.znodes` their count.
 //!
 //! `export` checks the checksum as it writes and withholds the closing `]}` unless the rows add
 //! up, so a corrupt snapshot never yields a complete file. `import` refuses a file whose znodes

@@ -13,16 +13,20 @@ pub struct Node {
     /// `None` until the children have been read.
     pub children: Option<BTreeSet<String>>,
     pub expanded: bool,
-    /// A read of the children is under way.
+    /// At least one read of the children is under way.
     pub loading: bool,
     /// Why the last read failed (NoNode, NoAuth …); shown in place.
     pub error: Option<String>,
-    /// Children reads asked and not answered yet.
+    /// Children reads asked and not answered yet (any answer for the path counts: another
+    /// screen's listing of it too, so this may run low, never high).
     listings_in_flight: u32,
-    /// Children created (`true`) or deleted (`false`) by watch events while a children read
-    /// was under way, the latest per name. That read may have listed before them and arrive
-    /// after them: applied over it, they keep the listing from undoing a change already shown.
-    changed_while_listing: BTreeMap<String, bool>,
+    /// Children deleted while a children read was under way, with the `czxid` of the
+    /// incarnation deleted when known. That read may have listed before the deletion and
+    /// arrive after it: a listed child of that incarnation is left out. (A child created
+    /// meanwhile needs no record: its own `czxid`, newer than the listing's `pzxid`, says so.)
+    deleted_while_listing: BTreeMap<String, Option<i64>>,
+    /// Children read while the first listing is under way (no child set to put them in yet).
+    seen_before_listed: BTreeSet<String>,
 }
 
 impl Node {
@@ -31,19 +35,13 @@ impl Node {
         self.loading = true;
     }
 
-    /// A children read answered (or failed). Changes seen meanwhile are kept for the reads
+    /// A children read answered (or failed). Deletions seen meanwhile are kept for the reads
     /// still under way, each of which may have listed before them.
     fn listing_answered(&mut self) {
         self.listings_in_flight = self.listings_in_flight.saturating_sub(1);
         self.loading = self.listings_in_flight > 0;
         if !self.loading {
-            self.changed_while_listing.clear();
-        }
-    }
-
-    fn child_changed(&mut self, name: &str, exists: bool) {
-        if self.loading {
-            self.changed_while_listing.insert(name.to_string(), exists);
+            self.deleted_while_listing.clear();
         }
     }
 }
@@ -147,35 +145,50 @@ impl TreeModel {
     }
 
     /// Applies a children read: the parent's own data, its child list, each child's data.
-    /// Children no longer listed are dropped with their subtrees. Creations and deletions the
-    /// watch reported while the read was under way win over the listing (it may predate them),
-    /// and a child's data already newer than the listing's is kept.
+    /// Children no longer listed are dropped with their subtrees.
+    ///
+    /// A listing can arrive after the watch's reads of changes made after it was read (they
+    /// come by different roads), and must not undo them. The parent's `pzxid` in a listing is
+    /// the moment its names describe (`zk::load`), so a child it lacks is kept when that
+    /// child's `czxid` is newer, and a listed child deleted meanwhile stays deleted. A child's
+    /// data already newer than the listing's is kept.
     pub fn apply_children(&mut self, parent: NodeInfo, children: Vec<NodeInfo>, failed: Vec<(String, String)>) {
-        let mut names: BTreeSet<String> = children
-            .iter()
-            .map(|c| &c.path)
-            .chain(failed.iter().map(|(p, _)| p))
-            .map(|p| base_name(p).to_string())
-            .collect();
+        let listed_at = parent.stat.pzxid;
         let p = self.entry(&parent.path);
-        let old = p.children.take().unwrap_or_default();
-        for (name, exists) in &p.changed_while_listing {
-            if *exists {
-                names.insert(name.clone());
-            } else {
-                names.remove(name);
-            }
-        }
+        let mut old = p.children.take().unwrap_or_default();
+        old.extend(std::mem::take(&mut p.seen_before_listed));
+        let deleted = p.deleted_while_listing.clone();
         p.listing_answered();
         p.error = None;
         if !is_older(p.stat.as_ref(), &parent.stat) {
             p.stat = Some(parent.stat);
             p.data = parent.data;
         }
-        for gone in old.difference(&names) {
-            self.remove_subtree(&child_path(&parent.path, gone));
+        let deleted_since = |path: &str, czxid: Option<i64>| {
+            deleted.get(base_name(path)).is_some_and(|gone| gone.is_none() || czxid.is_none() || *gone == czxid)
+        };
+        let children: Vec<NodeInfo> =
+            children.into_iter().filter(|c| !deleted_since(&c.path, Some(c.stat.czxid))).collect();
+        let failed: Vec<(String, String)> = failed.into_iter().filter(|(p, _)| !deleted_since(p, None)).collect();
+        let mut names: BTreeSet<String> = children
+            .iter()
+            .map(|c| &c.path)
+            .chain(failed.iter().map(|(p, _)| p))
+            .map(|p| base_name(p).to_string())
+            .collect();
+        for name in old {
+            if names.contains(&name) {
+                continue;
+            }
+            let path = child_path(&parent.path, &name);
+            let created_since = self.nodes.get(&path).and_then(|n| n.stat).is_some_and(|s| s.czxid > listed_at);
+            if created_since {
+                names.insert(name);
+            } else {
+                self.remove_subtree(&path);
+            }
         }
-        for c in children.into_iter().filter(|c| names.contains(base_name(&c.path))) {
+        for c in children {
             let n = self.entry(&c.path);
             if !is_older(n.stat.as_ref(), &c.stat) {
                 n.stat = Some(c.stat);
@@ -183,7 +196,7 @@ impl TreeModel {
                 n.error = None;
             }
         }
-        for (path, error) in failed.into_iter().filter(|(p, _)| names.contains(base_name(p))) {
+        for (path, error) in failed {
             self.entry(&path).error = Some(error);
         }
         self.entry(&parent.path).children = Some(names);
@@ -199,11 +212,16 @@ impl TreeModel {
         let parent = parent_path(&info.path).to_string();
         let mut structural = false;
         if info.path != "/" {
-            let name = base_name(&info.path);
+            let name = base_name(&info.path).to_string();
             let listed = |p: &Node| p.children.is_some() || p.loading;
             if let Some(p) = self.nodes.get_mut(&parent).filter(|p| listed(p)) {
-                p.child_changed(name, true);
-                structural = p.children.as_mut().is_some_and(|set| set.insert(name.to_string()));
+                structural = match p.children.as_mut() {
+                    Some(set) => set.insert(name),
+                    None => {
+                        p.seen_before_listed.insert(name);
+                        false
+                    }
+                };
             } else if !self.nodes.contains_key(&info.path) {
                 // The parent's children are not listed or being read: nothing on screen shows
                 // this znode.
@@ -226,9 +244,14 @@ impl TreeModel {
             return;
         }
         let parent = parent_path(path).to_string();
+        let czxid = self.nodes.get(path).and_then(|n| n.stat).map(|s| s.czxid);
+        let name = base_name(path);
         let removed_from_parent = self.nodes.get_mut(&parent).is_some_and(|p| {
-            p.child_changed(base_name(path), false);
-            p.children.as_mut().is_some_and(|set| set.remove(base_name(path)))
+            if p.loading {
+                p.deleted_while_listing.insert(name.to_string(), czxid);
+            }
+            p.seen_before_listed.remove(name);
+            p.children.as_mut().is_some_and(|set| set.remove(name))
         });
         let existed = self.remove_subtree(path);
         if removed_from_parent || existed {
@@ -247,6 +270,11 @@ impl TreeModel {
         if let Some(n) = self.nodes.get_mut(path) {
             n.listing_answered();
             n.error = Some(error);
+            // Read while a listing that failed was under way: nothing shows them.
+            let unlisted = if n.loading { BTreeSet::new() } else { std::mem::take(&mut n.seen_before_listed) };
+            for name in unlisted {
+                self.remove_subtree(&child_path(path, &name));
+            }
             self.rebuild_rows();
         }
     }
@@ -389,12 +417,20 @@ impl TreeModel {
 mod tests {
     use super::*;
 
+    /// A znode made at zxid 1 and last changed (data or children) at `mzxid`.
     fn info(path: &str, mzxid: i64, children: i32) -> NodeInfo {
         NodeInfo {
             path: path.to_string(),
-            stat: NodeStat { czxid: 1, mzxid, num_children: children, ..NodeStat::default() },
+            stat: NodeStat { czxid: 1, mzxid, pzxid: mzxid, num_children: children, ..NodeStat::default() },
             data: Vec::new(),
         }
+    }
+
+    /// A znode made at `zxid`.
+    fn created(path: &str, zxid: i64) -> NodeInfo {
+        let mut i = info(path, zxid, 0);
+        i.stat.czxid = zxid;
+        i
     }
 
     fn loaded() -> TreeModel {
@@ -439,7 +475,7 @@ mod tests {
     fn a_listing_older_than_the_watch_events_does_not_undo_them() {
         let mut t = loaded();
         t.set_loading("/");
-        t.apply_node(info("/c", 7, 0));
+        t.apply_node(created("/c", 7));
         t.apply_deleted("/b");
         let mut listed_a = info("/a", 1, 1);
         listed_a.data = b"old".to_vec();
@@ -451,10 +487,37 @@ mod tests {
         assert_eq!(paths(&t), ["/", "/a", "/c"]);
         assert_eq!(t.node("/a").unwrap().data, b"new", "the listing's older data replaced newer");
         assert!(!t.node("/").unwrap().loading);
-        // Once every listing is in, a listing is the truth again.
+        // Another screen's listing of the same moment, nothing asked: /c is newer than it.
+        t.apply_children(info("/", 1, 2), vec![info("/a", 1, 1), info("/b", 1, 0)], vec![]);
+        assert_eq!(paths(&t), ["/", "/a", "/b", "/c"], "a deletion is only kept while a listing is under way");
+        // A listing newer than every change is the truth.
         t.set_loading("/");
         t.apply_children(info("/", 9, 1), vec![info("/a", 8, 1)], vec![]);
         assert_eq!(paths(&t), ["/", "/a"]);
+    }
+
+    /// A child deleted and made again while a listing is under way: the listing's copy of the
+    /// deleted one stays out, the new one stays in.
+    #[test]
+    fn a_child_made_again_while_listing_is_the_new_one() {
+        let mut t = loaded();
+        t.set_loading("/");
+        t.apply_deleted("/b");
+        t.apply_node(created("/b", 6));
+        t.apply_children(info("/", 1, 2), vec![info("/a", 1, 1), info("/b", 1, 0)], vec![]);
+        assert_eq!(paths(&t), ["/", "/a", "/b"]);
+        assert_eq!(t.node("/b").unwrap().stat.unwrap().czxid, 6);
+    }
+
+    /// A first listing that fails leaves nothing it was going to hold behind.
+    #[test]
+    fn a_failed_first_listing_leaves_no_children_behind() {
+        let mut t = loaded();
+        assert!(t.expand("/b"));
+        t.apply_node(created("/b/x", 5));
+        t.apply_error("/b", "NoAuth: not permitted by the znode's ACL".into());
+        assert!(t.node("/b/x").is_none());
+        assert!(!t.node("/b").unwrap().loading);
     }
 
     /// A first listing under way: a child created meanwhile is kept for it, and two listings
@@ -464,7 +527,7 @@ mod tests {
         let mut t = loaded();
         assert!(t.expand("/b"));
         t.set_loading("/b");
-        t.apply_node(info("/b/new", 5, 0));
+        t.apply_node(created("/b/new", 5));
         assert!(t.node("/b/new").is_some(), "a read under a parent being listed is kept for the listing");
         t.apply_children(info("/b", 1, 1), vec![info("/b/old", 1, 0)], vec![]);
         assert!(t.node("/b").unwrap().loading, "one listing still under way");

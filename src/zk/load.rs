@@ -66,6 +66,8 @@ fn perms_text(acl: &zookeeper_client::Acl) -> String {
 /// A parent with its children: those read, and those whose read failed (NoAuth …) with why.
 #[derive(Debug, Clone)]
 pub struct Children {
+    /// The parent's data and stat; the stat's `pzxid`, `cversion` and `num_children` are the
+    /// child list's, so they describe the moment the names were listed.
     pub parent: NodeInfo,
     pub children: Vec<NodeInfo>,
     pub failed: Vec<(String, String)>,
@@ -75,7 +77,7 @@ pub struct Children {
 /// Children that vanish between the listing and the read are left out; children that cannot
 /// be read are listed in `failed` so that they are shown with their error.
 pub async fn load_children(client: &Client, parent: &str) -> Result<Children, LoadError> {
-    let (mut names, _) = client.get_children(parent).await.map_err(|e| LoadError::zk(parent, e))?;
+    let (mut names, listed) = client.get_children(parent).await.map_err(|e| LoadError::zk(parent, e))?;
     names.sort_unstable();
     let mut paths = Vec::with_capacity(names.len() + 1);
     paths.push(parent.to_string());
@@ -84,10 +86,18 @@ pub async fn load_children(client: &Client, parent: &str) -> Result<Children, Lo
     if let Some((_, error)) = failed.iter().find(|(p, _)| p == parent) {
         return Err(LoadError { path: parent.to_string(), message: error.clone(), source: None });
     }
-    let parent_info = match nodes.iter().position(|n| n.path == parent) {
+    let mut parent_info = match nodes.iter().position(|n| n.path == parent) {
         Some(i) => nodes.remove(i),
         None => return Err(LoadError::zk(parent, ZkError::NoNode)),
     };
+    // The names and the data are two reads. The stat's children fields are the list's, so its
+    // pzxid says which moment the names describe (the console tells a listing older than a
+    // change it has already shown by it); the data fields stay the data's.
+    if parent_info.stat.czxid == listed.czxid {
+        parent_info.stat.pzxid = listed.pzxid;
+        parent_info.stat.cversion = listed.cversion;
+        parent_info.stat.num_children = listed.num_children;
+    }
     Ok(Children { parent: parent_info, children: nodes, failed })
 }
 

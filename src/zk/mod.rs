@@ -98,7 +98,8 @@ pub enum ZkEvent {
     /// per [`watch::HEARD_EVERY_MS`], so a silent watch can be told from a quiet ensemble.
     WatchHeard { at: SystemTime },
     /// The children of `parent` with each child's stat and data, plus the parent itself;
-    /// children that could not be read (NoAuth …) come in `failed` with the reason.
+    /// children that could not be read (NoAuth …) come in `failed` with the reason. The
+    /// parent's `pzxid` is the listing's moment (see [`load::Children`]).
     Children { parent: NodeInfo, children: Vec<NodeInfo>, failed: Vec<(String, String)> },
     /// A znode was created or changed (from a watch or a single fetch).
     Node(NodeInfo),
@@ -147,8 +148,9 @@ pub fn is_transient(e: &zookeeper_client::Error) -> bool {
     matches!(e, E::ConnectionLoss | E::SessionExpired | E::SessionMoved | E::Timeout | E::ClientClosed)
 }
 
-/// The request failed for want of a server and the session lives on (the client is moving it
-/// to a member, or the member was slow): the same request may be made again once it is back.
+/// The request failed for want of a server (the connection broke, or the member was slow) or
+/// reached a member that no longer holds the session: the same request may be made again once
+/// the session is back on a server. Callers also check that the session has not ended.
 pub fn worth_asking_again(e: &zookeeper_client::Error) -> bool {
     use zookeeper_client::Error as E;
     matches!(e, E::ConnectionLoss | E::Timeout | E::SessionMoved)

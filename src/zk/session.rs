@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use zookeeper_client::{Client, SessionState};
+use zookeeper_client::{Client, SessionState, StateWatcher};
 
 use super::watch::{Interest, InterestFilter};
 use super::{SessionBadge, ZkEvent};
@@ -98,6 +98,9 @@ async fn run(
         generation += 1;
         tracing::info!(session = ?client.session_id(), generation, "ZooKeeper session established");
         let _ = tx.send(Some(client.clone()));
+        // Made before the watch is added, so a state reached meanwhile (a disconnect, the
+        // session's end) is still reported: a watcher made later would take it as seen.
+        let states = client.state_watcher();
         // Ready only once the watch is in place (see `watch::add`).
         let added = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -114,10 +117,14 @@ async fn run(
                 generation,
             ))
         });
-        badge(&sink, SessionBadge::Connected);
-        connected_to(&sink, &client);
-        sink(ZkEvent::Ready { generation });
-        follow_state(&client, &sink, &cancel).await;
+        if client.state().is_terminated() {
+            tracing::info!(generation, "the session ended while its watch was being added");
+        } else {
+            badge(&sink, SessionBadge::Connected);
+            connected_to(&sink, &client);
+            sink(ZkEvent::Ready { generation });
+        }
+        follow_state(states, &client, &sink, &cancel).await;
         watch_cancel.cancel();
         if let Some(watcher) = watcher {
             let _ = watcher.await;
@@ -129,12 +136,17 @@ async fn run(
 /// Reports state changes until the session ends (expired, closed, auth failed) or we stop.
 /// A reconnect within the session is announced by the watch (`watch::run`), which sees every
 /// state change in order; this channel keeps only the latest and may skip a short disconnect.
-async fn follow_state(client: &Client, sink: &Sink, cancel: &CancellationToken) {
-    let mut states = client.state_watcher();
+async fn follow_state(mut states: StateWatcher, client: &Client, sink: &Sink, cancel: &CancellationToken) {
+    // A session already over when `states` was made: the watcher took its end as seen and
+    // would wait for a change that never comes.
+    let mut ended = Some(states.peek_state()).filter(|s| s.is_terminated());
     loop {
-        let state = tokio::select! {
-            _ = cancel.cancelled() => return,
-            s = states.changed() => s,
+        let state = match ended.take() {
+            Some(state) => state,
+            None => tokio::select! {
+                _ = cancel.cancelled() => return,
+                s = states.changed() => s,
+            },
         };
         tracing::info!(?state, "ZooKeeper session state");
         match state {
