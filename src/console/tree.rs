@@ -1,7 +1,7 @@
 //! The console's copy of the znode tree: what is loaded, what is expanded, the flattened rows
 //! the tree pane shows, the filter and the selection. Pure data; no I/O, no drawing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use crate::zk::{base_name, child_path, parent_path, NodeInfo, NodeStat};
 
@@ -20,14 +20,21 @@ pub struct Node {
     /// Children reads asked and not answered yet (any answer for the path counts: another
     /// screen's listing of it too, so this may run low, never high).
     listings_in_flight: u32,
-    /// Children deleted while a children read was under way, with the `czxid` of the
-    /// incarnation deleted when known. That read may have listed before the deletion and
-    /// arrive after it: a listed child of that incarnation is left out. (A child created
-    /// meanwhile needs no record: its own `czxid`, newer than the listing's `pzxid`, says so.)
-    deleted_while_listing: BTreeMap<String, Option<i64>>,
+    /// Children seen deleted, by name and the `czxid` of the incarnation deleted (the last
+    /// [`DELETIONS_KEPT`]). A listing that still holds one was read before that deletion,
+    /// whenever it arrives: the child is left out. (A child created after a listing needs no
+    /// record: its own `czxid`, newer than the listing's `pzxid`, says so.)
+    deleted: VecDeque<(String, i64)>,
+    /// Children deleted while a listing was under way that were never read, so their
+    /// incarnation is unknown; kept until every listing is in or the name is read again.
+    deleted_unread: BTreeSet<String>,
     /// Children read while the first listing is under way (no child set to put them in yet).
     seen_before_listed: BTreeSet<String>,
 }
+
+/// Deletions remembered per parent: a listing older than this many deletions in its folder
+/// has long been answered.
+const DELETIONS_KEPT: usize = 256;
 
 impl Node {
     fn listing_asked(&mut self) {
@@ -35,22 +42,38 @@ impl Node {
         self.loading = true;
     }
 
-    /// A children read answered (or failed). Deletions seen meanwhile are kept for the reads
-    /// still under way, each of which may have listed before them.
+    /// A children read answered (or failed).
     fn listing_answered(&mut self) {
         self.listings_in_flight = self.listings_in_flight.saturating_sub(1);
         self.loading = self.listings_in_flight > 0;
         if !self.loading {
-            self.deleted_while_listing.clear();
+            self.deleted_unread.clear();
+        }
+    }
+
+    fn child_deleted(&mut self, name: &str, czxid: Option<i64>) {
+        match czxid {
+            Some(czxid) => {
+                if self.deleted.len() == DELETIONS_KEPT {
+                    self.deleted.pop_front();
+                }
+                self.deleted.push_back((name.to_string(), czxid));
+            }
+            None if self.loading => {
+                self.deleted_unread.insert(name.to_string());
+            }
+            None => {}
         }
     }
 }
 
-/// Whether a read of a znode is older than what is known of it: same incarnation (`czxid`),
-/// and its data (`mzxid`) or, with the same data, its children (`pzxid`) are behind.
+/// Whether a read of a znode is older than what is known of it: an earlier incarnation
+/// (`czxid`), or the same one with its data (`mzxid`) or, with the same data, its children
+/// (`pzxid`) behind.
 fn is_older(known: Option<&NodeStat>, read: &NodeStat) -> bool {
     known.is_some_and(|k| {
-        k.czxid == read.czxid && (k.mzxid > read.mzxid || (k.mzxid == read.mzxid && k.pzxid > read.pzxid))
+        k.czxid > read.czxid
+            || (k.czxid == read.czxid && (k.mzxid > read.mzxid || (k.mzxid == read.mzxid && k.pzxid > read.pzxid)))
     })
 }
 
@@ -150,26 +173,24 @@ impl TreeModel {
     /// A listing can arrive after the watch's reads of changes made after it was read (they
     /// come by different roads), and must not undo them. The parent's `pzxid` in a listing is
     /// the moment its names describe (`zk::load`), so a child it lacks is kept when that
-    /// child's `czxid` is newer, and a listed child deleted meanwhile stays deleted. A child's
-    /// data already newer than the listing's is kept.
+    /// child's `czxid` is newer, and a listed child of an incarnation seen deleted is left out.
+    /// A child's data already newer than the listing's is kept.
     pub fn apply_children(&mut self, parent: NodeInfo, children: Vec<NodeInfo>, failed: Vec<(String, String)>) {
         let listed_at = parent.stat.pzxid;
         let p = self.entry(&parent.path);
         let mut old = p.children.take().unwrap_or_default();
         old.extend(std::mem::take(&mut p.seen_before_listed));
-        let deleted = p.deleted_while_listing.clone();
+        let deleted: HashSet<(&str, i64)> = p.deleted.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+        let deleted_since = |path: &str, czxid: i64| {
+            deleted.contains(&(base_name(path), czxid)) || p.deleted_unread.contains(base_name(path))
+        };
+        let children: Vec<NodeInfo> = children.into_iter().filter(|c| !deleted_since(&c.path, c.stat.czxid)).collect();
         p.listing_answered();
         p.error = None;
         if !is_older(p.stat.as_ref(), &parent.stat) {
             p.stat = Some(parent.stat);
             p.data = parent.data;
         }
-        let deleted_since = |path: &str, czxid: Option<i64>| {
-            deleted.get(base_name(path)).is_some_and(|gone| gone.is_none() || czxid.is_none() || *gone == czxid)
-        };
-        let children: Vec<NodeInfo> =
-            children.into_iter().filter(|c| !deleted_since(&c.path, Some(c.stat.czxid))).collect();
-        let failed: Vec<(String, String)> = failed.into_iter().filter(|(p, _)| !deleted_since(p, None)).collect();
         let mut names: BTreeSet<String> = children
             .iter()
             .map(|c| &c.path)
@@ -215,6 +236,8 @@ impl TreeModel {
             let name = base_name(&info.path).to_string();
             let listed = |p: &Node| p.children.is_some() || p.loading;
             if let Some(p) = self.nodes.get_mut(&parent).filter(|p| listed(p)) {
+                // Read after its deletion (the watch's reads come in order): it exists again.
+                p.deleted_unread.remove(&name);
                 structural = match p.children.as_mut() {
                     Some(set) => set.insert(name),
                     None => {
@@ -247,8 +270,8 @@ impl TreeModel {
         let czxid = self.nodes.get(path).and_then(|n| n.stat).map(|s| s.czxid);
         let name = base_name(path);
         let removed_from_parent = self.nodes.get_mut(&parent).is_some_and(|p| {
-            if p.loading {
-                p.deleted_while_listing.insert(name.to_string(), czxid);
+            if p.children.is_some() || p.loading {
+                p.child_deleted(name, czxid);
             }
             p.seen_before_listed.remove(name);
             p.children.as_mut().is_some_and(|set| set.remove(name))
@@ -487,9 +510,9 @@ mod tests {
         assert_eq!(paths(&t), ["/", "/a", "/c"]);
         assert_eq!(t.node("/a").unwrap().data, b"new", "the listing's older data replaced newer");
         assert!(!t.node("/").unwrap().loading);
-        // Another screen's listing of the same moment, nothing asked: /c is newer than it.
+        // Another screen's listing of the same moment, arriving when the tree asked nothing.
         t.apply_children(info("/", 1, 2), vec![info("/a", 1, 1), info("/b", 1, 0)], vec![]);
-        assert_eq!(paths(&t), ["/", "/a", "/b", "/c"], "a deletion is only kept while a listing is under way");
+        assert_eq!(paths(&t), ["/", "/a", "/c"], "a listing from before a deletion brought it back");
         // A listing newer than every change is the truth.
         t.set_loading("/");
         t.apply_children(info("/", 9, 1), vec![info("/a", 8, 1)], vec![]);
@@ -507,6 +530,31 @@ mod tests {
         t.apply_children(info("/", 1, 2), vec![info("/a", 1, 1), info("/b", 1, 0)], vec![]);
         assert_eq!(paths(&t), ["/", "/a", "/b"]);
         assert_eq!(t.node("/b").unwrap().stat.unwrap().czxid, 6);
+    }
+
+    /// A child never read, deleted and made again before the first listing reads: the listing
+    /// holds the new one, which the watch has read too, and it is shown.
+    #[test]
+    fn an_unread_child_made_again_before_the_first_listing_is_shown() {
+        let mut t = loaded();
+        assert!(t.expand("/b"));
+        t.apply_deleted("/b/x");
+        t.apply_node(created("/b/x", 6));
+        t.apply_children(info("/b", 7, 1), vec![created("/b/x", 6)], vec![]);
+        assert_eq!(paths(&t), ["/", "/a", "/b", "/b/x"]);
+        // Deleted again before an older listing of it arrives: it stays out.
+        t.set_loading("/b");
+        t.apply_deleted("/b/x");
+        t.apply_children(info("/b", 7, 1), vec![created("/b/x", 6)], vec![]);
+        assert_eq!(paths(&t), ["/", "/a", "/b"]);
+    }
+
+    #[test]
+    fn an_older_incarnation_never_replaces_a_newer_one() {
+        let mut t = loaded();
+        t.apply_node(created("/b", 9));
+        assert!(!t.apply_node(info("/b", 12, 0)), "a read of the deleted /b (czxid 1) won");
+        assert_eq!(t.node("/b").unwrap().stat.unwrap().czxid, 9);
     }
 
     /// A first listing that fails leaves nothing it was going to hold behind.
